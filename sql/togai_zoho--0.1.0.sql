@@ -360,7 +360,7 @@ BEGIN
 								  length(value), max_length);
 	END IF;
 	IF value ~ '[[:cntrl:]]' OR value <> btrim(value) THEN
-		RAISE EXCEPTION '% %L is not a valid name', what, value
+		RAISE EXCEPTION '% "%" is not a valid name', what, value
 			USING ERRCODE = 'invalid_name',
 				  HINT = 'Names may not start or end with spaces nor contain control characters.';
 	END IF;
@@ -411,12 +411,12 @@ BEGIN
 	PERFORM togai_zoho.check_name('connection name', find_connection.name);
 	SELECT * INTO c FROM togai_zoho.connection x WHERE x.name = find_connection.name;
 	IF NOT FOUND THEN
-		RAISE EXCEPTION 'connection %L does not exist', find_connection.name
+		RAISE EXCEPTION 'connection "%" does not exist', find_connection.name
 			USING ERRCODE = 'undefined_object',
-				  HINT = 'The connections there are are listed in togai_zoho.connections.';
+				  HINT = 'See togai_zoho.connections for the existing connections.';
 	END IF;
 	IF find_connection.app IS NOT NULL AND c.app <> find_connection.app THEN
-		RAISE EXCEPTION 'connection %L is a % connection, not a % connection',
+		RAISE EXCEPTION 'connection "%" is a % connection, not a % connection',
 				find_connection.name, c.app, find_connection.app
 			USING ERRCODE = 'wrong_object_type';
 	END IF;
@@ -437,9 +437,9 @@ BEGIN
 	PERFORM togai_zoho.check_name('flow name', find_flow.name, 128);
 	SELECT * INTO f FROM togai_zoho.flow x WHERE x.name = find_flow.name;
 	IF NOT FOUND THEN
-		RAISE EXCEPTION 'flow %L does not exist', find_flow.name
+		RAISE EXCEPTION 'flow "%" does not exist', find_flow.name
 			USING ERRCODE = 'undefined_object',
-				  HINT = 'The flows there are are listed in togai_zoho.flows.';
+				  HINT = 'See togai_zoho.flows for the existing flows.';
 	END IF;
 	RETURN f;
 END
@@ -505,7 +505,7 @@ BEGIN
 			VALUES (add_togai_connection.name, 'togai', v_url)
 			RETURNING id INTO v_id;
 	EXCEPTION WHEN unique_violation THEN
-		RAISE EXCEPTION 'connection %L already exists', add_togai_connection.name
+		RAISE EXCEPTION 'connection "%" already exists', add_togai_connection.name
 			USING ERRCODE = 'duplicate_object',
 				  HINT = 'Pick another name, or drop the old one with togai_zoho.drop_connection().';
 	END;
@@ -532,13 +532,13 @@ BEGIN
 	c := togai_zoho.find_connection(drop_connection.name);
 	PERFORM 1 FROM togai_zoho.connection WHERE id = c.id FOR UPDATE;
 
-	SELECT string_agg(DISTINCT format('%L', f.name), ', ') INTO v_flows
+	SELECT string_agg(DISTINCT format('"%s"', f.name), ', ') INTO v_flows
 	  FROM togai_zoho.flow f
 	 WHERE f.trigger_connection_id = c.id
 		OR EXISTS (SELECT 1 FROM togai_zoho.flow_action a
 					WHERE a.flow_id = f.id AND a.connection_id = c.id);
 	IF v_flows IS NOT NULL THEN
-		RAISE EXCEPTION 'connection %L is used by flows', c.name
+		RAISE EXCEPTION 'connection "%" is used by flows', c.name
 			USING ERRCODE = 'dependent_objects_still_exist',
 				  DETAIL = format('Flows using it: %s.', v_flows),
 				  HINT = 'Drop those flows first with togai_zoho.drop_flow().';
@@ -547,7 +547,7 @@ BEGIN
 	SELECT count(*) INTO v_maps FROM togai_zoho.id_mapping m
 	 WHERE m.togai_connection_id = c.id OR m.zohobooks_connection_id = c.id;
 	IF v_maps > 0 AND NOT force THEN
-		RAISE EXCEPTION 'connection %L has % id mappings', c.name, v_maps
+		RAISE EXCEPTION 'connection "%" has % id mappings', c.name, v_maps
 			USING ERRCODE = 'dependent_objects_still_exist',
 				  DETAIL = 'The mappings are what keeps a record from being created twice in Zoho Books.',
 				  HINT = 'Pass force => true to drop them with the connection.';
@@ -555,7 +555,7 @@ BEGIN
 
 	DELETE FROM togai_zoho.connection WHERE id = c.id;
 	IF v_maps > 0 THEN
-		RAISE NOTICE 'dropped connection % with its % id mappings', format('%L', c.name), v_maps;
+		RAISE NOTICE 'dropped connection "%" with its % id mappings', c.name, v_maps;
 	END IF;
 END
 $$;
@@ -583,7 +583,7 @@ BEGIN
 		RAISE EXCEPTION 'direction must not be null' USING ERRCODE = 'null_value_not_allowed';
 	END IF;
 	IF direction NOT IN ('inbound', 'outbound') THEN
-		RAISE EXCEPTION 'direction must be ''inbound'' or ''outbound'', not %L', direction
+		RAISE EXCEPTION 'direction must be ''inbound'' or ''outbound'', not "%"', direction
 			USING ERRCODE = 'invalid_parameter_value',
 				  HINT = 'Outbound flows start from Togai events; inbound flows from Zoho Books events.';
 	END IF;
@@ -593,20 +593,20 @@ BEGIN
 	END IF;
 	SELECT * INTO t FROM togai_zoho.trigger_def d WHERE d.name = create_flow.trigger;
 	IF NOT FOUND THEN
-		RAISE EXCEPTION 'trigger %L does not exist', create_flow.trigger
+		RAISE EXCEPTION 'trigger "%" does not exist', create_flow.trigger
 			USING ERRCODE = 'undefined_object',
-				  HINT = 'The triggers there are are listed in togai_zoho.available_triggers.';
+				  HINT = 'See togai_zoho.available_triggers for the triggers there are.';
 	END IF;
 	IF t.app <> c.app THEN
-		RAISE EXCEPTION 'trigger %L is a % trigger, but connection %L is a % connection',
+		RAISE EXCEPTION 'trigger "%" is a % trigger, but connection "%" is a % connection',
 				t.name, t.app, c.name, c.app
 			USING ERRCODE = 'wrong_object_type',
 				  HINT = format('Use a %s connection, or a trigger of the %s app.', t.app, c.app);
 	END IF;
 	IF t.direction <> direction THEN
-		RAISE EXCEPTION 'trigger %L starts an % flow, not an % flow', t.name, t.direction, direction
+		RAISE EXCEPTION 'trigger "%" starts an % flow, not an % flow', t.name, t.direction, direction
 			USING ERRCODE = 'invalid_parameter_value',
-				  HINT = format('Create the flow with direction => %L.', t.direction);
+				  HINT = format('Create the flow with direction => ''%s''.', t.direction);
 	END IF;
 	IF length(description) > 1000 THEN
 		RAISE EXCEPTION 'description is too long'
@@ -619,7 +619,7 @@ BEGIN
 			VALUES (create_flow.name, create_flow.description, create_flow.direction, c.id, t.name)
 			RETURNING id INTO v_id;
 	EXCEPTION WHEN unique_violation THEN
-		RAISE EXCEPTION 'flow %L already exists', create_flow.name
+		RAISE EXCEPTION 'flow "%" already exists', create_flow.name
 			USING ERRCODE = 'duplicate_object',
 				  HINT = 'Pick another name, or drop the old one with togai_zoho.drop_flow().';
 	END;
@@ -649,20 +649,20 @@ BEGIN
 	END IF;
 	SELECT * INTO a FROM togai_zoho.action_def d WHERE d.name = add_flow_action.action;
 	IF NOT FOUND THEN
-		RAISE EXCEPTION 'action %L does not exist', add_flow_action.action
+		RAISE EXCEPTION 'action "%" does not exist', add_flow_action.action
 			USING ERRCODE = 'undefined_object',
-				  HINT = 'The actions there are are listed in togai_zoho.available_actions.';
+				  HINT = 'See togai_zoho.available_actions for the actions there are.';
 	END IF;
 	IF a.app <> c.app THEN
-		RAISE EXCEPTION 'action %L is a % action, but connection %L is a % connection',
+		RAISE EXCEPTION 'action "%" is a % action, but connection "%" is a % connection',
 				a.name, a.app, c.name, c.app
 			USING ERRCODE = 'wrong_object_type',
 				  HINT = format('Use a %s connection for this action.', a.app);
 	END IF;
 	IF NOT f.trigger = ANY (a.triggers) THEN
-		RAISE EXCEPTION 'action %L cannot follow trigger %L of flow %L', a.name, f.trigger, f.name
+		RAISE EXCEPTION 'action "%" cannot follow trigger "%" of flow "%"', a.name, f.trigger, f.name
 			USING ERRCODE = 'invalid_parameter_value',
-				  HINT = (SELECT format('Actions that follow %L: %s.', f.trigger,
+				  HINT = (SELECT format('Actions that follow "%s": %s.', f.trigger,
 										string_agg(d.name, ', ' ORDER BY d.name))
 							FROM togai_zoho.action_def d WHERE f.trigger = ANY (d.triggers));
 	END IF;
@@ -677,14 +677,14 @@ BEGIN
 	END IF;
 	FOR v_key, v_value IN SELECT * FROM jsonb_each(options) LOOP
 		IF NOT a.options ? v_key THEN
-			RAISE EXCEPTION 'action %L has no option %L', a.name, v_key
+			RAISE EXCEPTION 'action "%" has no option "%"', a.name, v_key
 				USING ERRCODE = 'invalid_parameter_value',
 					  HINT = CASE WHEN a.options = '{}' THEN 'It takes no options.'
 							 ELSE (SELECT format('Its options: %s.', string_agg(k, ', ' ORDER BY k))
 									 FROM jsonb_object_keys(a.options) k) END;
 		END IF;
 		IF jsonb_typeof(v_value) <> a.options ->> v_key THEN
-			RAISE EXCEPTION 'option %L of action %L must be a JSON %, not %',
+			RAISE EXCEPTION 'option "%" of action "%" must be a JSON %, not %',
 					v_key, a.name, a.options ->> v_key, jsonb_typeof(v_value)
 				USING ERRCODE = 'invalid_parameter_value';
 		END IF;
@@ -716,7 +716,7 @@ BEGIN
 	END IF;
 	IF set_flow_enabled.enabled
 	   AND NOT EXISTS (SELECT 1 FROM togai_zoho.flow_action a WHERE a.flow_id = f.id) THEN
-		RAISE EXCEPTION 'flow %L has no actions', f.name
+		RAISE EXCEPTION 'flow "%" has no actions', f.name
 			USING ERRCODE = 'object_not_in_prerequisite_state',
 				  HINT = 'Add one with togai_zoho.add_flow_action() before enabling the flow.';
 	END IF;
@@ -743,14 +743,14 @@ BEGIN
 	SELECT count(*) INTO v_open FROM togai_zoho.outbox o
 	 WHERE o.flow_id = f.id AND o.state IN ('pending', 'running');
 	IF v_open > 0 AND NOT force THEN
-		RAISE EXCEPTION 'flow %L has % jobs not yet delivered', f.name, v_open
+		RAISE EXCEPTION 'flow "%" has % jobs not yet delivered', f.name, v_open
 			USING ERRCODE = 'dependent_objects_still_exist',
 				  HINT = 'Disable it with togai_zoho.set_flow_enabled(flow, false) and let its jobs '
 						 'finish (see togai_zoho.sync_status), or pass force => true to discard them.';
 	END IF;
 	DELETE FROM togai_zoho.flow x WHERE x.id = f.id;
 	IF v_open > 0 THEN
-		RAISE NOTICE 'dropped flow % with % jobs not yet delivered', format('%L', f.name), v_open;
+		RAISE NOTICE 'dropped flow "%" with % jobs not yet delivered', f.name, v_open;
 	END IF;
 END
 $$;
@@ -772,7 +772,7 @@ BEGIN
 		RAISE EXCEPTION 'entity must not be null' USING ERRCODE = 'null_value_not_allowed';
 	END IF;
 	IF entity NOT IN ('account', 'invoice', 'payment') THEN
-		RAISE EXCEPTION 'entity %L is not mapped', entity
+		RAISE EXCEPTION 'entity "%" is not mapped', entity
 			USING ERRCODE = 'invalid_parameter_value',
 				  HINT = 'Mapped entities are ''account'' (Zoho Books contact), ''invoice'' and ''payment''.';
 	END IF;
@@ -802,7 +802,7 @@ BEGIN
 	 WHERE m.entity = zohobooks_id.entity AND m.togai_id = zohobooks_id.togai_id
 	   AND (v_conn IS NULL OR m.zohobooks_connection_id = v_conn);
 	IF cardinality(v_ids) > 1 THEN
-		RAISE EXCEPTION '% %L is mapped in % Zoho Books connections', entity, togai_id, cardinality(v_ids)
+		RAISE EXCEPTION '% "%" is mapped in % Zoho Books connections', entity, togai_id, cardinality(v_ids)
 			USING ERRCODE = 'cardinality_violation',
 				  HINT = 'Name the Zoho Books connection: zohobooks_id(entity, togai_id, connection => ...).';
 	END IF;
@@ -832,7 +832,7 @@ BEGIN
 	 WHERE m.entity = togai_id.entity AND m.zohobooks_id = togai_id.zohobooks_id
 	   AND (v_conn IS NULL OR m.zohobooks_connection_id = v_conn);
 	IF cardinality(v_ids) > 1 THEN
-		RAISE EXCEPTION '% %L is mapped in % Zoho Books connections', entity, zohobooks_id, cardinality(v_ids)
+		RAISE EXCEPTION '% "%" is mapped in % Zoho Books connections', entity, zohobooks_id, cardinality(v_ids)
 			USING ERRCODE = 'cardinality_violation',
 				  HINT = 'Name the Zoho Books connection: togai_id(entity, zohobooks_id, connection => ...).';
 	END IF;

@@ -167,7 +167,7 @@ row_connection(const TzFlowCache *cache, TriggerData *td, HeapTuple tuple)
 					(errcode(ERRCODE_UNDEFINED_OBJECT),
 					 errmsg("connection \"%s\" named by trigger \"%s\" on table \"%s\" does not exist",
 							trigger->tgargs[1], trigger->tgname, RelationGetRelationName(rel)),
-					 errhint("The connections there are are listed in togai_zoho.connections.")));
+					 errhint("See togai_zoho.connections for the existing connections.")));
 	}
 	else
 	{

@@ -21,6 +21,9 @@
 #include "utils/inval.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
+#include "utils/syscache.h"
+#include "catalog/pg_class.h"
+#include "miscadmin.h"
 
 #include "flow_cache.h"
 #include "togai_zoho.h"
@@ -65,19 +68,32 @@ relcache_callback(Datum arg, Oid relid)
 		inval_count++;
 }
 
-/* Oid of togai_zoho.flow, or an error if the extension is not installed. */
+/* Oid of a table of the extension, or an error if the extension is not installed. */
 static Oid
-lookup_flow_relid(void)
+lookup_relid(const char *relname)
 {
-	Oid			nsp = get_namespace_oid(TZ_SCHEMA, false);
-	Oid			relid = get_relname_relid("flow", nsp);
+	Oid			nsp = get_namespace_oid(TZ_SCHEMA, true);
+	Oid			relid = OidIsValid(nsp) ? get_relname_relid(relname, nsp) : InvalidOid;
 
 	if (!OidIsValid(relid))
 		ereport(ERROR,
 				(errcode(ERRCODE_UNDEFINED_TABLE),
-				 errmsg("togai_zoho.flow does not exist"),
+				 errmsg("table togai_zoho.%s does not exist", relname),
 				 errhint("Run CREATE EXTENSION togai_zoho in this database.")));
 	return relid;
+}
+
+static Oid
+relation_owner(Oid relid)
+{
+	HeapTuple	tup = SearchSysCache1(RELOID, ObjectIdGetDatum(relid));
+	Oid			owner;
+
+	if (!HeapTupleIsValid(tup))
+		elog(ERROR, "togai_zoho: cache lookup failed for relation %u", relid);
+	owner = ((Form_pg_class) GETSTRUCT(tup))->relowner;
+	ReleaseSysCache(tup);
+	return owner;
 }
 
 /* Runs a read-only query that must succeed, returning its rows in SPI_tuptable. */
@@ -102,7 +118,8 @@ load_cache(void)
 {
 	TzFlowCache *c;
 	uint64		seen = inval_count;
-	bool		isnull;
+	Oid			save_userid;
+	int			save_sec;
 
 	if (cache_cxt == NULL)
 		cache_cxt = AllocSetContextCreate(CacheMemoryContext, "togai_zoho flow cache",
@@ -111,7 +128,7 @@ load_cache(void)
 		MemoryContextReset(cache_cxt);
 	cache = NULL;
 
-	flow_relid = lookup_flow_relid();
+	flow_relid = lookup_relid("flow");
 	if (!callback_registered)
 	{
 		CacheRegisterRelcacheCallback(relcache_callback, (Datum) 0);
@@ -119,11 +136,11 @@ load_cache(void)
 	}
 
 	c = MemoryContextAllocZero(cache_cxt, sizeof(TzFlowCache));
+	c->owner = relation_owner(flow_relid);
 
-	run_query("SELECT c.relowner FROM pg_catalog.pg_class c "
-			  "WHERE c.oid = 'togai_zoho.outbox'::pg_catalog.regclass");
-	c->owner = DatumGetObjectId(SPI_getbinval(SPI_tuptable->vals[0],
-											  SPI_tuptable->tupdesc, 1, &isnull));
+	/* The writer of a source row need not read the configuration: the owner does. */
+	GetUserIdAndSecContext(&save_userid, &save_sec);
+	SetUserIdAndSecContext(c->owner, save_sec | SECURITY_LOCAL_USERID_CHANGE);
 
 	run_query("SELECT id, name, app FROM togai_zoho.connection ORDER BY id");
 	c->connections = MemoryContextAllocZero(cache_cxt,
@@ -158,6 +175,7 @@ load_cache(void)
 		c->nflows++;
 	}
 	SPI_freetuptable(SPI_tuptable);
+	SetUserIdAndSecContext(save_userid, save_sec);
 
 	/* An invalidation that arrives while loading makes the next call reload. */
 	cache = c;
@@ -204,6 +222,6 @@ flow_cache_invalidate(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
 				 errmsg("flow_cache_invalidate() must be called as a trigger")));
 
-	CacheInvalidateRelcacheByRelid(lookup_flow_relid());
+	CacheInvalidateRelcacheByRelid(lookup_relid("flow"));
 	PG_RETURN_POINTER(NULL);
 }

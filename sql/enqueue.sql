@@ -1,0 +1,150 @@
+-- enqueue_sync(): one outbox job per enabled flow the change fires, written in the
+-- same transaction, coalesced with the pending job for the same object.
+CREATE VIEW test.jobs AS
+SELECT f.name AS flow, o.entity, o.source_id, o.state, o.coalesced,
+	   o.payload ->> 'name' AS name, o.payload ->> 'status' AS status
+  FROM togai_zoho.outbox o JOIN togai_zoho.flow f ON f.id = o.flow_id
+ ORDER BY o.id;
+
+-- with a single Togai connection the mirrors' connection_id defaults to it
+SELECT togai_zoho.drop_connection('togai-mock');
+
+-- an account appears: one job for the enabled account flow
+INSERT INTO togai_zoho.customers (account_id, customer_id, name, customer_name, primary_email, invoice_currency)
+VALUES ('acc.1', 'cus.1', 'Acme Main', 'Acme Inc', 'billing@acme.test', 'USD');
+SELECT * FROM test.jobs;
+
+-- later edits fold into the pending job and refresh its payload
+UPDATE togai_zoho.customers SET name = 'Acme Main Account' WHERE account_id = 'acc.1';
+UPDATE togai_zoho.customers SET primary_email = 'ap@acme.test' WHERE account_id = 'acc.1';
+SELECT * FROM test.jobs;
+SELECT payload ->> 'primary_email' AS email, payload ->> 'customer_id' AS customer FROM togai_zoho.outbox;
+
+-- an update that changes nothing (a repeated poll) costs nothing
+UPDATE togai_zoho.customers SET name = name WHERE account_id = 'acc.1';
+SELECT coalesced FROM togai_zoho.outbox;
+
+-- a rolled-back change leaves no job
+BEGIN;
+INSERT INTO togai_zoho.customers (account_id, customer_id, name) VALUES ('acc.rollback', 'cus.9', 'Gone');
+SELECT count(*) AS jobs_inside FROM togai_zoho.outbox;
+ROLLBACK;
+SELECT count(*) AS jobs_after FROM togai_zoho.outbox;
+
+-- a running job is not refreshed: a change during delivery makes a new pending job
+UPDATE togai_zoho.outbox SET state = 'running', locked_until = now() + interval '1 minute';
+UPDATE togai_zoho.customers SET name = 'Acme Renamed' WHERE account_id = 'acc.1';
+SELECT * FROM test.jobs;
+
+-- invoices: nothing while DRAFT (ongoing), one job when generated, nothing more after
+DELETE FROM togai_zoho.outbox;
+INSERT INTO togai_zoho.invoices (invoice_id, account_id, customer_id, status, sequence_id, currency, total_amount)
+VALUES ('inv.1', 'acc.1', 'cus.1', 'DRAFT', 'INV-0001', 'USD', 0);
+UPDATE togai_zoho.invoices SET total_amount = 12.5 WHERE invoice_id = 'inv.1';
+SELECT count(*) AS jobs_while_draft FROM togai_zoho.outbox;
+UPDATE togai_zoho.invoices SET status = 'DUE', total_amount = 120.75 WHERE invoice_id = 'inv.1';
+SELECT * FROM test.jobs;
+UPDATE togai_zoho.invoices SET status = 'PAID', paid_amount = 120.75 WHERE invoice_id = 'inv.1';
+SELECT * FROM test.jobs;
+-- an invoice first seen already generated fires at once; one that goes DRAFT -> VOID never does
+INSERT INTO togai_zoho.invoices (invoice_id, account_id, status) VALUES ('inv.2', 'acc.1', 'DUE');
+INSERT INTO togai_zoho.invoices (invoice_id, account_id, status) VALUES ('inv.3', 'acc.1', 'DRAFT');
+UPDATE togai_zoho.invoices SET status = 'VOID' WHERE invoice_id = 'inv.3';
+SELECT * FROM test.jobs;
+
+-- invoice_voided fires on a move to VOID, for a flow that listens to it
+SELECT togai_zoho.create_flow('voids', 'outbound', 'togai', 'invoice_voided');
+SELECT togai_zoho.add_flow_action('voids', 'zoho', 'invoice_void');
+SELECT togai_zoho.set_flow_enabled('voids');
+UPDATE togai_zoho.invoices SET status = 'VOID' WHERE invoice_id = 'inv.2';
+SELECT * FROM test.jobs WHERE flow = 'voids';
+
+-- a disabled flow enqueues nothing; enabling it again takes effect in the same session
+DELETE FROM togai_zoho.outbox;
+SELECT togai_zoho.set_flow_enabled('Sync accounts created from Togai to ZohoBooks', false);
+INSERT INTO togai_zoho.customers (account_id, customer_id, name) VALUES ('acc.2', 'cus.2', 'Beta');
+SELECT count(*) AS jobs_with_flow_disabled FROM togai_zoho.outbox;
+SELECT togai_zoho.set_flow_enabled('Sync accounts created from Togai to ZohoBooks');
+UPDATE togai_zoho.customers SET name = 'Beta GmbH' WHERE account_id = 'acc.2';
+SELECT * FROM test.jobs;
+
+-- two flows fired by one change: one job each; an account_created flow ignores updates
+SELECT togai_zoho.create_flow('created only', 'outbound', 'togai', 'account_created');
+SELECT togai_zoho.add_flow_action('created only', 'togai', 'account_write_back');
+SELECT togai_zoho.set_flow_enabled('created only');
+DELETE FROM togai_zoho.outbox;
+INSERT INTO togai_zoho.customers (account_id, customer_id, name) VALUES ('acc.3', 'cus.3', 'Gamma');
+UPDATE togai_zoho.customers SET name = 'Gamma Ltd' WHERE account_id = 'acc.3';
+SELECT * FROM test.jobs;
+
+-- inbox rows fire inbound flows; a repeated payment is ignored
+DELETE FROM togai_zoho.outbox;
+SELECT togai_zoho.set_flow_enabled('payments');
+INSERT INTO togai_zoho.inbox (connection_id, entity, remote_id, payload)
+SELECT id, 'payment', '460000000012345', '{"payment_id": "460000000012345", "amount": 120.75}'
+  FROM togai_zoho.connection WHERE name = 'zoho';
+INSERT INTO togai_zoho.inbox (connection_id, entity, remote_id, payload)
+SELECT id, 'payment', '460000000012345', '{"payment_id": "460000000012345", "amount": 120.75}'
+  FROM togai_zoho.connection WHERE name = 'zoho'
+ON CONFLICT (connection_id, entity, remote_id) DO UPDATE SET payload = EXCLUDED.payload;
+SELECT flow, entity, source_id, state, coalesced FROM test.jobs;
+
+-- a change that matches no flow costs no outbox row
+DELETE FROM togai_zoho.outbox;
+SELECT togai_zoho.add_togai_connection('togai-mock', 'tok_mock', 'http://127.0.0.1:8080/api/') > 0 AS added;
+INSERT INTO togai_zoho.inbox (connection_id, entity, remote_id, status, payload)
+SELECT id, 'invoice', '460000000099', 'sent', '{}' FROM togai_zoho.connection WHERE name = 'zoho';
+INSERT INTO togai_zoho.customers (account_id, customer_id, name, connection_id)
+SELECT 'acc.mock', 'cus.mock', 'Mock', id FROM togai_zoho.connection WHERE name = 'togai-mock';
+SELECT count(*) AS jobs FROM togai_zoho.outbox;
+
+-- your own tables: name the Togai connection, name the columns as in the mirrors
+CREATE TABLE public.crm_accounts (account_id text PRIMARY KEY, customer_id text, name text, region text);
+CREATE TRIGGER to_zoho AFTER INSERT OR UPDATE ON public.crm_accounts
+	FOR EACH ROW EXECUTE FUNCTION togai_zoho.enqueue_sync('account', 'togai');
+INSERT INTO public.crm_accounts VALUES ('acc.crm', 'cus.crm', 'From CRM', 'emea');
+SELECT f.name AS flow, o.entity, o.source_id, o.payload ->> 'name' AS name, o.payload ->> 'region' AS region
+  FROM togai_zoho.outbox o JOIN togai_zoho.flow f ON f.id = o.flow_id;
+
+-- misuse of the trigger gets clear errors
+CREATE TABLE public.bad_source (id text, name text);
+CREATE TRIGGER t AFTER INSERT ON public.bad_source
+	FOR EACH ROW EXECUTE FUNCTION togai_zoho.enqueue_sync('account', 'togai');
+SELECT test.err($$INSERT INTO public.bad_source VALUES ('x', 'y')$$);
+DROP TRIGGER t ON public.bad_source;
+CREATE TRIGGER t AFTER INSERT ON public.bad_source
+	FOR EACH ROW EXECUTE FUNCTION togai_zoho.enqueue_sync('account', 'no such connection');
+SELECT test.err($$INSERT INTO public.bad_source VALUES ('x', 'y')$$);
+DROP TRIGGER t ON public.bad_source;
+CREATE TRIGGER t AFTER INSERT ON public.bad_source
+	FOR EACH ROW EXECUTE FUNCTION togai_zoho.enqueue_sync('account', 'zoho');
+SELECT test.err($$INSERT INTO public.bad_source VALUES ('x', 'y')$$);
+DROP TRIGGER t ON public.bad_source;
+CREATE TRIGGER t AFTER INSERT ON public.bad_source
+	FOR EACH ROW EXECUTE FUNCTION togai_zoho.enqueue_sync('customer', 'togai');
+SELECT test.err($$INSERT INTO public.bad_source VALUES ('x', 'y')$$);
+DROP TRIGGER t ON public.bad_source;
+CREATE TRIGGER t AFTER INSERT ON public.bad_source
+	FOR EACH ROW EXECUTE FUNCTION togai_zoho.enqueue_sync();
+SELECT test.err($$INSERT INTO public.bad_source VALUES ('x', 'y')$$);
+DROP TRIGGER t ON public.bad_source;
+CREATE TRIGGER t BEFORE INSERT ON public.bad_source
+	FOR EACH ROW EXECUTE FUNCTION togai_zoho.enqueue_sync('account', 'togai');
+SELECT test.err($$INSERT INTO public.bad_source VALUES ('x', 'y')$$);
+DROP TRIGGER t ON public.bad_source;
+CREATE TRIGGER t AFTER DELETE ON public.bad_source
+	FOR EACH ROW EXECUTE FUNCTION togai_zoho.enqueue_sync('account', 'togai');
+INSERT INTO public.bad_source VALUES ('x', 'y');
+SELECT test.err($$DELETE FROM public.bad_source$$);
+SELECT test.err($$SELECT togai_zoho.enqueue_sync()$$);
+SELECT count(*) AS rows_kept FROM public.bad_source;
+DROP TABLE public.bad_source;
+
+-- the mirrors need a Togai connection when there are several
+SELECT test.err($$INSERT INTO togai_zoho.customers (account_id, customer_id, name) VALUES ('acc.x', 'cus.x', 'X')$$);
+-- and a row's connection must be a Togai one
+SELECT test.err($$INSERT INTO togai_zoho.customers (account_id, customer_id, name, connection_id)
+				 SELECT 'acc.x', 'cus.x', 'X', id FROM togai_zoho.connection WHERE name = 'zoho'$$);
+-- mirror constraints
+SELECT test.err($$INSERT INTO togai_zoho.invoices (invoice_id, account_id, status, connection_id) VALUES ('i', 'a', 'SENT', 1)$$, false);
+SELECT test.err($$INSERT INTO togai_zoho.customers (account_id, customer_id, name, invoice_currency, connection_id) VALUES ('a', 'c', 'n', 'usd', 1)$$, false);

@@ -1,0 +1,43 @@
+#!/bin/sh
+# Runs every test suite of togai_zoho against throwaway clusters.
+# Expects the extension to be built and installed (make test does both).
+set -u
+cd "$(dirname "$0")/.."
+
+failed=0
+passed=0
+
+run() {
+	name=$1
+	shift
+	echo "=== $name"
+	if "$@"; then
+		passed=$((passed + 1))
+	else
+		failed=$((failed + 1))
+		echo "=== $name FAILED"
+	fi
+}
+
+# pg_regress suites on a cluster that preloads the extension and pg_cron; afterwards
+# the server log must hold none of the secrets the suites used.
+regress() {
+	rm -rf results regression.diffs regression.out
+	pg_virtualenv -t \
+		-o "shared_preload_libraries=togai_zoho,pg_cron" \
+		-o "cron.database_name=postgres" \
+		sh -c '
+			make -s installcheck || { [ -f regression.diffs ] && cat regression.diffs; exit 1; }
+			log="$(dirname "$PG_CLUSTER_CONF_ROOT")/log/postgresql-15-regress.log"
+			[ -s "$log" ] || { echo "server log $log not found"; exit 1; }
+			if grep -nE "tok_(live_1234|sbx_5678|mock|ops_secret|never_logged_42)" "$log"; then
+				echo "secrets found in the server log"; exit 1
+			fi
+			echo "server log: no secrets ($(wc -l < "$log") lines checked)"'
+}
+
+run "pg_regress (sql/, expected/)" regress
+
+echo
+echo "suites: $passed passed, $failed failed"
+[ "$failed" -eq 0 ]
