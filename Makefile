@@ -7,6 +7,7 @@ DATA         = $(wildcard sql/togai_zoho--*.sql)
 
 REGRESS      = setup connections flows enqueue mappings views privileges
 REGRESS_OPTS = --dbname=contrib_regression
+EXTRA_CLEAN  = test/unit/bin
 
 PG_CONFIG   ?= pg_config
 PG_CPPFLAGS += -DEXTVERSION=\"$(EXTVERSION)\" -Wall -Wextra -Werror -Wno-unused-parameter \
@@ -32,3 +33,15 @@ demo: deps
 	$(MAKE) all
 	$(MAKE) install
 	sh tools/demo.sh
+
+# Unit tests of the pure C parts: no server, run under valgrind.
+UNIT_CFLAGS = -std=c11 -g -O0 -Wall -Wextra -Werror $(shell pkg-config --cflags libcurl jansson)
+UNIT_LIBS   = $(shell pkg-config --libs libcurl jansson)
+
+test/unit/bin/test_url: test/unit/test_url.c src/url.c src/url.h
+	@mkdir -p test/unit/bin
+	$(CC) $(UNIT_CFLAGS) -o $@ test/unit/test_url.c src/url.c $(UNIT_LIBS)
+
+.PHONY: unit
+unit: test/unit/bin/test_url
+	valgrind -q --leak-check=full --errors-for-leak-kinds=definite,indirect --error-exitcode=1 test/unit/bin/test_url

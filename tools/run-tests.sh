@@ -36,6 +36,7 @@ regress() {
 			echo "server log: no secrets ($(wc -l < "$log") lines checked)"'
 }
 
+run "unit tests of the pure C parts, under valgrind" make -s unit
 run "pg_regress (sql/, expected/)" regress
 
 echo
