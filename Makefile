@@ -7,16 +7,24 @@ DATA         = $(wildcard sql/togai_zoho--*.sql)
 
 REGRESS      = setup connections flows enqueue mappings views privileges
 REGRESS_OPTS = --dbname=contrib_regression
-EXTRA_CLEAN  = test/unit/bin
+ISOLATION    = enqueue_concurrency
+EXTRA_CLEAN  = test/unit/bin output_iso
 
-PG_CONFIG   ?= pg_config
+PG_CONFIG   ?= $(firstword $(wildcard /usr/lib/postgresql/15/bin/pg_config) pg_config)
 PG_CPPFLAGS += -DEXTVERSION=\"$(EXTVERSION)\" -Wall -Wextra -Werror -Wno-unused-parameter \
                -Wno-missing-field-initializers -Wno-sign-compare \
                $(shell pkg-config --cflags libcurl jansson)
 SHLIB_LINK  += $(shell pkg-config --libs libcurl jansson)
 
-PGXS := $(shell $(PG_CONFIG) --pgxs)
+# On a fresh machine the server headers are not there yet: only deps, test and demo work,
+# and they install them before building in a sub-make.
+PGXS := $(shell $(PG_CONFIG) --pgxs 2>/dev/null)
+ifneq ($(wildcard $(PGXS)),)
 include $(PGXS)
+else
+all install installcheck:
+	@echo "PostgreSQL 15 server headers not found: run 'make deps' as root first" >&2; exit 1
+endif
 
 .PHONY: deps test demo
 

@@ -22,12 +22,12 @@ run() {
 # pg_regress suites on a cluster that preloads the extension and pg_cron; afterwards
 # the server log must hold none of the secrets the suites used.
 regress() {
-	rm -rf results regression.diffs regression.out
+	rm -rf results output_iso regression.diffs regression.out
 	pg_virtualenv -t \
 		-o "shared_preload_libraries=togai_zoho,pg_cron" \
 		-o "cron.database_name=postgres" \
 		sh -c '
-			make -s installcheck || { [ -f regression.diffs ] && cat regression.diffs; exit 1; }
+			make -s installcheck || { cat regression.diffs output_iso/regression.diffs 2>/dev/null; exit 1; }
 			log="$(dirname "$PG_CLUSTER_CONF_ROOT")/log/postgresql-15-regress.log"
 			[ -s "$log" ] || { echo "server log $log not found"; exit 1; }
 			if grep -nE "tok_(live_1234|sbx_5678|mock|ops_secret|never_logged_42)" "$log"; then
