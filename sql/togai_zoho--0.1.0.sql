@@ -842,6 +842,132 @@ $$;
 
 /*
  * ---------------------------------------------------------------------------
+ * Talking to the apps
+ * ---------------------------------------------------------------------------
+ */
+
+CREATE FUNCTION togai_zoho.zoho_region_urls(region text)
+	RETURNS jsonb
+	LANGUAGE c
+	IMMUTABLE
+	AS 'MODULE_PATHNAME', 'zoho_region_urls';
+
+CREATE FUNCTION togai_zoho.zoho_authorize(accounts_url text, api_url text, default_api_url text,
+										  client_id text, client_secret text, code text,
+										  refresh_token text)
+	RETURNS jsonb
+	LANGUAGE c
+	AS 'MODULE_PATHNAME', 'zoho_authorize';
+
+CREATE FUNCTION togai_zoho.check_connection(name text)
+	RETURNS jsonb
+	LANGUAGE c
+	AS 'MODULE_PATHNAME', 'check_connection';
+
+CREATE FUNCTION togai_zoho.zohobooks_call(connection text, operation text, args jsonb DEFAULT '{}')
+	RETURNS jsonb
+	LANGUAGE c
+	AS 'MODULE_PATHNAME', 'zohobooks_call';
+
+CREATE FUNCTION togai_zoho.togai_call(connection text, operation text, args jsonb DEFAULT '{}')
+	RETURNS jsonb
+	LANGUAGE c
+	AS 'MODULE_PATHNAME', 'togai_call';
+
+CREATE FUNCTION togai_zoho.add_zohobooks_connection(name text, client_id text, client_secret text,
+													code text DEFAULT NULL,
+													refresh_token text DEFAULT NULL,
+													organization_id text DEFAULT NULL,
+													region text DEFAULT 'com',
+													accounts_url text DEFAULT NULL,
+													api_url text DEFAULT NULL)
+	RETURNS bigint
+	LANGUAGE plpgsql
+	SECURITY DEFINER
+	-- an error here must not write the statement, which holds secrets, to the server log
+	SET log_min_error_statement = panic
+	SET search_path = pg_catalog, togai_zoho
+	AS $$
+DECLARE
+	v_hosts    jsonb;
+	v_accounts text;
+	v_api      text;
+	v_auth     jsonb;
+	v_orgs     jsonb;
+	v_org      text;
+	v_id       bigint;
+BEGIN
+	PERFORM togai_zoho.check_name('connection name', add_zohobooks_connection.name);
+	PERFORM togai_zoho.check_secret('client_id', client_id);
+	PERFORM togai_zoho.check_secret('client_secret', client_secret);
+	IF (code IS NULL) = (add_zohobooks_connection.refresh_token IS NULL) THEN
+		RAISE EXCEPTION 'give either code or refresh_token'
+			USING ERRCODE = 'invalid_parameter_value',
+				  HINT = 'A grant code comes from the Self Client''s Generate Code tab in Zoho''s API console; '
+						 'it is exchanged at once for a refresh token, which is kept.';
+	END IF;
+	IF code IS NOT NULL THEN
+		PERFORM togai_zoho.check_secret('code', code);
+	ELSE
+		PERFORM togai_zoho.check_secret('refresh_token', add_zohobooks_connection.refresh_token);
+	END IF;
+	IF organization_id IS NOT NULL THEN
+		PERFORM togai_zoho.check_name('organization_id', organization_id);
+	END IF;
+	v_hosts := togai_zoho.zoho_region_urls(region);
+	v_accounts := togai_zoho.normalize_url(coalesce(accounts_url, v_hosts ->> 'accounts_url'), 'accounts_url');
+	IF api_url IS NOT NULL THEN
+		v_api := togai_zoho.normalize_url(api_url, 'api_url');
+	END IF;
+	-- before the network call: a grant code works only once
+	IF EXISTS (SELECT 1 FROM togai_zoho.connection c WHERE c.name = add_zohobooks_connection.name) THEN
+		RAISE EXCEPTION 'connection "%" already exists', add_zohobooks_connection.name
+			USING ERRCODE = 'duplicate_object',
+				  HINT = 'Pick another name, or drop the old one with togai_zoho.drop_connection().';
+	END IF;
+
+	v_auth := togai_zoho.zoho_authorize(v_accounts, v_api, v_hosts ->> 'api_url', client_id,
+										client_secret, code, add_zohobooks_connection.refresh_token);
+	v_orgs := coalesce(v_auth -> 'organizations', '[]');
+	IF organization_id IS NOT NULL THEN
+		IF NOT EXISTS (SELECT 1 FROM jsonb_array_elements(v_orgs) o
+						WHERE o ->> 'organization_id' = organization_id) THEN
+			RAISE EXCEPTION 'organization % is not among those this Zoho account reaches', organization_id
+				USING ERRCODE = 'invalid_parameter_value',
+					  HINT = (SELECT 'Organizations: ' || coalesce(string_agg(format('%s (%s)',
+								o ->> 'organization_id', o ->> 'name'), ', '), 'none') || '.'
+								FROM jsonb_array_elements(v_orgs) o);
+		END IF;
+		v_org := organization_id;
+	ELSIF jsonb_array_length(v_orgs) = 1 THEN
+		v_org := v_orgs -> 0 ->> 'organization_id';
+	ELSIF jsonb_array_length(v_orgs) = 0 THEN
+		RAISE EXCEPTION 'this Zoho account has no Zoho Books organization'
+			USING ERRCODE = 'object_not_in_prerequisite_state',
+				  HINT = 'Set up Zoho Books for the account first.';
+	ELSE
+		RAISE EXCEPTION 'this Zoho account reaches % organizations: choose one', jsonb_array_length(v_orgs)
+			USING ERRCODE = 'invalid_parameter_value',
+				  HINT = (SELECT 'Generate a new code and pass organization_id => one of: '
+								 || string_agg(format('%s (%s)', o ->> 'organization_id', o ->> 'name'), ', ')
+								 || '.'
+							FROM jsonb_array_elements(v_orgs) o);
+	END IF;
+
+	INSERT INTO togai_zoho.connection (name, app, base_url, accounts_url, region, organization_id, client_id)
+		VALUES (add_zohobooks_connection.name, 'zohobooks', v_auth ->> 'api_url', v_accounts,
+				CASE WHEN add_zohobooks_connection.accounts_url IS NULL THEN region END, v_org, client_id)
+		RETURNING id INTO v_id;
+	INSERT INTO togai_zoho.connection_secret (connection_id, client_secret, refresh_token, access_token,
+											  access_token_expires_at)
+		VALUES (v_id, client_secret, v_auth ->> 'refresh_token', v_auth ->> 'access_token',
+				now() + make_interval(secs => (v_auth ->> 'expires_in')::int));
+	RETURN v_id;
+END
+$$;
+
+/*
+ * ---------------------------------------------------------------------------
  * Views
  * ---------------------------------------------------------------------------
  */
@@ -1131,6 +1257,19 @@ COMMENT ON FUNCTION togai_zoho.zohobooks_id(text, text, text) IS
 'Zoho Books id mapped to a Togai id: zohobooks_id(''account'' | ''invoice'' | ''payment'', togai_id, connection => NULL). NULL when unmapped';
 COMMENT ON FUNCTION togai_zoho.togai_id(text, text, text) IS
 'Togai id mapped to a Zoho Books id: togai_id(''account'' | ''invoice'' | ''payment'', zohobooks_id, connection => NULL). NULL when unmapped';
+
+COMMENT ON FUNCTION togai_zoho.zoho_region_urls(text) IS
+'Internal: the accounts server and API domain of a Zoho data centre (com, eu, in, com.au, jp, ca, com.cn, sa)';
+COMMENT ON FUNCTION togai_zoho.zoho_authorize(text, text, text, text, text, text, text) IS
+'Internal, owner only: exchanges a Zoho grant code (or takes a refresh token) and lists the organizations; returns tokens';
+COMMENT ON FUNCTION togai_zoho.check_connection(text) IS
+'One cheap live call to the connection''s app; returns {"ok": ..., "http_status": ..., "error": ...} saying what is wrong, if anything';
+COMMENT ON FUNCTION togai_zoho.zohobooks_call(text, text, jsonb) IS
+'Owner only: runs one Zoho Books client operation (organizations, currencies, contact_create, contact_update, contact_get, contact_find, invoice_create, invoice_get, invoice_find, invoice_mark_sent, invoice_void, payments_since) and returns the remote object';
+COMMENT ON FUNCTION togai_zoho.togai_call(text, text, jsonb) IS
+'Owner only: runs one Togai client operation (accounts_list, account_get, customers_list, customer_get, invoices_list, invoice_get, payment_record, account_write_back) and returns the answer';
+COMMENT ON FUNCTION togai_zoho.add_zohobooks_connection(text, text, text, text, text, text, text, text, text) IS
+'Adds a Zoho Books connection: add_zohobooks_connection(name, client_id, client_secret, code => <self-client grant code> | refresh_token => ..., organization_id, region => ''com'', accounts_url, api_url). Exchanges the code at once; picks the organization when there is one. Returns its id';
 
 COMMENT ON VIEW togai_zoho.connections IS 'Connections, without secrets';
 COMMENT ON COLUMN togai_zoho.connections.id IS 'Connection id';

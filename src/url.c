@@ -66,8 +66,12 @@ url_part(CURLU *h, CURLUPart what)
 	return part;
 }
 
-TzUrlStatus
-tz_url_check(const char *url, bool allow_http, char *out, const char **detail)
+/*
+ * The check behind both entry points.  A base URL may carry no query or
+ * fragment; a request URL may carry a query.  out may be NULL.
+ */
+static TzUrlStatus
+check_url(const char *url, bool allow_http, bool allow_query, char *out, const char **detail)
 {
 	CURLU	   *h;
 	CURLUcode	rc;
@@ -114,8 +118,8 @@ tz_url_check(const char *url, bool allow_http, char *out, const char **detail)
 		status = TZ_URL_CREDENTIALS;
 		goto done;
 	}
-	if ((part = url_part(h, CURLUPART_QUERY)) != NULL ||
-		(part = url_part(h, CURLUPART_FRAGMENT)) != NULL)
+	if ((part = url_part(h, CURLUPART_FRAGMENT)) != NULL ||
+		(!allow_query && (part = url_part(h, CURLUPART_QUERY)) != NULL))
 	{
 		status = TZ_URL_QUERY;
 		goto done;
@@ -126,6 +130,8 @@ tz_url_check(const char *url, bool allow_http, char *out, const char **detail)
 		goto done;
 	}
 
+	if (out == NULL)
+		goto done;
 	full = url_part(h, CURLUPART_URL);
 	if (full == NULL || strlen(full) > TZ_URL_MAX_LENGTH)
 	{
@@ -145,4 +151,18 @@ done:
 	curl_free(full);
 	curl_url_cleanup(h);
 	return status;
+}
+
+TzUrlStatus
+tz_url_check(const char *url, bool allow_http, char *out, const char **detail)
+{
+	return check_url(url, allow_http, false, out, detail);
+}
+
+TzUrlStatus
+tz_url_check_request(const char *url, bool allow_http)
+{
+	const char *detail;
+
+	return check_url(url, allow_http, true, NULL, &detail);
 }

@@ -36,6 +36,12 @@ typedef enum TzUrlStatus
 extern TzUrlStatus tz_url_check(const char *url, bool allow_http, char *out,
 								const char **detail);
 
+/*
+ * The policy every request URL must pass: http(s), a host, no credentials,
+ * no fragment, https unless loopback or allow_http.  A query is allowed.
+ */
+extern TzUrlStatus tz_url_check_request(const char *url, bool allow_http);
+
 /* Whether host (as a URL carries it) names the loopback interface. */
 extern bool tz_host_is_loopback(const char *host);
 

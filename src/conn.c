@@ -1,0 +1,121 @@
+/*-------------------------------------------------------------------------
+ *
+ * conn.c
+ *	  Loading a connection and its secrets, and storing refreshed tokens.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "catalog/pg_type.h"
+#include "executor/spi.h"
+#include "fmgr.h"
+#include "miscadmin.h"
+#include "utils/builtins.h"
+#include "utils/fmgrprotos.h"
+#include "utils/memutils.h"
+#include "utils/timestamp.h"
+
+#include "conn.h"
+#include "togai_zoho.h"
+
+static char *
+value_or_null(HeapTuple tuple, TupleDesc desc, int col)
+{
+	return SPI_getvalue(tuple, desc, col);	/* NULL for SQL NULL */
+}
+
+/* Runs a statement as the extension's owner: secrets are the owner's alone. */
+static int
+execute_as_owner(const char *sql, int nargs, Oid *types, Datum *values, bool read_only)
+{
+	const TzFlowCache *cache = tz_flow_cache_get();
+	Oid			save_userid;
+	int			save_sec;
+	int			rc;
+
+	GetUserIdAndSecContext(&save_userid, &save_sec);
+	SetUserIdAndSecContext(cache->owner, save_sec | SECURITY_LOCAL_USERID_CHANGE);
+	rc = SPI_execute_with_args(sql, nargs, types, values, NULL, read_only, 0);
+	SetUserIdAndSecContext(save_userid, save_sec);
+	return rc;
+}
+
+TzConnInfo *
+tz_conn_load(const char *name, int app)
+{
+	Oid			types[1] = {TEXTOID};
+	Datum		values[1] = {CStringGetTextDatum(name)};
+	TzConnInfo *c;
+	HeapTuple	t;
+	TupleDesc	d;
+	char	   *expires;
+
+	if (execute_as_owner("SELECT c.id, c.name, c.app, c.base_url, c.accounts_url, "
+						 "c.organization_id, c.client_id, s.api_token, s.client_secret, "
+						 "s.refresh_token, s.access_token, s.access_token_expires_at "
+						 "FROM togai_zoho.connection c "
+						 "LEFT JOIN togai_zoho.connection_secret s ON s.connection_id = c.id "
+						 "WHERE c.name = $1",
+						 1, types, values, true) != SPI_OK_SELECT)
+		elog(ERROR, "togai_zoho: could not read connection \"%s\"", name);
+	if (SPI_processed == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_OBJECT),
+				 errmsg("connection \"%s\" does not exist", name),
+				 errhint("See togai_zoho.connections for the existing connections.")));
+
+	t = SPI_tuptable->vals[0];
+	d = SPI_tuptable->tupdesc;
+	/* The result outlives SPI_finish: SPI_palloc uses the caller's context. */
+	c = SPI_palloc(sizeof(TzConnInfo));
+	memset(c, 0, sizeof(*c));
+	c->id = DatumGetInt64(DirectFunctionCall1(int8in, CStringGetDatum(SPI_getvalue(t, d, 1))));
+	c->name = SPI_palloc(strlen(name) + 1);
+	strcpy(c->name, name);
+	c->app = strcmp(SPI_getvalue(t, d, 3), "togai") == 0 ? TZ_APP_TOGAI : TZ_APP_ZOHOBOOKS;
+
+#define COPY_COL(field, col) \
+	do { char *v_ = value_or_null(t, d, col); \
+		 if (v_) { c->field = SPI_palloc(strlen(v_) + 1); strcpy(c->field, v_); } } while (0)
+	COPY_COL(base_url, 4);
+	COPY_COL(accounts_url, 5);
+	COPY_COL(organization_id, 6);
+	COPY_COL(client_id, 7);
+	COPY_COL(api_token, 8);
+	COPY_COL(client_secret, 9);
+	COPY_COL(refresh_token, 10);
+	COPY_COL(access_token, 11);
+#undef COPY_COL
+	expires = value_or_null(t, d, 12);
+	c->access_token_expires_at = expires ?
+		DatumGetTimestampTz(DirectFunctionCall3(timestamptz_in, CStringGetDatum(expires),
+												ObjectIdGetDatum(InvalidOid), Int32GetDatum(-1))) : 0;
+
+	if (app >= 0 && c->app != (TzApp) app)
+		ereport(ERROR,
+				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
+				 errmsg("connection \"%s\" is a %s connection, not a %s connection", name,
+						c->app == TZ_APP_TOGAI ? "togai" : "zohobooks",
+						app == TZ_APP_TOGAI ? "togai" : "zohobooks")));
+	return c;
+}
+
+void
+tz_conn_store_access_token(TzConnInfo *conn, const char *token, long expires_in)
+{
+	Oid			types[3] = {INT8OID, TEXTOID, INT4OID};
+	Datum		values[3] = {Int64GetDatum(conn->id), CStringGetTextDatum(token),
+	Int32GetDatum((int32) expires_in)};
+
+	if (execute_as_owner("UPDATE togai_zoho.connection_secret "
+						 "SET access_token = $2, "
+						 "access_token_expires_at = pg_catalog.now() + pg_catalog.make_interval(secs => $3), "
+						 "updated_at = pg_catalog.now() "
+						 "WHERE connection_id = $1",
+						 3, types, values, false) != SPI_OK_UPDATE)
+		elog(ERROR, "togai_zoho: could not store the access token of connection \"%s\"", conn->name);
+	conn->access_token = MemoryContextStrdup(GetMemoryChunkContext(conn), token);
+	conn->access_token_expires_at = GetCurrentTimestamp() + (TimestampTz) expires_in * USECS_PER_SEC;
+}
+

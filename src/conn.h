@@ -1,0 +1,42 @@
+/*-------------------------------------------------------------------------
+ *
+ * conn.h
+ *	  A connection with its secrets, loaded through SPI.
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef TZ_CONN_H
+#define TZ_CONN_H
+
+#include "datatype/timestamp.h"
+
+#include "flow_cache.h"
+
+typedef struct TzConnInfo
+{
+	int64		id;
+	char	   *name;
+	TzApp		app;
+	char	   *base_url;		/* Togai root, or the Zoho API domain */
+	char	   *accounts_url;	/* Zoho only */
+	char	   *organization_id;	/* Zoho only */
+	char	   *client_id;		/* Zoho only */
+	/* secrets: never printed */
+	char	   *api_token;		/* Togai */
+	char	   *client_secret;	/* Zoho */
+	char	   *refresh_token;	/* Zoho */
+	char	   *access_token;	/* Zoho, may be NULL or stale */
+	TimestampTz access_token_expires_at;
+} TzConnInfo;
+
+/*
+ * Loads a connection by name (an error if there is none, or if app is given
+ * and differs).  Runs SPI as the extension's owner; the caller must be
+ * connected to SPI.
+ */
+extern TzConnInfo *tz_conn_load(const char *name, int app);
+
+/* Stores a new access token of a Zoho connection, in this transaction. */
+extern void tz_conn_store_access_token(TzConnInfo *conn, const char *token, long expires_in);
+
+#endif							/* TZ_CONN_H */

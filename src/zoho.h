@@ -1,0 +1,45 @@
+/*-------------------------------------------------------------------------
+ *
+ * zoho.h
+ *	  Zoho Books client: OAuth tokens of a self client, data centres, and
+ *	  authenticated calls to the Books API v3.
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef TZ_ZOHO_H
+#define TZ_ZOHO_H
+
+#include "api.h"
+#include "conn.h"
+
+#define TZ_ZOHO_APP "Zoho Books"
+
+/* The accounts server and API domain of a data centre; false if unknown. */
+extern bool tz_zoho_region(const char *region, const char **accounts_url, const char **api_url);
+
+/* The known data centres, comma-separated, for messages. */
+extern const char *tz_zoho_region_list(void);
+
+/*
+ * POSTs an OAuth form to {accounts_url}/oauth/v2/token.  On success r->root
+ * holds the token answer (see tz_zoho_token()); Zoho's refusal becomes TZ401
+ * (TZ429 when it says too many requests) with its own error text.
+ */
+extern void tz_zoho_token_request(TzApiResult *r, const char *accounts_url, const char *form,
+								  const char *what);
+
+/*
+ * Calls the Books API for the connection: a fresh access token (refreshed
+ * before expiry, and once more on a 401), organization_id unless path is
+ * /organizations, JSON body if any.  query is "k=v&..." already escaped, or
+ * NULL.
+ */
+extern void tz_zoho_request(TzApiResult *r, TzConnInfo *conn, const char *method,
+							const char *path, const char *query, const char *body);
+
+/* Calls the Books API with a given token, before any connection exists. */
+extern void tz_zoho_request_with_token(TzApiResult *r, const char *api_url, const char *token,
+									   const char *method, const char *path, const char *query,
+									   const char *body);
+
+#endif							/* TZ_ZOHO_H */
