@@ -50,6 +50,13 @@ test/unit/bin/test_url: test/unit/test_url.c src/url.c src/url.h
 	@mkdir -p test/unit/bin
 	$(CC) $(UNIT_CFLAGS) -o $@ test/unit/test_url.c src/url.c $(UNIT_LIBS)
 
+test/unit/bin/test_parse: test/unit/test_parse.c src/parse.c src/parse.h
+	@mkdir -p test/unit/bin
+	$(CC) $(UNIT_CFLAGS) -o $@ test/unit/test_parse.c src/parse.c $(UNIT_LIBS)
+
+UNIT_TESTS = test/unit/bin/test_url test/unit/bin/test_parse
+VALGRIND   = valgrind -q --leak-check=full --errors-for-leak-kinds=definite,indirect --error-exitcode=1
+
 .PHONY: unit
-unit: test/unit/bin/test_url
-	valgrind -q --leak-check=full --errors-for-leak-kinds=definite,indirect --error-exitcode=1 test/unit/bin/test_url
+unit: $(UNIT_TESTS)
+	@for t in $(UNIT_TESTS); do $(VALGRIND) $$t || exit 1; done
