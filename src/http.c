@@ -243,6 +243,8 @@ tz_http_multi_wait(TzHttpMulti *m, int wait_ms)
 	int			still;
 
 	curl_multi_perform(m->multi, &still);
+	if (still < m->running)
+		return;					/* something finished: let the caller take it */
 	curl_multi_poll(m->multi, NULL, 0, wait_ms, NULL);
 	curl_multi_perform(m->multi, &still);
 }
