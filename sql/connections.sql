@@ -66,8 +66,32 @@ SELECT name FROM togai_zoho.connections ORDER BY id;
 SELECT count(*) AS orphan_secrets FROM togai_zoho.connection_secret s
  WHERE NOT EXISTS (SELECT 1 FROM togai_zoho.connection c WHERE c.id = s.connection_id);
 
--- Zoho Books connections are made by add_zohobooks_connection(), which exchanges a grant
--- code over the network (client issue); these tests insert one directly.
+-- add_zohobooks_connection() checks its arguments before any network call (the exchange
+-- itself is tested against the mock servers in test/integration)
+SELECT test.err($$SELECT togai_zoho.add_zohobooks_connection(NULL, 'cid', 'secret', code => 'c')$$);
+SELECT test.err($$SELECT togai_zoho.add_zohobooks_connection('z', NULL, 'secret', code => 'c')$$);
+SELECT test.err($$SELECT togai_zoho.add_zohobooks_connection('z', 'cid', NULL, code => 'c')$$);
+SELECT test.err($$SELECT togai_zoho.add_zohobooks_connection('z', 'cid', 'secret')$$);
+SELECT test.err($$SELECT togai_zoho.add_zohobooks_connection('z', 'cid', 'secret', code => 'c', refresh_token => 'r')$$);
+SELECT test.err($$SELECT togai_zoho.add_zohobooks_connection('z', 'cid', 'secret', code => '')$$);
+SELECT test.err($$SELECT togai_zoho.add_zohobooks_connection('z', 'cid', 'sec ret', code => 'c')$$);
+SELECT test.err($$SELECT togai_zoho.add_zohobooks_connection('z', 'cid', 'secret', code => 'c', region => 'mars')$$);
+SELECT test.err($$SELECT togai_zoho.add_zohobooks_connection('z', 'cid', 'secret', code => 'c', region => NULL)$$);
+SELECT test.err($$SELECT togai_zoho.add_zohobooks_connection('z', 'cid', 'secret', code => 'c', accounts_url => 'http://accounts.zoho.eu')$$);
+SELECT test.err($$SELECT togai_zoho.add_zohobooks_connection('z', 'cid', 'secret', code => 'c', api_url => 'ftp://x')$$);
+SELECT test.err($$SELECT togai_zoho.add_zohobooks_connection('togai', 'cid', 'secret', code => 'c')$$);
+SELECT togai_zoho.zoho_region_urls('eu'), togai_zoho.zoho_region_urls('ca');
+-- check_connection and the call seams need a connection that exists, of the right app
+SELECT test.err($$SELECT togai_zoho.check_connection('nope')$$);
+SELECT test.err($$SELECT togai_zoho.check_connection(NULL)$$);
+SELECT test.err($$SELECT togai_zoho.zohobooks_call('togai', 'organizations')$$);
+SELECT test.err($$SELECT togai_zoho.togai_call('togai', 'no_such_operation')$$);
+SELECT test.err($$SELECT togai_zoho.togai_call('togai', 'account_get', '{}')$$);
+SELECT test.err($$SELECT togai_zoho.togai_call('togai', 'account_get', '[1]')$$);
+SELECT test.err($$SELECT togai_zoho.togai_call(NULL, 'account_get')$$);
+
+-- Zoho Books connections need a live grant-code exchange; the rest of these tests insert
+-- them directly.
 INSERT INTO togai_zoho.connection (name, app, base_url, accounts_url, region, organization_id, client_id)
 VALUES ('zoho', 'zohobooks', 'https://www.zohoapis.com', 'https://accounts.zoho.com', 'com', '600001', '1000.CLIENT'),
 	   ('zoho eu', 'zohobooks', 'https://www.zohoapis.eu', 'https://accounts.zoho.eu', 'eu', '700001', '1000.CLIENT');

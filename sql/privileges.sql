@@ -84,6 +84,11 @@ SELECT togai_zoho.add_flow_action('ops flow', 'zoho', 'contact_upsert');
 SELECT togai_zoho.set_flow_enabled('ops flow');
 SELECT test.err($$SELECT * FROM togai_zoho.connection_secret$$);
 SELECT test.err($$SELECT * FROM togai_zoho.outbox$$);
+SELECT test.err($$SELECT togai_zoho.zohobooks_call('zoho', 'organizations')$$);
+SELECT test.err($$SELECT togai_zoho.togai_call('togai', 'accounts_list')$$);
+SELECT test.err($$SELECT togai_zoho.zoho_authorize('a', 'b', 'c', 'd', 'e', 'f', 'g')$$);
+SELECT test.err($$SET togai_zoho.allow_http = on$$);
+SELECT test.err($$SET togai_zoho.ca_bundle = '/tmp/evil.pem'$$);
 -- feeding a mirror enqueues jobs, though the operator has no right on the outbox
 INSERT INTO togai_zoho.customers (connection_id, account_id, customer_id, name)
 SELECT id, 'acc.ops', 'cus.ops', 'Ops Account' FROM togai_zoho.connections WHERE name = 'ops togai';

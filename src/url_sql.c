@@ -55,13 +55,13 @@ normalize_url(PG_FUNCTION_ARGS)
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 					 errmsg("%s is not a valid URL", what),
 					 detail ? errdetail("%s.", detail) : 0,
-					 errhint("Give the API root, such as https://api.togai.com.")));
+					 errhint("Give the API root, such as https://api.togai.com or https://www.zohoapis.eu.")));
 			break;
 		case TZ_URL_BAD_SCHEME:
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 					 errmsg("%s must be an https:// URL", what),
-					 errhint("Give the API root, such as https://api.togai.com.")));
+					 errhint("Give the API root, such as https://api.togai.com or https://www.zohoapis.eu.")));
 			break;
 		case TZ_URL_NO_HOST:
 			ereport(ERROR,
