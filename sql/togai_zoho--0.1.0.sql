@@ -780,11 +780,11 @@ BEGIN
 END
 $$;
 
-CREATE FUNCTION togai_zoho.zohobooks_id(entity text, togai_id text, connection text DEFAULT NULL)
+/* Looks an id up on one side of the mappings; to_zohobooks says which way. */
+CREATE FUNCTION togai_zoho.lookup_mapping(entity text, id text, to_zohobooks boolean, connection text)
 	RETURNS text
 	LANGUAGE plpgsql
 	STABLE
-	SECURITY DEFINER
 	SET search_path = pg_catalog, togai_zoho
 	AS $$
 DECLARE
@@ -795,50 +795,38 @@ BEGIN
 	IF connection IS NOT NULL THEN
 		v_conn := (togai_zoho.find_connection(connection, 'zohobooks')).id;
 	END IF;
-	IF zohobooks_id.togai_id IS NULL THEN
+	IF id IS NULL THEN
 		RETURN NULL;
 	END IF;
-	SELECT array_agg(m.zohobooks_id) INTO v_ids FROM togai_zoho.id_mapping m
-	 WHERE m.entity = zohobooks_id.entity AND m.togai_id = zohobooks_id.togai_id
+	SELECT array_agg(CASE WHEN to_zohobooks THEN m.zohobooks_id ELSE m.togai_id END) INTO v_ids
+	  FROM togai_zoho.id_mapping m
+	 WHERE m.entity = lookup_mapping.entity
+	   AND id = CASE WHEN to_zohobooks THEN m.togai_id ELSE m.zohobooks_id END
 	   AND (v_conn IS NULL OR m.zohobooks_connection_id = v_conn);
 	IF cardinality(v_ids) > 1 THEN
-		RAISE EXCEPTION '% "%" is mapped in % Zoho Books connections', entity, togai_id, cardinality(v_ids)
+		RAISE EXCEPTION '% "%" is mapped in % Zoho Books connections', entity, id, cardinality(v_ids)
 			USING ERRCODE = 'cardinality_violation',
-				  HINT = 'Name the Zoho Books connection: zohobooks_id(entity, togai_id, connection => ...).';
+				  HINT = 'Name the Zoho Books connection: connection => ''...''.';
 	END IF;
 	RETURN v_ids[1];
 END
 $$;
 
-CREATE FUNCTION togai_zoho.togai_id(entity text, zohobooks_id text, connection text DEFAULT NULL)
+CREATE FUNCTION togai_zoho.zohobooks_id(entity text, togai_id text, connection text DEFAULT NULL)
 	RETURNS text
-	LANGUAGE plpgsql
+	LANGUAGE sql
 	STABLE
 	SECURITY DEFINER
 	SET search_path = pg_catalog, togai_zoho
-	AS $$
-DECLARE
-	v_conn bigint;
-	v_ids  text[];
-BEGIN
-	PERFORM togai_zoho.check_mapping_entity(entity);
-	IF connection IS NOT NULL THEN
-		v_conn := (togai_zoho.find_connection(connection, 'zohobooks')).id;
-	END IF;
-	IF togai_id.zohobooks_id IS NULL THEN
-		RETURN NULL;
-	END IF;
-	SELECT array_agg(m.togai_id) INTO v_ids FROM togai_zoho.id_mapping m
-	 WHERE m.entity = togai_id.entity AND m.zohobooks_id = togai_id.zohobooks_id
-	   AND (v_conn IS NULL OR m.zohobooks_connection_id = v_conn);
-	IF cardinality(v_ids) > 1 THEN
-		RAISE EXCEPTION '% "%" is mapped in % Zoho Books connections', entity, zohobooks_id, cardinality(v_ids)
-			USING ERRCODE = 'cardinality_violation',
-				  HINT = 'Name the Zoho Books connection: togai_id(entity, zohobooks_id, connection => ...).';
-	END IF;
-	RETURN v_ids[1];
-END
-$$;
+	RETURN togai_zoho.lookup_mapping(entity, togai_id, true, connection);
+
+CREATE FUNCTION togai_zoho.togai_id(entity text, zohobooks_id text, connection text DEFAULT NULL)
+	RETURNS text
+	LANGUAGE sql
+	STABLE
+	SECURITY DEFINER
+	SET search_path = pg_catalog, togai_zoho
+	RETURN togai_zoho.lookup_mapping(entity, zohobooks_id, false, connection);
 
 /*
  * ---------------------------------------------------------------------------
@@ -1237,6 +1225,8 @@ COMMENT ON FUNCTION togai_zoho.find_connection(text, text) IS
 'Internal: the connection of that name (and app, when given), or a clear error';
 COMMENT ON FUNCTION togai_zoho.find_flow(text) IS
 'Internal: the flow of that name, or a clear error';
+COMMENT ON FUNCTION togai_zoho.lookup_mapping(text, text, boolean, text) IS
+'Internal: the id mapped to id, towards Zoho Books or towards Togai; NULL when unmapped';
 COMMENT ON FUNCTION togai_zoho.check_mapping_entity(text) IS
 'Internal: raises a clear error unless the value is a mapped entity';
 COMMENT ON FUNCTION togai_zoho.default_togai_connection() IS

@@ -151,6 +151,27 @@ list_element(const TzApiResult *r, const char *member, int index)
 	return DirectFunctionCall2(jsonb_array_element, JsonbPGetDatum(list), Int32GetDatum(index));
 }
 
+/*
+ * The start of both *_call functions: arguments checked, the connection
+ * loaded (SPI stays connected until finish_jsonb).
+ */
+static TzConnInfo *
+begin_call(FunctionCallInfo fcinfo, TzApp app, char **op, Args *a)
+{
+	char	   *name;
+
+	if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("connection and operation must not be null")));
+	name = text_to_cstring(PG_GETARG_TEXT_PP(0));
+	*op = text_to_cstring(PG_GETARG_TEXT_PP(1));
+	tz_json_use_palloc();
+	*a = read_args(fcinfo, 2, *op);
+	SPI_connect();
+	return tz_conn_load(name, app);
+}
+
 /* Copies a jsonb out of SPI's memory and disconnects. */
 static Datum
 finish_jsonb(Jsonb *value, bool *isnull)
@@ -179,26 +200,13 @@ PG_FUNCTION_INFO_V1(zohobooks_call);
 Datum
 zohobooks_call(PG_FUNCTION_ARGS)
 {
-	char	   *name;
 	char	   *op;
 	Args		a;
-	TzConnInfo *conn;
+	TzConnInfo *conn = begin_call(fcinfo, TZ_APP_ZOHOBOOKS, &op, &a);
 	TzApiResult r;
 	Jsonb	   *out = NULL;
 	bool		isnull;
 	Datum		result;
-
-	if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
-		ereport(ERROR,
-				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-				 errmsg("connection and operation must not be null")));
-	name = text_to_cstring(PG_GETARG_TEXT_PP(0));
-	op = text_to_cstring(PG_GETARG_TEXT_PP(1));
-	tz_json_use_palloc();
-	a = read_args(fcinfo, 2, op);
-
-	SPI_connect();
-	conn = tz_conn_load(name, TZ_APP_ZOHOBOOKS);
 
 	if (strcmp(op, "organizations") == 0)
 	{
@@ -325,28 +333,14 @@ PG_FUNCTION_INFO_V1(togai_call);
 Datum
 togai_call(PG_FUNCTION_ARGS)
 {
-	char	   *name;
 	char	   *op;
 	Args		a;
-	TzConnInfo *conn;
+	TzConnInfo *conn = begin_call(fcinfo, TZ_APP_TOGAI, &op, &a);
 	TzApiResult r;
-	char	   *list_query;
+	char	   *list_query = query_of(psprintf("%s%s", query_part(&a, "next_token", "nextToken"),
+											   query_part(&a, "page_size", "pageSize")));
 	bool		isnull;
 	Datum		result;
-
-	if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
-		ereport(ERROR,
-				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-				 errmsg("connection and operation must not be null")));
-	name = text_to_cstring(PG_GETARG_TEXT_PP(0));
-	op = text_to_cstring(PG_GETARG_TEXT_PP(1));
-	tz_json_use_palloc();
-	a = read_args(fcinfo, 2, op);
-	list_query = query_of(psprintf("%s%s", query_part(&a, "next_token", "nextToken"),
-								   query_part(&a, "page_size", "pageSize")));
-
-	SPI_connect();
-	conn = tz_conn_load(name, TZ_APP_TOGAI);
 
 	if (strcmp(op, "accounts_list") == 0)
 		tz_togai_request(&r, conn, "GET", "/accounts", list_query, NULL);
