@@ -12,6 +12,8 @@
 
 #include "pg_jansson.h"
 
+#include <ctype.h>
+
 #include "executor/spi.h"
 #include "fmgr.h"
 #include "lib/stringinfo.h"
@@ -103,9 +105,29 @@ arg_body(const Args *a, const char *key)
 															  CStringGetTextDatum(key)))->root, 0);
 }
 
-/* Whether any string inside v equals s. */
+/* Whether needle stands in haystack as a whole word (ids never abut id characters). */
 static bool
-json_contains_string(json_t *v, const char *s, int depth)
+contains_word(const char *haystack, const char *needle)
+{
+	size_t		n = strlen(needle);
+
+	if (n == 0)
+		return false;
+	for (const char *p = strstr(haystack, needle); p; p = strstr(p + 1, needle))
+	{
+		char		before = p == haystack ? ' ' : p[-1];
+		char		after = p[n];
+
+		if (!isalnum((unsigned char) before) && strchr("._-", before) == NULL &&
+			!isalnum((unsigned char) after) && strchr("._-", after) == NULL)
+			return true;
+	}
+	return false;
+}
+
+/* Whether some string inside v is s (or, unless exact, holds s as a word). */
+static bool
+json_mentions(json_t *v, const char *s, bool exact, int depth)
 {
 	const char *key;
 	json_t	   *item;
@@ -115,21 +137,21 @@ json_contains_string(json_t *v, const char *s, int depth)
 		return false;
 	if (json_is_string(v))
 		return strcmp(json_string_value(v), s) == 0 ||
-			(strstr(json_string_value(v), s) != NULL && strlen(s) >= 8);
+			(!exact && contains_word(json_string_value(v), s));
 	if (json_is_object(v))
 		json_object_foreach(v, key, item)
-			if (json_contains_string(item, s, depth + 1))
+			if (json_mentions(item, s, exact, depth + 1))
 			return true;
 	if (json_is_array(v))
 		json_array_foreach(v, i, item)
-			if (json_contains_string(item, s, depth + 1))
+			if (json_mentions(item, s, exact, depth + 1))
 			return true;
 	return false;
 }
 
-/* The index of the first element of list[member] mentioning s, or -1. */
+/* The index of the first element of list[member] mentioning s (any, for NULL), or -1. */
 static int
-find_in_list(const TzApiResult *r, const char *member, const char *s)
+find_in_list(const TzApiResult *r, const char *member, const char *s, bool exact)
 {
 	json_t	   *list = r->root ? json_object_get(r->root, member) : NULL;
 	json_t	   *item;
@@ -138,7 +160,7 @@ find_in_list(const TzApiResult *r, const char *member, const char *s)
 	if (!json_is_array(list))
 		return -1;
 	json_array_foreach(list, i, item)
-		if (s == NULL || json_contains_string(item, s, 0))
+		if (s == NULL || json_mentions(item, s, exact, 0))
 		return (int) i;
 	return -1;
 }
@@ -166,7 +188,6 @@ begin_call(FunctionCallInfo fcinfo, TzApp app, char **op, Args *a)
 				 errmsg("connection and operation must not be null")));
 	name = text_to_cstring(PG_GETARG_TEXT_PP(0));
 	*op = text_to_cstring(PG_GETARG_TEXT_PP(1));
-	tz_json_use_palloc();
 	*a = read_args(fcinfo, 2, *op);
 	SPI_connect();
 	return tz_conn_load(name, app);
@@ -248,7 +269,7 @@ zohobooks_call(PG_FUNCTION_ARGS)
 		tz_zoho_request(&r, conn, "GET", "/contacts",
 						psprintf("search_text=%s", arg_id(&a, "togai_account_id")), NULL);
 		tz_api_raise(&r);
-		i = find_in_list(&r, "contacts", id);
+		i = find_in_list(&r, "contacts", id, false);
 		out = i < 0 ? NULL : DatumGetJsonbP(list_element(&r, "contacts", i));
 	}
 	else if (strcmp(op, "invoice_create") == 0)
@@ -275,7 +296,7 @@ zohobooks_call(PG_FUNCTION_ARGS)
 		tz_zoho_request(&r, conn, "GET", "/invoices",
 						psprintf("reference_number=%s", arg_id(&a, "reference_number")), NULL);
 		tz_api_raise(&r);
-		i = find_in_list(&r, "invoices", NULL);
+		i = find_in_list(&r, "invoices", NULL, true);
 		out = i < 0 ? NULL : DatumGetJsonbP(list_element(&r, "invoices", i));
 	}
 	else if (strcmp(op, "invoice_mark_sent") == 0 || strcmp(op, "invoice_void") == 0)
@@ -435,7 +456,6 @@ check_connection(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
 				 errmsg("connection name must not be null")));
 	name = text_to_cstring(PG_GETARG_TEXT_PP(0));
-	tz_json_use_palloc();
 
 	SPI_connect();
 	conn = tz_conn_load(name, -1);
@@ -443,7 +463,7 @@ check_connection(PG_FUNCTION_ARGS)
 	{
 		checked = "GET /books/v3/organizations";
 		tz_zoho_request(&r, conn, "GET", "/organizations", NULL, NULL);
-		if (r.ok && find_in_list(&r, "organizations", conn->organization_id) < 0)
+		if (r.ok && find_in_list(&r, "organizations", conn->organization_id, true) < 0)
 		{
 			r.ok = false;
 			r.message = psprintf("organization %s is not among those the token reaches",
@@ -539,7 +559,6 @@ zoho_authorize(PG_FUNCTION_ARGS)
 	StringInfoData out;
 	Jsonb	   *list;
 
-	tz_json_use_palloc();
 	if (code)
 		form = psprintf("grant_type=authorization_code&client_id=%s&client_secret=%s&code=%s",
 						tz_url_escape(client_id), tz_url_escape(client_secret), tz_url_escape(code));

@@ -7,11 +7,14 @@
  */
 #include "postgres.h"
 
+#include "pg_jansson.h"
+
 #include "fmgr.h"
 #include "utils/guc.h"
 
 #include <limits.h>
 
+#include "api.h"
 #include "togai_zoho.h"
 
 PG_MODULE_MAGIC;
@@ -79,4 +82,7 @@ _PG_init(void)
 							NULL, NULL, NULL);
 
 	MarkGUCPrefixReserved("togai_zoho");
+
+	/* jansson objects live in memory contexts, so errors cannot leak them */
+	tz_json_use_palloc();
 }
