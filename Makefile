@@ -8,7 +8,7 @@ DATA         = $(wildcard sql/togai_zoho--*.sql)
 REGRESS      = setup connections flows enqueue mappings views privileges
 REGRESS_OPTS = --dbname=contrib_regression
 ISOLATION    = enqueue_concurrency
-EXTRA_CLEAN  = test/unit/bin output_iso
+EXTRA_CLEAN  = test/unit/bin test/fuzz/bin output_iso
 
 PG_CONFIG   ?= $(firstword $(wildcard /usr/lib/postgresql/15/bin/pg_config) pg_config)
 PG_CPPFLAGS += -DEXTVERSION=\"$(EXTVERSION)\" -Wall -Wextra -Werror -Wno-unused-parameter \
@@ -60,3 +60,29 @@ VALGRIND   = valgrind -q --leak-check=full --errors-for-leak-kinds=definite,indi
 .PHONY: unit
 unit: $(UNIT_TESTS)
 	@for t in $(UNIT_TESTS); do $(VALGRIND) $$t || exit 1; done
+
+# libFuzzer targets of the pure parsers (clang with ASan and UBSan); make test runs each
+# for FUZZ_RUNS executions, starting from test/fuzz/corpus.
+FUZZ_RUNS  ?= 20000
+FUZZ_FLAGS  = -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
+              $(shell pkg-config --cflags libcurl jansson)
+
+test/fuzz/bin/fuzz_parse: test/fuzz/fuzz_parse.c src/parse.c src/parse.h
+	@mkdir -p test/fuzz/bin
+	clang $(FUZZ_FLAGS) -o $@ test/fuzz/fuzz_parse.c src/parse.c $(UNIT_LIBS)
+
+test/fuzz/bin/fuzz_url: test/fuzz/fuzz_url.c src/url.c src/url.h
+	@mkdir -p test/fuzz/bin
+	clang $(FUZZ_FLAGS) -o $@ test/fuzz/fuzz_url.c src/url.c $(UNIT_LIBS)
+
+.PHONY: fuzz
+fuzz: test/fuzz/bin/fuzz_parse test/fuzz/bin/fuzz_url
+	@for t in parse url; do \
+		mkdir -p test/fuzz/bin/corpus_$$t; \
+		if ! test/fuzz/bin/fuzz_$$t -runs=$(FUZZ_RUNS) -max_len=4096 -print_final_stats=1 \
+			test/fuzz/bin/corpus_$$t test/fuzz/corpus/$$t > test/fuzz/bin/$$t.log 2>&1; then \
+			tail -40 test/fuzz/bin/$$t.log; echo "fuzz_$$t: FAILED"; exit 1; \
+		fi; \
+		echo "fuzz_$$t: $$(grep -o 'number_of_executed_units: [0-9]*' test/fuzz/bin/$$t.log | \
+			grep -o '[0-9]*$$') runs, 0 crashes, 0 leaks"; \
+	done

@@ -37,6 +37,7 @@ regress() {
 }
 
 run "unit tests of the pure C parts, under valgrind" make -s unit
+run "fuzz targets of the pure parsers (libFuzzer, ASan, UBSan)" make -s fuzz
 run "pg_regress (sql/, expected/)" regress
 
 echo
