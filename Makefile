@@ -80,6 +80,7 @@ fuzz: test/fuzz/bin/fuzz_parse test/fuzz/bin/fuzz_url
 	@for t in parse url; do \
 		mkdir -p test/fuzz/bin/corpus_$$t; \
 		if ! test/fuzz/bin/fuzz_$$t -runs=$(FUZZ_RUNS) -max_len=4096 -print_final_stats=1 \
+			-artifact_prefix=test/fuzz/bin/ \
 			test/fuzz/bin/corpus_$$t test/fuzz/corpus/$$t > test/fuzz/bin/$$t.log 2>&1; then \
 			tail -40 test/fuzz/bin/$$t.log; echo "fuzz_$$t: FAILED"; exit 1; \
 		fi; \
