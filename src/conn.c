@@ -101,6 +101,30 @@ tz_conn_load(const char *name, int app)
 	return c;
 }
 
+bool
+tz_conn_lock_token(TzConnInfo *conn)
+{
+	Oid			types[1] = {INT8OID};
+	Datum		values[1] = {Int64GetDatum(conn->id)};
+	char	   *token;
+	char	   *expires;
+
+	if (execute_as_owner("SELECT access_token, access_token_expires_at "
+						 "FROM togai_zoho.connection_secret WHERE connection_id = $1 FOR UPDATE",
+						 1, types, values, false) != SPI_OK_SELECT || SPI_processed != 1)
+		elog(ERROR, "togai_zoho: could not lock the secrets of connection \"%s\"", conn->name);
+	token = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
+	expires = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2);
+	if (token == NULL || expires == NULL ||
+		(conn->access_token && strcmp(token, conn->access_token) == 0))
+		return false;
+	conn->access_token = MemoryContextStrdup(GetMemoryChunkContext(conn), token);
+	conn->access_token_expires_at =
+		DatumGetTimestampTz(DirectFunctionCall3(timestamptz_in, CStringGetDatum(expires),
+												ObjectIdGetDatum(InvalidOid), Int32GetDatum(-1)));
+	return true;
+}
+
 void
 tz_conn_store_access_token(TzConnInfo *conn, const char *token, long expires_in)
 {

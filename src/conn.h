@@ -36,6 +36,13 @@ typedef struct TzConnInfo
  */
 extern TzConnInfo *tz_conn_load(const char *name, int app);
 
+/*
+ * Locks the connection's secrets row until the transaction ends, so only one
+ * session refreshes at a time.  Returns true, with conn updated, when another
+ * session stored a different access token meanwhile.
+ */
+extern bool tz_conn_lock_token(TzConnInfo *conn);
+
 /* Stores a new access token of a Zoho connection, in this transaction. */
 extern void tz_conn_store_access_token(TzConnInfo *conn, const char *token, long expires_in);
 

@@ -206,6 +206,14 @@ refresh_token(TzApiResult *r, TzConnInfo *conn)
 		r->hint = pstrdup("Add the connection again with togai_zoho.add_zohobooks_connection().");
 		return;
 	}
+	/* one session at a time: another may have refreshed while we waited */
+	if (tz_conn_lock_token(conn) && fresh(conn->access_token, conn->access_token_expires_at))
+	{
+		memset(r, 0, sizeof(*r));
+		r->ok = true;
+		remember_token(conn->id, conn->access_token, conn->access_token_expires_at);
+		return;
+	}
 	form = psprintf("grant_type=refresh_token&refresh_token=%s&client_id=%s&client_secret=%s",
 					tz_url_escape(conn->refresh_token), tz_url_escape(conn->client_id),
 					tz_url_escape(conn->client_secret));
