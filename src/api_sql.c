@@ -329,23 +329,21 @@ zohobooks_call(PG_FUNCTION_ARGS)
 	PG_RETURN_DATUM(result);
 }
 
-/* The account's metadata with key set to value, as a PATCH body. */
+/* The account's metadata with key set to value, as a PATCH body (exact, via jsonb). */
 static char *
 write_back_body(const TzApiResult *account, const char *key, const char *value)
 {
-	json_t	   *meta = account->root ? json_object_get(account->root, "metadata") : NULL;
-	json_t	   *merged = json_is_object(meta) ? json_deep_copy(meta) : json_object();
-	json_t	   *body = json_object();
-	char	   *text;
-	char	   *copy;
+	Oid			types[3] = {TEXTOID, TEXTOID, TEXTOID};
+	Datum		values[3] = {CStringGetTextDatum(account->body), CStringGetTextDatum(key),
+	CStringGetTextDatum(value)};
 
-	json_object_set_new(merged, key, json_string(value));
-	json_object_set_new(body, "metadata", merged);
-	text = json_dumps(body, JSON_COMPACT);
-	copy = pstrdup(text);
-	json_decref(body);
-	pfree(text);
-	return copy;
+	if (SPI_execute_with_args("SELECT pg_catalog.jsonb_build_object('metadata', "
+							  "coalesce(CASE WHEN pg_catalog.jsonb_typeof($1::jsonb -> 'metadata') = 'object' "
+							  "THEN $1::jsonb -> 'metadata' END, '{}') || "
+							  "pg_catalog.jsonb_build_object($2, $3))::text",
+							  3, types, values, NULL, true, 1) != SPI_OK_SELECT || SPI_processed != 1)
+		elog(ERROR, "togai_zoho: could not build the account metadata");
+	return SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
 }
 
 PG_FUNCTION_INFO_V1(togai_call);

@@ -39,6 +39,7 @@ regress() {
 run "unit tests of the pure C parts, under valgrind" make -s unit
 run "fuzz targets of the pure parsers (libFuzzer, ASan, UBSan)" make -s fuzz
 run "pg_regress (sql/, expected/)" regress
+run "integration suites (test/, real HTTP to the mock servers)" sh tools/run-integration-tests.sh
 
 echo
 echo "suites: $passed passed, $failed failed"

@@ -1,0 +1,59 @@
+"""TLS: a self-signed mock is refused until its CA is given in togai_zoho.ca_bundle."""
+
+import os
+import shutil
+import subprocess
+import tempfile
+import unittest
+
+from harness import DatabaseCase, literal, remember_secret, value
+
+TOKEN = "togai.token.tls"
+
+
+@unittest.skipUnless(shutil.which("openssl"), "openssl is needed to make a certificate")
+class TLS(DatabaseCase):
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.dir = tempfile.mkdtemp(prefix="tz-tls-")
+        os.chmod(cls.dir, 0o755)
+        cls.cert = os.path.join(cls.dir, "cert.pem")
+        key = os.path.join(cls.dir, "key.pem")
+        subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
+                        "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost",
+                        "-keyout", key, "-out", cls.cert], check=True, capture_output=True)
+        os.chmod(cls.cert, 0o644)
+        cls.togai = cls.mock("togai", "--demo-seed", "--token", TOKEN, "--certfile", cls.cert, "--keyfile", key)
+        remember_secret(TOKEN)
+        value("SELECT togai_zoho.add_togai_connection('tls', %s, %s)" % (literal(TOKEN), literal(cls.togai.url)),
+              cls.db)
+
+    @classmethod
+    def tearDownClass(cls):
+        super().tearDownClass()
+        shutil.rmtree(cls.dir, ignore_errors=True)
+
+    def test_verification_fails_without_the_ca(self):
+        result = self.json("SELECT togai_zoho.check_connection('tls')")
+        self.assertFalse(result["ok"])
+        self.assertEqual(result["sqlstate"], "08001")
+        self.assertIn("certificate", result["detail"])
+        self.assertIn("ca_bundle", result["hint"])
+        err = self.error("SELECT togai_zoho.togai_call('tls', 'accounts_list')")
+        self.assertSQLState(err, "08001", "certificate")
+
+    def test_ca_bundle_makes_it_work(self):
+        result = self.json("SELECT togai_zoho.check_connection('tls')",
+                           settings={"togai_zoho.ca_bundle": self.cert})
+        self.assertTrue(result["ok"], result)
+
+    def test_only_a_superuser_may_weaken_or_widen(self):
+        self.sql("DROP ROLE IF EXISTS tls_plain; CREATE ROLE tls_plain")
+        try:
+            for setting, val in (("togai_zoho.ca_bundle", self.cert), ("togai_zoho.allow_http", "on")):
+                err = self.error("SET ROLE tls_plain; SET %s = %s" % (setting, literal(val)))
+                self.assertSQLState(err, "42501", setting)
+        finally:
+            self.sql("DROP ROLE tls_plain")
