@@ -4,7 +4,7 @@ import json
 import time
 
 from harness import (DatabaseCase, add_zoho, literal, remember_issued_tokens, remember_secret,
-                     value, zoho_seed)
+                     value, wait_until, zoho_seed)
 
 TOKEN = "togai.token.faults"
 
@@ -103,6 +103,29 @@ class Faults(DatabaseCase):
         self.assertLess(time.monotonic() - start, 3)
         # the backend is fine afterwards
         self.assertEqual(self.json("SELECT togai_zoho.check_connection('togai')")["ok"], True)
+
+    def test_terminate_mid_request(self):
+        import subprocess
+        self.togai.faults({"kind": "delay", "seconds": 20, "count": 1})
+        slow = subprocess.Popen(["psql", "-X", "-q", "-d", self.db, "-c",
+                                 "SELECT togai_zoho.togai_call('togai', 'account_get', "
+                                 "'{\"account_id\": \"acc.demo.1\"}')"],
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        try:
+            self.assertTrue(wait_until(lambda: self.value(
+                "SELECT count(*) FROM pg_stat_activity WHERE query LIKE '%account_get%' "
+                "AND pid <> pg_backend_pid()") == "1", timeout=10))
+            time.sleep(0.3)
+            start = time.monotonic()
+            self.sql("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                     "WHERE query LIKE '%account_get%' AND pid <> pg_backend_pid()")
+            _, err = slow.communicate(timeout=10)
+            self.assertLess(time.monotonic() - start, 2)
+            self.assertIn("terminating connection due to administrator command", err)
+        finally:
+            if slow.poll() is None:
+                slow.kill()
+                slow.wait()
 
     def test_rate_limit_at_the_mock(self):
         self.zoho.config(rate_limit_per_minute=3)
