@@ -105,6 +105,13 @@ arg_body(const Args *a, const char *key)
 															  CStringGetTextDatum(key)))->root, 0);
 }
 
+/* Whether c may be part of an id (letters, digits, '.', '_', '-'). */
+static bool
+id_char(char c)
+{
+	return c != '\0' && (isalnum((unsigned char) c) || strchr("._-", c) != NULL);
+}
+
 /* Whether needle stands in haystack as a whole word (ids never abut id characters). */
 static bool
 contains_word(const char *haystack, const char *needle)
@@ -118,8 +125,7 @@ contains_word(const char *haystack, const char *needle)
 		char		before = p == haystack ? ' ' : p[-1];
 		char		after = p[n];
 
-		if (!isalnum((unsigned char) before) && strchr("._-", before) == NULL &&
-			!isalnum((unsigned char) after) && strchr("._-", after) == NULL)
+		if (!id_char(before) && !id_char(after))
 			return true;
 	}
 	return false;

@@ -1,8 +1,9 @@
 -- make demo: what togai_zoho offers from psql.
 --
--- This version shows the admin surface and the transactional outbox. Talking to Togai
--- and Zoho Books (clients, mock servers, the delivery worker) arrives with the next
--- issues; until then the jobs below stay pending and nothing leaves the database.
+-- The bundled mock servers stand in for Togai and Zoho Books (test/mock). This version
+-- shows the connections with a real OAuth exchange, the admin surface, the transactional
+-- outbox and the clients; the delivery worker and the ready flows end to end come next,
+-- so the jobs below stay pending.
 \pset footer off
 \pset null '-'
 \echo
@@ -11,13 +12,23 @@ CREATE EXTENSION togai_zoho;
 SELECT extname AS extension, extversion AS version FROM pg_extension WHERE extname = 'togai_zoho';
 
 \echo
-\echo '== 2. Connections: a Togai API token is stored apart and never shown'
-SELECT togai_zoho.add_togai_connection('togai', 'demo-togai-token', 'https://sandbox-api.togai.com') AS togai_connection;
--- add_zohobooks_connection() exchanges a self-client grant code with Zoho's accounts
--- server; it arrives with the client issue, so the demo registers the organization directly.
-INSERT INTO togai_zoho.connection (name, app, base_url, accounts_url, region, organization_id, client_id)
-VALUES ('zoho', 'zohobooks', 'https://www.zohoapis.com', 'https://accounts.zoho.com', 'com', '60000000001', '1000.DEMOCLIENT');
-SELECT name, app, base_url, region, organization_id, has_credentials FROM togai_zoho.connections;
+\echo '== 2. Connections: tokens are stored apart and never shown'
+SELECT togai_zoho.add_togai_connection('togai', 'demo-togai-token', :'togai_url') AS togai_connection;
+-- a Zoho Books Self Client: its grant code is exchanged at once for a refresh token
+SELECT togai_zoho.add_zohobooks_connection('zoho', '1000.DEMOCLIENT', 'demo-client-secret',
+	code => 'demo-grant-code', accounts_url => :'zoho_url', api_url => :'zoho_url') AS zoho_connection;
+SELECT name, app, base_url, organization_id, has_credentials,
+	   access_token_expires_at > now() AS access_token_valid FROM togai_zoho.connections;
+SELECT c.name, r ->> 'ok' AS ok, r ->> 'checked' AS checked, r ->> 'http_status' AS http_status
+  FROM togai_zoho.connections c, togai_zoho.check_connection(c.name) r;
+-- a grant code works once: the second exchange is refused with Zoho's own words
+\set VERBOSITY verbose
+\set SHOW_CONTEXT never
+\set ON_ERROR_STOP 0
+SELECT togai_zoho.add_zohobooks_connection('zoho2', '1000.DEMOCLIENT', 'demo-client-secret',
+	code => 'demo-grant-code', accounts_url => :'zoho_url', api_url => :'zoho_url');
+\set ON_ERROR_STOP 1
+\set VERBOSITY default
 
 \echo
 \echo '== 3. What flows can do'
@@ -70,9 +81,19 @@ SELECT o.id AS job, f.name AS flow, o.entity, o.source_id, o.state, o.coalesced 
   FROM togai_zoho.outbox o JOIN togai_zoho.flow f ON f.id = o.flow_id ORDER BY o.id;
 
 \echo
-\echo '== 7. Status per flow'
+\echo '== 7. The clients, by hand: what Togai holds, and a contact created in Zoho Books'
+SELECT a ->> 'id' AS account, a ->> 'name' AS name, a ->> 'invoiceCurrency' AS currency
+  FROM jsonb_array_elements(togai_zoho.togai_call('togai', 'accounts_list', '{"page_size": 50}') -> 'data') a;
+SELECT c ->> 'contact_id' AS contact_id, c ->> 'contact_name' AS contact_name
+  FROM togai_zoho.zohobooks_call('zoho', 'contact_create',
+		'{"contact": {"contact_name": "Acme Main", "company_name": "Acme Inc", "notes": "Togai account acc.demo.1"}}') c;
+SELECT c ->> 'contact_id' AS found_by_togai_id
+  FROM togai_zoho.zohobooks_call('zoho', 'contact_find', '{"togai_account_id": "acc.demo.1"}') c;
+
+\echo
+\echo '== 8. Status per flow'
 SELECT flow, enabled, pending, running, done, dead, last_error FROM togai_zoho.sync_status;
 
 \echo
-\echo 'Delivery to Zoho Books (worker, clients, mock servers) is not built yet: the jobs above stay pending.'
-\echo 'The cluster is dropped now.'
+\echo 'The delivery worker is not built yet: the jobs above stay pending.'
+\echo 'The mocks are stopped and the cluster is dropped now.'

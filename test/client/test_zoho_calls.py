@@ -49,6 +49,10 @@ class ZohoCalls(DatabaseCase):
         self.assertEqual(found["contact_id"], c["contact_id"])
         self.assertIsNone(self.call("contact_find", {"togai_account_id": "acc.acme"}))
         self.assertIsNone(self.call("contact_find", {"togai_account_id": "acc.unknown.9"}))
+        # found by a mention in the notes too, as a whole word only
+        n = self.call("contact_create", {"contact": {"contact_name": "Noted", "notes": "Togai account acc.noted.7"}})
+        self.assertEqual(self.call("contact_find", {"togai_account_id": "acc.noted.7"})["contact_id"], n["contact_id"])
+        self.assertIsNone(self.call("contact_find", {"togai_account_id": "acc.noted"}))
         # every call but the organization list carries organization_id and the token header
         for r in self.zoho.requests("/books/v3/contacts"):
             self.assertEqual(r["query"].get("organization_id"), "600001")
