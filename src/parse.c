@@ -114,14 +114,15 @@ tz_zoho_token(const json_t *root, TzZohoToken *token)
 	token->access_token = tz_json_str(root, "access_token");
 	token->refresh_token = tz_json_str(root, "refresh_token");
 	token->api_domain = tz_json_str(root, "api_domain");
+	/* any lifetime that is not a sane number of seconds counts as Zoho's usual hour */
 	exp = json_object_get(root, "expires_in");
-	if (json_is_integer(exp))
-		token->expires_in = (long) json_integer_value(exp);
-	else if (json_is_real(exp))
-		token->expires_in = (long) json_real_value(exp);
-	else
-		token->expires_in = 3600;
-	if (token->expires_in <= 0 || token->expires_in > 86400 * 365)
-		token->expires_in = 3600;
+	token->expires_in = 3600;
+	if (json_is_number(exp))
+	{
+		double		secs = json_number_value(exp);
+
+		if (secs >= 1 && secs <= 86400.0 * 365)
+			token->expires_in = (long) secs;
+	}
 	return token->access_token != NULL && token->access_token[0] != '\0';
 }

@@ -152,6 +152,12 @@ test_zoho_token(void)
 	root = obj("{\"access_token\":5}");
 	CHECK(!tz_zoho_token(root, &t));
 	json_decref(root);
+	root = obj("{\"access_token\":\"x\",\"expires_in\":2122222e19}");
+	CHECK(tz_zoho_token(root, &t) && t.expires_in == 3600);	/* found by the fuzzer */
+	json_decref(root);
+	root = obj("{\"access_token\":\"x\",\"expires_in\":1799.5}");
+	CHECK(tz_zoho_token(root, &t) && t.expires_in == 1799);
+	json_decref(root);
 	root = obj("{\"access_token\":\"x\",\"expires_in\":-5}");
 	CHECK(tz_zoho_token(root, &t) && t.expires_in == 3600);
 	json_decref(root);
