@@ -342,7 +342,7 @@ CREATE FUNCTION togai_zoho.check_name(what text, value text, max_length integer 
 	RETURNS text
 	LANGUAGE plpgsql
 	IMMUTABLE
-	SET search_path = pg_catalog, togai_zoho
+	SET search_path = pg_catalog, togai_zoho, pg_temp
 	AS $$
 BEGIN
 	IF value IS NULL THEN
@@ -372,7 +372,7 @@ CREATE FUNCTION togai_zoho.check_secret(what text, value text)
 	RETURNS text
 	LANGUAGE plpgsql
 	IMMUTABLE
-	SET search_path = pg_catalog, togai_zoho
+	SET search_path = pg_catalog, togai_zoho, pg_temp
 	AS $$
 BEGIN
 	-- Never echo the value: it is a secret.
@@ -403,7 +403,7 @@ CREATE FUNCTION togai_zoho.find_connection(name text, app text DEFAULT NULL)
 	RETURNS togai_zoho.connection
 	LANGUAGE plpgsql
 	STABLE
-	SET search_path = pg_catalog, togai_zoho
+	SET search_path = pg_catalog, togai_zoho, pg_temp
 	AS $$
 DECLARE
 	c togai_zoho.connection;
@@ -429,7 +429,7 @@ CREATE FUNCTION togai_zoho.find_flow(name text)
 	RETURNS togai_zoho.flow
 	LANGUAGE plpgsql
 	STABLE
-	SET search_path = pg_catalog, togai_zoho
+	SET search_path = pg_catalog, togai_zoho, pg_temp
 	AS $$
 DECLARE
 	f togai_zoho.flow;
@@ -451,7 +451,7 @@ CREATE FUNCTION togai_zoho.default_togai_connection()
 	LANGUAGE plpgsql
 	STABLE
 	SECURITY DEFINER
-	SET search_path = pg_catalog, togai_zoho
+	SET search_path = pg_catalog, togai_zoho, pg_temp
 	AS $$
 DECLARE
 	ids bigint[];
@@ -490,7 +490,7 @@ CREATE FUNCTION togai_zoho.add_togai_connection(name text, api_token text,
 	SECURITY DEFINER
 	-- an error here must not write the statement, which holds the token, to the server log
 	SET log_min_error_statement = panic
-	SET search_path = pg_catalog, togai_zoho
+	SET search_path = pg_catalog, togai_zoho, pg_temp
 	AS $$
 DECLARE
 	v_url text;
@@ -519,7 +519,7 @@ CREATE FUNCTION togai_zoho.drop_connection(name text, force boolean DEFAULT fals
 	RETURNS void
 	LANGUAGE plpgsql
 	SECURITY DEFINER
-	SET search_path = pg_catalog, togai_zoho
+	SET search_path = pg_catalog, togai_zoho, pg_temp
 	AS $$
 DECLARE
 	c        togai_zoho.connection;
@@ -571,7 +571,7 @@ CREATE FUNCTION togai_zoho.create_flow(name text, direction text, trigger_connec
 	RETURNS bigint
 	LANGUAGE plpgsql
 	SECURITY DEFINER
-	SET search_path = pg_catalog, togai_zoho
+	SET search_path = pg_catalog, togai_zoho, pg_temp
 	AS $$
 DECLARE
 	c    togai_zoho.connection;
@@ -632,7 +632,7 @@ CREATE FUNCTION togai_zoho.add_flow_action(flow text, connection text, action te
 	RETURNS integer
 	LANGUAGE plpgsql
 	SECURITY DEFINER
-	SET search_path = pg_catalog, togai_zoho
+	SET search_path = pg_catalog, togai_zoho, pg_temp
 	AS $$
 DECLARE
 	f       togai_zoho.flow;
@@ -705,7 +705,7 @@ CREATE FUNCTION togai_zoho.set_flow_enabled(flow text, enabled boolean DEFAULT t
 	RETURNS void
 	LANGUAGE plpgsql
 	SECURITY DEFINER
-	SET search_path = pg_catalog, togai_zoho
+	SET search_path = pg_catalog, togai_zoho, pg_temp
 	AS $$
 DECLARE
 	f togai_zoho.flow;
@@ -729,7 +729,7 @@ CREATE FUNCTION togai_zoho.drop_flow(name text, force boolean DEFAULT false)
 	RETURNS void
 	LANGUAGE plpgsql
 	SECURITY DEFINER
-	SET search_path = pg_catalog, togai_zoho
+	SET search_path = pg_catalog, togai_zoho, pg_temp
 	AS $$
 DECLARE
 	f      togai_zoho.flow;
@@ -765,7 +765,7 @@ CREATE FUNCTION togai_zoho.check_mapping_entity(entity text)
 	RETURNS text
 	LANGUAGE plpgsql
 	IMMUTABLE
-	SET search_path = pg_catalog, togai_zoho
+	SET search_path = pg_catalog, togai_zoho, pg_temp
 	AS $$
 BEGIN
 	IF entity IS NULL THEN
@@ -785,7 +785,7 @@ CREATE FUNCTION togai_zoho.lookup_mapping(entity text, id text, to_zohobooks boo
 	RETURNS text
 	LANGUAGE plpgsql
 	STABLE
-	SET search_path = pg_catalog, togai_zoho
+	SET search_path = pg_catalog, togai_zoho, pg_temp
 	AS $$
 DECLARE
 	v_conn bigint;
@@ -817,7 +817,7 @@ CREATE FUNCTION togai_zoho.zohobooks_id(entity text, togai_id text, connection t
 	LANGUAGE sql
 	STABLE
 	SECURITY DEFINER
-	SET search_path = pg_catalog, togai_zoho
+	SET search_path = pg_catalog, togai_zoho, pg_temp
 	RETURN togai_zoho.lookup_mapping(entity, togai_id, true, connection);
 
 CREATE FUNCTION togai_zoho.togai_id(entity text, zohobooks_id text, connection text DEFAULT NULL)
@@ -825,7 +825,7 @@ CREATE FUNCTION togai_zoho.togai_id(entity text, zohobooks_id text, connection t
 	LANGUAGE sql
 	STABLE
 	SECURITY DEFINER
-	SET search_path = pg_catalog, togai_zoho
+	SET search_path = pg_catalog, togai_zoho, pg_temp
 	RETURN togai_zoho.lookup_mapping(entity, zohobooks_id, false, connection);
 
 /*
@@ -874,7 +874,7 @@ CREATE FUNCTION togai_zoho.add_zohobooks_connection(name text, client_id text, c
 	SECURITY DEFINER
 	-- an error here must not write the statement, which holds secrets, to the server log
 	SET log_min_error_statement = panic
-	SET search_path = pg_catalog, togai_zoho
+	SET search_path = pg_catalog, togai_zoho, pg_temp
 	AS $$
 DECLARE
 	v_hosts    jsonb;
