@@ -50,6 +50,19 @@ class TogaiCalls(DatabaseCase):
         customers = self.call("customers_list", {"page_size": 10})
         self.assertEqual(len(customers["data"]), 3)
 
+    def test_openapi_subset_is_current(self):
+        import os
+        import subprocess
+        import sys
+        import unittest
+        here = os.path.dirname(os.path.abspath(__file__))
+        full = os.path.join(here, "..", "..", "..", "shared", "reference", "togai-openapi.json")
+        if not os.path.exists(full):
+            raise unittest.SkipTest("Togai's full OpenAPI document is not beside this checkout")
+        check = subprocess.run([sys.executable, os.path.join(here, "..", "mock", "extract_openapi.py"),
+                                "--check", full], capture_output=True, text=True)
+        self.assertEqual(check.returncode, 0, check.stdout + check.stderr)
+
     def test_gets(self):
         self.assertEqual(self.call("account_get", {"account_id": "acc.demo.2"})["name"], "Zürich Analytics")
         self.assertEqual(self.call("customer_get", {"customer_id": "cus.demo.1"})["name"], "Acme Inc")
