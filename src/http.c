@@ -309,8 +309,6 @@ finish(Transfer *t, CURLcode rc, TzHttpResponse *resp)
 		strlcpy(resp->error, t->errbuf[0] ? t->errbuf : curl_easy_strerror(rc),
 				sizeof(resp->error));
 	}
-	if (resp->outcome != TZ_HTTP_ANSWERED)
-		resp->status = resp->outcome == TZ_HTTP_URL_REFUSED ? 0 : resp->status;
 	resp->body_len = t->len;
 	resp->body = palloc(t->len + 1);
 	if (t->len > 0)
