@@ -26,6 +26,7 @@ GRANT EXECUTE ON FUNCTION
 	togai_zoho.add_togai_connection(text, text, text),
 	togai_zoho.add_zohobooks_connection(text, text, text, text, text, text, text, text, text),
 	togai_zoho.check_connection(text),
+	togai_zoho.check_connections(),
 	togai_zoho.drop_connection(text, boolean),
 	togai_zoho.create_flow(text, text, text, text, text),
 	togai_zoho.add_flow_action(text, text, text, jsonb),

@@ -852,6 +852,11 @@ CREATE FUNCTION togai_zoho.check_connection(name text)
 	LANGUAGE c
 	AS 'MODULE_PATHNAME', 'check_connection';
 
+CREATE FUNCTION togai_zoho.check_connections()
+	RETURNS SETOF jsonb
+	LANGUAGE c
+	AS 'MODULE_PATHNAME', 'check_connections';
+
 CREATE FUNCTION togai_zoho.zohobooks_call(connection text, operation text, args jsonb DEFAULT '{}')
 	RETURNS jsonb
 	LANGUAGE c
@@ -1254,6 +1259,8 @@ COMMENT ON FUNCTION togai_zoho.zoho_authorize(text, text, text, text, text, text
 'Internal, owner only: exchanges a Zoho grant code (or takes a refresh token) and lists the organizations; returns tokens';
 COMMENT ON FUNCTION togai_zoho.check_connection(text) IS
 'One cheap live call to the connection''s app; returns {"ok": ..., "http_status": ..., "error": ...} saying what is wrong, if anything';
+COMMENT ON FUNCTION togai_zoho.check_connections() IS
+'check_connection() for every connection, the calls made at once; one jsonb row per connection';
 COMMENT ON FUNCTION togai_zoho.zohobooks_call(text, text, jsonb) IS
 'Owner only: runs one Zoho Books client operation (organizations, currencies, contact_create, contact_update, contact_get, contact_find, invoice_create, invoice_get, invoice_find, invoice_mark_sent, invoice_void, payments_since) and returns the remote object';
 COMMENT ON FUNCTION togai_zoho.togai_call(text, text, jsonb) IS

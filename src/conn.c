@@ -11,6 +11,7 @@
 #include "executor/spi.h"
 #include "fmgr.h"
 #include "miscadmin.h"
+#include "nodes/pg_list.h"
 #include "utils/builtins.h"
 #include "utils/fmgrprotos.h"
 #include "utils/memutils.h"
@@ -99,6 +100,25 @@ tz_conn_load(const char *name, int app)
 						c->app == TZ_APP_TOGAI ? "togai" : "zohobooks",
 						app == TZ_APP_TOGAI ? "togai" : "zohobooks")));
 	return c;
+}
+
+List *
+tz_conn_names(void)
+{
+	List	   *names = NIL;
+
+	if (execute_as_owner("SELECT name FROM togai_zoho.connection ORDER BY id", 0, NULL, NULL,
+						 true) != SPI_OK_SELECT)
+		elog(ERROR, "togai_zoho: could not list the connections");
+	for (uint64 i = 0; i < SPI_processed; i++)
+	{
+		char	   *name = SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1);
+		char	   *copy = SPI_palloc(strlen(name) + 1);
+
+		strcpy(copy, name);
+		names = lappend(names, copy);
+	}
+	return names;
 }
 
 bool

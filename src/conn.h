@@ -9,6 +9,7 @@
 #define TZ_CONN_H
 
 #include "datatype/timestamp.h"
+#include "nodes/pg_list.h"
 
 #include "flow_cache.h"
 
@@ -35,6 +36,9 @@ typedef struct TzConnInfo
  * connected to SPI.
  */
 extern TzConnInfo *tz_conn_load(const char *name, int app);
+
+/* Names of every connection, in id order (allocated in the caller's context). */
+extern List *tz_conn_names(void);
 
 /*
  * Locks the connection's secrets row until the transaction ends, so only one

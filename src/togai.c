@@ -12,39 +12,57 @@
 #include "togai.h"
 #include "togai_zoho.h"
 
-void
-tz_togai_request(TzApiResult *r, TzConnInfo *conn, const char *method, const char *path,
-				 const char *query, const char *body)
+bool
+tz_togai_prepare(TzApiResult *r, TzHttpRequest *req, TzConnInfo *conn, const char *method,
+				 const char *path, const char *query, const char *body)
 {
-	TzHttpRequest req = {0};
-	TzHttpResponse resp;
-	const char *message;
-	TzAnswerClass cls;
-
 	memset(r, 0, sizeof(*r));
+	memset(req, 0, sizeof(*req));
 	if (conn->api_token == NULL)
 	{
 		r->sqlstate = ERRCODE_TZ_REMOTE_AUTH;
 		r->message = psprintf("connection \"%s\" has no API token", conn->name);
-		return;
+		return false;
 	}
-	req.method = method;
-	req.url = psprintf("%s%s%s%s", conn->base_url, path, query ? "?" : "", query ? query : "");
-	req.authorization = psprintf("Bearer %s", conn->api_token);
+	r->ok = true;
+	req->method = method;
+	req->url = psprintf("%s%s%s%s", conn->base_url, path, query ? "?" : "", query ? query : "");
+	req->authorization = psprintf("Bearer %s", conn->api_token);
 	if (body)
 	{
-		req.content_type = "application/json";
-		req.body = body;
-		req.body_len = strlen(body);
+		req->content_type = "application/json";
+		req->body = body;
+		req->body_len = strlen(body);
 	}
+	return true;
+}
 
-	tz_http_perform(&req, &resp);
-	if (resp.outcome != TZ_HTTP_ANSWERED)
+void
+tz_togai_read_answer(TzApiResult *r, const TzHttpRequest *req, const TzHttpResponse *resp)
+{
+	const char *message;
+	TzAnswerClass cls;
+
+	memset(r, 0, sizeof(*r));
+	if (resp->outcome != TZ_HTTP_ANSWERED)
 	{
-		tz_api_transport_failure(r, TZ_TOGAI_APP, &req, &resp);
+		tz_api_transport_failure(r, TZ_TOGAI_APP, req, resp);
 		return;
 	}
-	r->root = tz_json_object(resp.body, resp.body_len);
-	cls = tz_togai_classify(resp.status, r->root, &message);
-	tz_api_from_answer(r, TZ_TOGAI_APP, &req, &resp, cls, message, -1);
+	r->root = tz_json_object(resp->body, resp->body_len);
+	cls = tz_togai_classify(resp->status, r->root, &message);
+	tz_api_from_answer(r, TZ_TOGAI_APP, req, resp, cls, message, -1);
+}
+
+void
+tz_togai_request(TzApiResult *r, TzConnInfo *conn, const char *method, const char *path,
+				 const char *query, const char *body)
+{
+	TzHttpRequest req;
+	TzHttpResponse resp;
+
+	if (!tz_togai_prepare(r, &req, conn, method, path, query, body))
+		return;
+	tz_http_perform(&req, &resp);
+	tz_togai_read_answer(r, &req, &resp);
 }

@@ -20,4 +20,15 @@
 extern void tz_togai_request(TzApiResult *r, TzConnInfo *conn, const char *method,
 							 const char *path, const char *query, const char *body);
 
+/*
+ * The two halves of tz_togai_request, for callers that perform requests
+ * themselves: prepare (false, with r filled, when the connection cannot call)
+ * and read the answer.
+ */
+extern bool tz_togai_prepare(TzApiResult *r, TzHttpRequest *req, TzConnInfo *conn,
+							 const char *method, const char *path, const char *query,
+							 const char *body);
+extern void tz_togai_read_answer(TzApiResult *r, const TzHttpRequest *req,
+								 const TzHttpResponse *resp);
+
 #endif							/* TZ_TOGAI_H */

@@ -116,25 +116,32 @@ fresh(const char *token, TimestampTz expires_at)
 												 REFRESH_MARGIN_SECS * 1000);
 }
 
-/* Performs a request and classifies a Zoho answer (API or OAuth server). */
-static void
-perform(TzApiResult *r, const TzHttpRequest *req)
+void
+tz_zoho_read_answer(TzApiResult *r, const TzHttpRequest *req, const TzHttpResponse *resp)
 {
-	TzHttpResponse resp;
 	long		code;
 	const char *message;
 	TzAnswerClass cls;
 
 	memset(r, 0, sizeof(*r));
-	tz_http_perform(req, &resp);
-	if (resp.outcome != TZ_HTTP_ANSWERED)
+	if (resp->outcome != TZ_HTTP_ANSWERED)
 	{
-		tz_api_transport_failure(r, TZ_ZOHO_APP, req, &resp);
+		tz_api_transport_failure(r, TZ_ZOHO_APP, req, resp);
 		return;
 	}
-	r->root = tz_json_object(resp.body, resp.body_len);
-	cls = tz_zoho_classify(resp.status, r->root, &code, &message);
-	tz_api_from_answer(r, TZ_ZOHO_APP, req, &resp, cls, message, code);
+	r->root = tz_json_object(resp->body, resp->body_len);
+	cls = tz_zoho_classify(resp->status, r->root, &code, &message);
+	tz_api_from_answer(r, TZ_ZOHO_APP, req, resp, cls, message, code);
+}
+
+/* Performs a request in this backend and reads the Zoho answer. */
+static void
+perform(TzApiResult *r, const TzHttpRequest *req)
+{
+	TzHttpResponse resp;
+
+	tz_http_perform(req, &resp);
+	tz_zoho_read_answer(r, req, &resp);
 }
 
 void
@@ -288,26 +295,34 @@ tz_zoho_request_with_token(TzApiResult *r, const char *api_url, const char *toke
 }
 
 void
+tz_zoho_prepare(TzApiResult *r, TzHttpRequest *req, TzConnInfo *conn, const char *method,
+				const char *path, const char *query, const char *body, bool fresh_token)
+{
+	memset(req, 0, sizeof(*req));
+	req->method = method;
+	req->url = books_url(conn->base_url, path, conn->organization_id, query);
+	if (body)
+	{
+		req->content_type = "application/json";
+		req->body = body;
+		req->body_len = strlen(body);
+	}
+	ensure_token(r, conn, fresh_token);
+	if (r->ok)
+		req->authorization = psprintf("Zoho-oauthtoken %s", conn->access_token);
+}
+
+void
 tz_zoho_request(TzApiResult *r, TzConnInfo *conn, const char *method, const char *path,
 				const char *query, const char *body)
 {
-	TzHttpRequest req = {0};
-
-	req.method = method;
-	req.url = books_url(conn->base_url, path, conn->organization_id, query);
-	if (body)
-	{
-		req.content_type = "application/json";
-		req.body = body;
-		req.body_len = strlen(body);
-	}
+	TzHttpRequest req;
 
 	for (int attempt = 0; attempt < 2; attempt++)
 	{
-		ensure_token(r, conn, attempt > 0);
+		tz_zoho_prepare(r, &req, conn, method, path, query, body, attempt > 0);
 		if (!r->ok)
 			return;
-		req.authorization = psprintf("Zoho-oauthtoken %s", conn->access_token);
 		perform(r, &req);
 		/* a 401 may mean the token was revoked or expired early: refresh once */
 		if (r->ok || r->sqlstate != ERRCODE_TZ_REMOTE_AUTH || r->http_status != 401)

@@ -37,6 +37,17 @@ extern void tz_zoho_token_request(TzApiResult *r, const char *accounts_url, cons
 extern void tz_zoho_request(TzApiResult *r, TzConnInfo *conn, const char *method,
 							const char *path, const char *query, const char *body);
 
+/*
+ * The two halves of tz_zoho_request, for callers that perform requests
+ * themselves (many at once): prepare a request with a usable token (a failure
+ * to get one is left in r), and read the answer into r.
+ */
+extern void tz_zoho_prepare(TzApiResult *r, TzHttpRequest *req, TzConnInfo *conn,
+							const char *method, const char *path, const char *query,
+							const char *body, bool fresh_token);
+extern void tz_zoho_read_answer(TzApiResult *r, const TzHttpRequest *req,
+								const TzHttpResponse *resp);
+
 /* Calls the Books API with a given token, before any connection exists. */
 extern void tz_zoho_request_with_token(TzApiResult *r, const char *api_url, const char *token,
 									   const char *method, const char *path, const char *query,

@@ -127,6 +127,29 @@ class Faults(DatabaseCase):
                 slow.kill()
                 slow.wait()
 
+    def test_check_connections_runs_the_calls_at_once(self):
+        self.value("SELECT togai_zoho.add_togai_connection('togai two', %s, %s)"
+                   % (literal(TOKEN), literal(self.togai.url)))
+        self.value("SELECT togai_zoho.add_togai_connection('togai three', 'tok.three.wrong', %s)"
+                   % literal(self.togai.url))
+        self.togai.config(latency_ms=600)
+        self.zoho.config(latency_ms=600)
+        self.togai.call("POST", "stats/reset")
+        try:
+            start = time.monotonic()
+            rows = [json.loads(r[0]) for r in self.sql("SELECT togai_zoho.check_connections()")]
+            elapsed = time.monotonic() - start
+        finally:
+            self.togai.config(latency_ms=0)
+            self.zoho.config(latency_ms=0)
+            self.sql("SELECT togai_zoho.drop_connection('togai two'), togai_zoho.drop_connection('togai three')")
+        by_name = {r["connection"]: r for r in rows}
+        self.assertTrue(by_name["zoho"]["ok"] and by_name["togai"]["ok"] and by_name["togai two"]["ok"], rows)
+        self.assertEqual((by_name["togai three"]["ok"], by_name["togai three"]["sqlstate"]), (False, "TZ401"))
+        # four calls of 600 ms each, in well under twice that: they ran at once
+        self.assertLess(elapsed, 1.2, rows)
+        self.assertGreaterEqual(self.togai.stats()["peak_in_flight"], 3)  # earlier slow calls may linger
+
     def test_rate_limit_at_the_mock(self):
         self.zoho.config(rate_limit_per_minute=3)
         try:
