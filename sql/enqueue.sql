@@ -89,6 +89,17 @@ SELECT id, 'payment', '460000000012345', '{"payment_id": "460000000012345", "amo
 ON CONFLICT (connection_id, entity, remote_id) DO UPDATE SET payload = EXCLUDED.payload;
 SELECT flow, entity, source_id, state, coalesced FROM test.jobs;
 
+-- a row that was mirrored before this transaction (a restore from pg_dump, whose outbox rows
+-- come back beside it) enqueues nothing; the default mirrored_at is the new row's own time
+DELETE FROM togai_zoho.outbox;
+INSERT INTO togai_zoho.invoices (invoice_id, account_id, status, mirrored_at)
+VALUES ('inv.restored', 'acc.1', 'DUE', now() - interval '1 day');
+INSERT INTO togai_zoho.inbox (connection_id, entity, remote_id, payload, received_at)
+SELECT id, 'payment', '460000000077', '{}', now() - interval '1 day' FROM togai_zoho.connection WHERE name = 'zoho';
+SELECT count(*) AS jobs_for_restored_rows FROM togai_zoho.outbox;
+UPDATE togai_zoho.invoices SET status = 'VOID' WHERE invoice_id = 'inv.restored';
+SELECT flow, source_id, status FROM test.jobs;
+
 -- a change that matches no flow costs no outbox row
 DELETE FROM togai_zoho.outbox;
 SELECT togai_zoho.add_togai_connection('togai-mock', 'tok_mock', 'http://127.0.0.1:8080/api/') > 0 AS added;

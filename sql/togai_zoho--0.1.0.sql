@@ -1143,7 +1143,7 @@ COMMENT ON COLUMN togai_zoho.customers.metadata IS 'Account metadata (string to 
 COMMENT ON COLUMN togai_zoho.customers.tags IS 'Account tags';
 COMMENT ON COLUMN togai_zoho.customers.raw IS 'The Togai account object as received, for field mapping overrides';
 COMMENT ON COLUMN togai_zoho.customers.togai_updated_at IS 'When Togai last changed the account, if known';
-COMMENT ON COLUMN togai_zoho.customers.mirrored_at IS 'When the row was first mirrored';
+COMMENT ON COLUMN togai_zoho.customers.mirrored_at IS 'When the row was first mirrored; leave it to its default: an inserted row mirrored before its transaction began is a restore and enqueues nothing';
 
 COMMENT ON TABLE togai_zoho.invoices IS 'Mirror of Togai invoices; a move out of DRAFT fires invoice_generated, a move to VOID fires invoice_voided';
 COMMENT ON COLUMN togai_zoho.invoices.connection_id IS 'Togai connection the invoice belongs to; defaults to the only Togai connection';
@@ -1165,7 +1165,7 @@ COMMENT ON COLUMN togai_zoho.invoices.pdf_url IS 'Link to the invoice PDF (Invoi
 COMMENT ON COLUMN togai_zoho.invoices.revenue_info IS 'Revenue line-item tree (Invoice.revenueInfo), the source of the Zoho Books line items';
 COMMENT ON COLUMN togai_zoho.invoices.raw IS 'The Togai invoice object as received';
 COMMENT ON COLUMN togai_zoho.invoices.togai_updated_at IS 'When Togai last changed the invoice (Invoice.updatedAt)';
-COMMENT ON COLUMN togai_zoho.invoices.mirrored_at IS 'When the row was first mirrored';
+COMMENT ON COLUMN togai_zoho.invoices.mirrored_at IS 'When the row was first mirrored; leave it to its default: an inserted row mirrored before its transaction began is a restore and enqueues nothing';
 
 COMMENT ON TABLE togai_zoho.inbox IS 'Zoho Books objects seen by poll_zohobooks() or receive_webhook(); inserts and changes fire the inbound flows';
 COMMENT ON COLUMN togai_zoho.inbox.id IS 'Inbox row id';
@@ -1176,7 +1176,7 @@ COMMENT ON COLUMN togai_zoho.inbox.status IS 'Zoho Books status of the object, w
 COMMENT ON COLUMN togai_zoho.inbox.payload IS 'The object as Zoho Books sent it';
 COMMENT ON COLUMN togai_zoho.inbox.remote_modified_at IS 'Zoho Books last_modified_time of the object';
 COMMENT ON COLUMN togai_zoho.inbox.source IS 'How the object arrived: poll or webhook';
-COMMENT ON COLUMN togai_zoho.inbox.received_at IS 'When the object first arrived';
+COMMENT ON COLUMN togai_zoho.inbox.received_at IS 'When the object first arrived; an inserted row received before its transaction began is a restore and enqueues nothing';
 
 COMMENT ON TABLE togai_zoho.outbox IS 'Deliveries: one job per flow and source object, written in the transaction of the change';
 COMMENT ON COLUMN togai_zoho.outbox.id IS 'Job id';

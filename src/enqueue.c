@@ -22,6 +22,8 @@
 #include "utils/builtins.h"
 #include "utils/datum.h"
 #include "utils/rel.h"
+#include "utils/timestamp.h"
+#include "access/xact.h"
 
 #include "flow_cache.h"
 #include "togai_zoho.h"
@@ -89,6 +91,27 @@ column_text(Relation rel, HeapTuple tuple, const char *column, bool required)
 				 errmsg("column \"%s\" of table \"%s\" must not be null for togai_zoho.enqueue_sync()",
 						column, RelationGetRelationName(rel))));
 	return value;
+}
+
+/*
+ * Whether an inserted row was mirrored before this transaction began: a row
+ * that pg_dump wrote out and a restore loads again, with its outbox jobs
+ * loaded beside it.  Its mirrored_at (received_at in the inbox) says so; a
+ * new row takes the default, now().  Tables without the column are never
+ * restores.
+ */
+static bool
+restored_row(Relation rel, HeapTuple tuple, SourceKind kind)
+{
+	TupleDesc	desc = RelationGetDescr(rel);
+	int			col = SPI_fnumber(desc, kind == SOURCE_INBOX ? "received_at" : "mirrored_at");
+	bool		isnull;
+	Datum		value;
+
+	if (col <= 0 || TupleDescAttr(desc, col - 1)->atttypid != TIMESTAMPTZOID)
+		return false;
+	value = SPI_getbinval(tuple, desc, col, &isnull);
+	return !isnull && DatumGetTimestampTz(value) < GetCurrentTransactionStartTimestamp();
 }
 
 /* Togai invoice statuses that mean "generated": left DRAFT, not voided or merged. */
@@ -298,6 +321,12 @@ enqueue_sync(PG_FUNCTION_ARGS)
 
 	cache = tz_flow_cache_get();
 	if (cache->nflows == 0)
+	{
+		SPI_finish();
+		return PointerGetDatum(NULL);
+	}
+
+	if (TRIGGER_FIRED_BY_INSERT(td->tg_event) && restored_row(td->tg_relation, newtup, kind))
 	{
 		SPI_finish();
 		return PointerGetDatum(NULL);
