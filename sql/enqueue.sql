@@ -31,10 +31,11 @@ SELECT count(*) AS jobs_inside FROM togai_zoho.outbox;
 ROLLBACK;
 SELECT count(*) AS jobs_after FROM togai_zoho.outbox;
 
--- a running job is not refreshed: a change during delivery makes a new pending job
+-- a change during delivery folds into the running job and marks it to run once more
 UPDATE togai_zoho.outbox SET state = 'running', locked_until = now() + interval '1 minute';
 UPDATE togai_zoho.customers SET name = 'Acme Renamed' WHERE account_id = 'acc.1';
 SELECT * FROM test.jobs;
+SELECT rerun FROM togai_zoho.outbox;
 
 -- invoices: nothing while DRAFT (ongoing), one job when generated, nothing more after
 DELETE FROM togai_zoho.outbox;

@@ -240,12 +240,23 @@ CREATE TABLE togai_zoho.outbox (
 	last_http_status integer,
 	last_error       text,
 	result           jsonb,
+	locked_by        integer,
+	rerun            boolean NOT NULL DEFAULT false,
+	may_exist        boolean NOT NULL DEFAULT false,
+	waiting_for      text,
 	CHECK ((state = 'running') = (locked_until IS NOT NULL)),
 	CHECK ((state IN ('done', 'dead')) = (finished_at IS NOT NULL))
 );
-/* Coalescing: at most one pending job per (flow, entity, source id). */
-CREATE UNIQUE INDEX outbox_pending_key ON togai_zoho.outbox (flow_id, entity, source_id)
-	WHERE state = 'pending';
+/*
+ * Coalescing: at most one active job per (flow, entity, source id).  A change
+ * arriving while its job runs refreshes the payload and sets rerun, so the job
+ * runs once more with it instead of a second job racing the first.
+ */
+CREATE UNIQUE INDEX outbox_active_key ON togai_zoho.outbox (flow_id, entity, source_id)
+	WHERE state IN ('pending', 'running');
+/* Jobs waiting for another object's mapping (an invoice for its account). */
+CREATE INDEX outbox_waiting_idx ON togai_zoho.outbox (waiting_for)
+	WHERE state = 'pending' AND waiting_for IS NOT NULL;
 /* Claiming due jobs and the next wake-up time: an index scan, whatever the backlog. */
 CREATE INDEX outbox_due_idx ON togai_zoho.outbox (due_at) WHERE state = 'pending';
 /* Reclaiming expired leases. */
@@ -254,6 +265,23 @@ CREATE INDEX outbox_lease_idx ON togai_zoho.outbox (locked_until) WHERE state = 
 CREATE INDEX outbox_finished_idx ON togai_zoho.outbox (finished_at) WHERE state IN ('done', 'dead');
 /* Per-flow status and dead-job listings. */
 CREATE INDEX outbox_flow_state_idx ON togai_zoho.outbox (flow_id, state);
+
+/* Every delivery attempt of every job, kept as long as the job. */
+CREATE TABLE togai_zoho.outbox_attempt (
+	id          bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+	job_id      bigint NOT NULL REFERENCES togai_zoho.outbox (id) ON DELETE CASCADE,
+	attempt     integer NOT NULL,
+	step        integer NOT NULL,
+	started_at  timestamptz NOT NULL,
+	finished_at timestamptz NOT NULL DEFAULT now(),
+	outcome     text NOT NULL CHECK (outcome IN ('delivered', 'retry', 'dead', 'deferred',
+											 'throttled', 'reclaimed')),
+	http_status integer,
+	requests    integer NOT NULL DEFAULT 0,
+	error       text,
+	worker      text NOT NULL
+);
+CREATE INDEX outbox_attempt_job_idx ON togai_zoho.outbox_attempt (job_id);
 
 /*
  * ---------------------------------------------------------------------------
@@ -722,6 +750,15 @@ BEGIN
 	END IF;
 	UPDATE togai_zoho.flow x SET enabled = set_flow_enabled.enabled, updated_at = now()
 	 WHERE x.id = f.id AND x.enabled IS DISTINCT FROM set_flow_enabled.enabled;
+	IF FOUND THEN
+		/* a disabled flow's queued jobs wait (never due) until it is enabled again */
+		UPDATE togai_zoho.outbox o
+		   SET due_at = CASE WHEN set_flow_enabled.enabled THEN now() ELSE 'infinity' END,
+			   updated_at = now()
+		 WHERE o.flow_id = f.id AND o.state = 'pending'
+		   AND (o.due_at = 'infinity') = set_flow_enabled.enabled;
+		PERFORM togai_zoho.notify_worker();
+	END IF;
 END
 $$;
 
@@ -961,6 +998,144 @@ $$;
 
 /*
  * ---------------------------------------------------------------------------
+ * Delivery: process_outbox, waiting, retries, pacing
+ * ---------------------------------------------------------------------------
+ */
+
+CREATE FUNCTION togai_zoho.process_outbox(max_jobs integer DEFAULT 100)
+	RETURNS integer
+	LANGUAGE C
+	SECURITY DEFINER
+	SET search_path = pg_catalog, togai_zoho, pg_temp
+	AS 'MODULE_PATHNAME', 'process_outbox';
+
+CREATE FUNCTION togai_zoho.notify_worker()
+	RETURNS void
+	LANGUAGE C
+	AS 'MODULE_PATHNAME', 'notify_worker';
+
+CREATE FUNCTION togai_zoho.wait_for_idle(timeout interval DEFAULT '30 s')
+	RETURNS boolean
+	LANGUAGE plpgsql
+	SECURITY DEFINER
+	SET search_path = pg_catalog, togai_zoho, pg_temp
+	AS $$
+DECLARE
+	deadline timestamptz;
+BEGIN
+	IF wait_for_idle.timeout IS NULL OR wait_for_idle.timeout < interval '0' THEN
+		RAISE EXCEPTION 'timeout must be a non-negative interval'
+			USING ERRCODE = 'invalid_parameter_value';
+	END IF;
+	deadline := clock_timestamp() + wait_for_idle.timeout;
+	LOOP
+		/* busy: anything running, or due before the deadline (waits for a mapping aside) */
+		IF NOT EXISTS (SELECT 1 FROM togai_zoho.outbox o
+						WHERE o.state = 'running'
+						   OR (o.state = 'pending' AND o.waiting_for IS NULL
+							   AND o.due_at <= greatest(deadline, clock_timestamp()))) THEN
+			RETURN true;
+		END IF;
+		IF clock_timestamp() >= deadline THEN
+			RETURN false;
+		END IF;
+		PERFORM pg_sleep(0.02);
+	END LOOP;
+END
+$$;
+
+CREATE FUNCTION togai_zoho.retry(job bigint)
+	RETURNS void
+	LANGUAGE plpgsql
+	SECURITY DEFINER
+	SET search_path = pg_catalog, togai_zoho, pg_temp
+	AS $$
+DECLARE
+	j togai_zoho.outbox;
+	newer bigint;
+BEGIN
+	SELECT * INTO j FROM togai_zoho.outbox o WHERE o.id = retry.job FOR UPDATE;
+	IF NOT FOUND THEN
+		RAISE EXCEPTION 'job % does not exist', retry.job
+			USING ERRCODE = 'undefined_object',
+				  HINT = 'Dead jobs are listed in togai_zoho.dead_jobs.';
+	END IF;
+	IF j.state = 'running' THEN
+		RAISE EXCEPTION 'job % is running', j.id USING ERRCODE = 'object_in_use';
+	ELSIF j.state = 'done' THEN
+		RAISE EXCEPTION 'job % was delivered already', j.id
+			USING ERRCODE = 'object_not_in_prerequisite_state',
+				  HINT = 'To send an object again, change its source row or use togai_zoho.backfill().';
+	END IF;
+	IF j.state = 'dead' THEN
+		SELECT o.id INTO newer FROM togai_zoho.outbox o
+		 WHERE o.flow_id = j.flow_id AND o.entity = j.entity AND o.source_id = j.source_id
+		   AND o.state IN ('pending', 'running');
+		IF FOUND THEN
+			RAISE EXCEPTION 'job % has a newer job for the same object: %', j.id, newer
+				USING ERRCODE = 'unique_violation',
+					  HINT = 'The newer job carries the latest change; retry that one if it fails.';
+		END IF;
+	END IF;
+	UPDATE togai_zoho.outbox o
+	   SET state = 'pending', attempts = 0, due_at = now(), finished_at = NULL,
+		   waiting_for = NULL, updated_at = now()
+	 WHERE o.id = j.id;
+	PERFORM togai_zoho.notify_worker();
+END
+$$;
+
+CREATE FUNCTION togai_zoho.retry_dead(flow text DEFAULT NULL)
+	RETURNS integer
+	LANGUAGE plpgsql
+	SECURITY DEFINER
+	SET search_path = pg_catalog, togai_zoho, pg_temp
+	AS $$
+DECLARE
+	f togai_zoho.flow;
+	n integer;
+BEGIN
+	IF retry_dead.flow IS NOT NULL THEN
+		f := togai_zoho.find_flow(retry_dead.flow);
+	END IF;
+	UPDATE togai_zoho.outbox o
+	   SET state = 'pending', attempts = 0, due_at = now(), finished_at = NULL,
+		   waiting_for = NULL, updated_at = now()
+	 WHERE o.state = 'dead'
+	   AND (retry_dead.flow IS NULL OR o.flow_id = f.id)
+	   AND NOT EXISTS (SELECT 1 FROM togai_zoho.outbox x
+						WHERE x.flow_id = o.flow_id AND x.entity = o.entity
+						  AND x.source_id = o.source_id AND x.state IN ('pending', 'running'));
+	GET DIAGNOSTICS n = ROW_COUNT;
+	IF n > 0 THEN
+		PERFORM togai_zoho.notify_worker();
+	END IF;
+	RETURN n;
+END
+$$;
+
+CREATE FUNCTION togai_zoho.set_rate_limit(connection text, per_minute integer)
+	RETURNS void
+	LANGUAGE plpgsql
+	SECURITY DEFINER
+	SET search_path = pg_catalog, togai_zoho, pg_temp
+	AS $$
+DECLARE
+	c togai_zoho.connection;
+BEGIN
+	c := togai_zoho.find_connection(set_rate_limit.connection);
+	IF set_rate_limit.per_minute IS NOT NULL AND set_rate_limit.per_minute <= 0 THEN
+		RAISE EXCEPTION 'per_minute must be positive, or null for the app''s published limit'
+			USING ERRCODE = 'invalid_parameter_value';
+	END IF;
+	UPDATE togai_zoho.connection x
+	   SET rate_limit_per_minute = set_rate_limit.per_minute, updated_at = now()
+	 WHERE x.id = c.id;
+END
+$$;
+
+/*
+ * ---------------------------------------------------------------------------
  * Views
  * ---------------------------------------------------------------------------
  */
@@ -1024,6 +1199,14 @@ SELECT o.id AS job, f.name AS flow, o.entity, o.source_id, o.step, o.attempts,
   JOIN togai_zoho.flow f ON f.id = o.flow_id
  WHERE o.state = 'dead';
 
+CREATE VIEW togai_zoho.job_attempts AS
+SELECT a.job_id AS job, f.name AS flow, o.entity, o.source_id, a.attempt, a.step,
+	   a.outcome, a.http_status, a.error, a.requests, a.started_at, a.finished_at,
+	   a.finished_at - a.started_at AS took, a.worker
+  FROM togai_zoho.outbox_attempt a
+  JOIN togai_zoho.outbox o ON o.id = a.job_id
+  JOIN togai_zoho.flow f ON f.id = o.flow_id;
+
 CREATE VIEW togai_zoho.mappings AS
 SELECT m.entity, m.togai_id, m.togai_customer_id, m.zohobooks_id,
 	   t.name AS togai_connection, z.name AS zohobooks_connection, m.created_at, m.updated_at
@@ -1045,12 +1228,14 @@ SELECT pg_catalog.pg_extension_config_dump('togai_zoho.customers', '');
 SELECT pg_catalog.pg_extension_config_dump('togai_zoho.invoices', '');
 SELECT pg_catalog.pg_extension_config_dump('togai_zoho.inbox', '');
 SELECT pg_catalog.pg_extension_config_dump('togai_zoho.outbox', '');
+SELECT pg_catalog.pg_extension_config_dump('togai_zoho.outbox_attempt', '');
 SELECT pg_catalog.pg_extension_config_dump('togai_zoho.id_mapping', '');
 SELECT pg_catalog.pg_extension_config_dump('togai_zoho.sync_cursor', '');
 SELECT pg_catalog.pg_extension_config_dump(pg_catalog.pg_get_serial_sequence('togai_zoho.connection', 'id'), '');
 SELECT pg_catalog.pg_extension_config_dump(pg_catalog.pg_get_serial_sequence('togai_zoho.flow', 'id'), '');
 SELECT pg_catalog.pg_extension_config_dump(pg_catalog.pg_get_serial_sequence('togai_zoho.inbox', 'id'), '');
 SELECT pg_catalog.pg_extension_config_dump(pg_catalog.pg_get_serial_sequence('togai_zoho.outbox', 'id'), '');
+SELECT pg_catalog.pg_extension_config_dump(pg_catalog.pg_get_serial_sequence('togai_zoho.outbox_attempt', 'id'), '');
 
 /*
  * ---------------------------------------------------------------------------
@@ -1197,6 +1382,23 @@ COMMENT ON COLUMN togai_zoho.outbox.finished_at IS 'When the job became done or 
 COMMENT ON COLUMN togai_zoho.outbox.last_http_status IS 'HTTP status of the last attempt';
 COMMENT ON COLUMN togai_zoho.outbox.last_error IS 'Error of the last failed attempt, as the remote said it';
 COMMENT ON COLUMN togai_zoho.outbox.result IS 'What the actions produced (remote ids)';
+COMMENT ON COLUMN togai_zoho.outbox.locked_by IS 'Process id of the worker or session holding a running job';
+COMMENT ON COLUMN togai_zoho.outbox.rerun IS 'The source changed while the job ran: it runs once more with the new payload';
+COMMENT ON COLUMN togai_zoho.outbox.may_exist IS 'An earlier attempt may have created the object: look for it before creating';
+COMMENT ON COLUMN togai_zoho.outbox.waiting_for IS 'Togai account id whose mapping the job waits for (an invoice before its contact exists)';
+
+COMMENT ON TABLE togai_zoho.outbox_attempt IS 'Every delivery attempt of every job: when, how it ended, the HTTP status and error (read it through job_attempts)';
+COMMENT ON COLUMN togai_zoho.outbox_attempt.id IS 'Attempt record id';
+COMMENT ON COLUMN togai_zoho.outbox_attempt.job_id IS 'Job the attempt belongs to';
+COMMENT ON COLUMN togai_zoho.outbox_attempt.attempt IS 'Attempt number of the job (rate-limit waits and dependency waits do not count)';
+COMMENT ON COLUMN togai_zoho.outbox_attempt.step IS 'Position of the action the attempt ended on';
+COMMENT ON COLUMN togai_zoho.outbox_attempt.started_at IS 'When the job was claimed for the attempt';
+COMMENT ON COLUMN togai_zoho.outbox_attempt.finished_at IS 'When the outcome was written';
+COMMENT ON COLUMN togai_zoho.outbox_attempt.outcome IS 'delivered, retry, dead, deferred, throttled, or reclaimed (the holder stopped)';
+COMMENT ON COLUMN togai_zoho.outbox_attempt.http_status IS 'HTTP status of the last answer of the attempt';
+COMMENT ON COLUMN togai_zoho.outbox_attempt.requests IS 'API requests the attempt made';
+COMMENT ON COLUMN togai_zoho.outbox_attempt.error IS 'What went wrong, in the remote''s words where it said';
+COMMENT ON COLUMN togai_zoho.outbox_attempt.worker IS 'Who ran the attempt: worker, or process_outbox with its process id';
 
 COMMENT ON TABLE togai_zoho.id_mapping IS 'Which Zoho Books object corresponds to which Togai object, per pair of connections';
 COMMENT ON COLUMN togai_zoho.id_mapping.entity IS 'account (Zoho Books contact), invoice or payment';
@@ -1259,6 +1461,18 @@ COMMENT ON FUNCTION togai_zoho.zoho_authorize(text, text, text, text, text, text
 'Internal, owner only: exchanges a Zoho grant code (or takes a refresh token) and lists the organizations; returns tokens';
 COMMENT ON FUNCTION togai_zoho.check_connection(text) IS
 'One cheap live call to the connection''s app; returns {"ok": ..., "http_status": ..., "error": ...} saying what is wrong, if anything';
+COMMENT ON FUNCTION togai_zoho.process_outbox(integer) IS
+'Delivers up to max_jobs due jobs in this session (for pg_cron, or installs without the worker); returns how many ended an attempt. Runs in the caller''s transaction and looks for each object before creating it';
+COMMENT ON FUNCTION togai_zoho.notify_worker() IS
+'Wakes the background worker when the current transaction commits';
+COMMENT ON FUNCTION togai_zoho.wait_for_idle(interval) IS
+'Waits until no job is running and none is due before the timeout ends (jobs waiting for a mapping aside); true when idle, false when the timeout passed first';
+COMMENT ON FUNCTION togai_zoho.retry(bigint) IS
+'Brings a dead (or backing-off) job back: due now, attempts reset; it looks for its object before creating it';
+COMMENT ON FUNCTION togai_zoho.retry_dead(text) IS
+'retry() for every dead job of the flow (all flows when null) that has no newer job for its object; returns how many';
+COMMENT ON FUNCTION togai_zoho.set_rate_limit(text, integer) IS
+'Sets the calls per minute the delivery may make to a connection; null restores the app''s published limit (Zoho Books: 100 per organization; Togai: none)';
 COMMENT ON FUNCTION togai_zoho.check_connections() IS
 'check_connection() for every connection, the calls made at once; one jsonb row per connection';
 COMMENT ON FUNCTION togai_zoho.zohobooks_call(text, text, jsonb) IS
@@ -1338,6 +1552,22 @@ COMMENT ON COLUMN togai_zoho.dead_jobs.created_at IS 'When the job was enqueued'
 COMMENT ON COLUMN togai_zoho.dead_jobs.died_at IS 'When the job was given up on';
 COMMENT ON COLUMN togai_zoho.dead_jobs.payload IS 'The source row the job carried';
 
+COMMENT ON VIEW togai_zoho.job_attempts IS 'Every delivery attempt: job, flow, outcome, HTTP status, error and timing';
+COMMENT ON COLUMN togai_zoho.job_attempts.job IS 'Job id';
+COMMENT ON COLUMN togai_zoho.job_attempts.flow IS 'Flow name';
+COMMENT ON COLUMN togai_zoho.job_attempts.entity IS 'Kind of source object';
+COMMENT ON COLUMN togai_zoho.job_attempts.source_id IS 'Id of the source object';
+COMMENT ON COLUMN togai_zoho.job_attempts.attempt IS 'Attempt number';
+COMMENT ON COLUMN togai_zoho.job_attempts.step IS 'Action position the attempt ended on';
+COMMENT ON COLUMN togai_zoho.job_attempts.outcome IS 'delivered, retry, dead, deferred, throttled or reclaimed';
+COMMENT ON COLUMN togai_zoho.job_attempts.http_status IS 'HTTP status of the last answer';
+COMMENT ON COLUMN togai_zoho.job_attempts.error IS 'What went wrong';
+COMMENT ON COLUMN togai_zoho.job_attempts.requests IS 'API requests made';
+COMMENT ON COLUMN togai_zoho.job_attempts.started_at IS 'When the attempt began';
+COMMENT ON COLUMN togai_zoho.job_attempts.finished_at IS 'When its outcome was written';
+COMMENT ON COLUMN togai_zoho.job_attempts.took IS 'How long the attempt took';
+COMMENT ON COLUMN togai_zoho.job_attempts.worker IS 'worker, or process_outbox with its process id';
+
 COMMENT ON VIEW togai_zoho.mappings IS 'Togai and Zoho Books ids that correspond, with connection names';
 COMMENT ON COLUMN togai_zoho.mappings.entity IS 'account (Zoho Books contact), invoice or payment';
 COMMENT ON COLUMN togai_zoho.mappings.togai_id IS 'Togai id';
@@ -1347,3 +1577,6 @@ COMMENT ON COLUMN togai_zoho.mappings.togai_connection IS 'Togai connection name
 COMMENT ON COLUMN togai_zoho.mappings.zohobooks_connection IS 'Zoho Books connection name';
 COMMENT ON COLUMN togai_zoho.mappings.created_at IS 'When the mapping was made';
 COMMENT ON COLUMN togai_zoho.mappings.updated_at IS 'When the mapping last changed';
+
+/* A worker waiting for the extension to appear starts at once. */
+SELECT togai_zoho.notify_worker();

@@ -42,32 +42,39 @@ execute_as_owner(const char *sql, int nargs, Oid *types, Datum *values, bool rea
 	return rc;
 }
 
-TzConnInfo *
-tz_conn_load(const char *name, int app)
+/* Loads the connection the query's $1 picks (c.name or c.id). */
+static TzConnInfo *
+load(const char *where, Oid type, Datum value, int app)
 {
-	Oid			types[1] = {TEXTOID};
-	Datum		values[1] = {CStringGetTextDatum(name)};
+	Oid			types[1] = {type};
+	Datum		values[1] = {value};
+	const char *name;
 	TzConnInfo *c;
 	HeapTuple	t;
 	TupleDesc	d;
 	char	   *expires;
 
-	if (execute_as_owner("SELECT c.id, c.name, c.app, c.base_url, c.accounts_url, "
+	if (execute_as_owner(psprintf("SELECT c.id, c.name, c.app, c.base_url, c.accounts_url, "
 						 "c.organization_id, c.client_id, s.api_token, s.client_secret, "
-						 "s.refresh_token, s.access_token, s.access_token_expires_at "
+						 "s.refresh_token, s.access_token, s.access_token_expires_at, "
+						 "coalesce(c.rate_limit_per_minute, "
+						 "CASE c.app WHEN 'zohobooks' THEN 100 ELSE 0 END) "
 						 "FROM togai_zoho.connection c "
 						 "LEFT JOIN togai_zoho.connection_secret s ON s.connection_id = c.id "
-						 "WHERE c.name = $1",
+						 "%s", where),
 						 1, types, values, true) != SPI_OK_SELECT)
-		elog(ERROR, "togai_zoho: could not read connection \"%s\"", name);
+		elog(ERROR, "togai_zoho: could not read a connection");
 	if (SPI_processed == 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_UNDEFINED_OBJECT),
-				 errmsg("connection \"%s\" does not exist", name),
+				 type == TEXTOID ?
+				 errmsg("connection \"%s\" does not exist", TextDatumGetCString(value)) :
+				 errmsg("connection %lld does not exist", (long long) DatumGetInt64(value)),
 				 errhint("See togai_zoho.connections for the existing connections.")));
 
 	t = SPI_tuptable->vals[0];
 	d = SPI_tuptable->tupdesc;
+	name = SPI_getvalue(t, d, 2);
 	/* The result outlives SPI_finish: SPI_palloc uses the caller's context. */
 	c = SPI_palloc(sizeof(TzConnInfo));
 	memset(c, 0, sizeof(*c));
@@ -93,6 +100,8 @@ tz_conn_load(const char *name, int app)
 		DatumGetTimestampTz(DirectFunctionCall3(timestamptz_in, CStringGetDatum(expires),
 												ObjectIdGetDatum(InvalidOid), Int32GetDatum(-1))) : 0;
 
+	c->rate_limit_per_minute = atoi(SPI_getvalue(t, d, 13));
+
 	if (app >= 0 && c->app != (TzApp) app)
 		ereport(ERROR,
 				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
@@ -100,6 +109,18 @@ tz_conn_load(const char *name, int app)
 						c->app == TZ_APP_TOGAI ? "togai" : "zohobooks",
 						app == TZ_APP_TOGAI ? "togai" : "zohobooks")));
 	return c;
+}
+
+TzConnInfo *
+tz_conn_load(const char *name, int app)
+{
+	return load("WHERE c.name = $1", TEXTOID, CStringGetTextDatum(name), app);
+}
+
+TzConnInfo *
+tz_conn_load_id(int64 id)
+{
+	return load("WHERE c.id = $1", INT8OID, Int64GetDatum(id), -1);
 }
 
 List *

@@ -28,7 +28,11 @@ typedef struct TzConnInfo
 	char	   *refresh_token;	/* Zoho */
 	char	   *access_token;	/* Zoho, may be NULL or stale */
 	TimestampTz access_token_expires_at;
+	int			rate_limit_per_minute;	/* calls allowed; 0: no limit */
 } TzConnInfo;
+
+/* Zoho Books publishes 100 calls a minute per organization; Togai publishes none. */
+#define TZ_ZOHO_DEFAULT_RATE_LIMIT 100
 
 /*
  * Loads a connection by name (an error if there is none, or if app is given
@@ -36,6 +40,9 @@ typedef struct TzConnInfo
  * connected to SPI.
  */
 extern TzConnInfo *tz_conn_load(const char *name, int app);
+
+/* Loads a connection by id, like tz_conn_load. */
+extern TzConnInfo *tz_conn_load_id(int64 id);
 
 /* Names of every connection, in id order (allocated in the caller's context). */
 extern List *tz_conn_names(void);

@@ -26,6 +26,7 @@
 #include "access/xact.h"
 
 #include "flow_cache.h"
+#include "shmem.h"
 #include "togai_zoho.h"
 
 typedef enum SourceKind
@@ -42,9 +43,10 @@ static SPIPlanPtr insert_plan = NULL;
 static const char *const insert_sql =
 "INSERT INTO togai_zoho.outbox AS o (flow_id, connection_id, entity, source_id, payload) "
 "SELECT f, $2, $3, $4, pg_catalog.to_jsonb($5) FROM pg_catalog.unnest($1) AS f "
-"ON CONFLICT (flow_id, entity, source_id) WHERE state = 'pending' "
+"ON CONFLICT (flow_id, entity, source_id) WHERE state IN ('pending', 'running') "
 "DO UPDATE SET payload = EXCLUDED.payload, connection_id = EXCLUDED.connection_id, "
-"coalesced = o.coalesced + 1, updated_at = pg_catalog.now()";
+"coalesced = o.coalesced + 1, rerun = o.rerun OR o.state = 'running', "
+"updated_at = pg_catalog.now()";
 
 /* Whether every column of the two row versions is the same, byte for byte. */
 static bool
@@ -385,6 +387,7 @@ enqueue_sync(PG_FUNCTION_ARGS)
 				break;
 		}
 		insert_jobs(cache, flow_ids, nflows, conn->id, entity, source_id, td, newtup);
+		tz_wake_worker_at_commit();
 	}
 
 	SPI_finish();

@@ -1,7 +1,8 @@
 /*-------------------------------------------------------------------------
  *
  * togai_zoho.c
- *	  Module entry point: defines the togai_zoho.* settings.
+ *	  Module entry point: defines the togai_zoho.* settings and, when preloaded,
+ *	  asks for the shared segment and registers the worker.
  *
  *-------------------------------------------------------------------------
  */
@@ -10,11 +11,13 @@
 #include "pg_jansson.h"
 
 #include "fmgr.h"
+#include "miscadmin.h"
 #include "utils/guc.h"
 
 #include <limits.h>
 
 #include "api.h"
+#include "shmem.h"
 #include "togai_zoho.h"
 
 PG_MODULE_MAGIC;
@@ -24,6 +27,15 @@ char	   *tz_ca_bundle = NULL;
 int			tz_request_timeout_ms = 30000;
 int			tz_connect_timeout_ms = 10000;
 int			tz_max_response_bytes = 8 * 1024 * 1024;
+char	   *tz_database_name = NULL;
+char	   *tz_role = NULL;
+bool		tz_worker_enabled = true;
+int			tz_batch_size = 100;
+int			tz_max_concurrency = 16;
+int			tz_max_attempts = 10;
+int			tz_retry_base_ms = 1000;
+int			tz_retry_max_ms = 3600 * 1000;
+int			tz_ttl_s = 7 * 24 * 3600;
 
 void		_PG_init(void);
 
@@ -81,7 +93,95 @@ _PG_init(void)
 							GUC_UNIT_BYTE,
 							NULL, NULL, NULL);
 
+	DefineCustomStringVariable("togai_zoho.database_name",
+							   "Database the background worker delivers for.",
+							   "The extension must be installed there; the worker idles otherwise.",
+							   &tz_database_name,
+							   "postgres",
+							   PGC_POSTMASTER,
+							   0,
+							   NULL, NULL, NULL);
+
+	DefineCustomStringVariable("togai_zoho.role",
+							   "Role the background worker connects as.",
+							   "Empty means the bootstrap superuser. The role must own the "
+							   "extension's objects or be a superuser.",
+							   &tz_role,
+							   "",
+							   PGC_POSTMASTER,
+							   0,
+							   NULL, NULL, NULL);
+
+	DefineCustomBoolVariable("togai_zoho.worker",
+							 "Whether the background worker delivers jobs.",
+							 "Off pauses delivery (jobs keep queueing); process_outbox() still works.",
+							 &tz_worker_enabled,
+							 true,
+							 PGC_SIGHUP,
+							 0,
+							 NULL, NULL, NULL);
+
+	DefineCustomIntVariable("togai_zoho.batch_size",
+							"Most jobs claimed in one claim transaction.",
+							NULL,
+							&tz_batch_size,
+							100, 1, 10000,
+							PGC_SUSET,
+							0,
+							NULL, NULL, NULL);
+
+	DefineCustomIntVariable("togai_zoho.max_concurrency",
+							"Most API requests in flight at once, per worker or session.",
+							NULL,
+							&tz_max_concurrency,
+							16, 1, 1000,
+							PGC_SUSET,
+							0,
+							NULL, NULL, NULL);
+
+	DefineCustomIntVariable("togai_zoho.max_attempts",
+							"Attempts after which a failing job is dead.",
+							"Rate-limit refusals and waits for a mapping do not count.",
+							&tz_max_attempts,
+							10, 1, 1000,
+							PGC_SUSET,
+							0,
+							NULL, NULL, NULL);
+
+	DefineCustomIntVariable("togai_zoho.retry_base",
+							"First retry delay; it doubles with each attempt, with jitter.",
+							NULL,
+							&tz_retry_base_ms,
+							1000, 1, INT_MAX,
+							PGC_SUSET,
+							GUC_UNIT_MS,
+							NULL, NULL, NULL);
+
+	DefineCustomIntVariable("togai_zoho.retry_max",
+							"Longest retry delay.",
+							NULL,
+							&tz_retry_max_ms,
+							3600 * 1000, 1, INT_MAX,
+							PGC_SUSET,
+							GUC_UNIT_MS,
+							NULL, NULL, NULL);
+
+	DefineCustomIntVariable("togai_zoho.ttl",
+							"How long delivered jobs are kept before the worker deletes them.",
+							"Dead jobs are kept until retried or deleted by hand.",
+							&tz_ttl_s,
+							7 * 24 * 3600, 0, INT_MAX,
+							PGC_SUSET,
+							GUC_UNIT_S,
+							NULL, NULL, NULL);
+
 	MarkGUCPrefixReserved("togai_zoho");
+
+	if (process_shared_preload_libraries_in_progress && !IsBinaryUpgrade)
+	{
+		tz_shmem_init();
+		tz_worker_register();
+	}
 
 	/* jansson objects live in memory contexts, so errors cannot leak them */
 	tz_json_use_palloc();

@@ -26,5 +26,17 @@ extern char *tz_ca_bundle;
 extern int	tz_request_timeout_ms;
 extern int	tz_connect_timeout_ms;
 extern int	tz_max_response_bytes;
+extern char *tz_database_name;
+extern char *tz_role;
+extern bool tz_worker_enabled;
+extern int	tz_batch_size;
+extern int	tz_max_concurrency;
+extern int	tz_max_attempts;
+extern int	tz_retry_base_ms;
+extern int	tz_retry_max_ms;
+extern int	tz_ttl_s;
+
+/* worker.c */
+extern void tz_worker_register(void);
 
 #endif							/* TOGAI_ZOHO_H */

@@ -247,7 +247,7 @@ ensure_token(TzApiResult *r, TzConnInfo *conn, bool force)
 		return;
 	if (!force && mine && fresh(mine->token, mine->expires_at))
 	{
-		conn->access_token = pstrdup(mine->token);
+		conn->access_token = MemoryContextStrdup(GetMemoryChunkContext(conn), mine->token);
 		conn->access_token_expires_at = mine->expires_at;
 		return;
 	}
@@ -255,11 +255,26 @@ ensure_token(TzApiResult *r, TzConnInfo *conn, bool force)
 		fresh(mine->token, mine->expires_at))
 	{
 		/* another call of this backend refreshed already */
-		conn->access_token = pstrdup(mine->token);
+		conn->access_token = MemoryContextStrdup(GetMemoryChunkContext(conn), mine->token);
 		conn->access_token_expires_at = mine->expires_at;
 		return;
 	}
 	refresh_token(r, conn);
+}
+
+bool
+tz_zoho_token_fresh(TzConnInfo *conn)
+{
+	CachedToken *mine = cached_token(conn->id, false);
+
+	return fresh(conn->access_token, conn->access_token_expires_at) ||
+		(mine && fresh(mine->token, mine->expires_at));
+}
+
+void
+tz_zoho_ensure_token(TzApiResult *r, TzConnInfo *conn, bool force)
+{
+	ensure_token(r, conn, force);
 }
 
 static char *

@@ -48,6 +48,15 @@ extern void tz_zoho_prepare(TzApiResult *r, TzHttpRequest *req, TzConnInfo *conn
 extern void tz_zoho_read_answer(TzApiResult *r, const TzHttpRequest *req,
 								const TzHttpResponse *resp);
 
+/*
+ * Whether a request can be prepared without minting a token (no HTTP, no
+ * table access): callers outside a transaction check this first, and call
+ * tz_zoho_ensure_token inside one when it is false, or when force is needed
+ * after a 401.
+ */
+extern bool tz_zoho_token_fresh(TzConnInfo *conn);
+extern void tz_zoho_ensure_token(TzApiResult *r, TzConnInfo *conn, bool force);
+
 /* Calls the Books API with a given token, before any connection exists. */
 extern void tz_zoho_request_with_token(TzApiResult *r, const char *api_url, const char *token,
 									   const char *method, const char *path, const char *query,

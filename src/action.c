@@ -1,0 +1,372 @@
+/*-------------------------------------------------------------------------
+ *
+ * action.c
+ *	  Request bodies for the Zoho Books actions, and finding a created
+ *	  object again in a search answer.
+ *
+ * Pure code: jansson only.  Every reader copes with any answer, since a
+ * search answer may be cut short or not what we asked for.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include <stdbool.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "action.h"
+
+/*
+ * A new empty object.  Not json_object(): inside the server that name binds
+ * to PostgreSQL's own SQL function of the same name, whatever the headers
+ * say; json_pack is jansson's alone.
+ */
+static json_t *
+new_object(void)
+{
+	return json_pack("{}");
+}
+
+TzActionKind
+tz_action_kind(const char *name)
+{
+	if (strcmp(name, "contact_upsert") == 0)
+		return TZ_ACTION_CONTACT_UPSERT;
+	if (strcmp(name, "invoice_create") == 0)
+		return TZ_ACTION_INVOICE_CREATE;
+	if (strcmp(name, "invoice_void") == 0)
+		return TZ_ACTION_INVOICE_VOID;
+	return TZ_ACTION_UNSUPPORTED;
+}
+
+const char *
+tz_action_maps(TzActionKind kind)
+{
+	switch (kind)
+	{
+		case TZ_ACTION_CONTACT_UPSERT:
+			return "account";
+		case TZ_ACTION_INVOICE_CREATE:
+			return "invoice";
+		default:
+			return NULL;
+	}
+}
+
+const char *
+tz_row_text(const json_t *row, const char *field, char *buf, size_t size)
+{
+	json_t	   *v = json_is_object(row) ? json_object_get(row, field) : NULL;
+
+	if (json_is_string(v))
+		return json_string_length(v) > 0 ? json_string_value(v) : NULL;
+	if (json_is_integer(v))
+	{
+		snprintf(buf, size, "%lld", (long long) json_integer_value(v));
+		return buf;
+	}
+	if (json_is_real(v))
+	{
+		snprintf(buf, size, "%.15g", json_real_value(v));
+		return buf;
+	}
+	return NULL;
+}
+
+/* A field's value, or the option naming which field to read instead. */
+static const char *
+mapped_text(const json_t *row, const json_t *options, const char *option,
+			const char *field, char *buf, size_t size)
+{
+	const char *other = json_is_object(options) ?
+		json_string_value(json_object_get(options, option)) : NULL;
+
+	return tz_row_text(row, other ? other : field, buf, size);
+}
+
+static void
+set_text(json_t *obj, const char *key, const char *value)
+{
+	if (value != NULL)
+		json_object_set_new(obj, key, json_string(value));
+}
+
+void
+tz_contact_marker(const char *account_id, char *buf, size_t size)
+{
+	snprintf(buf, size, "Togai account %s", account_id);
+}
+
+/* Togai's address object as a Zoho Books billing address. */
+static json_t *
+billing_address(const json_t *address)
+{
+	static const char *const pairs[][2] = {
+		{"line1", "address"}, {"line2", "street2"}, {"city", "city"},
+		{"state", "state"}, {"postalCode", "zip"}, {"zipcode", "zip"},
+		{"country", "country"}, {"phone", "phone"}
+	};
+	json_t	   *out;
+	char		buf[64];
+
+	if (!json_is_object(address))
+		return NULL;
+	out = new_object();
+	for (size_t i = 0; i < sizeof(pairs) / sizeof(pairs[0]); i++)
+	{
+		const char *v = tz_row_text(address, pairs[i][0], buf, sizeof(buf));
+
+		if (v != NULL && json_object_get(out, pairs[i][1]) == NULL)
+			json_object_set_new(out, pairs[i][1], json_string(v));
+	}
+	if (json_object_size(out) == 0)
+	{
+		json_decref(out);
+		return NULL;
+	}
+	return out;
+}
+
+json_t *
+tz_contact_body(const json_t *account, const json_t *options)
+{
+	char		buf[64];
+	char		name_buf[64];
+	char		id_buf[64];
+	char		marker[320];
+	const char *name = mapped_text(account, options, "contact_name_field", "name",
+								   name_buf, sizeof(name_buf));
+	const char *account_id = tz_row_text(account, "account_id", id_buf, sizeof(id_buf));
+	const char *v;
+	json_t	   *body;
+	json_t	   *opt;
+	json_t	   *address;
+
+	if (name == NULL || account_id == NULL)
+		return NULL;
+	body = new_object();
+	set_text(body, "contact_name", name);
+	tz_contact_marker(account_id, marker, sizeof(marker));
+	set_text(body, "notes", marker);
+	set_text(body, "contact_type", "customer");
+	set_text(body, "company_name",
+			 mapped_text(account, options, "company_name_field", "customer_name", buf, sizeof(buf)));
+
+	opt = json_is_object(options) ? json_object_get(options, "customer_sub_type") : NULL;
+	set_text(body, "customer_sub_type", json_is_string(opt) ? json_string_value(opt) : "business");
+
+	opt = json_is_object(options) ? json_object_get(options, "payment_terms") : NULL;
+	if (json_is_integer(opt))
+		json_object_set_new(body, "payment_terms", json_integer(json_integer_value(opt)));
+	else if (json_is_integer(json_object_get(account, "net_term_days")))
+		json_object_set_new(body, "payment_terms",
+							json_integer(json_integer_value(json_object_get(account, "net_term_days"))));
+
+	if ((v = tz_row_text(account, "primary_email", buf, sizeof(buf))) != NULL)
+	{
+		json_t	   *person = new_object();
+
+		set_text(person, "email", v);
+		set_text(person, "first_name",
+				 tz_row_text(account, "name", buf, sizeof(buf)));
+		json_object_set_new(person, "is_primary_contact", json_true());
+		json_object_set_new(body, "contact_persons", json_pack("[o]", person));
+	}
+	if ((address = billing_address(json_object_get(account, "address"))) != NULL)
+		json_object_set_new(body, "billing_address", address);
+
+	opt = json_is_object(options) ? json_object_get(options, "togai_id_custom_field") : NULL;
+	if (json_is_string(opt))
+		json_object_set_new(body, "custom_fields",
+							json_pack("[{s:s, s:s}]", "api_name", json_string_value(opt),
+									  "value", account_id));
+	return body;
+}
+
+/* Whether the contact in a list names the account in a custom field. */
+static bool
+custom_field_names(const json_t *contact, const char *account_id)
+{
+	json_t	   *fields = json_object_get(contact, "custom_fields");
+	size_t		i;
+	json_t	   *f;
+
+	json_array_foreach(fields, i, f)
+	{
+		const char *v = json_string_value(json_object_get(f, "value"));
+
+		if (v != NULL && strcmp(v, account_id) == 0)
+			return true;
+	}
+	return false;
+}
+
+const char *
+tz_find_contact(const json_t *answer, const char *account_id, const char *contact_name)
+{
+	json_t	   *list = json_is_object(answer) ? json_object_get(answer, "contacts") : NULL;
+	char		marker[320];
+	size_t		i;
+	json_t	   *c;
+
+	tz_contact_marker(account_id, marker, sizeof(marker));
+	json_array_foreach(list, i, c)
+	{
+		const char *id = json_string_value(json_object_get(c, "contact_id"));
+		const char *notes = json_string_value(json_object_get(c, "notes"));
+		const char *name = json_string_value(json_object_get(c, "contact_name"));
+		size_t		mlen = strlen(marker);
+		const char *at;
+
+		if (id == NULL)
+			continue;
+		/* the marker as a whole: "Togai account a1" must not match "... a10" */
+		for (at = notes ? strstr(notes, marker) : NULL; at; at = strstr(at + 1, marker))
+		{
+			char		next = at[mlen];
+
+			if (next == '\0' || next == ' ' || next == '\n' || next == ',' || next == '.')
+				return id;
+		}
+		if (custom_field_names(c, account_id))
+			return id;
+		if (notes == NULL && json_object_get(c, "custom_fields") == NULL &&
+			name != NULL && contact_name != NULL && strcmp(name, contact_name) == 0)
+			return id;
+	}
+	return NULL;
+}
+
+const char *
+tz_invoice_reference(const json_t *invoice, char *buf, size_t size)
+{
+	const char *v = tz_row_text(invoice, "sequence_id", buf, size);
+
+	return v ? v : tz_row_text(invoice, "invoice_id", buf, size);
+}
+
+/* yyyy-mm-dd of a timestamp written as text, or NULL. */
+static json_t *
+date_of(const json_t *row, const char *field)
+{
+	char		buf[64];
+	const char *v = tz_row_text(row, field, buf, sizeof(buf));
+
+	if (v == NULL || strlen(v) < 10)
+		return NULL;
+	return json_stringn(v, 10);
+}
+
+/* One Zoho line per first-level revenue line item, else one for the total. */
+static json_t *
+line_items(const json_t *invoice, const json_t *options)
+{
+	json_t	   *revenue = json_object_get(invoice, "revenue_info");
+	json_t	   *items = json_is_object(revenue) ? json_object_get(revenue, "lineItems") : NULL;
+	json_t	   *lines = json_array();
+	json_t	   *item_id = json_is_object(options) ? json_object_get(options, "item_id") : NULL;
+	json_t	   *tax_id = json_is_object(options) ? json_object_get(options, "tax_id") : NULL;
+	size_t		i;
+	json_t	   *node;
+
+	json_array_foreach(items, i, node)
+	{
+		json_t	   *line = new_object();
+		json_t	   *qty = json_object_get(node, "quantity");
+		json_t	   *per = json_object_get(node, "valuePerQuantity");
+		json_t	   *value = json_object_get(node, "value");
+		const char *desc = json_string_value(json_object_get(node, "description"));
+
+		set_text(line, "name", desc ? desc : "Togai line item");
+		set_text(line, "description", json_string_value(json_object_get(node, "type")));
+		if (json_is_number(qty) && json_is_number(per))
+		{
+			json_object_set_new(line, "quantity", json_real(json_number_value(qty)));
+			json_object_set_new(line, "rate", json_real(json_number_value(per)));
+		}
+		else
+		{
+			json_object_set_new(line, "quantity", json_integer(1));
+			json_object_set_new(line, "rate", json_real(json_is_number(value) ?
+													   json_number_value(value) : 0));
+		}
+		json_array_append_new(lines, line);
+	}
+	if (json_array_size(lines) == 0)
+	{
+		json_t	   *line = new_object();
+		json_t	   *total = json_object_get(invoice, "total_amount");
+		char		buf[64];
+		char		name[320];
+
+		snprintf(name, sizeof(name), "Togai invoice %s",
+				 tz_invoice_reference(invoice, buf, sizeof(buf)) ?: "");
+		set_text(line, "name", name);
+		json_object_set_new(line, "quantity", json_integer(1));
+		json_object_set_new(line, "rate", json_real(json_is_number(total) ?
+												   json_number_value(total) : 0));
+		json_array_append_new(lines, line);
+	}
+	json_array_foreach(lines, i, node)
+	{
+		if (json_is_string(item_id))
+			json_object_set(node, "item_id", item_id);
+		if (json_is_string(tax_id))
+			json_object_set(node, "tax_id", tax_id);
+	}
+	return lines;
+}
+
+json_t *
+tz_invoice_body(const json_t *invoice, const char *contact_id, const json_t *options)
+{
+	char		buf[64];
+	const char *reference = tz_invoice_reference(invoice, buf, sizeof(buf));
+	json_t	   *body;
+	json_t	   *d;
+
+	if (reference == NULL || contact_id == NULL)
+		return NULL;
+	body = new_object();
+	set_text(body, "customer_id", contact_id);
+	set_text(body, "reference_number", reference);
+	if ((d = date_of(invoice, "invoice_date")) != NULL)
+		json_object_set_new(body, "date", d);
+	if ((d = date_of(invoice, "due_date")) != NULL)
+		json_object_set_new(body, "due_date", d);
+	json_object_set_new(body, "line_items", line_items(invoice, options));
+	return body;
+}
+
+const char *
+tz_find_invoice(const json_t *answer, const char *reference, const char *contact_id)
+{
+	json_t	   *list = json_is_object(answer) ? json_object_get(answer, "invoices") : NULL;
+	size_t		i;
+	json_t	   *inv;
+
+	json_array_foreach(list, i, inv)
+	{
+		const char *id = json_string_value(json_object_get(inv, "invoice_id"));
+		const char *ref = json_string_value(json_object_get(inv, "reference_number"));
+		const char *customer = json_string_value(json_object_get(inv, "customer_id"));
+		const char *status = json_string_value(json_object_get(inv, "status"));
+
+		if (id == NULL || ref == NULL || strcmp(ref, reference) != 0)
+			continue;
+		if (customer != NULL && contact_id != NULL && strcmp(customer, contact_id) != 0)
+			continue;
+		if (status != NULL && strcmp(status, "void") == 0)
+			continue;
+		return id;
+	}
+	return NULL;
+}
+
+const char *
+tz_created_id(const json_t *answer, const char *object, const char *id_key)
+{
+	json_t	   *obj = json_is_object(answer) ? json_object_get(answer, object) : NULL;
+	const char *id = json_is_object(obj) ? json_string_value(json_object_get(obj, id_key)) : NULL;
+
+	return (id != NULL && id[0] != '\0') ? id : NULL;
+}

@@ -1,0 +1,674 @@
+/*-------------------------------------------------------------------------
+ *
+ * deliver.c
+ *	  The delivery engine: one loop that claims, calls, and records.
+ *
+ * Each turn: claim due jobs while there is room (short transaction),
+ * start every ready call whose connection has a token to spare, drive the
+ * transfers for at most 100 ms, move the jobs whose answers arrived on, and
+ * write the outcomes of finished jobs (short transaction, one subtransaction
+ * per job).  No transaction is open while transfers run, in the worker.
+ * Interrupts are checked every turn, so cancel, SIGTERM and SIGHUP are seen
+ * within about 100 ms even when a remote hangs.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "pg_jansson.h"
+
+#include "access/xact.h"
+#include "common/pg_prng.h"
+#include "executor/spi.h"
+#include "miscadmin.h"
+#include "pgstat.h"
+#include "postmaster/interrupt.h"
+#include "storage/latch.h"
+#include "utils/guc.h"
+#include "utils/memutils.h"
+#include "utils/snapmgr.h"
+#include "utils/timestamp.h"
+
+#include "deliver.h"
+#include "outbox.h"
+#include "policy.h"
+#include "shmem.h"
+#include "steps.h"
+#include "togai.h"
+#include "togai_zoho.h"
+#include "zoho.h"
+
+#define TURN_MS			100		/* longest wait for transfers in one turn */
+#define WRITE_EVERY_MS	50		/* finished jobs wait at most this long to be written */
+#define WRITE_BATCH		32
+#define RECLAIM_EVERY_S	10
+#define CONN_RELOAD_S	30		/* connection settings are re-read this often */
+#define HOLD_PACED_MS	2000	/* a job paced longer than this goes back to the queue */
+#define RECHECK_DUE_MS	500		/* while busy, look for newly due retries this often */
+
+typedef struct ConnEntry
+{
+	int64		id;
+	MemoryContext cxt;
+	TzConnInfo *info;
+	TimestampTz loaded_at;
+	int			paced;			/* jobs waiting for this connection's tokens */
+} ConnEntry;
+
+struct TzEngine
+{
+	MemoryContext cxt;
+	MemoryContext turn_cxt;
+	bool		in_worker;
+	char	   *who;
+	List	   *held;			/* TzJob *, claimed and not yet written */
+	List	   *conns;			/* ConnEntry * */
+	TzHttpMulti *multi;
+	int			in_flight;
+	int			claimed_total;
+	bool		drained;
+	bool		paused;
+	bool		started;
+	TimestampTz drained_at;
+	TimestampTz last_renew;
+	TimestampTz last_reclaim;
+	TimestampTz last_write;
+};
+
+static int
+lease_seconds(void)
+{
+	return Max(60, 3 * tz_request_timeout_ms / 1000);
+}
+
+static void
+db_begin(TzEngine *e)
+{
+	MemoryContextSwitchTo(e->turn_cxt);
+	if (e->in_worker)
+	{
+		SetCurrentStatementStartTimestamp();
+		StartTransactionCommand();
+		PushActiveSnapshot(GetTransactionSnapshot());
+		MemoryContextSwitchTo(e->turn_cxt);
+	}
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "togai_zoho: SPI_connect failed");
+}
+
+static void
+db_end(TzEngine *e)
+{
+	SPI_finish();
+	if (e->in_worker)
+	{
+		PopActiveSnapshot();
+		CommitTransactionCommand();
+		pgstat_report_stat(false);
+	}
+	MemoryContextSwitchTo(e->turn_cxt);
+}
+
+static char *
+copy_str(const char *s)
+{
+	return s ? pstrdup(s) : NULL;
+}
+
+/* The connection's settings and secrets, re-read when older than CONN_RELOAD_S. */
+static ConnEntry *
+conn_entry(TzEngine *e, int64 id, bool load)
+{
+	ListCell   *lc;
+	ConnEntry  *ce = NULL;
+	TzConnInfo *src;
+	MemoryContext old;
+
+	foreach(lc, e->conns)
+		if (((ConnEntry *) lfirst(lc))->id == id)
+			ce = lfirst(lc);
+	if (!load || (ce && !TimestampDifferenceExceeds(ce->loaded_at, GetCurrentTimestamp(),
+													CONN_RELOAD_S * 1000)))
+		return ce;
+
+	src = tz_conn_load_id(id);
+	if (ce == NULL)
+	{
+		old = MemoryContextSwitchTo(e->cxt);
+		ce = palloc0(sizeof(ConnEntry));
+		ce->id = id;
+		e->conns = lappend(e->conns, ce);
+		MemoryContextSwitchTo(old);
+	}
+	if (ce->cxt)
+		MemoryContextDelete(ce->cxt);
+	ce->cxt = AllocSetContextCreate(e->cxt, "togai_zoho connection", ALLOCSET_SMALL_SIZES);
+	old = MemoryContextSwitchTo(ce->cxt);
+	ce->info = palloc(sizeof(TzConnInfo));
+	*ce->info = *src;
+	ce->info->name = copy_str(src->name);
+	ce->info->base_url = copy_str(src->base_url);
+	ce->info->accounts_url = copy_str(src->accounts_url);
+	ce->info->organization_id = copy_str(src->organization_id);
+	ce->info->client_id = copy_str(src->client_id);
+	ce->info->api_token = copy_str(src->api_token);
+	ce->info->client_secret = copy_str(src->client_secret);
+	ce->info->refresh_token = copy_str(src->refresh_token);
+	ce->info->access_token = copy_str(src->access_token);
+	MemoryContextSwitchTo(old);
+	ce->loaded_at = GetCurrentTimestamp();
+	return ce;
+}
+
+static TzJobAction *
+action_of(TzJob *job)
+{
+	return &job->actions[job->current];
+}
+
+static void
+finish_job(TzJob *job, TzOutcome outcome, int64 delay_ms, const char *error)
+{
+	job->outcome = outcome;
+	job->delay_ms = delay_ms;
+	job->error = error ? MemoryContextStrdup(job->cxt, error) : NULL;
+}
+
+static int64
+backoff(TzJob *job)
+{
+	return tz_backoff_ms(job->attempts, tz_retry_base_ms, tz_retry_max_ms,
+						 pg_prng_double(&pg_global_prng_state));
+}
+
+/* A failed attempt: retry later, or dead once max_attempts is reached. */
+static void
+fail_transient(TzJob *job, const char *error)
+{
+	if (job->attempts >= tz_max_attempts)
+		finish_job(job, TZ_OUTCOME_DEAD, 0,
+				   psprintf("gave up after %d attempts: %s", job->attempts, error));
+	else
+		finish_job(job, TZ_OUTCOME_RETRY, backoff(job), error);
+}
+
+static const char *
+describe(const TzApiResult *r)
+{
+	if (r->detail)
+		return psprintf("%s (%s)", r->message, r->detail);
+	return r->message ? r->message : "unknown failure";
+}
+
+/* Claims more jobs when there is room, and loads what they need. */
+static void
+claim(TzEngine *e, int max_jobs)
+{
+	int			active = 0;
+	int			room;
+	List	   *jobs;
+	ListCell   *lc;
+
+	foreach(lc, e->held)
+		if (((TzJob *) lfirst(lc))->outcome == TZ_OUTCOME_NONE)
+			active++;
+	room = Min(tz_batch_size, 2 * tz_max_concurrency - active);
+	if (max_jobs >= 0)
+		room = Min(room, max_jobs - e->claimed_total);
+	if (active >= tz_max_concurrency || room <= 0)
+		return;
+
+	db_begin(e);
+	if (!e->started || TimestampDifferenceExceeds(e->last_reclaim, GetCurrentTimestamp(),
+												  RECLAIM_EVERY_S * 1000))
+	{
+		int			n = tz_outbox_reclaim(!e->started, e->who);
+
+		if (n > 0)
+			ereport(LOG,
+					(errmsg("togai_zoho: took back %d interrupted job%s", n, n == 1 ? "" : "s"),
+					 errdetail("They run again and look for their objects before creating them.")));
+		e->started = true;
+		e->last_reclaim = GetCurrentTimestamp();
+	}
+	jobs = tz_outbox_claim(room, lease_seconds(), e->cxt);
+	foreach(lc, jobs)
+	{
+		TzJob	   *job = lfirst(lc);
+
+		for (int k = 0; k < job->nactions; k++)
+			conn_entry(e, job->actions[k].connection_id, true);
+	}
+	db_end(e);
+
+	if (jobs == NIL)
+	{
+		e->drained = true;
+		e->drained_at = GetCurrentTimestamp();
+	}
+	e->claimed_total += list_length(jobs);
+	MemoryContextSwitchTo(e->cxt);
+	e->held = list_concat(e->held, jobs);
+	list_free(jobs);
+	MemoryContextSwitchTo(e->turn_cxt);
+}
+
+/* Starts the job's planned call, unless its connection must wait. */
+static void
+start_call(TzEngine *e, TzJob *job)
+{
+	ConnEntry  *ce = conn_entry(e, action_of(job)->connection_id, false);
+	TzConnInfo *conn = ce->info;
+	TimestampTz now = GetCurrentTimestamp();
+	TzApiResult r;
+	int64		wait;
+	MemoryContext old;
+
+	if (job->not_before > now)
+	{
+		ce->paced++;
+		return;
+	}
+	if (conn->app == TZ_APP_ZOHOBOOKS && (!tz_zoho_token_fresh(conn) || job->force_token))
+	{
+		job->needs_token = true;
+		return;
+	}
+	wait = tz_rate_take(conn->id, conn->rate_limit_per_minute);
+	if (wait > 0)
+	{
+		/* the queue ahead of this job, at the connection's pace */
+		int64		queued = wait + (int64) (ce->paced * 1000.0 /
+											 tz_bucket_rate(conn->rate_limit_per_minute));
+
+		ce->paced++;
+		if (queued > HOLD_PACED_MS && !job->sent_any)
+		{
+			finish_job(job, TZ_OUTCOME_THROTTLED, queued, NULL);
+			return;
+		}
+		job->not_before = TimestampTzPlusMilliseconds(now, wait);
+		return;
+	}
+
+	old = MemoryContextSwitchTo(job->cxt);
+	if (conn->app == TZ_APP_ZOHOBOOKS)
+		tz_zoho_prepare(&r, &job->req, conn, job->call_method, job->call_path,
+						job->call_query, job->call_body, false);
+	else
+		tz_togai_prepare(&r, &job->req, conn, job->call_method, job->call_path,
+						 job->call_query, job->call_body);
+	MemoryContextSwitchTo(old);
+	if (!r.ok)
+	{
+		fail_transient(job, describe(&r));
+		return;
+	}
+	tz_http_multi_add(e->multi, &job->req, job);
+	job->in_flight = true;
+	job->sent_any = true;
+	job->requests++;
+	e->in_flight++;
+}
+
+/* Plans and starts what each held job does next. */
+static void
+advance_all(TzEngine *e)
+{
+	ListCell   *lc;
+	bool		search_first_all = !e->in_worker;
+
+	foreach(lc, e->conns)
+		((ConnEntry *) lfirst(lc))->paced = 0;
+	foreach(lc, e->held)
+	{
+		TzJob	   *job = lfirst(lc);
+		MemoryContext old;
+		bool		planned;
+
+		if (job->outcome != TZ_OUTCOME_NONE || job->in_flight || job->needs_token)
+			continue;
+		if (job->call_method == NULL)
+		{
+			old = MemoryContextSwitchTo(job->cxt);
+			planned = tz_steps_plan(job, job->may_exist || search_first_all);
+			MemoryContextSwitchTo(old);
+			if (!planned)
+				continue;
+		}
+		start_call(e, job);
+	}
+}
+
+/* Mints the tokens jobs wait for, in one short transaction. */
+static void
+refresh_tokens(TzEngine *e)
+{
+	ListCell   *lc;
+	bool		any = false;
+
+	foreach(lc, e->held)
+		any |= ((TzJob *) lfirst(lc))->needs_token;
+	if (!any)
+		return;
+
+	db_begin(e);
+	foreach(lc, e->held)
+	{
+		TzJob	   *job = lfirst(lc);
+		ConnEntry  *ce;
+		TzApiResult r;
+
+		if (!job->needs_token)
+			continue;
+		ce = conn_entry(e, action_of(job)->connection_id, false);
+		/* one refresh serves every job of the connection */
+		if (job->force_token || !tz_zoho_token_fresh(ce->info))
+			tz_zoho_ensure_token(&r, ce->info, job->force_token);
+		else
+			r.ok = true;
+		job->needs_token = false;
+		job->force_token = false;
+		if (!r.ok)
+		{
+			job->http_status = r.http_status;
+			if (tz_verdict(r.http_status > 0, r.http_status, true) == TZ_VERDICT_DEAD)
+				finish_job(job, TZ_OUTCOME_DEAD, 0, describe(&r));
+			else
+				fail_transient(job, describe(&r));
+		}
+		else
+		{
+			/* jobs of the same connection waiting with it are served too */
+			ListCell   *lc2;
+
+			foreach(lc2, e->held)
+			{
+				TzJob	   *other = lfirst(lc2);
+
+				if (other->needs_token && !other->force_token &&
+					action_of(other)->connection_id == ce->id)
+					other->needs_token = false;
+			}
+		}
+	}
+	db_end(e);
+}
+
+/* An answer arrived: read it and move the job on. */
+static void
+answered(TzEngine *e, TzJob *job, TzHttpResponse *resp)
+{
+	ConnEntry  *ce = conn_entry(e, action_of(job)->connection_id, false);
+	TzApiResult r;
+	MemoryContext old = MemoryContextSwitchTo(job->cxt);
+	bool		reached;
+
+	e->in_flight--;
+	job->in_flight = false;
+	if (ce->info->app == TZ_APP_ZOHOBOOKS)
+		tz_zoho_read_answer(&r, &job->req, resp);
+	else
+		tz_togai_read_answer(&r, &job->req, resp);
+	job->http_status = r.http_status;
+	reached = resp->outcome != TZ_HTTP_CONNECT_FAILED && resp->outcome != TZ_HTTP_URL_REFUSED;
+	if (job->call_creates && tz_may_have_reached(reached, r.ok ? 200 : r.http_status))
+		job->created_sent = true;
+
+	if (r.ok)
+	{
+		job->call_method = NULL;
+		tz_steps_answered(job, &r);
+	}
+	else if (tz_steps_refused(job, &r))
+		;
+	else
+	{
+		switch (tz_verdict(resp->outcome == TZ_HTTP_ANSWERED, r.http_status, job->refreshed))
+		{
+			case TZ_VERDICT_REFRESH:
+				job->refreshed = true;
+				job->force_token = true;
+				break;
+			case TZ_VERDICT_THROTTLED:
+				{
+					int64		wait = r.retry_after_s > 0 ? r.retry_after_s * 1000 : backoff(job);
+
+					tz_rate_pause(ce->id, ce->info->rate_limit_per_minute, wait);
+					finish_job(job, TZ_OUTCOME_THROTTLED, wait, describe(&r));
+					break;
+				}
+			case TZ_VERDICT_RETRY:
+				fail_transient(job, describe(&r));
+				break;
+			case TZ_VERDICT_DEAD:
+				finish_job(job, TZ_OUTCOME_DEAD, 0, describe(&r));
+				break;
+		}
+	}
+	MemoryContextSwitchTo(old);
+}
+
+/* Writes the finished jobs' outcomes and lets them go. */
+static int
+write_finished(TzEngine *e, bool force)
+{
+	List	   *keep = NIL;
+	List	   *finished = NIL;
+	ListCell   *lc;
+	int			n;
+
+	MemoryContextSwitchTo(e->cxt);
+	foreach(lc, e->held)
+	{
+		TzJob	   *job = lfirst(lc);
+
+		if (job->outcome == TZ_OUTCOME_NONE)
+			keep = lappend(keep, job);
+		else
+			finished = lappend(finished, job);
+	}
+	MemoryContextSwitchTo(e->turn_cxt);
+	if (finished == NIL ||
+		!(force || e->in_flight == 0 || list_length(finished) >= WRITE_BATCH ||
+		  TimestampDifferenceExceeds(e->last_write, GetCurrentTimestamp(), WRITE_EVERY_MS)))
+	{
+		list_free(keep);
+		list_free(finished);
+		return 0;
+	}
+
+	db_begin(e);
+	foreach(lc, finished)
+		if (tz_outbox_finish(lfirst(lc), e->who))
+			e->drained = false;
+	db_end(e);
+
+	/* jobs sent back unsent (paced, waiting for a mapping) made no attempt */
+	n = 0;
+	foreach(lc, finished)
+		if (((TzJob *) lfirst(lc))->requests > 0 ||
+			((TzJob *) lfirst(lc))->outcome == TZ_OUTCOME_DELIVERED ||
+			((TzJob *) lfirst(lc))->outcome == TZ_OUTCOME_DEAD)
+			n++;
+	/* only now: a failed commit must not lose the jobs' memory mid-write */
+	foreach(lc, finished)
+		MemoryContextDelete(((TzJob *) lfirst(lc))->cxt);
+	list_free(finished);
+	list_free(e->held);
+	e->held = keep;
+	e->last_write = GetCurrentTimestamp();
+	return n;
+}
+
+static void
+renew_leases(TzEngine *e)
+{
+	List	   *running = NIL;
+	ListCell   *lc;
+
+	if (!TimestampDifferenceExceeds(e->last_renew, GetCurrentTimestamp(),
+									lease_seconds() * 1000 / 3))
+		return;
+	foreach(lc, e->held)
+		if (((TzJob *) lfirst(lc))->outcome == TZ_OUTCOME_NONE)
+			running = lappend(running, lfirst(lc));
+	if (running != NIL)
+	{
+		db_begin(e);
+		tz_outbox_renew(running, lease_seconds());
+		db_end(e);
+	}
+	e->last_renew = GetCurrentTimestamp();
+}
+
+/* How long the loop may wait: until a paced job may go, at most a turn. */
+static long
+wait_ms(TzEngine *e)
+{
+	TimestampTz now = GetCurrentTimestamp();
+	long		ms = TURN_MS;
+	ListCell   *lc;
+
+	foreach(lc, e->held)
+	{
+		TzJob	   *job = lfirst(lc);
+
+		if (job->outcome == TZ_OUTCOME_NONE && !job->in_flight && job->not_before > now)
+			ms = Min(ms, (long) ((job->not_before - now) / 1000) + 1);
+	}
+	return ms;
+}
+
+TzEngine *
+tz_engine_create(bool in_worker, const char *who)
+{
+	MemoryContext cxt = AllocSetContextCreate(CurrentMemoryContext, "togai_zoho delivery",
+											  ALLOCSET_DEFAULT_SIZES);
+	TzEngine   *e = MemoryContextAllocZero(cxt, sizeof(TzEngine));
+
+	e->cxt = cxt;
+	e->turn_cxt = AllocSetContextCreate(cxt, "togai_zoho delivery turn", ALLOCSET_DEFAULT_SIZES);
+	e->in_worker = in_worker;
+	e->who = MemoryContextStrdup(cxt, who);
+	return e;
+}
+
+bool
+tz_engine_paused(TzEngine *e)
+{
+	return e->paused;
+}
+
+static int
+run_loop(TzEngine *e, int max_jobs)
+{
+	int			done = 0;
+
+	e->drained = false;
+	e->paused = false;
+	e->claimed_total = 0;
+	for (;;)
+	{
+		TzJob	   *job;
+		TzHttpResponse resp;
+		bool		want_more;
+
+		MemoryContextReset(e->turn_cxt);
+		MemoryContextSwitchTo(e->turn_cxt);
+		CHECK_FOR_INTERRUPTS();
+		if (e->in_worker)
+		{
+			if (ConfigReloadPending)
+			{
+				ConfigReloadPending = false;
+				ProcessConfigFile(PGC_SIGHUP);
+			}
+			e->paused = !tz_worker_enabled;
+			/* a commit that enqueued work set the latch */
+			if (MyLatch->is_set)
+			{
+				ResetLatch(MyLatch);
+				e->drained = false;
+			}
+		}
+		if (e->drained && TimestampDifferenceExceeds(e->drained_at, GetCurrentTimestamp(),
+													 RECHECK_DUE_MS))
+			e->drained = false;
+
+		want_more = !e->paused && !e->drained &&
+			(max_jobs < 0 || e->claimed_total < max_jobs);
+		if (want_more)
+			claim(e, max_jobs);
+		advance_all(e);
+		refresh_tokens(e);
+		advance_all(e);
+		done += write_finished(e, false);
+		renew_leases(e);
+
+		if (e->held == NIL)
+		{
+			want_more = !e->paused && !e->drained &&
+				(max_jobs < 0 || e->claimed_total < max_jobs);
+			if (!want_more)
+				break;
+			continue;
+		}
+
+		if (e->in_flight > 0)
+			tz_http_multi_wait(e->multi, (int) wait_ms(e));
+		else if (wait_ms(e) > 0)
+		{
+			bool		paced = false;
+			ListCell   *lc;
+
+			foreach(lc, e->held)
+				paced |= ((TzJob *) lfirst(lc))->not_before > GetCurrentTimestamp() &&
+					((TzJob *) lfirst(lc))->outcome == TZ_OUTCOME_NONE;
+			if (paced)
+			{
+				(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
+								 wait_ms(e), PG_WAIT_EXTENSION);
+				if (!e->in_worker)
+					ResetLatch(MyLatch);
+			}
+		}
+		while (tz_http_multi_next_done(e->multi, (void **) &job, &resp))
+			answered(e, job, &resp);
+	}
+	return done;
+}
+
+int
+tz_engine_run(TzEngine *e, int max_jobs)
+{
+	MemoryContext caller = CurrentMemoryContext;
+	int			done;
+
+	e->multi = tz_http_multi_create();
+	PG_TRY();
+	{
+		done = run_loop(e, max_jobs);
+	}
+	PG_CATCH();
+	{
+		/* transfers are libcurl's memory, not a context's: free them */
+		tz_http_multi_destroy(e->multi);
+		e->multi = NULL;
+		e->in_flight = 0;
+		PG_RE_THROW();
+	}
+	PG_END_TRY();
+	tz_http_multi_destroy(e->multi);
+	e->multi = NULL;
+	MemoryContextSwitchTo(caller);
+	return done;
+}
+
+void
+tz_engine_destroy(TzEngine *e)
+{
+	if (e->multi)
+		tz_http_multi_destroy(e->multi);
+	MemoryContextDelete(e->cxt);
+}

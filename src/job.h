@@ -1,0 +1,122 @@
+/*-------------------------------------------------------------------------
+ *
+ * job.h
+ *	  One outbox job while it is held by a worker or process_outbox(): what
+ *	  was claimed, where its actions stand, and how its attempt ended.
+ *
+ * Each job lives in its own memory context, deleted once its outcome is
+ * written, so a long drain never accumulates memory.
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef TZ_JOB_H
+#define TZ_JOB_H
+
+#include "pg_jansson.h"
+
+#include "datatype/timestamp.h"
+#include "lib/stringinfo.h"
+#include "nodes/pg_list.h"
+
+#include "action.h"
+#include "api.h"
+#include "conn.h"
+
+/* How an attempt ended; the names are outbox_attempt.outcome. */
+typedef enum TzOutcome
+{
+	TZ_OUTCOME_NONE,			/* still running */
+	TZ_OUTCOME_DELIVERED,
+	TZ_OUTCOME_RETRY,
+	TZ_OUTCOME_DEAD,
+	TZ_OUTCOME_DEFERRED,		/* waits for another object: not an attempt */
+	TZ_OUTCOME_THROTTLED		/* the remote asked to wait: not an attempt */
+} TzOutcome;
+
+/* Where the current action stands. */
+typedef enum TzPhase
+{
+	TZ_PHASE_START,
+	TZ_PHASE_SEARCH,
+	TZ_PHASE_CREATE,
+	TZ_PHASE_UPDATE,
+	TZ_PHASE_MARK_SENT,
+	TZ_PHASE_VOID
+} TzPhase;
+
+/* One action of the job's flow. */
+typedef struct TzJobAction
+{
+	int			position;
+	char	   *name;
+	TzActionKind kind;
+	int64		connection_id;
+	json_t	   *options;
+	/* mappings known when claimed (NULL: none) */
+	char	   *account_zoho_id;
+	char	   *invoice_zoho_id;
+} TzJobAction;
+
+/* A mapping to store, whatever the attempt's outcome. */
+typedef struct TzNewMapping
+{
+	const char *entity;
+	int64		zohobooks_connection_id;
+	char	   *togai_id;
+	char	   *togai_customer_id;
+	char	   *zohobooks_id;
+} TzNewMapping;
+
+typedef struct TzJob
+{
+	MemoryContext cxt;
+	int64		id;
+	int64		flow_id;
+	int64		source_connection_id;
+	char	   *entity;
+	char	   *source_id;
+	json_t	   *payload;
+	int			attempts;		/* including this one */
+	bool		may_exist;		/* an earlier attempt may have created the object */
+	TimestampTz started_at;
+
+	int			nactions;		/* the flow's actions from step onwards */
+	TzJobAction *actions;
+	int			current;		/* index into actions */
+	TzPhase		phase;
+	bool		refreshed;		/* token refreshed once after a 401 */
+	bool		created_sent;	/* a create may have reached the remote */
+	bool		sent_any;		/* a request of this claim went out */
+
+	/* the call the current phase makes (planned by steps.c) */
+	const char *call_method;
+	char	   *call_path;
+	char	   *call_query;		/* escaped, or NULL */
+	char	   *call_body;		/* JSON, or NULL */
+	bool		call_creates;	/* a repeat could make a duplicate */
+	char	   *contact_id;		/* Zoho contact of the account, once known */
+
+	/* the request in flight, or ready to go */
+	TzHttpRequest req;
+	bool		in_flight;
+	bool		needs_token;	/* a token must be minted (in a transaction) first */
+	bool		force_token;	/* ... even though the one we have looks fresh */
+	TimestampTz not_before;		/* rate limit: start no earlier */
+	int			requests;
+
+	/* the outcome */
+	TzOutcome	outcome;
+	long		http_status;
+	char	   *error;
+	int64		delay_ms;
+	char	   *waiting_for;
+	List	   *mappings;		/* of TzNewMapping */
+	StringInfoData result;		/* JSON array of what each action did */
+} TzJob;
+
+/* The step to store: the position of the first action not yet done. */
+extern int	tz_job_step(const TzJob *job);
+
+extern const char *tz_outcome_name(TzOutcome outcome);
+
+#endif							/* TZ_JOB_H */

@@ -1,0 +1,559 @@
+/*-------------------------------------------------------------------------
+ *
+ * outbox.c
+ *	  Claiming, finishing, reclaiming and cleaning up outbox jobs.
+ *
+ * Every statement uses clock_timestamp(): process_outbox() runs inside its
+ * caller's transaction, where now() stands still.  Claims lock the rows
+ * FOR UPDATE SKIP LOCKED, so two claimers never take the same job, and a
+ * claim made inside an open transaction stays invisible to the worker until
+ * that transaction ends, its row locks keeping the worker away meanwhile.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "pg_jansson.h"
+
+#include "access/xact.h"
+#include "catalog/pg_type.h"
+#include "executor/spi.h"
+#include "miscadmin.h"
+#include "utils/builtins.h"
+#include "utils/memutils.h"
+#include "utils/resowner.h"
+#include "utils/timestamp.h"
+
+#include "outbox.h"
+
+static const char *const claim_sql =
+"WITH c AS ("
+"  SELECT id, may_exist FROM togai_zoho.outbox"
+"   WHERE state = 'pending' AND due_at <= pg_catalog.clock_timestamp()"
+"   ORDER BY due_at LIMIT $1 FOR UPDATE SKIP LOCKED) "
+"UPDATE togai_zoho.outbox o SET state = 'running',"
+"  locked_until = pg_catalog.clock_timestamp() + pg_catalog.make_interval(secs => $2),"
+"  locked_by = pg_catalog.pg_backend_pid(), attempts = o.attempts + 1, may_exist = true,"
+"  updated_at = pg_catalog.clock_timestamp() "
+"FROM c WHERE o.id = c.id "
+"RETURNING o.id, o.flow_id, o.connection_id, o.entity, o.source_id, o.payload::text,"
+"  o.step, o.attempts, c.may_exist";
+
+static const char *const actions_sql =
+"SELECT flow_id, position, connection_id, action, options::text"
+"  FROM togai_zoho.flow_action WHERE flow_id = ANY($1) ORDER BY flow_id, position";
+
+static const char *const mappings_sql =
+"SELECT entity, zohobooks_connection_id, zohobooks_id FROM togai_zoho.id_mapping"
+" WHERE togai_connection_id = $1"
+"   AND ((entity = 'account' AND togai_id = $2) OR (entity = 'invoice' AND togai_id = $3))";
+
+static const char *const finish_sql =
+"UPDATE togai_zoho.outbox o SET"
+"  state = CASE WHEN o.rerun OR $2 NOT IN ('delivered', 'dead') THEN 'pending'"
+"               WHEN $2 = 'delivered' THEN 'done' ELSE 'dead' END,"
+"  finished_at = CASE WHEN NOT o.rerun AND $2 IN ('delivered', 'dead')"
+"                     THEN pg_catalog.clock_timestamp() END,"
+"  step = CASE WHEN o.rerun AND $2 IN ('delivered', 'dead') THEN 1 ELSE $3 END,"
+"  attempts = CASE WHEN o.rerun AND $2 IN ('delivered', 'dead') THEN 0"
+"                  WHEN $2 IN ('deferred', 'throttled') THEN o.attempts - 1"
+"                  ELSE o.attempts END,"
+"  due_at = CASE WHEN o.rerun AND $2 IN ('delivered', 'dead') THEN pg_catalog.clock_timestamp()"
+"                ELSE pg_catalog.clock_timestamp() + pg_catalog.make_interval(secs => $4 / 1000.0) END,"
+"  rerun = false, locked_until = NULL, locked_by = NULL, may_exist = $8, waiting_for = $9,"
+"  last_http_status = $5, last_error = $6, result = coalesce($7, o.result),"
+"  updated_at = pg_catalog.clock_timestamp() "
+"WHERE o.id = $1 AND o.state = 'running' AND o.locked_by = pg_catalog.pg_backend_pid() "
+"RETURNING o.state = 'pending' AND o.due_at <= pg_catalog.clock_timestamp()";
+
+static const char *const attempt_sql =
+"INSERT INTO togai_zoho.outbox_attempt"
+"  (job_id, attempt, step, started_at, outcome, http_status, requests, error, worker)"
+"  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)";
+
+static const char *const mapping_sql =
+"INSERT INTO togai_zoho.id_mapping AS m (entity, togai_connection_id, zohobooks_connection_id,"
+"  togai_id, togai_customer_id, zohobooks_id) VALUES ($1, $2, $3, $4, $5, $6) "
+"ON CONFLICT (entity, togai_id, zohobooks_connection_id) DO UPDATE SET"
+"  zohobooks_id = EXCLUDED.zohobooks_id, togai_connection_id = EXCLUDED.togai_connection_id,"
+"  togai_customer_id = coalesce(EXCLUDED.togai_customer_id, m.togai_customer_id),"
+"  updated_at = pg_catalog.clock_timestamp()"
+"  WHERE (m.zohobooks_id, m.togai_connection_id, m.togai_customer_id)"
+"    IS DISTINCT FROM (EXCLUDED.zohobooks_id, EXCLUDED.togai_connection_id,"
+"                      coalesce(EXCLUDED.togai_customer_id, m.togai_customer_id))";
+
+static const char *const wake_waiters_sql =
+"UPDATE togai_zoho.outbox SET due_at = pg_catalog.clock_timestamp(), waiting_for = NULL,"
+"  updated_at = pg_catalog.clock_timestamp()"
+" WHERE state = 'pending' AND waiting_for = $1";
+
+static const char *const dead_fallback_sql =
+"UPDATE togai_zoho.outbox SET state = 'dead', finished_at = pg_catalog.clock_timestamp(),"
+"  locked_until = NULL, locked_by = NULL, rerun = false, may_exist = true, last_error = $2,"
+"  updated_at = pg_catalog.clock_timestamp()"
+" WHERE id = $1 AND state = 'running' AND locked_by = pg_catalog.pg_backend_pid()";
+
+static SPIPlanPtr
+plan_for(SPIPlanPtr *slot, const char *sql, int nargs, Oid *types)
+{
+	if (*slot == NULL)
+	{
+		SPIPlanPtr	plan = SPI_prepare(sql, nargs, types);
+
+		if (plan == NULL)
+			elog(ERROR, "togai_zoho: could not prepare \"%s\": %s", sql,
+				 SPI_result_code_string(SPI_result));
+		SPI_keepplan(plan);
+		*slot = plan;
+	}
+	return *slot;
+}
+
+static char *
+copy_value(HeapTuple t, TupleDesc d, int col)
+{
+	char	   *v = SPI_getvalue(t, d, col);
+
+	return v ? pstrdup(v) : NULL;
+}
+
+static int64
+int8_value(HeapTuple t, TupleDesc d, int col)
+{
+	bool		isnull;
+	Datum		v = SPI_getbinval(t, d, col, &isnull);
+
+	return isnull ? 0 : DatumGetInt64(v);
+}
+
+/* Kills a job that cannot even start, so the outcome is written. */
+static void
+job_fail(TzJob *job, const char *error)
+{
+	job->outcome = TZ_OUTCOME_DEAD;
+	job->error = pstrdup(error);
+}
+
+/* Attaches the flow's actions from the job's step onwards. */
+static void
+attach_actions(TzJob *job, int step, SPITupleTable *tt, uint64 n)
+{
+	int			count = 0;
+
+	for (uint64 i = 0; i < n; i++)
+		if (int8_value(tt->vals[i], tt->tupdesc, 1) == job->flow_id &&
+			int8_value(tt->vals[i], tt->tupdesc, 2) >= step)
+			count++;
+	job->actions = palloc0(sizeof(TzJobAction) * Max(count, 1));
+	for (uint64 i = 0; i < n; i++)
+	{
+		HeapTuple	t = tt->vals[i];
+		TzJobAction *a;
+		char	   *options;
+
+		if (int8_value(t, tt->tupdesc, 1) != job->flow_id ||
+			int8_value(t, tt->tupdesc, 2) < step)
+			continue;
+		a = &job->actions[job->nactions++];
+		a->position = (int) int8_value(t, tt->tupdesc, 2);
+		a->connection_id = int8_value(t, tt->tupdesc, 3);
+		a->name = copy_value(t, tt->tupdesc, 4);
+		a->kind = tz_action_kind(a->name);
+		options = SPI_getvalue(t, tt->tupdesc, 5);
+		a->options = tz_json_object(options, strlen(options));
+	}
+	if (job->nactions == 0)
+		job_fail(job, "the flow has no action left to run");
+}
+
+/* Looks up the mappings the job's actions need. */
+static void
+attach_mappings(TzJob *job)
+{
+	static SPIPlanPtr plan = NULL;
+	Oid			types[3] = {INT8OID, TEXTOID, TEXTOID};
+	Datum		values[3];
+	char		nulls[3] = {' ', ' ', ' '};
+	const char *account = tz_json_str(job->payload, "account_id");
+	const char *invoice = strcmp(job->entity, "invoice") == 0 ? job->source_id : NULL;
+
+	values[0] = Int64GetDatum(job->source_connection_id);
+	values[1] = account ? CStringGetTextDatum(account) : (Datum) 0;
+	values[2] = invoice ? CStringGetTextDatum(invoice) : (Datum) 0;
+	if (!account)
+		nulls[1] = 'n';
+	if (!invoice)
+		nulls[2] = 'n';
+	if (SPI_execute_plan(plan_for(&plan, mappings_sql, 3, types), values, nulls, true, 0)
+		!= SPI_OK_SELECT)
+		elog(ERROR, "togai_zoho: could not read the mappings of job %lld", (long long) job->id);
+	for (uint64 i = 0; i < SPI_processed; i++)
+	{
+		HeapTuple	t = SPI_tuptable->vals[i];
+		char	   *entity = SPI_getvalue(t, SPI_tuptable->tupdesc, 1);
+		int64		zconn = int8_value(t, SPI_tuptable->tupdesc, 2);
+
+		for (int k = 0; k < job->nactions; k++)
+		{
+			TzJobAction *a = &job->actions[k];
+			char	   *id;
+
+			if (a->connection_id != zconn)
+				continue;
+			/* after SPI_execute the current context is SPI's own: copy out */
+			id = MemoryContextStrdup(job->cxt, SPI_getvalue(t, SPI_tuptable->tupdesc, 3));
+
+			if (strcmp(entity, "account") == 0)
+				a->account_zoho_id = id;
+			else
+				a->invoice_zoho_id = id;
+		}
+	}
+}
+
+List *
+tz_outbox_claim(int n, int lease_s, MemoryContext parent)
+{
+	static SPIPlanPtr claim_plan = NULL;
+	static SPIPlanPtr actions_plan = NULL;
+	Oid			claim_types[2] = {INT4OID, INT4OID};
+	Datum		claim_values[2] = {Int32GetDatum(n), Int32GetDatum(lease_s)};
+	Oid			action_types[1] = {INT8ARRAYOID};
+	Datum		action_values[1];
+	SPITupleTable *claimed;
+	uint64		nclaimed;
+	SPITupleTable *actions;
+	uint64		nactions;
+	Datum	   *flow_ids;
+	List	   *jobs = NIL;
+
+	if (SPI_execute_plan(plan_for(&claim_plan, claim_sql, 2, claim_types), claim_values, NULL,
+						 false, 0) != SPI_OK_UPDATE_RETURNING)
+		elog(ERROR, "togai_zoho: could not claim outbox jobs");
+	claimed = SPI_tuptable;
+	nclaimed = SPI_processed;
+	if (nclaimed == 0)
+		return NIL;
+
+	flow_ids = palloc(sizeof(Datum) * nclaimed);
+	for (uint64 i = 0; i < nclaimed; i++)
+		flow_ids[i] = SPI_getbinval(claimed->vals[i], claimed->tupdesc, 2, &(bool) {false});
+	action_values[0] = PointerGetDatum(construct_array(flow_ids, (int) nclaimed, INT8OID, 8,
+													   FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
+	if (SPI_execute_plan(plan_for(&actions_plan, actions_sql, 1, action_types), action_values,
+						 NULL, true, 0) != SPI_OK_SELECT)
+		elog(ERROR, "togai_zoho: could not read the flows' actions");
+
+	actions = SPI_tuptable;
+	nactions = SPI_processed;
+	for (uint64 i = 0; i < nclaimed; i++)
+	{
+		HeapTuple	t = claimed->vals[i];
+		TupleDesc	d = claimed->tupdesc;
+		MemoryContext cxt = AllocSetContextCreate(parent, "togai_zoho job", ALLOCSET_SMALL_SIZES);
+		MemoryContext old = MemoryContextSwitchTo(cxt);
+		TzJob	   *job = palloc0(sizeof(TzJob));
+		char	   *payload = SPI_getvalue(t, d, 6);
+		bool		isnull;
+
+		job->cxt = cxt;
+		job->id = int8_value(t, d, 1);
+		job->flow_id = int8_value(t, d, 2);
+		job->source_connection_id = int8_value(t, d, 3);
+		job->entity = copy_value(t, d, 4);
+		job->source_id = copy_value(t, d, 5);
+		job->payload = tz_json_object(payload, strlen(payload));
+		job->attempts = DatumGetInt32(SPI_getbinval(t, d, 8, &isnull));
+		job->may_exist = DatumGetBool(SPI_getbinval(t, d, 9, &isnull));
+		job->started_at = GetCurrentTimestamp();
+		initStringInfo(&job->result);
+		appendStringInfoChar(&job->result, '[');
+		if (job->payload == NULL)
+			job_fail(job, "the job's payload is not a JSON object");
+		else
+		{
+			attach_actions(job, DatumGetInt32(SPI_getbinval(t, d, 7, &isnull)), actions, nactions);
+			if (job->outcome == TZ_OUTCOME_NONE)
+				attach_mappings(job);
+			MemoryContextSwitchTo(cxt);
+		}
+		MemoryContextSwitchTo(parent);
+		jobs = lappend(jobs, job);
+		MemoryContextSwitchTo(old);
+	}
+	return jobs;
+}
+
+int
+tz_outbox_reclaim(bool at_start, const char *who)
+{
+	static const char *const sql =
+	"WITH r AS ("
+	"  SELECT id FROM togai_zoho.outbox"
+	"   WHERE state = 'running' AND (locked_until < pg_catalog.clock_timestamp()"
+	"     OR ($1 AND (locked_by = pg_catalog.pg_backend_pid() OR locked_by IS NULL"
+	"       OR NOT EXISTS (SELECT 1 FROM pg_catalog.pg_stat_get_activity(locked_by) a"
+	"                       WHERE a.pid = locked_by))))"
+	"   FOR UPDATE SKIP LOCKED),"
+	" u AS (UPDATE togai_zoho.outbox o SET state = 'pending', locked_until = NULL,"
+	"   locked_by = NULL, rerun = false, may_exist = true,"
+	"   due_at = pg_catalog.clock_timestamp(), updated_at = pg_catalog.clock_timestamp(),"
+	"   last_error = 'the delivery was interrupted (worker stopped or lease expired); it runs again and looks for the object first'"
+	"   FROM r WHERE o.id = r.id RETURNING o.id, o.attempts, o.step) "
+	"INSERT INTO togai_zoho.outbox_attempt (job_id, attempt, step, started_at, outcome, error, worker)"
+	" SELECT id, attempts, step, pg_catalog.clock_timestamp(), 'reclaimed',"
+	"        'lease expired or its holder stopped', $2 FROM u";
+	static SPIPlanPtr plan = NULL;
+	Oid			types[2] = {BOOLOID, TEXTOID};
+	Datum		values[2] = {BoolGetDatum(at_start), CStringGetTextDatum(who)};
+
+	if (SPI_execute_plan(plan_for(&plan, sql, 2, types), values, NULL, false, 0) != SPI_OK_INSERT)
+		elog(ERROR, "togai_zoho: could not reclaim expired leases");
+	return (int) SPI_processed;
+}
+
+void
+tz_outbox_renew(List *jobs, int lease_s)
+{
+	static SPIPlanPtr plan = NULL;
+	Oid			types[2] = {INT8ARRAYOID, INT4OID};
+	Datum		values[2];
+	Datum	   *ids;
+	int			n = 0;
+	ListCell   *lc;
+
+	if (jobs == NIL)
+		return;
+	ids = palloc(sizeof(Datum) * list_length(jobs));
+	foreach(lc, jobs)
+		ids[n++] = Int64GetDatum(((TzJob *) lfirst(lc))->id);
+	values[0] = PointerGetDatum(construct_array(ids, n, INT8OID, 8, FLOAT8PASSBYVAL,
+												TYPALIGN_DOUBLE));
+	values[1] = Int32GetDatum(lease_s);
+	if (SPI_execute_plan(plan_for(&plan,
+								  "UPDATE togai_zoho.outbox SET locked_until ="
+								  " pg_catalog.clock_timestamp() + pg_catalog.make_interval(secs => $2)"
+								  " WHERE id = ANY($1) AND state = 'running'"
+								  "   AND locked_by = pg_catalog.pg_backend_pid()",
+								  2, types),
+						 values, NULL, false, 0) != SPI_OK_UPDATE)
+		elog(ERROR, "togai_zoho: could not renew leases");
+}
+
+static Datum
+text_or_null(const char *s, char *null_flag)
+{
+	if (s == NULL)
+	{
+		*null_flag = 'n';
+		return (Datum) 0;
+	}
+	*null_flag = ' ';
+	return CStringGetTextDatum(s);
+}
+
+/* The job's writes; runs inside the subtransaction. */
+static bool
+write_outcome(TzJob *job, const char *who)
+{
+	static SPIPlanPtr finish_plan = NULL;
+	static SPIPlanPtr attempt_plan = NULL;
+	static SPIPlanPtr mapping_plan = NULL;
+	static SPIPlanPtr wake_plan = NULL;
+	Oid			ftypes[9] = {INT8OID, TEXTOID, INT4OID, INT8OID, INT4OID, TEXTOID, JSONBOID,
+	BOOLOID, TEXTOID};
+	Datum		fv[9];
+	char		fn[9] = {' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' '};
+	Oid			atypes[9] = {INT8OID, INT4OID, INT4OID, TIMESTAMPTZOID, TEXTOID, INT4OID, INT4OID,
+	TEXTOID, TEXTOID};
+	Datum		av[9];
+	char		an[9] = {' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' '};
+	const char *outcome = tz_outcome_name(job->outcome);
+	bool		due_now = false;
+	ListCell   *lc;
+
+	foreach(lc, job->mappings)
+	{
+		TzNewMapping *m = lfirst(lc);
+		Oid			mtypes[6] = {TEXTOID, INT8OID, INT8OID, TEXTOID, TEXTOID, TEXTOID};
+		Datum		mv[6];
+		char		mn[6] = {' ', ' ', ' ', ' ', ' ', ' '};
+		Oid			wtypes[1] = {TEXTOID};
+		Datum		wv[1];
+
+		mv[0] = CStringGetTextDatum(m->entity);
+		mv[1] = Int64GetDatum(job->source_connection_id);
+		mv[2] = Int64GetDatum(m->zohobooks_connection_id);
+		mv[3] = CStringGetTextDatum(m->togai_id);
+		mv[4] = text_or_null(m->togai_customer_id, &mn[4]);
+		mv[5] = CStringGetTextDatum(m->zohobooks_id);
+		if (SPI_execute_plan(plan_for(&mapping_plan, mapping_sql, 6, mtypes), mv, mn, false, 0)
+			!= SPI_OK_INSERT)
+			elog(ERROR, "togai_zoho: could not store a mapping");
+		if (strcmp(m->entity, "account") == 0)
+		{
+			wv[0] = CStringGetTextDatum(m->togai_id);
+			if (SPI_execute_plan(plan_for(&wake_plan, wake_waiters_sql, 1, wtypes), wv, NULL,
+								 false, 0) != SPI_OK_UPDATE)
+				elog(ERROR, "togai_zoho: could not wake the jobs waiting for a mapping");
+			due_now |= SPI_processed > 0;
+		}
+	}
+
+	fv[0] = Int64GetDatum(job->id);
+	fv[1] = CStringGetTextDatum(outcome);
+	fv[2] = Int32GetDatum(tz_job_step(job));
+	fv[3] = Int64GetDatum(job->delay_ms);
+	fv[4] = Int32GetDatum((int32) job->http_status);
+	if (job->http_status == 0)
+		fn[4] = 'n';
+	fv[5] = text_or_null(job->error, &fn[5]);
+	appendStringInfoChar(&job->result, ']');
+	if (job->result.len > 2)
+		fv[6] = DirectFunctionCall1(jsonb_in, CStringGetDatum(job->result.data));
+	else
+		fn[6] = 'n';
+	fv[7] = BoolGetDatum(job->may_exist || job->created_sent);
+	fv[8] = text_or_null(job->waiting_for, &fn[8]);
+	if (SPI_execute_plan(plan_for(&finish_plan, finish_sql, 9, ftypes), fv, fn, false, 0)
+		!= SPI_OK_UPDATE_RETURNING)
+		elog(ERROR, "togai_zoho: could not write the outcome of job %lld", (long long) job->id);
+	if (SPI_processed == 0)
+	{
+		ereport(WARNING,
+				(errmsg("togai_zoho: job %lld was taken back before its outcome was written",
+						(long long) job->id),
+				 errdetail("Its lease expired; it runs again and finds what this attempt made.")));
+		return due_now;
+	}
+	due_now |= DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1,
+										  &(bool) {false}));
+
+	/* a job sent back unsent (paced, or waiting for a mapping) made no attempt */
+	if (job->requests == 0 &&
+		(job->outcome == TZ_OUTCOME_THROTTLED || job->outcome == TZ_OUTCOME_DEFERRED))
+		return due_now;
+
+	av[0] = Int64GetDatum(job->id);
+	av[1] = Int32GetDatum(job->attempts);
+	av[2] = Int32GetDatum(job->current < job->nactions ?
+						  job->actions[job->current].position : tz_job_step(job));
+	av[3] = TimestampTzGetDatum(job->started_at);
+	av[4] = CStringGetTextDatum(outcome);
+	av[5] = fv[4];
+	an[5] = fn[4];
+	av[6] = Int32GetDatum(job->requests);
+	av[7] = fv[5];
+	an[7] = fn[5];
+	av[8] = CStringGetTextDatum(who);
+	if (SPI_execute_plan(plan_for(&attempt_plan, attempt_sql, 9, atypes), av, an, false, 0)
+		!= SPI_OK_INSERT)
+		elog(ERROR, "togai_zoho: could not log the attempt of job %lld", (long long) job->id);
+	return due_now;
+}
+
+/* Last resort when the outcome itself cannot be stored: the job dies, with why. */
+static void
+write_dead(TzJob *job, const char *why)
+{
+	static SPIPlanPtr plan = NULL;
+	Oid			types[2] = {INT8OID, TEXTOID};
+	Datum		values[2] = {Int64GetDatum(job->id),
+	CStringGetTextDatum(psprintf("the outcome could not be stored: %s", why))};
+
+	SPI_execute_plan(plan_for(&plan, dead_fallback_sql, 2, types), values, NULL, false, 0);
+}
+
+bool
+tz_outbox_finish(TzJob *job, const char *who)
+{
+	MemoryContext cxt = CurrentMemoryContext;
+	ResourceOwner owner = CurrentResourceOwner;
+	volatile bool due_now = false;
+
+	BeginInternalSubTransaction(NULL);
+	MemoryContextSwitchTo(cxt);
+	PG_TRY();
+	{
+		due_now = write_outcome(job, who);
+		ReleaseCurrentSubTransaction();
+		MemoryContextSwitchTo(cxt);
+		CurrentResourceOwner = owner;
+	}
+	PG_CATCH();
+	{
+		ErrorData  *edata;
+
+		MemoryContextSwitchTo(cxt);
+		edata = CopyErrorData();
+		FlushErrorState();
+		RollbackAndReleaseCurrentSubTransaction();
+		MemoryContextSwitchTo(cxt);
+		CurrentResourceOwner = owner;
+		ereport(WARNING,
+				(errmsg("togai_zoho: could not store the outcome of job %lld: %s",
+						(long long) job->id, edata->message)));
+
+		BeginInternalSubTransaction(NULL);
+		MemoryContextSwitchTo(cxt);
+		PG_TRY();
+		{
+			write_dead(job, edata->message);
+			ReleaseCurrentSubTransaction();
+		}
+		PG_CATCH();
+		{
+			FlushErrorState();
+			RollbackAndReleaseCurrentSubTransaction();
+		}
+		PG_END_TRY();
+		MemoryContextSwitchTo(cxt);
+		CurrentResourceOwner = owner;
+	}
+	PG_END_TRY();
+	return due_now;
+}
+
+int
+tz_outbox_cleanup(int ttl_s, int limit)
+{
+	static SPIPlanPtr plan = NULL;
+	Oid			types[2] = {INT4OID, INT4OID};
+	Datum		values[2] = {Int32GetDatum(ttl_s), Int32GetDatum(limit)};
+
+	if (SPI_execute_plan(plan_for(&plan,
+								  "DELETE FROM togai_zoho.outbox WHERE id IN ("
+								  " SELECT id FROM togai_zoho.outbox"
+								  "  WHERE state = 'done'"
+								  "    AND finished_at < pg_catalog.clock_timestamp()"
+								  "        - pg_catalog.make_interval(secs => $1)"
+								  "  ORDER BY finished_at LIMIT $2"
+								  "  FOR UPDATE SKIP LOCKED)",
+								  2, types),
+						 values, NULL, false, 0) != SPI_OK_DELETE)
+		elog(ERROR, "togai_zoho: could not delete finished jobs");
+	return (int) SPI_processed;
+}
+
+int64
+tz_outbox_next_wake_ms(void)
+{
+	static SPIPlanPtr plan = NULL;
+	bool		isnull;
+	Datum		v;
+
+	if (SPI_execute_plan(plan_for(&plan,
+								  "SELECT ceil(extract(epoch FROM least("
+								  "  (SELECT min(due_at) FROM togai_zoho.outbox"
+								  "    WHERE state = 'pending' AND due_at < 'infinity'),"
+								  "  (SELECT min(locked_until) FROM togai_zoho.outbox"
+								  "    WHERE state = 'running'))"
+								  "  - pg_catalog.clock_timestamp()) * 1000)::bigint",
+								  0, NULL),
+						 NULL, NULL, true, 0) != SPI_OK_SELECT)
+		elog(ERROR, "togai_zoho: could not read the next due time");
+	v = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
+	if (isnull)
+		return -1;
+	return Max(DatumGetInt64(v), 0);
+}

@@ -1,0 +1,47 @@
+/*-------------------------------------------------------------------------
+ *
+ * outbox.h
+ *	  The outbox's SQL: claiming due jobs under a lease, writing each job's
+ *	  outcome in its own subtransaction, reclaiming expired leases, and
+ *	  cleaning up.  Callers are connected to SPI inside a transaction.
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef TZ_OUTBOX_H
+#define TZ_OUTBOX_H
+
+#include "job.h"
+
+/*
+ * Claims up to n due jobs, leased for lease_s seconds, each in a new memory
+ * context under parent, with its flow's remaining actions and the mappings
+ * they need.  Jobs of a connection's action that could not be loaded are
+ * returned finished (dead) so their outcome is written.
+ */
+extern List *tz_outbox_claim(int n, int lease_s, MemoryContext parent);
+
+/*
+ * Puts jobs whose lease expired back to pending, flagged to search before
+ * creating; at_start also takes back jobs of backends that are gone (a
+ * crash, a restart) or of this backend.  Returns how many.
+ */
+extern int	tz_outbox_reclaim(bool at_start, const char *who);
+
+/* Extends the leases of the jobs held. */
+extern void tz_outbox_renew(List *jobs, int lease_s);
+
+/*
+ * Writes a finished job: mappings, state, attempt log, and wakes the jobs
+ * waiting for a mapping it made.  Runs in a subtransaction: on failure the
+ * job is marked dead with the reason, or, failing that, left to its lease.
+ * Returns true when some job became due at once (a rerun, a waiter woken).
+ */
+extern bool tz_outbox_finish(TzJob *job, const char *who);
+
+/* Deletes up to limit done jobs finished more than ttl_s ago; returns how many. */
+extern int	tz_outbox_cleanup(int ttl_s, int limit);
+
+/* Milliseconds until the next job is due or a lease expires; -1 for never. */
+extern int64 tz_outbox_next_wake_ms(void);
+
+#endif							/* TZ_OUTBOX_H */

@@ -1,0 +1,55 @@
+/*-------------------------------------------------------------------------
+ *
+ * outbox_sql.c
+ *	  process_outbox(): the worker's delivery, run in the calling session;
+ *	  notify_worker(): wake the worker when this transaction commits.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "fmgr.h"
+#include "miscadmin.h"
+
+#include "deliver.h"
+#include "shmem.h"
+
+PG_FUNCTION_INFO_V1(process_outbox);
+
+/*
+ * process_outbox(max_jobs int) returns int
+ *
+ * Delivers up to max_jobs due jobs in this session; returns how many ended
+ * an attempt.  Runs inside the caller's transaction: its claims hold row
+ * locks the worker skips, and its outcomes commit with the caller.
+ */
+Datum
+process_outbox(PG_FUNCTION_ARGS)
+{
+	int			max_jobs = PG_ARGISNULL(0) ? 100 : PG_GETARG_INT32(0);
+	TzEngine   *engine;
+	int			done;
+
+	if (max_jobs < 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("max_jobs must not be negative")));
+	if (max_jobs == 0)
+		PG_RETURN_INT32(0);
+	engine = tz_engine_create(false, psprintf("process_outbox (pid %d)", MyProcPid));
+	done = tz_engine_run(engine, max_jobs);
+	tz_engine_destroy(engine);
+	/* jobs made due again (reruns, woken waiters) are the worker's */
+	tz_wake_worker_at_commit();
+	PG_RETURN_INT32(done);
+}
+
+PG_FUNCTION_INFO_V1(notify_worker);
+
+/* notify_worker() returns void: wakes the worker at commit. */
+Datum
+notify_worker(PG_FUNCTION_ARGS)
+{
+	tz_wake_worker_at_commit();
+	PG_RETURN_VOID();
+}

@@ -1,0 +1,191 @@
+/*-------------------------------------------------------------------------
+ *
+ * worker.c
+ *	  The background worker: one per cluster, connected to
+ *	  togai_zoho.database_name, delivering the outbox until told to stop.
+ *
+ * It sleeps on its latch, which every transaction that enqueued a job sets
+ * when it commits, and on a timer for the next due retry or lease; it never
+ * polls when there is nothing to do.  An error ends the turn, not the
+ * worker: it is reported, the transaction is rolled back, held jobs are
+ * taken back at the next turn, and the worker waits a little before going
+ * on, so a broken remote cannot make it crash-loop.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/xact.h"
+#include "commands/extension.h"
+#include "executor/spi.h"
+#include "miscadmin.h"
+#include "pgstat.h"
+#include "postmaster/bgworker.h"
+#include "postmaster/interrupt.h"
+#include "storage/ipc.h"
+#include "storage/latch.h"
+#include "storage/proc.h"
+#include "tcop/tcopprot.h"
+#include "utils/guc.h"
+#include "utils/memutils.h"
+#include "utils/snapmgr.h"
+
+#include "deliver.h"
+#include "outbox.h"
+#include "shmem.h"
+#include "togai_zoho.h"
+
+#define NOT_INSTALLED_WAIT_MS	(5 * 60 * 1000)	/* CREATE EXTENSION wakes it sooner */
+#define AFTER_ERROR_WAIT_MS		5000
+#define CLEANUP_BATCH			1000
+
+PGDLLEXPORT void tz_worker_main(Datum arg);
+
+void
+tz_worker_register(void)
+{
+	BackgroundWorker worker;
+
+	memset(&worker, 0, sizeof(worker));
+	worker.bgw_flags = BGWORKER_SHMEM_ACCESS | BGWORKER_BACKEND_DATABASE_CONNECTION;
+	/* after recovery: never on a standby */
+	worker.bgw_start_time = BgWorkerStart_RecoveryFinished;
+	worker.bgw_restart_time = 10;
+	snprintf(worker.bgw_library_name, BGW_MAXLEN, "togai_zoho");
+	snprintf(worker.bgw_function_name, BGW_MAXLEN, "tz_worker_main");
+	snprintf(worker.bgw_name, BGW_MAXLEN, "togai_zoho worker");
+	snprintf(worker.bgw_type, BGW_MAXLEN, "togai_zoho worker");
+	RegisterBackgroundWorker(&worker);
+}
+
+static void
+worker_exit(int code, Datum arg)
+{
+	tz_shmem_set_worker(false);
+}
+
+/* Whether the extension is installed in this database (in a transaction). */
+static bool
+installed(void)
+{
+	return OidIsValid(get_extension_oid("togai_zoho", true));
+}
+
+/* Deletes a batch of old finished jobs; returns the ms until the next wake. */
+static long
+housekeeping(bool *is_installed)
+{
+	long		next = -1;
+
+	SetCurrentStatementStartTimestamp();
+	StartTransactionCommand();
+	PushActiveSnapshot(GetTransactionSnapshot());
+	*is_installed = installed();
+	if (*is_installed)
+	{
+		if (SPI_connect() != SPI_OK_CONNECT)
+			elog(ERROR, "togai_zoho: SPI_connect failed");
+		if (tz_outbox_cleanup(tz_ttl_s, CLEANUP_BATCH) == CLEANUP_BATCH)
+			next = 0;			/* more to delete: come back at once */
+		else
+			next = (long) tz_outbox_next_wake_ms();
+		SPI_finish();
+	}
+	PopActiveSnapshot();
+	CommitTransactionCommand();
+	pgstat_report_stat(false);
+	return next;
+}
+
+void
+tz_worker_main(Datum arg)
+{
+	sigjmp_buf	local_sigjmp_buf;
+	TzEngine   *volatile engine = NULL;
+	MemoryContext loop_cxt;
+
+	pqsignal(SIGHUP, SignalHandlerForConfigReload);
+	pqsignal(SIGTERM, die);
+	BackgroundWorkerUnblockSignals();
+
+	BackgroundWorkerInitializeConnection(tz_database_name,
+										 (tz_role && tz_role[0]) ? tz_role : NULL, 0);
+	pgstat_report_appname("togai_zoho worker");
+	tz_shmem_set_worker(true);
+	before_shmem_exit(worker_exit, (Datum) 0);
+
+	loop_cxt = AllocSetContextCreate(TopMemoryContext, "togai_zoho worker loop",
+									 ALLOCSET_DEFAULT_SIZES);
+
+	/* the error recovery of a long-lived process (as the walwriter does) */
+	if (sigsetjmp(local_sigjmp_buf, 1) != 0)
+	{
+		HOLD_INTERRUPTS();
+		EmitErrorReport();
+		AbortCurrentTransaction();
+		if (engine)
+		{
+			tz_engine_destroy(engine);
+			engine = NULL;
+		}
+		MemoryContextSwitchTo(loop_cxt);
+		FlushErrorState();
+		MemoryContextReset(loop_cxt);
+		RESUME_INTERRUPTS();
+		pgstat_report_activity(STATE_IDLE, "waiting after an error");
+		(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
+						 AFTER_ERROR_WAIT_MS, PG_WAIT_EXTENSION);
+		ResetLatch(MyLatch);
+	}
+	PG_exception_stack = &local_sigjmp_buf;
+
+	for (;;)
+	{
+		bool		is_installed;
+		long		next_ms;
+		int			events = WL_LATCH_SET | WL_EXIT_ON_PM_DEATH;
+
+		MemoryContextReset(loop_cxt);
+		MemoryContextSwitchTo(loop_cxt);
+		ResetLatch(MyLatch);
+		CHECK_FOR_INTERRUPTS();
+		if (ConfigReloadPending)
+		{
+			ConfigReloadPending = false;
+			ProcessConfigFile(PGC_SIGHUP);
+		}
+
+		next_ms = housekeeping(&is_installed);
+		if (!is_installed)
+		{
+			pgstat_report_activity(STATE_IDLE, "extension not installed in this database");
+			next_ms = NOT_INSTALLED_WAIT_MS;
+		}
+		else if (!tz_worker_enabled)
+		{
+			pgstat_report_activity(STATE_IDLE, "paused (togai_zoho.worker = off)");
+			next_ms = -1;
+		}
+		else if (next_ms == 0)
+		{
+			int			done;
+
+			pgstat_report_activity(STATE_RUNNING, "delivering");
+			engine = tz_engine_create(true, "worker");
+			done = tz_engine_run(engine, -1);
+			tz_engine_destroy(engine);
+			engine = NULL;
+			if (done > 0)
+				continue;		/* look again: something may have come due meanwhile */
+			/* due jobs all locked by process_outbox() sessions: do not spin */
+			pgstat_report_activity(STATE_IDLE, "waiting for locked jobs");
+			next_ms = 1000;
+		}
+		else
+			pgstat_report_activity(STATE_IDLE, "waiting for work");
+
+		if (next_ms > 0)
+			events |= WL_TIMEOUT;
+		(void) WaitLatch(MyLatch, events, next_ms, PG_WAIT_EXTENSION);
+	}
+}
