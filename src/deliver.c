@@ -183,13 +183,13 @@ backoff(TzJob *job)
 
 /* A failed attempt: retry later, or dead once max_attempts is reached. */
 static void
-fail_transient(TzJob *job, const char *error)
+fail_transient(TzJob *job, const char *error, int64 min_delay_ms)
 {
 	if (job->attempts >= tz_max_attempts)
 		finish_job(job, TZ_OUTCOME_DEAD, 0,
 				   psprintf("gave up after %d attempts: %s", job->attempts, error));
 	else
-		finish_job(job, TZ_OUTCOME_RETRY, backoff(job), error);
+		finish_job(job, TZ_OUTCOME_RETRY, Max(backoff(job), min_delay_ms), error);
 }
 
 static const char *
@@ -301,7 +301,7 @@ start_call(TzEngine *e, TzJob *job)
 	MemoryContextSwitchTo(old);
 	if (!r.ok)
 	{
-		fail_transient(job, describe(&r));
+		fail_transient(job, describe(&r), 0);
 		return;
 	}
 	tz_http_multi_add(e->multi, &job->req, job);
@@ -328,12 +328,14 @@ advance_all(TzEngine *e)
 
 		if (job->outcome != TZ_OUTCOME_NONE || job->in_flight || job->needs_token)
 			continue;
+		if (e->in_flight >= tz_max_concurrency && job->call_method != NULL)
+			continue;
 		if (job->call_method == NULL)
 		{
 			old = MemoryContextSwitchTo(job->cxt);
 			planned = tz_steps_plan(job, job->may_exist || search_first_all);
 			MemoryContextSwitchTo(old);
-			if (!planned)
+			if (!planned || e->in_flight >= tz_max_concurrency)
 				continue;
 		}
 		start_call(e, job);
@@ -375,7 +377,7 @@ refresh_tokens(TzEngine *e)
 			if (tz_verdict(r.http_status > 0, r.http_status, true) == TZ_VERDICT_DEAD)
 				finish_job(job, TZ_OUTCOME_DEAD, 0, describe(&r));
 			else
-				fail_transient(job, describe(&r));
+				fail_transient(job, describe(&r), 0);
 		}
 		else
 		{
@@ -439,7 +441,13 @@ answered(TzEngine *e, TzJob *job, TzHttpResponse *resp)
 					break;
 				}
 			case TZ_VERDICT_RETRY:
-				fail_transient(job, describe(&r));
+				/*
+				 * A create cut off in flight may still be running at the
+				 * remote: give it as long as we waited before looking for it.
+				 */
+				fail_transient(job, describe(&r),
+							   (job->call_creates && reached &&
+								resp->outcome != TZ_HTTP_ANSWERED) ? tz_request_timeout_ms : 0);
 				break;
 			case TZ_VERDICT_DEAD:
 				finish_job(job, TZ_OUTCOME_DEAD, 0, describe(&r));

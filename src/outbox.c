@@ -25,6 +25,7 @@
 #include "utils/timestamp.h"
 
 #include "outbox.h"
+#include "togai_zoho.h"
 
 static const char *const claim_sql =
 "WITH c AS ("
@@ -297,17 +298,23 @@ tz_outbox_reclaim(bool at_start, const char *who)
 	"   FOR UPDATE SKIP LOCKED),"
 	" u AS (UPDATE togai_zoho.outbox o SET state = 'pending', locked_until = NULL,"
 	"   locked_by = NULL, rerun = false, may_exist = true,"
-	"   due_at = pg_catalog.clock_timestamp(), updated_at = pg_catalog.clock_timestamp(),"
+	"   due_at = pg_catalog.clock_timestamp() + pg_catalog.make_interval(secs => $3 / 1000.0),"
+	"   updated_at = pg_catalog.clock_timestamp(),"
 	"   last_error = 'the delivery was interrupted (worker stopped or lease expired); it runs again and looks for the object first'"
 	"   FROM r WHERE o.id = r.id RETURNING o.id, o.attempts, o.step) "
 	"INSERT INTO togai_zoho.outbox_attempt (job_id, attempt, step, started_at, outcome, error, worker)"
 	" SELECT id, attempts, step, pg_catalog.clock_timestamp(), 'reclaimed',"
 	"        'lease expired or its holder stopped', $2 FROM u";
 	static SPIPlanPtr plan = NULL;
-	Oid			types[2] = {BOOLOID, TEXTOID};
-	Datum		values[2] = {BoolGetDatum(at_start), CStringGetTextDatum(who)};
+	Oid			types[3] = {BOOLOID, TEXTOID, INT4OID};
+	Datum		values[3] = {BoolGetDatum(at_start), CStringGetTextDatum(who),
+	Int32GetDatum(tz_request_timeout_ms)};
 
-	if (SPI_execute_plan(plan_for(&plan, sql, 2, types), values, NULL, false, 0) != SPI_OK_INSERT)
+	/*
+	 * The holder's last request may still be running at the remote: wait as
+	 * long as a request may take before looking for what it made.
+	 */
+	if (SPI_execute_plan(plan_for(&plan, sql, 3, types), values, NULL, false, 0) != SPI_OK_INSERT)
 		elog(ERROR, "togai_zoho: could not reclaim expired leases");
 	return (int) SPI_processed;
 }
@@ -536,7 +543,7 @@ tz_outbox_cleanup(int ttl_s, int limit)
 }
 
 int64
-tz_outbox_next_wake_ms(void)
+tz_outbox_next_wake_ms(int ttl_s)
 {
 	static SPIPlanPtr plan = NULL;
 	bool		isnull;
@@ -547,10 +554,12 @@ tz_outbox_next_wake_ms(void)
 								  "  (SELECT min(due_at) FROM togai_zoho.outbox"
 								  "    WHERE state = 'pending' AND due_at < 'infinity'),"
 								  "  (SELECT min(locked_until) FROM togai_zoho.outbox"
-								  "    WHERE state = 'running'))"
+								  "    WHERE state = 'running'),"
+								  "  (SELECT min(finished_at) FROM togai_zoho.outbox WHERE state = 'done')"
+								  "    + pg_catalog.make_interval(secs => $1))"
 								  "  - pg_catalog.clock_timestamp()) * 1000)::bigint",
-								  0, NULL),
-						 NULL, NULL, true, 0) != SPI_OK_SELECT)
+								  1, (Oid[]) {INT4OID}),
+						 (Datum[]) {Int32GetDatum(ttl_s)}, NULL, true, 0) != SPI_OK_SELECT)
 		elog(ERROR, "togai_zoho: could not read the next due time");
 	v = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
 	if (isnull)

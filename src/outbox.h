@@ -41,7 +41,10 @@ extern bool tz_outbox_finish(TzJob *job, const char *who);
 /* Deletes up to limit done jobs finished more than ttl_s ago; returns how many. */
 extern int	tz_outbox_cleanup(int ttl_s, int limit);
 
-/* Milliseconds until the next job is due or a lease expires; -1 for never. */
-extern int64 tz_outbox_next_wake_ms(void);
+/*
+ * Milliseconds until the next job is due, a lease expires, or a delivered
+ * job outlives ttl_s; -1 for never.
+ */
+extern int64 tz_outbox_next_wake_ms(int ttl_s);
 
 #endif							/* TZ_OUTBOX_H */

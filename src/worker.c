@@ -88,7 +88,7 @@ housekeeping(bool *is_installed)
 		if (tz_outbox_cleanup(tz_ttl_s, CLEANUP_BATCH) == CLEANUP_BATCH)
 			next = 0;			/* more to delete: come back at once */
 		else
-			next = (long) tz_outbox_next_wake_ms();
+			next = (long) tz_outbox_next_wake_ms(tz_ttl_s);
 		SPI_finish();
 	}
 	PopActiveSnapshot();
