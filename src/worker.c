@@ -139,7 +139,7 @@ tz_worker_main(Datum arg)
 	}
 	PG_exception_stack = &local_sigjmp_buf;
 
-	for (;;)
+	for (bool first = true;; first = false)
 	{
 		bool		is_installed;
 		long		next_ms;
@@ -156,6 +156,9 @@ tz_worker_main(Datum arg)
 		}
 
 		next_ms = housekeeping(&is_installed);
+		/* at start, take back at once the jobs a stopped worker left running */
+		if (first && next_ms != 0)
+			next_ms = 0;
 		if (!is_installed)
 		{
 			pgstat_report_activity(STATE_IDLE, "extension not installed in this database");
