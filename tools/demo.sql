@@ -2,8 +2,8 @@
 --
 -- The bundled mock servers stand in for Togai and Zoho Books (test/mock). This version
 -- shows the connections with a real OAuth exchange, the admin surface, the transactional
--- outbox and the clients; the delivery worker and the ready flows end to end come next,
--- so the jobs below stay pending.
+-- outbox, the clients and the delivery worker; the complete ready flows (write-back onto the
+-- Togai account, every invoice line, payments flowing back) come with the flows work.
 \pset footer off
 \pset null '-'
 \echo
@@ -41,7 +41,6 @@ SELECT app, action, after_triggers, description FROM togai_zoho.available_action
 SELECT togai_zoho.create_flow('Sync accounts created from Togai to ZohoBooks', 'outbound', 'togai', 'account_changed',
 							  'A new Togai account becomes a Zoho Books contact; later changes update it') AS flow_id;
 SELECT togai_zoho.add_flow_action('Sync accounts created from Togai to ZohoBooks', 'zoho', 'contact_upsert') AS position;
-SELECT togai_zoho.add_flow_action('Sync accounts created from Togai to ZohoBooks', 'togai', 'account_write_back') AS position;
 SELECT togai_zoho.create_flow('Create an invoice in ZohoBooks on Togai invoice', 'outbound', 'togai', 'invoice_generated') AS flow_id;
 SELECT togai_zoho.add_flow_action('Create an invoice in ZohoBooks on Togai invoice', 'zoho', 'invoice_create',
 								  '{"mark_sent": true}') AS position;
@@ -81,19 +80,23 @@ SELECT o.id AS job, f.name AS flow, o.entity, o.source_id, o.state, o.coalesced 
   FROM togai_zoho.outbox o JOIN togai_zoho.flow f ON f.id = o.flow_id ORDER BY o.id;
 
 \echo
-\echo '== 7. The clients, by hand: what Togai holds, and a contact created in Zoho Books'
-SELECT a ->> 'id' AS account, a ->> 'name' AS name, a ->> 'invoiceCurrency' AS currency
-  FROM jsonb_array_elements(togai_zoho.togai_call('togai', 'accounts_list', '{"page_size": 50}') -> 'data') a;
-SELECT c ->> 'contact_id' AS contact_id, c ->> 'contact_name' AS contact_name
-  FROM togai_zoho.zohobooks_call('zoho', 'contact_create',
-		'{"contact": {"contact_name": "Acme Main", "company_name": "Acme Inc", "notes": "Togai account acc.demo.1"}}') c;
-SELECT c ->> 'contact_id' AS found_by_togai_id
-  FROM togai_zoho.zohobooks_call('zoho', 'contact_find', '{"togai_account_id": "acc.demo.1"}') c;
+\echo '== 7. The worker woke at each commit and delivered; wait_for_idle() returns once nothing is due'
+SELECT togai_zoho.wait_for_idle('30 s') AS idle;
+SELECT o.id AS job, f.name AS flow, o.source_id, o.state, o.attempts, r ->> 'did' AS did,
+	   r ->> 'zohobooks_id' AS zohobooks_id
+  FROM togai_zoho.outbox o JOIN togai_zoho.flow f ON f.id = o.flow_id
+  LEFT JOIN LATERAL jsonb_array_elements(o.result) r ON true ORDER BY o.id;
+SELECT entity, togai_id, zohobooks_id FROM togai_zoho.mappings ORDER BY entity, togai_id;
 
 \echo
-\echo '== 8. Status per flow'
+\echo '== 8. What Zoho Books holds now (read back through the client)'
+SELECT c ->> 'contact_id' AS contact_id, c ->> 'contact_name' AS contact_name, c ->> 'company_name' AS company
+  FROM togai_zoho.zohobooks_call('zoho', 'contact_find', '{"togai_account_id": "acc.demo.1"}') c;
+SELECT job, flow, source_id, attempt, outcome, http_status, requests FROM togai_zoho.job_attempts ORDER BY job;
+
+\echo
+\echo '== 9. Status per flow'
 SELECT flow, enabled, pending, running, done, dead, last_error FROM togai_zoho.sync_status;
 
 \echo
-\echo 'The delivery worker is not built yet: the jobs above stay pending.'
 \echo 'The mocks are stopped and the cluster is dropped now.'
