@@ -1,0 +1,186 @@
+/*
+ * test_action.c
+ *	  Unit tests of the action bodies and finders (src/action.c), run without
+ *	  a server and under valgrind by make test.
+ */
+#include <stdlib.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "../../src/action.h"
+
+static int	passed = 0;
+static int	failed = 0;
+
+#define CHECK(cond) \
+	do { if (cond) passed++; else { failed++; printf("FAIL %s:%d: %s\n", __FILE__, __LINE__, #cond); } } while (0)
+
+static json_t *
+parse(const char *text)
+{
+	return json_loads(text, 0, NULL);
+}
+
+/* The body as compact JSON text contains the fragment. */
+static int
+body_has(json_t *body, const char *fragment)
+{
+	char	   *text = json_dumps(body, JSON_COMPACT | JSON_REAL_PRECISION(15) | JSON_SORT_KEYS);
+	int			found = text && strstr(text, fragment) != NULL;
+
+	if (!found)
+		printf("  %s not in %s\n", fragment, text ? text : "(null)");
+	free(text);
+	return found;
+}
+
+static void
+test_kinds_and_text(void)
+{
+	json_t	   *row = parse("{\"s\": \"x\", \"i\": 42, \"r\": 123.45, \"n\": null, \"e\": \"\", \"o\": {}}");
+	char		buf[64];
+
+	CHECK(tz_action_kind("contact_upsert") == TZ_ACTION_CONTACT_UPSERT);
+	CHECK(tz_action_kind("invoice_create") == TZ_ACTION_INVOICE_CREATE);
+	CHECK(tz_action_kind("invoice_void") == TZ_ACTION_INVOICE_VOID);
+	CHECK(tz_action_kind("payment_record") == TZ_ACTION_UNSUPPORTED);
+	CHECK(strcmp(tz_action_maps(TZ_ACTION_CONTACT_UPSERT), "account") == 0);
+	CHECK(strcmp(tz_action_maps(TZ_ACTION_INVOICE_CREATE), "invoice") == 0);
+	CHECK(tz_action_maps(TZ_ACTION_INVOICE_VOID) == NULL);
+
+	CHECK(strcmp(tz_row_text(row, "s", buf, sizeof(buf)), "x") == 0);
+	CHECK(strcmp(tz_row_text(row, "i", buf, sizeof(buf)), "42") == 0);
+	CHECK(strcmp(tz_row_text(row, "r", buf, sizeof(buf)), "123.45") == 0);
+	CHECK(tz_row_text(row, "n", buf, sizeof(buf)) == NULL);
+	CHECK(tz_row_text(row, "e", buf, sizeof(buf)) == NULL);
+	CHECK(tz_row_text(row, "o", buf, sizeof(buf)) == NULL);
+	CHECK(tz_row_text(row, "missing", buf, sizeof(buf)) == NULL);
+	CHECK(tz_row_text(NULL, "s", buf, sizeof(buf)) == NULL);
+	json_decref(row);
+}
+
+static void
+test_contact(void)
+{
+	json_t	   *row = parse("{\"account_id\": \"acc.1\", \"customer_id\": \"cus.1\", \"name\": \"Acme Main\","
+							" \"customer_name\": \"Acme Inc\", \"primary_email\": \"b@acme.example\","
+							" \"net_term_days\": 30, \"address\": {\"line1\": \"1 Market St\", \"city\": \"SF\","
+							" \"postalCode\": \"94105\", \"country\": \"US\"}}");
+	json_t	   *options = parse("{\"contact_name_field\": \"customer_name\", \"togai_id_custom_field\": \"cf_togai_id\","
+								" \"payment_terms\": 15, \"customer_sub_type\": \"individual\"}");
+	json_t	   *nameless = parse("{\"account_id\": \"acc.2\"}");
+	json_t	   *body = tz_contact_body(row, NULL);
+
+	CHECK(body != NULL);
+	CHECK(body_has(body, "\"contact_name\":\"Acme Main\""));
+	CHECK(body_has(body, "\"company_name\":\"Acme Inc\""));
+	CHECK(body_has(body, "\"contact_type\":\"customer\""));
+	CHECK(body_has(body, "\"customer_sub_type\":\"business\""));
+	CHECK(body_has(body, "\"payment_terms\":30"));
+	CHECK(body_has(body, "\"notes\":\"Togai account acc.1\""));
+	CHECK(body_has(body, "\"email\":\"b@acme.example\""));
+	CHECK(body_has(body, "\"is_primary_contact\":true"));
+	CHECK(body_has(body, "\"address\":\"1 Market St\""));
+	CHECK(body_has(body, "\"zip\":\"94105\""));
+	json_decref(body);
+
+	body = tz_contact_body(row, options);
+	CHECK(body_has(body, "\"contact_name\":\"Acme Inc\""));
+	CHECK(body_has(body, "\"custom_fields\":[{\"api_name\":\"cf_togai_id\",\"value\":\"acc.1\"}]"));
+	CHECK(body_has(body, "\"payment_terms\":15"));
+	CHECK(body_has(body, "\"customer_sub_type\":\"individual\""));
+	json_decref(body);
+
+	CHECK(tz_contact_body(nameless, NULL) == NULL);
+	CHECK(tz_contact_body(NULL, NULL) == NULL);
+	json_decref(row);
+	json_decref(options);
+	json_decref(nameless);
+}
+
+static void
+test_find_contact(void)
+{
+	json_t	   *answer = parse("{\"contacts\": ["
+							   " {\"contact_id\": \"9\", \"contact_name\": \"X\", \"notes\": \"Togai account acc.10\"},"
+							   " {\"contact_id\": \"7\", \"contact_name\": \"Acme\", \"notes\": \"Togai account acc.1\"},"
+							   " {\"contact_id\": \"8\", \"custom_fields\": [{\"api_name\": \"cf\", \"value\": \"acc.5\"}]},"
+							   " {\"contact_id\": \"6\", \"contact_name\": \"Bare\"}, 3, \"x\"]}");
+	json_t	   *garbage = parse("{\"contacts\": {\"a\": 1}}");
+
+	CHECK(strcmp(tz_find_contact(answer, "acc.1", "Other"), "7") == 0);
+	CHECK(strcmp(tz_find_contact(answer, "acc.10", NULL), "9") == 0);
+	CHECK(strcmp(tz_find_contact(answer, "acc.5", NULL), "8") == 0);
+	CHECK(strcmp(tz_find_contact(answer, "acc.3", "Bare"), "6") == 0);	/* list shows no notes */
+	CHECK(tz_find_contact(answer, "acc.3", "X") == NULL);	/* X has notes naming another account */
+	CHECK(tz_find_contact(answer, "acc.100", NULL) == NULL);
+	CHECK(tz_find_contact(garbage, "acc.1", "Acme") == NULL);
+	CHECK(tz_find_contact(NULL, "acc.1", "Acme") == NULL);
+	json_decref(answer);
+	json_decref(garbage);
+}
+
+static void
+test_invoice(void)
+{
+	json_t	   *inv = parse("{\"invoice_id\": \"inv.1\", \"sequence_id\": \"INV-1\", \"total_amount\": 123.45,"
+							" \"invoice_date\": \"2026-11-01T00:00:00+00:00\", \"due_date\": \"2026-12-01T00:00:00+00:00\"}");
+	json_t	   *lines = parse("{\"invoice_id\": \"inv.2\", \"revenue_info\": {\"lineItems\": ["
+							  " {\"description\": \"API calls\", \"quantity\": 1500, \"valuePerQuantity\": 0.02},"
+							  " {\"description\": \"Platform fee\", \"value\": 49}]}}");
+	json_t	   *options = parse("{\"item_id\": \"it.1\", \"tax_id\": \"tx.1\"}");
+	json_t	   *found = parse("{\"invoices\": ["
+							  " {\"invoice_id\": \"1\", \"reference_number\": \"INV-1\", \"customer_id\": \"c2\"},"
+							  " {\"invoice_id\": \"2\", \"reference_number\": \"INV-1\", \"customer_id\": \"c1\", \"status\": \"void\"},"
+							  " {\"invoice_id\": \"3\", \"reference_number\": \"INV-1\", \"customer_id\": \"c1\"}]}");
+	json_t	   *created = parse("{\"code\": 0, \"invoice\": {\"invoice_id\": \"77\"}}");
+	char		buf[64];
+	json_t	   *body;
+
+	CHECK(strcmp(tz_invoice_reference(inv, buf, sizeof(buf)), "INV-1") == 0);
+	CHECK(strcmp(tz_invoice_reference(lines, buf, sizeof(buf)), "inv.2") == 0);
+
+	body = tz_invoice_body(inv, "c1", NULL);
+	CHECK(body_has(body, "\"customer_id\":\"c1\""));
+	CHECK(body_has(body, "\"reference_number\":\"INV-1\""));
+	CHECK(body_has(body, "\"date\":\"2026-11-01\""));
+	CHECK(body_has(body, "\"due_date\":\"2026-12-01\""));
+	CHECK(body_has(body, "\"name\":\"Togai invoice INV-1\""));
+	CHECK(body_has(body, "\"quantity\":1"));
+	CHECK(body_has(body, "\"rate\":123.45"));
+	json_decref(body);
+
+	body = tz_invoice_body(lines, "c1", options);
+	CHECK(json_array_size(json_object_get(body, "line_items")) == 2);
+	CHECK(body_has(body, "\"quantity\":1500.0,\"rate\":0.02"));
+	CHECK(body_has(body, "\"name\":\"Platform fee\",\"quantity\":1,\"rate\":49.0"));
+	CHECK(body_has(body, "\"item_id\":\"it.1\""));
+	CHECK(body_has(body, "\"tax_id\":\"tx.1\""));
+	json_decref(body);
+	CHECK(tz_invoice_body(inv, NULL, NULL) == NULL);
+
+	CHECK(strcmp(tz_find_invoice(found, "INV-1", "c1"), "3") == 0);
+	CHECK(strcmp(tz_find_invoice(found, "INV-1", "c2"), "1") == 0);
+	CHECK(tz_find_invoice(found, "INV-2", "c1") == NULL);
+	CHECK(tz_find_invoice(NULL, "INV-1", "c1") == NULL);
+	CHECK(strcmp(tz_created_id(created, "invoice", "invoice_id"), "77") == 0);
+	CHECK(tz_created_id(created, "contact", "contact_id") == NULL);
+	CHECK(tz_created_id(NULL, "invoice", "invoice_id") == NULL);
+
+	json_decref(inv);
+	json_decref(lines);
+	json_decref(options);
+	json_decref(found);
+	json_decref(created);
+}
+
+int
+main(void)
+{
+	test_kinds_and_text();
+	test_contact();
+	test_find_contact();
+	test_invoice();
+	printf("action: %d passed, %d failed\n", passed, failed);
+	return failed == 0 ? 0 : 1;
+}
