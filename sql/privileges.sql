@@ -35,17 +35,23 @@ GRANT EXECUTE ON FUNCTION
 	togai_zoho.zohobooks_id(text, text, text),
 	togai_zoho.togai_id(text, text, text),
 	togai_zoho.default_togai_connection(),
-	togai_zoho.enqueue_sync()
+	togai_zoho.enqueue_sync(),
+	togai_zoho.process_outbox(integer),
+	togai_zoho.wait_for_idle(interval),
+	togai_zoho.retry(bigint),
+	togai_zoho.retry_dead(text),
+	togai_zoho.set_rate_limit(text, integer)
 	TO regress_operator;
 GRANT SELECT ON togai_zoho.connections, togai_zoho.flows, togai_zoho.available_triggers,
-	togai_zoho.available_actions, togai_zoho.sync_status, togai_zoho.dead_jobs, togai_zoho.mappings
+	togai_zoho.available_actions, togai_zoho.sync_status, togai_zoho.dead_jobs, togai_zoho.mappings,
+	togai_zoho.job_attempts
 	TO regress_operator;
 GRANT SELECT, INSERT, UPDATE ON togai_zoho.customers, togai_zoho.invoices TO regress_operator;
 GRANT CREATE ON SCHEMA public TO regress_operator;  -- for its own source table below
 
 -- reader: status and mappings only
 GRANT USAGE ON SCHEMA togai_zoho TO regress_reader;
-GRANT SELECT ON togai_zoho.sync_status, togai_zoho.dead_jobs, togai_zoho.mappings,
+GRANT SELECT ON togai_zoho.sync_status, togai_zoho.dead_jobs, togai_zoho.job_attempts, togai_zoho.mappings,
 	togai_zoho.flows, togai_zoho.connections TO regress_reader;
 GRANT EXECUTE ON FUNCTION togai_zoho.zohobooks_id(text, text, text), togai_zoho.togai_id(text, text, text)
 	TO regress_reader;
