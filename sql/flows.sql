@@ -27,7 +27,7 @@ SELECT count(*) AS flows FROM togai_zoho.flow;
 -- add_flow_action: the action must exist, suit the connection's app and follow the trigger
 SELECT togai_zoho.add_flow_action('Sync accounts created from Togai to ZohoBooks', 'zoho', 'contact_upsert');
 SELECT togai_zoho.add_flow_action('Sync accounts created from Togai to ZohoBooks', 'togai', 'account_write_back',
-								  '{"setting_name": "zohobooks.contact_id"}');
+								  '{"metadata_key": "zohobooks_contact_id"}');
 SELECT togai_zoho.add_flow_action('invoices', 'zoho', 'invoice_create', '{"item_id": "4600001", "mark_sent": true}');
 SELECT togai_zoho.add_flow_action('payments', 'togai', 'payment_record');
 SELECT name, actions FROM togai_zoho.flows ORDER BY id;

@@ -61,15 +61,15 @@ INSERT INTO togai_zoho.action_def VALUES
 	 'Create the Zoho Books contact for a Togai account, or update the one already mapped'),
 	('invoice_create', 'zohobooks', '{invoice_generated}',
 	 '{"item_id": "string", "tax_id": "string", "use_togai_number": "boolean",
-	   "mark_sent": "boolean", "line_level": "string"}',
+	   "mark_sent": "boolean"}',
 	 'Create the Zoho Books invoice for a generated Togai invoice, with its line items, for the mapped contact'),
 	('invoice_void', 'zohobooks', '{invoice_voided}', '{}',
 	 'Void the Zoho Books invoice mapped to a voided Togai invoice'),
 	('account_write_back', 'togai', '{account_created,account_updated,account_changed}',
-	 '{"setting_name": "string", "metadata_key": "string"}',
-	 'Write the Zoho Books contact id back onto the Togai account (shown under the account''s settings)'),
+	 '{"metadata_key": "string"}',
+	 'Write the Zoho Books contact id back onto the Togai account, into its metadata (shown with the account''s settings)'),
 	('payment_record', 'togai', '{payment_recorded,invoice_paid}',
-	 '{"mode": "string"}',
+	 '{"source_type": "string", "source_name": "string"}',
 	 'Record a Zoho Books payment against the mapped Togai invoice (or mark it paid)'),
 	('account_update', 'togai', '{contact_updated}',
 	 '{"fields": "array"}',
@@ -1136,6 +1136,908 @@ $$;
 
 /*
  * ---------------------------------------------------------------------------
+ * Invoice lines, exact: Togai's revenue tree as Zoho Books line items whose
+ * total equals the Togai total to the minor unit.  numeric throughout.
+ * ---------------------------------------------------------------------------
+ */
+
+/* Digits after the decimal point of a currency's minor unit (ISO 4217). */
+CREATE FUNCTION togai_zoho.currency_digits(currency text)
+	RETURNS integer
+	LANGUAGE sql IMMUTABLE PARALLEL SAFE
+	SET search_path = pg_catalog, togai_zoho, pg_temp
+	AS $$
+SELECT CASE
+	WHEN currency IN ('BIF', 'CLP', 'DJF', 'GNF', 'ISK', 'JPY', 'KMF', 'KRW', 'PYG', 'RWF',
+					  'UGX', 'UYI', 'VND', 'VUV', 'XAF', 'XOF', 'XPF') THEN 0
+	WHEN currency IN ('BHD', 'IQD', 'JOD', 'KWD', 'LYD', 'OMR', 'TND') THEN 3
+	ELSE 2 END
+$$;
+
+/* Significant digits of a number: a C double carries 15 of them exactly. */
+CREATE FUNCTION togai_zoho.significant_digits(n numeric)
+	RETURNS integer
+	LANGUAGE sql IMMUTABLE PARALLEL SAFE
+	SET search_path = pg_catalog, togai_zoho, pg_temp
+	AS $$
+SELECT length(ltrim(replace(trim_scale(abs(n))::text, '.', ''), '0'))
+$$;
+
+CREATE FUNCTION togai_zoho.invoice_line_items(invoice jsonb)
+	RETURNS jsonb
+	LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
+	SET search_path = pg_catalog, togai_zoho, pg_temp
+	AS $$
+DECLARE
+	currency text := coalesce(invoice ->> 'currency', invoice #>> '{revenue_info,units}');
+	digits integer := togai_zoho.currency_digits(currency);
+	total numeric := round(coalesce(CASE WHEN jsonb_typeof(invoice -> 'total_amount') IN ('number', 'string')
+										 THEN (invoice ->> 'total_amount')::numeric END, 0), digits);
+	nodes jsonb := invoice #> '{revenue_info,lineItems}';
+	node jsonb;
+	lines jsonb := '[]';
+	sum numeric := 0;
+	qty numeric;
+	rate numeric;
+	amount numeric;
+	detail text;
+	reference text := coalesce(invoice ->> 'sequence_id', invoice ->> 'invoice_id', '');
+BEGIN
+	/* a single total, net or gross node stands for its children */
+	WHILE jsonb_typeof(nodes) = 'array' AND jsonb_array_length(nodes) = 1
+		  AND nodes -> 0 ->> 'type' IN ('GRAND_TOTAL_AMOUNT', 'TOTAL_AMOUNT', 'NET_AMOUNT',
+										'GROSS_AMOUNT', 'PRICE_PLAN_AMOUNT', 'SUB_TOTAL_AMOUNT')
+		  AND jsonb_typeof(nodes -> 0 -> 'lineItems') = 'array'
+		  AND jsonb_array_length(nodes -> 0 -> 'lineItems') > 0 LOOP
+		nodes := nodes -> 0 -> 'lineItems';
+	END LOOP;
+
+	IF jsonb_typeof(nodes) = 'array' THEN
+		FOR node IN SELECT e FROM jsonb_array_elements(nodes) e LOOP
+			CONTINUE WHEN jsonb_typeof(node) <> 'object'
+				OR node ->> 'type' IN ('TOTAL_USAGE', 'USAGE_METER_USAGE')
+				OR jsonb_typeof(node -> 'value') <> 'number';
+			amount := round((node ->> 'value')::numeric, digits);
+			/* credits and discounts travel in the adjustment: Zoho refuses negative lines */
+			CONTINUE WHEN amount < 0;
+			qty := CASE WHEN jsonb_typeof(node -> 'quantity') = 'number'
+						THEN (node ->> 'quantity')::numeric END;
+			rate := CASE WHEN jsonb_typeof(node -> 'valuePerQuantity') = 'number'
+						 THEN (node ->> 'valuePerQuantity')::numeric END;
+			SELECT string_agg(format('%s: %s', s ->> 'description',
+									 CASE WHEN s ? 'quantity' AND s ? 'valuePerQuantity'
+										  THEN format('%s × %s = %s', s ->> 'quantity',
+													  s ->> 'valuePerQuantity', s ->> 'value')
+										  ELSE s ->> 'value' END), '; ')
+			  INTO detail
+			  FROM jsonb_array_elements(CASE WHEN jsonb_typeof(node -> 'lineItems') = 'array'
+											 THEN node -> 'lineItems' ELSE '[]' END) s
+			 WHERE jsonb_typeof(s) = 'object';
+			IF qty > 0 AND rate >= 0 AND round(qty * rate, digits) = amount
+			   AND togai_zoho.significant_digits(qty) <= 15
+			   AND togai_zoho.significant_digits(rate) <= 15 THEN
+				lines := lines || jsonb_build_array(jsonb_strip_nulls(jsonb_build_object(
+					'name', left(coalesce(node ->> 'description', 'Togai line item'), 255),
+					'description', detail, 'quantity', qty, 'rate', rate)));
+			ELSE
+				/* the value is the truth when quantity × rate does not give it */
+				lines := lines || jsonb_build_array(jsonb_strip_nulls(jsonb_build_object(
+					'name', left(coalesce(node ->> 'description', 'Togai line item'), 255),
+					'description', coalesce(detail, CASE WHEN qty IS NOT NULL
+						THEN format('%s × %s', qty, rate) END),
+					'quantity', 1, 'rate', amount)));
+			END IF;
+			sum := sum + amount;
+		END LOOP;
+	END IF;
+
+	IF jsonb_array_length(lines) = 0 THEN
+		RETURN jsonb_build_object('lines', jsonb_build_array(jsonb_build_object(
+			'name', 'Togai invoice ' || reference, 'quantity', 1, 'rate', greatest(total, 0))),
+			'adjustment', CASE WHEN total < 0 THEN total END);
+	END IF;
+	RETURN jsonb_strip_nulls(jsonb_build_object('lines', lines,
+		'adjustment', CASE WHEN total <> sum THEN total - sum END));
+END
+$$;
+
+/*
+ * ---------------------------------------------------------------------------
+ * What a job needs from the database besides its source row, worked out when
+ * it is claimed: exact invoice lines, currency ids, and for inbound jobs the
+ * Togai ids their Zoho Books objects map to.
+ * ---------------------------------------------------------------------------
+ */
+
+/* Zoho Books currency ids by code, learnt from GET /settings/currencies. */
+CREATE TABLE togai_zoho.zohobooks_currency (
+	connection_id bigint NOT NULL REFERENCES togai_zoho.connection (id) ON DELETE CASCADE,
+	currency_code text NOT NULL CHECK (currency_code ~ '^[A-Z]{3}$'),
+	currency_id   text NOT NULL CHECK (currency_id <> ''),
+	learnt_at     timestamptz NOT NULL DEFAULT now(),
+	PRIMARY KEY (connection_id, currency_code)
+);
+
+CREATE FUNCTION togai_zoho.payment_context(zohobooks_connection_id bigint, entity text, object jsonb)
+	RETURNS jsonb
+	LANGUAGE plpgsql STABLE
+	SET search_path = pg_catalog, togai_zoho, pg_temp
+	AS $$
+DECLARE
+	applied jsonb;
+	txn text;
+	records jsonb;
+	amount numeric;
+	unmapped jsonb;
+	first_invoice text;
+	togai_conn bigint;
+	acc text;
+	cur text;
+	recorded text;
+BEGIN
+	IF entity = 'payment' THEN
+		txn := object ->> 'payment_id';
+		applied := CASE WHEN jsonb_typeof(object -> 'invoices') = 'array' THEN object -> 'invoices'
+					   ELSE '[]' END;
+		SELECT jsonb_agg(jsonb_build_object('togaiId', m.togai_id,
+											'amount', (x ->> 'amount_applied')::numeric,
+											'type', 'INVOICE', 'order', n) ORDER BY n)
+				 FILTER (WHERE m.togai_id IS NOT NULL),
+			   sum((x ->> 'amount_applied')::numeric) FILTER (WHERE m.togai_id IS NOT NULL),
+			   jsonb_agg(x ->> 'invoice_id') FILTER (WHERE m.togai_id IS NULL),
+			   min(m.togai_id), min(m.togai_connection_id)
+		  INTO records, amount, unmapped, first_invoice, togai_conn
+		  FROM jsonb_array_elements(applied) WITH ORDINALITY AS a(x, n)
+		  LEFT JOIN togai_zoho.id_mapping m
+			ON m.entity = 'invoice' AND m.zohobooks_connection_id = payment_context.zohobooks_connection_id
+		   AND m.zohobooks_id = x ->> 'invoice_id'
+		 WHERE jsonb_typeof(x) = 'object' AND jsonb_typeof(x -> 'amount_applied') IN ('number', 'string')
+		   AND (x ->> 'amount_applied')::numeric > 0;
+	ELSE
+		/* invoice_paid: what the Togai invoice still owes */
+		txn := 'invoice:' || (object ->> 'invoice_id');
+		SELECT m.togai_id, m.togai_connection_id,
+			   greatest(i.total_amount - coalesce(i.paid_amount, 0), 0)
+		  INTO first_invoice, togai_conn, amount
+		  FROM togai_zoho.id_mapping m
+		  LEFT JOIN togai_zoho.invoices i ON i.connection_id = m.togai_connection_id
+										 AND i.invoice_id = m.togai_id
+		 WHERE m.entity = 'invoice' AND m.zohobooks_connection_id = payment_context.zohobooks_connection_id
+		   AND m.zohobooks_id = object ->> 'invoice_id';
+		IF first_invoice IS NOT NULL AND amount > 0 THEN
+			records := jsonb_build_array(jsonb_build_object('togaiId', first_invoice, 'amount', amount,
+															'type', 'INVOICE', 'order', 1));
+		END IF;
+	END IF;
+
+	SELECT m.togai_id INTO recorded FROM togai_zoho.id_mapping m
+	 WHERE m.entity = 'payment' AND m.zohobooks_connection_id = payment_context.zohobooks_connection_id
+	   AND m.zohobooks_id = txn;
+	SELECT i.account_id, i.currency INTO acc, cur FROM togai_zoho.invoices i
+	 WHERE i.connection_id = togai_conn AND i.invoice_id = first_invoice;
+	IF acc IS NULL THEN
+		SELECT m.togai_id INTO acc FROM togai_zoho.id_mapping m
+		 WHERE m.entity = 'account' AND m.zohobooks_connection_id = payment_context.zohobooks_connection_id
+		   AND m.zohobooks_id = object ->> 'customer_id';
+	END IF;
+	RETURN jsonb_strip_nulls(jsonb_build_object(
+		'transaction', txn, 'recorded', recorded, 'account_id', acc,
+		'currency', coalesce(nullif(object ->> 'currency_code', ''), cur),
+		'amount', amount, 'records', records, 'unmapped', unmapped,
+		'skip', CASE WHEN records IS NULL THEN
+			CASE WHEN entity = 'payment' THEN 'no invoice of the payment was synced from Togai: nothing to record'
+				 ELSE 'the invoice was not synced from Togai, or Togai has it paid already: nothing to record' END
+		END));
+END
+$$;
+
+CREATE FUNCTION togai_zoho.job_context(entity text, connection_id bigint, payload jsonb)
+	RETURNS jsonb
+	LANGUAGE plpgsql STABLE
+	SET search_path = pg_catalog, togai_zoho, pg_temp
+	AS $$
+DECLARE
+	app text;
+BEGIN
+	SELECT c.app INTO app FROM togai_zoho.connection c WHERE c.id = job_context.connection_id;
+	IF app = 'togai' THEN
+		IF entity = 'invoice' THEN
+			RETURN togai_zoho.invoice_line_items(payload);
+		ELSIF entity = 'account' THEN
+			RETURN jsonb_build_object('currency_ids',
+				(SELECT jsonb_object_agg(z.connection_id::text, z.currency_id)
+				   FROM togai_zoho.zohobooks_currency z
+				  WHERE z.currency_code = payload ->> 'invoice_currency'));
+		END IF;
+		RETURN NULL;
+	END IF;
+	IF entity IN ('payment', 'invoice') THEN
+		RETURN togai_zoho.payment_context(job_context.connection_id, entity, payload -> 'payload');
+	ELSIF entity = 'contact' THEN
+		RETURN jsonb_build_object('account_id',
+			(SELECT m.togai_id FROM togai_zoho.id_mapping m
+			  WHERE m.entity = 'account' AND m.zohobooks_connection_id = job_context.connection_id
+				AND m.zohobooks_id = payload ->> 'remote_id'));
+	END IF;
+	RETURN NULL;
+END
+$$;
+
+/*
+ * ---------------------------------------------------------------------------
+ * Sources: polled and pushed objects land in the mirrors and the inbox.
+ * An upsert changes a row only when the object changed, so a repeat (a poll
+ * seeing it again, a webhook delivered twice) fires nothing.
+ * ---------------------------------------------------------------------------
+ */
+
+/* A remote timestamp, or NULL when it is missing or not one. */
+CREATE FUNCTION togai_zoho.remote_time(value text)
+	RETURNS timestamptz
+	LANGUAGE plpgsql STABLE
+	SET search_path = pg_catalog, togai_zoho, pg_temp
+	AS $$
+BEGIN
+	RETURN nullif(value, '')::timestamptz;
+EXCEPTION WHEN data_exception THEN
+	RETURN NULL;
+END
+$$;
+
+/* A JSON member that is an object, or NULL. */
+CREATE FUNCTION togai_zoho.json_object_member(obj jsonb, key text)
+	RETURNS jsonb
+	LANGUAGE sql IMMUTABLE PARALLEL SAFE
+	SET search_path = pg_catalog, togai_zoho, pg_temp
+	AS $$
+SELECT CASE WHEN jsonb_typeof(obj -> key) = 'object' THEN obj -> key END
+$$;
+
+/* Upserts a Togai Account object into customers; true when the row changed. */
+CREATE FUNCTION togai_zoho.mirror_account(connection_id bigint, account jsonb, customer_name text)
+	RETURNS boolean
+	LANGUAGE plpgsql
+	SET search_path = pg_catalog, togai_zoho, pg_temp
+	AS $$
+DECLARE
+	changed boolean;
+BEGIN
+	INSERT INTO togai_zoho.customers AS t
+		(connection_id, account_id, customer_id, name, customer_name, primary_email,
+		 invoice_currency, net_term_days, status, address, metadata, tags, raw, togai_updated_at)
+	VALUES (mirror_account.connection_id, account ->> 'id',
+			coalesce(account ->> 'customerId', account ->> 'togaiCustomerId'),
+			account ->> 'name', mirror_account.customer_name,
+			nullif(account ->> 'primaryEmail', ''), nullif(account ->> 'invoiceCurrency', ''),
+			(account ->> 'netTermDays')::integer, coalesce(account ->> 'status', 'ACTIVE'),
+			togai_zoho.json_object_member(account, 'address'),
+			togai_zoho.json_object_member(account, 'metadata'),
+			CASE WHEN jsonb_typeof(account -> 'tags') = 'array'
+				 THEN ARRAY(SELECT jsonb_array_elements_text(account -> 'tags')) END,
+			account, togai_zoho.remote_time(account ->> 'updatedAt'))
+	ON CONFLICT ON CONSTRAINT customers_pkey DO UPDATE SET
+		customer_id = EXCLUDED.customer_id, name = EXCLUDED.name,
+		customer_name = coalesce(EXCLUDED.customer_name, t.customer_name),
+		primary_email = EXCLUDED.primary_email, invoice_currency = EXCLUDED.invoice_currency,
+		net_term_days = EXCLUDED.net_term_days, status = EXCLUDED.status,
+		address = EXCLUDED.address, metadata = EXCLUDED.metadata, tags = EXCLUDED.tags,
+		raw = EXCLUDED.raw, togai_updated_at = EXCLUDED.togai_updated_at,
+		mirrored_at = now()
+	/*
+	 * What the contact is made of.  Keys the integration writes back into the
+	 * metadata (zohobooks_*) are left out, so a write-back does not sync again.
+	 */
+	WHERE (t.customer_id, t.name, t.primary_email, t.invoice_currency, t.net_term_days,
+		   t.status, t.address, t.tags,
+		   (SELECT jsonb_object_agg(k, v) FROM jsonb_each(t.metadata) AS m(k, v)
+			 WHERE k NOT LIKE 'zohobooks\_%'))
+		  IS DISTINCT FROM
+		  (EXCLUDED.customer_id, EXCLUDED.name, EXCLUDED.primary_email, EXCLUDED.invoice_currency,
+		   EXCLUDED.net_term_days, EXCLUDED.status, EXCLUDED.address, EXCLUDED.tags,
+		   (SELECT jsonb_object_agg(k, v) FROM jsonb_each(EXCLUDED.metadata) AS m(k, v)
+			 WHERE k NOT LIKE 'zohobooks\_%'))
+	   OR (EXCLUDED.customer_name IS NOT NULL AND t.customer_name IS DISTINCT FROM EXCLUDED.customer_name)
+	RETURNING true INTO changed;
+	RETURN coalesce(changed, false);
+END
+$$;
+
+/* Upserts a Togai Invoice object into invoices; true when the row changed. */
+CREATE FUNCTION togai_zoho.mirror_invoice(connection_id bigint, invoice jsonb)
+	RETURNS boolean
+	LANGUAGE plpgsql
+	SET search_path = pg_catalog, togai_zoho, pg_temp
+	AS $$
+DECLARE
+	changed boolean;
+BEGIN
+	INSERT INTO togai_zoho.invoices AS t
+		(connection_id, invoice_id, account_id, customer_id, status, sequence_id, invoice_date,
+		 due_date, start_date, end_date, generated_at, currency, total_amount, paid_amount,
+		 net_term_days, pdf_url, revenue_info, raw, togai_updated_at)
+	VALUES (mirror_invoice.connection_id, invoice ->> 'id', invoice ->> 'ownerId',
+			invoice ->> 'customerId', invoice ->> 'status', invoice ->> 'sequenceId',
+			togai_zoho.remote_time(invoice ->> 'invoiceDate'),
+			togai_zoho.remote_time(invoice ->> 'dueDate'),
+			togai_zoho.remote_time(invoice ->> 'startDate'),
+			togai_zoho.remote_time(invoice ->> 'endDate'),
+			togai_zoho.remote_time(invoice ->> 'generatedAt'),
+			coalesce(nullif(invoice #>> '{revenueInfo,units}', ''),
+					 nullif(invoice #>> '{invoiceDetails,account,invoiceCurrency}', '')),
+			(invoice ->> 'totalAmount')::numeric, (invoice ->> 'paidAmount')::numeric,
+			(invoice ->> 'netTermDays')::integer, invoice ->> 'pdfUrl',
+			togai_zoho.json_object_member(invoice, 'revenueInfo'), invoice,
+			togai_zoho.remote_time(invoice ->> 'updatedAt'))
+	ON CONFLICT ON CONSTRAINT invoices_pkey DO UPDATE SET
+		account_id = EXCLUDED.account_id, customer_id = EXCLUDED.customer_id,
+		status = EXCLUDED.status, sequence_id = EXCLUDED.sequence_id,
+		invoice_date = EXCLUDED.invoice_date, due_date = EXCLUDED.due_date,
+		start_date = EXCLUDED.start_date, end_date = EXCLUDED.end_date,
+		generated_at = EXCLUDED.generated_at, currency = coalesce(EXCLUDED.currency, t.currency),
+		total_amount = EXCLUDED.total_amount, paid_amount = EXCLUDED.paid_amount,
+		net_term_days = EXCLUDED.net_term_days, pdf_url = EXCLUDED.pdf_url,
+		/* a summary (list entry, webhook) does not erase the lines */
+		revenue_info = coalesce(EXCLUDED.revenue_info, t.revenue_info),
+		raw = EXCLUDED.raw, togai_updated_at = EXCLUDED.togai_updated_at, mirrored_at = now()
+	WHERE (t.status, t.total_amount, t.paid_amount, t.sequence_id, t.invoice_date, t.due_date,
+		   t.account_id, t.togai_updated_at, t.revenue_info IS NULL)
+		  IS DISTINCT FROM
+		  (EXCLUDED.status, EXCLUDED.total_amount, EXCLUDED.paid_amount, EXCLUDED.sequence_id,
+		   EXCLUDED.invoice_date, EXCLUDED.due_date, EXCLUDED.account_id,
+		   EXCLUDED.togai_updated_at, EXCLUDED.revenue_info IS NULL AND t.revenue_info IS NULL)
+	   OR (EXCLUDED.revenue_info IS NOT NULL AND t.revenue_info IS DISTINCT FROM EXCLUDED.revenue_info)
+	RETURNING true INTO changed;
+	RETURN coalesce(changed, false);
+END
+$$;
+
+/* Upserts a Zoho Books object into the inbox; true when the row changed. */
+CREATE FUNCTION togai_zoho.mirror_inbox(connection_id bigint, entity text, object jsonb,
+										source text)
+	RETURNS boolean
+	LANGUAGE plpgsql
+	SET search_path = pg_catalog, togai_zoho, pg_temp
+	AS $$
+DECLARE
+	changed boolean;
+BEGIN
+	INSERT INTO togai_zoho.inbox AS t (connection_id, entity, remote_id, status, payload,
+									   remote_modified_at, source)
+	VALUES (mirror_inbox.connection_id, mirror_inbox.entity,
+			object ->> (mirror_inbox.entity || '_id'), object ->> 'status', object,
+			togai_zoho.remote_time(object ->> 'last_modified_time'), mirror_inbox.source)
+	ON CONFLICT (connection_id, entity, remote_id) DO UPDATE SET
+		status = EXCLUDED.status, payload = EXCLUDED.payload,
+		remote_modified_at = EXCLUDED.remote_modified_at, source = EXCLUDED.source
+	WHERE t.payload IS DISTINCT FROM EXCLUDED.payload
+	RETURNING true INTO changed;
+	RETURN coalesce(changed, false);
+END
+$$;
+
+/* The name of a Togai customer: known already, or read once. */
+CREATE FUNCTION togai_zoho.togai_customer_name(connection text, connection_id bigint, customer_id text)
+	RETURNS text
+	LANGUAGE plpgsql
+	SET search_path = pg_catalog, togai_zoho, pg_temp
+	AS $$
+DECLARE
+	found_name text;
+BEGIN
+	IF customer_id IS NULL THEN
+		RETURN NULL;
+	END IF;
+	SELECT c.customer_name INTO found_name FROM togai_zoho.customers c
+	 WHERE c.connection_id = togai_customer_name.connection_id
+	   AND c.customer_id = togai_customer_name.customer_id AND c.customer_name IS NOT NULL
+	 LIMIT 1;
+	IF found_name IS NULL THEN
+		found_name := togai_zoho.togai_call(togai_customer_name.connection, 'customer_get',
+											jsonb_build_object('customer_id', customer_id)) ->> 'name';
+	END IF;
+	RETURN found_name;
+END
+$$;
+
+/* Mirrors one account (the customer's name looked up once); counts what happened. */
+CREATE FUNCTION togai_zoho.take_account(c togai_zoho.connection, account jsonb)
+	RETURNS boolean
+	LANGUAGE plpgsql
+	SET search_path = pg_catalog, togai_zoho, pg_temp
+	AS $$
+BEGIN
+	RETURN togai_zoho.mirror_account(c.id, account,
+		togai_zoho.togai_customer_name(c.name, c.id,
+			coalesce(account ->> 'customerId', account ->> 'togaiCustomerId')));
+END
+$$;
+
+/*
+ * Mirrors one invoice of a list (or a webhook): drafts only when already
+ * mirrored; the full invoice (with its lines) read when it changed.
+ */
+CREATE FUNCTION togai_zoho.take_invoice(c togai_zoho.connection, summary jsonb)
+	RETURNS boolean
+	LANGUAGE plpgsql
+	SET search_path = pg_catalog, togai_zoho, pg_temp
+	AS $$
+DECLARE
+	known togai_zoho.invoices;
+	full_invoice jsonb := summary;
+BEGIN
+	SELECT * INTO known FROM togai_zoho.invoices i
+	 WHERE i.connection_id = c.id AND i.invoice_id = summary ->> 'id';
+	IF NOT FOUND AND summary ->> 'status' = 'DRAFT' THEN
+		RETURN false;			/* ongoing: nothing to sync until it is generated */
+	END IF;
+	IF FOUND AND known.status = summary ->> 'status'
+	   AND known.paid_amount IS NOT DISTINCT FROM (summary ->> 'paidAmount')::numeric
+	   AND known.raw ->> 'updatedAt' IS NOT DISTINCT FROM summary ->> 'updatedAt'
+	   AND (known.revenue_info IS NOT NULL OR known.status = 'DRAFT') THEN
+		RETURN false;
+	END IF;
+	IF summary ->> 'status' <> 'DRAFT' AND jsonb_typeof(summary -> 'revenueInfo') IS DISTINCT FROM 'object' THEN
+		full_invoice := togai_zoho.togai_call(c.name, 'invoice_get',
+											  jsonb_build_object('invoice_id', summary ->> 'id'));
+	END IF;
+	RETURN togai_zoho.mirror_invoice(c.id, full_invoice);
+END
+$$;
+
+/*
+ * ---------------------------------------------------------------------------
+ * Polling: safe from pg_cron every minute, and twice at once (the second
+ * call returns at once).  A walk cut short by max_pages, or by an error,
+ * resumes where it stopped at the next call.
+ * ---------------------------------------------------------------------------
+ */
+
+CREATE FUNCTION togai_zoho.poll_lock(connection_id bigint)
+	RETURNS boolean
+	LANGUAGE sql
+	SET search_path = pg_catalog, togai_zoho, pg_temp
+	AS $$
+SELECT pg_catalog.pg_try_advisory_xact_lock(2029913117, connection_id::integer)
+$$;
+
+/* The cursor of a stream (JSON text), or '{}' when it has none. */
+CREATE FUNCTION togai_zoho.get_cursor(connection_id bigint, stream text)
+	RETURNS jsonb
+	LANGUAGE sql STABLE
+	SET search_path = pg_catalog, togai_zoho, pg_temp
+	AS $$
+SELECT coalesce((SELECT s.cursor::jsonb FROM togai_zoho.sync_cursor s
+				  WHERE s.connection_id = get_cursor.connection_id AND s.stream = get_cursor.stream),
+				'{}')
+$$;
+
+CREATE FUNCTION togai_zoho.set_cursor(connection_id bigint, stream text, value jsonb)
+	RETURNS void
+	LANGUAGE sql
+	SET search_path = pg_catalog, togai_zoho, pg_temp
+	AS $$
+INSERT INTO togai_zoho.sync_cursor AS s (connection_id, stream, cursor)
+VALUES (set_cursor.connection_id, set_cursor.stream, value::text)
+ON CONFLICT (connection_id, stream) DO UPDATE SET cursor = EXCLUDED.cursor, updated_at = now()
+$$;
+
+CREATE FUNCTION togai_zoho.poll_togai(connection text, max_pages integer DEFAULT 100)
+	RETURNS jsonb
+	LANGUAGE plpgsql
+	SECURITY DEFINER
+	SET search_path = pg_catalog, togai_zoho, pg_temp
+	AS $$
+DECLARE
+	c togai_zoho.connection;
+	stream text;
+	cur jsonb;
+	page jsonb;
+	item jsonb;
+	pages integer := 0;
+	seen integer;
+	changed integer;
+	failed integer;
+	token text;
+	finished boolean;
+	result jsonb := '{}';
+	err text;
+	item_err text;
+BEGIN
+	c := togai_zoho.find_connection(poll_togai.connection, 'togai');
+	IF max_pages IS NULL OR max_pages < 1 THEN
+		RAISE EXCEPTION 'max_pages must be at least 1' USING ERRCODE = 'invalid_parameter_value';
+	END IF;
+	IF NOT togai_zoho.poll_lock(c.id) THEN
+		RETURN jsonb_build_object('connection', c.name,
+								  'skipped', 'another poll of this connection is running');
+	END IF;
+
+	FOREACH stream IN ARRAY ARRAY['accounts', 'invoices'] LOOP
+		cur := togai_zoho.get_cursor(c.id, stream);
+		token := cur ->> 'next_token';
+		seen := 0; changed := 0; failed := 0; finished := false;
+		LOOP
+			EXIT WHEN pages >= max_pages;
+			BEGIN
+				page := togai_zoho.togai_call(c.name, stream || '_list',
+					jsonb_strip_nulls(jsonb_build_object('page_size', 50, 'next_token', token)));
+			EXCEPTION WHEN OTHERS THEN
+				GET STACKED DIAGNOSTICS err = MESSAGE_TEXT;
+				RAISE WARNING 'togai_zoho: polling % of connection "%" stopped: %', stream, c.name, err
+					USING HINT = 'The next poll resumes from the same page.';
+				EXIT;
+			END;
+			pages := pages + 1;
+			FOR item IN SELECT e FROM jsonb_array_elements(coalesce(page -> 'data', '[]')) e LOOP
+				seen := seen + 1;
+				BEGIN
+					IF (CASE stream WHEN 'accounts' THEN togai_zoho.take_account(c, item)
+									ELSE togai_zoho.take_invoice(c, item) END) THEN
+						changed := changed + 1;
+					END IF;
+				EXCEPTION WHEN OTHERS THEN
+					GET STACKED DIAGNOSTICS item_err = MESSAGE_TEXT;
+					failed := failed + 1;
+					RAISE WARNING 'togai_zoho: % % of connection "%" not mirrored: %',
+						rtrim(stream, 's'), item ->> 'id', c.name, item_err;
+				END;
+			END LOOP;
+			token := nullif(page ->> 'nextToken', '');
+			finished := token IS NULL;
+			EXIT WHEN finished;
+		END LOOP;
+		IF finished THEN
+			PERFORM togai_zoho.set_cursor(c.id, stream,
+				jsonb_build_object('last_full_walk', clock_timestamp()));
+		ELSE
+			PERFORM togai_zoho.set_cursor(c.id, stream,
+				cur || jsonb_build_object('next_token', token));
+		END IF;
+		result := result || jsonb_build_object(stream, jsonb_build_object(
+			'seen', seen, 'changed', changed, 'failed', failed, 'complete', finished));
+		EXIT WHEN NOT finished;
+	END LOOP;
+	RETURN jsonb_build_object('connection', c.name, 'pages', pages) || result
+		|| jsonb_strip_nulls(jsonb_build_object('error', err));
+END
+$$;
+
+CREATE FUNCTION togai_zoho.poll_zohobooks(connection text, max_pages integer DEFAULT 100)
+	RETURNS jsonb
+	LANGUAGE plpgsql
+	SECURITY DEFINER
+	SET search_path = pg_catalog, togai_zoho, pg_temp
+	AS $$
+DECLARE
+	c togai_zoho.connection;
+	stream text;
+	entity text;
+	cur jsonb;
+	page jsonb;
+	item jsonb;
+	pages integer := 0;
+	page_no integer;
+	since text;
+	high text;
+	seen integer;
+	changed integer;
+	failed integer;
+	more boolean;
+	result jsonb := '{}';
+	err text;
+	item_err text;
+BEGIN
+	c := togai_zoho.find_connection(poll_zohobooks.connection, 'zohobooks');
+	IF max_pages IS NULL OR max_pages < 1 THEN
+		RAISE EXCEPTION 'max_pages must be at least 1' USING ERRCODE = 'invalid_parameter_value';
+	END IF;
+	IF NOT togai_zoho.poll_lock(c.id) THEN
+		RETURN jsonb_build_object('connection', c.name,
+								  'skipped', 'another poll of this connection is running');
+	END IF;
+
+	FOREACH stream IN ARRAY ARRAY['customerpayments', 'invoices', 'contacts'] LOOP
+		entity := CASE stream WHEN 'customerpayments' THEN 'payment'
+							  WHEN 'invoices' THEN 'invoice' ELSE 'contact' END;
+		cur := togai_zoho.get_cursor(c.id, stream);
+		since := cur ->> 'since';
+		high := coalesce(cur ->> 'high', since);
+		page_no := coalesce((cur ->> 'page')::integer, 1);
+		seen := 0; changed := 0; failed := 0; more := true;
+		LOOP
+			EXIT WHEN pages >= max_pages;
+			BEGIN
+				page := togai_zoho.zohobooks_call(c.name, 'list_changed',
+					jsonb_strip_nulls(jsonb_build_object('list', stream, 'since', since,
+														 'page', page_no)));
+			EXCEPTION WHEN OTHERS THEN
+				GET STACKED DIAGNOSTICS err = MESSAGE_TEXT;
+				RAISE WARNING 'togai_zoho: polling % of connection "%" stopped: %', stream, c.name, err
+					USING HINT = 'The next poll resumes from the same page.';
+				EXIT;
+			END;
+			pages := pages + 1;
+			FOR item IN SELECT e FROM jsonb_array_elements(coalesce(page -> stream, '[]')) e LOOP
+				seen := seen + 1;
+				high := greatest(high, item ->> 'last_modified_time');
+				BEGIN
+					/* a payment's list entry lacks the invoices it pays: read it when it changed */
+					IF entity = 'payment' AND jsonb_typeof(item -> 'invoices') IS DISTINCT FROM 'array'
+					   AND NOT EXISTS (SELECT 1 FROM togai_zoho.inbox i
+										WHERE i.connection_id = c.id AND i.entity = 'payment'
+										  AND i.remote_id = item ->> 'payment_id'
+										  AND i.payload ->> 'last_modified_time'
+											  IS NOT DISTINCT FROM item ->> 'last_modified_time') THEN
+						item := togai_zoho.zohobooks_call(c.name, 'payment_get',
+							jsonb_build_object('payment_id', item ->> 'payment_id'));
+					END IF;
+					IF jsonb_typeof(item -> 'invoices') = 'array' OR entity <> 'payment' THEN
+						IF togai_zoho.mirror_inbox(c.id, entity, item, 'poll') THEN
+							changed := changed + 1;
+						END IF;
+					END IF;
+				EXCEPTION WHEN OTHERS THEN
+					GET STACKED DIAGNOSTICS item_err = MESSAGE_TEXT;
+					failed := failed + 1;
+					RAISE WARNING 'togai_zoho: Zoho Books % % of connection "%" not taken: %',
+						entity, item ->> (entity || '_id'), c.name, item_err;
+				END;
+			END LOOP;
+			more := coalesce((page #>> '{page_context,has_more_page}')::boolean, false);
+			EXIT WHEN NOT more;
+			page_no := page_no + 1;
+		END LOOP;
+		IF err IS NULL AND NOT more THEN
+			/* the next walk starts at the newest change seen (Zoho's filter includes it) */
+			PERFORM togai_zoho.set_cursor(c.id, stream, jsonb_strip_nulls(jsonb_build_object(
+				'since', high, 'last_full_walk', clock_timestamp())));
+		ELSE
+			PERFORM togai_zoho.set_cursor(c.id, stream, jsonb_strip_nulls(jsonb_build_object(
+				'since', since, 'high', high, 'page', page_no)));
+		END IF;
+		result := result || jsonb_build_object(entity || 's', jsonb_build_object(
+			'seen', seen, 'changed', changed, 'failed', failed,
+			'complete', err IS NULL AND NOT more));
+		EXIT WHEN err IS NOT NULL OR more;
+	END LOOP;
+	RETURN jsonb_build_object('connection', c.name, 'pages', pages) || result
+		|| jsonb_strip_nulls(jsonb_build_object('error', err));
+END
+$$;
+
+/*
+ * ---------------------------------------------------------------------------
+ * Webhooks: an event pushed by either app lands where a poll would put it.
+ * ---------------------------------------------------------------------------
+ */
+
+CREATE FUNCTION togai_zoho.receive_webhook(connection text, payload jsonb)
+	RETURNS bigint
+	LANGUAGE plpgsql
+	SECURITY DEFINER
+	SET search_path = pg_catalog, togai_zoho, pg_temp
+	AS $$
+DECLARE
+	c togai_zoho.connection;
+	event text;
+	obj jsonb;
+	key text;
+	entity text;
+BEGIN
+	c := togai_zoho.find_connection(receive_webhook.connection);
+	IF payload IS NULL THEN
+		RAISE EXCEPTION 'payload must not be null' USING ERRCODE = 'null_value_not_allowed';
+	END IF;
+	IF jsonb_typeof(payload) <> 'object' THEN
+		RAISE EXCEPTION 'a webhook payload must be a JSON object, not %', jsonb_typeof(payload)
+			USING ERRCODE = 'invalid_parameter_value';
+	END IF;
+
+	IF c.app = 'togai' THEN
+		event := upper(coalesce(payload ->> 'eventType', payload ->> 'event_type',
+								payload ->> 'type', payload ->> 'event', ''));
+		/* the object: under data/object/payload/invoice/account, or the payload itself */
+		FOREACH key IN ARRAY ARRAY['data', 'object', 'payload', 'invoice', 'account'] LOOP
+			obj := togai_zoho.json_object_member(payload, key);
+			EXIT WHEN obj IS NOT NULL;
+		END LOOP;
+		obj := coalesce(togai_zoho.json_object_member(obj, 'invoice'),
+						togai_zoho.json_object_member(obj, 'account'), obj, payload);
+		entity := CASE WHEN obj ? 'ownerId' OR (event LIKE '%INVOICE%' AND obj ? 'id') THEN 'invoice'
+					   WHEN obj ? 'invoiceCurrency' OR obj ? 'customerId' OR obj ? 'togaiCustomerId'
+							OR (event LIKE '%ACCOUNT%' AND obj ? 'id') THEN 'account' END;
+		IF entity IS NULL OR nullif(obj ->> 'id', '') IS NULL THEN
+			RAISE EXCEPTION 'the Togai event carries no account or invoice'
+				USING ERRCODE = 'invalid_parameter_value',
+					  DETAIL = format('Event type "%s"; keys: %s.', event,
+									  (SELECT string_agg(k, ', ') FROM jsonb_object_keys(obj) k)),
+					  HINT = 'Pass the event as Togai sent it, or the Account or Invoice object itself.';
+		END IF;
+		IF entity = 'invoice' THEN
+			RETURN togai_zoho.take_invoice(c, obj)::integer;
+		END IF;
+		IF NOT obj ? 'name' THEN
+			obj := togai_zoho.togai_call(c.name, 'account_get', jsonb_build_object('account_id', obj ->> 'id'));
+		END IF;
+		RETURN togai_zoho.take_account(c, obj)::integer;
+	END IF;
+
+	/* Zoho Books: a workflow rule's body, {"payment": {...}}, {"invoice": ...}, or bare */
+	FOREACH key IN ARRAY ARRAY['payment', 'customerpayment', 'customer_payment', 'invoice', 'contact'] LOOP
+		obj := togai_zoho.json_object_member(payload, key);
+		IF obj IS NOT NULL THEN
+			entity := CASE WHEN key LIKE '%payment' THEN 'payment' ELSE key END;
+			EXIT;
+		END IF;
+	END LOOP;
+	IF obj IS NULL THEN
+		obj := payload;
+		entity := CASE WHEN obj ? 'payment_id' THEN 'payment' WHEN obj ? 'invoice_id' THEN 'invoice'
+					   WHEN obj ? 'contact_id' THEN 'contact' END;
+	END IF;
+	IF entity IS NULL OR nullif(obj ->> (entity || '_id'), '') IS NULL THEN
+		RAISE EXCEPTION 'the Zoho Books event carries no payment, invoice or contact'
+			USING ERRCODE = 'invalid_parameter_value',
+				  DETAIL = format('Keys: %s.', (SELECT string_agg(k, ', ') FROM jsonb_object_keys(obj) k)),
+				  HINT = 'Compose the workflow rule''s body as {"payment": {"payment_id": "${CustomerPayment.PaymentID}", ...}}, or send payment_id, invoice_id or contact_id.';
+	END IF;
+	/* the invoices a payment pays are read from Zoho Books when the event lacks them */
+	IF entity = 'payment' AND jsonb_typeof(obj -> 'invoices') IS DISTINCT FROM 'array' THEN
+		obj := togai_zoho.zohobooks_call(c.name, 'payment_get',
+										 jsonb_build_object('payment_id', obj ->> 'payment_id'));
+	END IF;
+	RETURN togai_zoho.mirror_inbox(c.id, entity, obj, 'webhook')::integer;
+END
+$$;
+
+/*
+ * ---------------------------------------------------------------------------
+ * Ready flows and backfill
+ * ---------------------------------------------------------------------------
+ */
+
+CREATE FUNCTION togai_zoho.install_default_flows(togai_connection text, zohobooks_connection text)
+	RETURNS SETOF text
+	LANGUAGE plpgsql
+	SECURITY DEFINER
+	SET search_path = pg_catalog, togai_zoho, pg_temp
+	AS $$
+DECLARE
+	t togai_zoho.connection;
+	z togai_zoho.connection;
+	d record;
+	existing togai_zoho.flow;
+	step jsonb;
+BEGIN
+	t := togai_zoho.find_connection(togai_connection, 'togai');
+	z := togai_zoho.find_connection(zohobooks_connection, 'zohobooks');
+	FOR d IN
+		SELECT * FROM (VALUES
+			(1, 'Sync accounts created from Togai to ZohoBooks', 'outbound', t.name, 'account_changed',
+			 'A new Togai account becomes a Zoho Books contact, kept up to date; the contact id is written back onto the account',
+			 jsonb_build_array(jsonb_build_array(z.name, 'contact_upsert', '{}'::jsonb),
+							   jsonb_build_array(t.name, 'account_write_back', '{}'::jsonb))),
+			(2, 'Create an invoice in ZohoBooks on Togai invoice', 'outbound', t.name, 'invoice_generated',
+			 'When an ongoing Togai invoice is generated, the Zoho Books invoice is created for the account''s contact and marked sent',
+			 jsonb_build_array(jsonb_build_array(z.name, 'invoice_create', '{"mark_sent": true}'::jsonb))),
+			(3, 'Void the ZohoBooks invoice of a voided Togai invoice', 'outbound', t.name, 'invoice_voided',
+			 'A voided Togai invoice voids its Zoho Books invoice',
+			 jsonb_build_array(jsonb_build_array(z.name, 'invoice_void', '{}'::jsonb))),
+			(4, 'Record ZohoBooks payments in Togai', 'inbound', z.name, 'payment_recorded',
+			 'A payment recorded in Zoho Books against synced invoices is recorded in Togai, once',
+			 jsonb_build_array(jsonb_build_array(t.name, 'payment_record', '{}'::jsonb)))
+		) AS v(n, name, direction, source, trigger, description, actions)
+		ORDER BY n
+	LOOP
+		SELECT * INTO existing FROM togai_zoho.flow f WHERE f.name = d.name;
+		IF FOUND THEN
+			IF existing.trigger_connection_id <> (togai_zoho.find_connection(d.source)).id THEN
+				RAISE EXCEPTION 'flow "%" exists already, for another connection', d.name
+					USING ERRCODE = 'duplicate_object',
+						  HINT = 'Drop or rename it (drop_flow) to install the ready flows for these connections.';
+			END IF;
+			RAISE NOTICE 'flow "%" exists already: left as it is', d.name;
+			RETURN NEXT d.name;
+			CONTINUE;
+		END IF;
+		PERFORM togai_zoho.create_flow(d.name, d.direction, d.source, d.trigger, d.description);
+		FOR step IN SELECT e FROM jsonb_array_elements(d.actions) e LOOP
+			PERFORM togai_zoho.add_flow_action(d.name, step ->> 0, step ->> 1, step -> 2);
+		END LOOP;
+		PERFORM togai_zoho.set_flow_enabled(d.name, true);
+		RETURN NEXT d.name;
+	END LOOP;
+END
+$$;
+
+CREATE FUNCTION togai_zoho.backfill(flow text)
+	RETURNS bigint
+	LANGUAGE plpgsql
+	SECURITY DEFINER
+	SET search_path = pg_catalog, togai_zoho, pg_temp
+	AS $$
+DECLARE
+	f togai_zoho.flow;
+	t togai_zoho.trigger_def;
+	zoho_connections bigint[];
+	src record;
+	n bigint := 0;
+	every constant integer := 5000;
+BEGIN
+	f := togai_zoho.find_flow(backfill.flow);
+	IF NOT f.enabled THEN
+		RAISE EXCEPTION 'flow "%" is disabled', f.name
+			USING ERRCODE = 'object_not_in_prerequisite_state',
+				  HINT = 'Enable it first with set_flow_enabled(); a disabled flow sends nothing.';
+	END IF;
+	SELECT * INTO t FROM togai_zoho.trigger_def d WHERE d.name = f.trigger;
+	SELECT array_agg(a.connection_id) INTO zoho_connections
+	  FROM togai_zoho.flow_action a JOIN togai_zoho.connection c ON c.id = a.connection_id
+	 WHERE a.flow_id = f.id AND c.app = 'zohobooks';
+
+	FOR src IN
+		/* accounts without a contact */
+		SELECT 'account' AS entity, x.account_id AS source_id, to_jsonb(x) AS payload
+		  FROM togai_zoho.customers x
+		 WHERE t.entity = 'account' AND x.connection_id = f.trigger_connection_id
+		   AND NOT EXISTS (SELECT 1 FROM togai_zoho.id_mapping m
+							WHERE m.entity = 'account' AND m.togai_connection_id = x.connection_id
+							  AND m.togai_id = x.account_id
+							  AND m.zohobooks_connection_id = ANY (zoho_connections))
+		UNION ALL
+		/* generated invoices without a Zoho invoice; voided ones that have one */
+		SELECT 'invoice', x.invoice_id, to_jsonb(x)
+		  FROM togai_zoho.invoices x
+		 WHERE t.entity = 'invoice' AND t.app = 'togai' AND x.connection_id = f.trigger_connection_id
+		   AND CASE f.trigger
+				   WHEN 'invoice_generated' THEN x.status NOT IN ('DRAFT', 'VOID', 'MERGED')
+						AND NOT EXISTS (SELECT 1 FROM togai_zoho.id_mapping m
+										 WHERE m.entity = 'invoice' AND m.togai_connection_id = x.connection_id
+										   AND m.togai_id = x.invoice_id
+										   AND m.zohobooks_connection_id = ANY (zoho_connections))
+				   ELSE x.status = 'VOID'
+						AND EXISTS (SELECT 1 FROM togai_zoho.id_mapping m
+									 WHERE m.entity = 'invoice' AND m.togai_connection_id = x.connection_id
+									   AND m.togai_id = x.invoice_id) END
+		UNION ALL
+		/* Zoho Books objects of the flow's kind not recorded in Togai yet */
+		SELECT x.entity, x.remote_id, to_jsonb(x)
+		  FROM togai_zoho.inbox x
+		 WHERE t.app = 'zohobooks' AND x.connection_id = f.trigger_connection_id
+		   AND x.entity = t.entity
+		   AND (f.trigger <> 'invoice_paid' OR x.status = 'paid')
+		   AND NOT EXISTS (SELECT 1 FROM togai_zoho.id_mapping m
+							WHERE m.entity = 'payment' AND m.zohobooks_connection_id = x.connection_id
+							  AND m.zohobooks_id = CASE x.entity WHEN 'invoice' THEN 'invoice:' || x.remote_id
+														 ELSE x.remote_id END)
+	LOOP
+		INSERT INTO togai_zoho.outbox AS o (flow_id, connection_id, entity, source_id, payload)
+		VALUES (f.id, f.trigger_connection_id, src.entity, src.source_id, src.payload)
+		ON CONFLICT (flow_id, entity, source_id) WHERE state IN ('pending', 'running')
+		DO UPDATE SET payload = EXCLUDED.payload, coalesced = o.coalesced + 1,
+					  rerun = o.rerun OR o.state = 'running', updated_at = now();
+		n := n + 1;
+		IF n % every = 0 THEN
+			RAISE NOTICE 'backfill of flow "%": % rows enqueued so far', f.name, n;
+		END IF;
+	END LOOP;
+	PERFORM togai_zoho.notify_worker();
+	RAISE NOTICE 'backfill of flow "%": % rows enqueued', f.name, n
+		USING HINT = 'sync_status shows them being delivered.';
+	RETURN n;
+END
+$$;
+
+CREATE FUNCTION togai_zoho.preview_flow(flow text, sample jsonb DEFAULT NULL)
+	RETURNS jsonb
+	LANGUAGE C
+	SECURITY DEFINER
+	SET search_path = pg_catalog, togai_zoho, pg_temp
+	AS 'MODULE_PATHNAME', 'preview_flow';
+
+
+/*
+ * ---------------------------------------------------------------------------
  * Views
  * ---------------------------------------------------------------------------
  */
@@ -1577,6 +2479,50 @@ COMMENT ON COLUMN togai_zoho.mappings.togai_connection IS 'Togai connection name
 COMMENT ON COLUMN togai_zoho.mappings.zohobooks_connection IS 'Zoho Books connection name';
 COMMENT ON COLUMN togai_zoho.mappings.created_at IS 'When the mapping was made';
 COMMENT ON COLUMN togai_zoho.mappings.updated_at IS 'When the mapping last changed';
+
+COMMENT ON TABLE togai_zoho.zohobooks_currency IS 'Zoho Books currency ids by ISO code, per connection, learnt from GET /settings/currencies (a cache)';
+COMMENT ON COLUMN togai_zoho.zohobooks_currency.connection_id IS 'Zoho Books connection';
+COMMENT ON COLUMN togai_zoho.zohobooks_currency.currency_code IS 'ISO 4217 code';
+COMMENT ON COLUMN togai_zoho.zohobooks_currency.currency_id IS 'Zoho Books currency_id of the code in the organization';
+COMMENT ON COLUMN togai_zoho.zohobooks_currency.learnt_at IS 'When it was learnt';
+
+COMMENT ON FUNCTION togai_zoho.currency_digits(text) IS 'Digits of a currency''s minor unit (ISO 4217): 0, 2 or 3';
+COMMENT ON FUNCTION togai_zoho.significant_digits(numeric) IS 'Significant digits of a number (a double carries 15 exactly)';
+COMMENT ON FUNCTION togai_zoho.invoice_line_items(jsonb) IS
+'Zoho Books line items of a Togai invoice row, exact: {"lines": [...], "adjustment": n}; the lines plus the adjustment equal the Togai total to the minor unit';
+COMMENT ON FUNCTION togai_zoho.payment_context(bigint, text, jsonb) IS
+'Togai account, currency, amount and invoice records of a Zoho Books payment (or paid invoice), from the mappings';
+COMMENT ON FUNCTION togai_zoho.job_context(text, bigint, jsonb) IS
+'What a delivery job needs besides its source row, worked out when it is claimed';
+COMMENT ON FUNCTION togai_zoho.remote_time(text) IS 'A remote timestamp as timestamptz, or NULL when missing or malformed';
+COMMENT ON FUNCTION togai_zoho.json_object_member(jsonb, text) IS 'obj -> key when it is a JSON object, else NULL';
+COMMENT ON FUNCTION togai_zoho.mirror_account(bigint, jsonb, text) IS
+'Upserts a Togai Account object into customers; true when the row changed (which fires the account flows)';
+COMMENT ON FUNCTION togai_zoho.mirror_invoice(bigint, jsonb) IS
+'Upserts a Togai Invoice object into invoices; true when the row changed (which fires the invoice flows)';
+COMMENT ON FUNCTION togai_zoho.mirror_inbox(bigint, text, jsonb, text) IS
+'Upserts a Zoho Books payment, invoice or contact into the inbox; true when the row changed';
+COMMENT ON FUNCTION togai_zoho.togai_customer_name(text, bigint, text) IS
+'The name of a Togai customer: from the mirror, or read once from Togai';
+COMMENT ON FUNCTION togai_zoho.take_account(togai_zoho.connection, jsonb) IS
+'Mirrors one Togai account with its customer''s name';
+COMMENT ON FUNCTION togai_zoho.take_invoice(togai_zoho.connection, jsonb) IS
+'Mirrors one Togai invoice from a list entry or event: reads the full invoice when it changed; ignores drafts not mirrored yet';
+COMMENT ON FUNCTION togai_zoho.poll_lock(bigint) IS 'Takes the transaction lock that keeps two polls of a connection apart; false when another holds it';
+COMMENT ON FUNCTION togai_zoho.get_cursor(bigint, text) IS 'The polling cursor of a connection''s stream, or {}';
+COMMENT ON FUNCTION togai_zoho.set_cursor(bigint, text, jsonb) IS 'Stores the polling cursor of a connection''s stream';
+COMMENT ON FUNCTION togai_zoho.poll_togai(text, integer) IS
+'Reads Togai accounts and invoices (all pages, at most max_pages a call, resuming where the last call stopped) into customers and invoices, which fires the flows; returns counts. Safe from pg_cron every minute and twice at once';
+COMMENT ON FUNCTION togai_zoho.poll_zohobooks(text, integer) IS
+'Reads Zoho Books payments, invoices and contacts changed since the stored cursor (all pages) into the inbox, which fires the inbound flows; returns counts. Safe from pg_cron every minute and twice at once';
+COMMENT ON FUNCTION togai_zoho.receive_webhook(text, jsonb) IS
+'Hands in an event pushed by Togai (account or invoice) or Zoho Books (payment, invoice, contact); lands where a poll would put it. Returns 1 when it changed something, 0 for a repeat';
+COMMENT ON FUNCTION togai_zoho.install_default_flows(text, text) IS
+'Creates and enables the ready flows (accounts to contacts with write-back, generated invoices, voided invoices, Zoho Books payments to Togai) for a Togai and a Zoho Books connection; returns their names';
+COMMENT ON FUNCTION togai_zoho.backfill(text) IS
+'Enqueues every existing source row of an enabled flow not synced yet; NOTICE every 5000 rows; returns the number enqueued';
+COMMENT ON FUNCTION togai_zoho.preview_flow(text, jsonb) IS
+'The exact requests the flow''s actions would send for a sample source row (or the latest one), secrets masked; sends nothing';
 
 /* A worker waiting for the extension to appear starts at once. */
 SELECT togai_zoho.notify_worker();

@@ -12,6 +12,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #include "action.h"
 
@@ -35,6 +36,12 @@ tz_action_kind(const char *name)
 		return TZ_ACTION_INVOICE_CREATE;
 	if (strcmp(name, "invoice_void") == 0)
 		return TZ_ACTION_INVOICE_VOID;
+	if (strcmp(name, "account_write_back") == 0)
+		return TZ_ACTION_ACCOUNT_WRITE_BACK;
+	if (strcmp(name, "payment_record") == 0)
+		return TZ_ACTION_PAYMENT_RECORD;
+	if (strcmp(name, "account_update") == 0)
+		return TZ_ACTION_ACCOUNT_UPDATE;
 	return TZ_ACTION_UNSUPPORTED;
 }
 
@@ -47,6 +54,8 @@ tz_action_maps(TzActionKind kind)
 			return "account";
 		case TZ_ACTION_INVOICE_CREATE:
 			return "invoice";
+		case TZ_ACTION_PAYMENT_RECORD:
+			return "payment";
 		default:
 			return NULL;
 	}
@@ -127,12 +136,15 @@ billing_address(const json_t *address)
 }
 
 json_t *
-tz_contact_body(const json_t *account, const json_t *options)
+tz_contact_body(const json_t *account, const json_t *options, const char *currency_id)
 {
 	char		buf[64];
 	char		name_buf[64];
 	char		id_buf[64];
 	char		marker[320];
+	char		notes[700];
+	char		cus_buf[64];
+	const char *customer_id = tz_row_text(account, "customer_id", cus_buf, sizeof(cus_buf));
 	const char *name = mapped_text(account, options, "contact_name_field", "name",
 								   name_buf, sizeof(name_buf));
 	const char *account_id = tz_row_text(account, "account_id", id_buf, sizeof(id_buf));
@@ -145,9 +157,15 @@ tz_contact_body(const json_t *account, const json_t *options)
 		return NULL;
 	body = new_object();
 	set_text(body, "contact_name", name);
+	/* both Togai ids, where GET /contacts?search_text= finds them */
 	tz_contact_marker(account_id, marker, sizeof(marker));
-	set_text(body, "notes", marker);
+	if (customer_id != NULL)
+		snprintf(notes, sizeof(notes), "%s (customer %s)", marker, customer_id);
+	else
+		snprintf(notes, sizeof(notes), "%s", marker);
+	set_text(body, "notes", notes);
 	set_text(body, "contact_type", "customer");
+	set_text(body, "currency_id", currency_id);
 	set_text(body, "company_name",
 			 mapped_text(account, options, "company_name_field", "customer_name", buf, sizeof(buf)));
 
@@ -224,7 +242,8 @@ tz_find_contact(const json_t *answer, const char *account_id, const char *contac
 		{
 			char		next = at[mlen];
 
-			if (next == '\0' || next == ' ' || next == '\n' || next == ',' || next == '.')
+			if (next == '\0' || next == ' ' || next == '\n' || next == ',' || next == '.' ||
+				next == '(')
 				return id;
 		}
 		if (custom_field_names(c, account_id))
@@ -256,40 +275,25 @@ date_of(const json_t *row, const char *field)
 	return json_stringn(v, 10);
 }
 
-/* One Zoho line per first-level revenue line item, else one for the total. */
+/*
+ * The Zoho line items: those worked out, exactly, by the database
+ * (togai_zoho.invoice_line_items) in context["lines"], with the fixed item
+ * or tax of the options; one line for the total when there are none.
+ */
 static json_t *
-line_items(const json_t *invoice, const json_t *options)
+line_items(const json_t *invoice, const json_t *options, const json_t *context)
 {
-	json_t	   *revenue = json_object_get(invoice, "revenue_info");
-	json_t	   *items = json_is_object(revenue) ? json_object_get(revenue, "lineItems") : NULL;
+	json_t	   *given = json_is_object(context) ? json_object_get(context, "lines") : NULL;
 	json_t	   *lines = json_array();
 	json_t	   *item_id = json_is_object(options) ? json_object_get(options, "item_id") : NULL;
 	json_t	   *tax_id = json_is_object(options) ? json_object_get(options, "tax_id") : NULL;
 	size_t		i;
 	json_t	   *node;
 
-	json_array_foreach(items, i, node)
+	json_array_foreach(given, i, node)
 	{
-		json_t	   *line = new_object();
-		json_t	   *qty = json_object_get(node, "quantity");
-		json_t	   *per = json_object_get(node, "valuePerQuantity");
-		json_t	   *value = json_object_get(node, "value");
-		const char *desc = json_string_value(json_object_get(node, "description"));
-
-		set_text(line, "name", desc ? desc : "Togai line item");
-		set_text(line, "description", json_string_value(json_object_get(node, "type")));
-		if (json_is_number(qty) && json_is_number(per))
-		{
-			json_object_set_new(line, "quantity", json_real(json_number_value(qty)));
-			json_object_set_new(line, "rate", json_real(json_number_value(per)));
-		}
-		else
-		{
-			json_object_set_new(line, "quantity", json_integer(1));
-			json_object_set_new(line, "rate", json_real(json_is_number(value) ?
-													   json_number_value(value) : 0));
-		}
-		json_array_append_new(lines, line);
+		if (json_is_object(node))
+			json_array_append_new(lines, json_deep_copy(node));
 	}
 	if (json_array_size(lines) == 0)
 	{
@@ -302,8 +306,7 @@ line_items(const json_t *invoice, const json_t *options)
 				 tz_invoice_reference(invoice, buf, sizeof(buf)) ?: "");
 		set_text(line, "name", name);
 		json_object_set_new(line, "quantity", json_integer(1));
-		json_object_set_new(line, "rate", json_real(json_is_number(total) ?
-												   json_number_value(total) : 0));
+		json_object_set_new(line, "rate", json_is_number(total) ? json_copy(total) : json_integer(0));
 		json_array_append_new(lines, line);
 	}
 	json_array_foreach(lines, i, node)
@@ -317,23 +320,35 @@ line_items(const json_t *invoice, const json_t *options)
 }
 
 json_t *
-tz_invoice_body(const json_t *invoice, const char *contact_id, const json_t *options)
+tz_invoice_body(const json_t *invoice, const char *contact_id, const json_t *options,
+				const json_t *context)
 {
 	char		buf[64];
 	const char *reference = tz_invoice_reference(invoice, buf, sizeof(buf));
 	json_t	   *body;
 	json_t	   *d;
+	json_t	   *adjustment = json_is_object(context) ? json_object_get(context, "adjustment") : NULL;
 
 	if (reference == NULL || contact_id == NULL)
 		return NULL;
 	body = new_object();
 	set_text(body, "customer_id", contact_id);
 	set_text(body, "reference_number", reference);
+	if (json_is_true(json_object_get(options, "use_togai_number")))
+		set_text(body, "invoice_number", reference);
 	if ((d = date_of(invoice, "invoice_date")) != NULL)
 		json_object_set_new(body, "date", d);
 	if ((d = date_of(invoice, "due_date")) != NULL)
 		json_object_set_new(body, "due_date", d);
-	json_object_set_new(body, "line_items", line_items(invoice, options));
+	if (json_is_integer(json_object_get(invoice, "net_term_days")))
+		json_object_set(body, "payment_terms", json_object_get(invoice, "net_term_days"));
+	json_object_set_new(body, "line_items", line_items(invoice, options, context));
+	/* what the lines do not carry (discounts, credits, minimums) keeps the total exact */
+	if (json_is_number(adjustment))
+	{
+		json_object_set(body, "adjustment", adjustment);
+		set_text(body, "adjustment_description", "Discounts, credits and adjustments in Togai");
+	}
 	return body;
 }
 
@@ -369,4 +384,168 @@ tz_created_id(const json_t *answer, const char *object, const char *id_key)
 	const char *id = json_is_object(obj) ? json_string_value(json_object_get(obj, id_key)) : NULL;
 
 	return (id != NULL && id[0] != '\0') ? id : NULL;
+}
+
+const char *
+tz_find_currency(const json_t *answer, const char *code)
+{
+	json_t	   *list = json_is_object(answer) ? json_object_get(answer, "currencies") : NULL;
+	size_t		i;
+	json_t	   *c;
+
+	if (code == NULL)
+		return NULL;
+	json_array_foreach(list, i, c)
+	{
+		const char *cc = json_string_value(json_object_get(c, "currency_code"));
+		const char *id = json_string_value(json_object_get(c, "currency_id"));
+
+		if (cc != NULL && id != NULL && id[0] != '\0' && strcmp(cc, code) == 0)
+			return id;
+	}
+	return NULL;
+}
+
+json_t *
+tz_write_back_body(const json_t *account, const char *key, const char *contact_id)
+{
+	json_t	   *metadata = json_is_object(account) ? json_object_get(account, "metadata") : NULL;
+	const char *current = json_is_object(metadata) ?
+		json_string_value(json_object_get(metadata, key)) : NULL;
+	json_t	   *merged;
+
+	if (current != NULL && strcmp(current, contact_id) == 0)
+		return NULL;
+	/* metadata replaces the whole map: keep every other key */
+	merged = json_is_object(metadata) ? json_deep_copy(metadata) : new_object();
+	json_object_set_new(merged, key, json_string(contact_id));
+	return json_pack("{s:o}", "metadata", merged);
+}
+
+const char *
+tz_togai_source_type(const char *payment_mode)
+{
+	static const char *const modes[][2] = {
+		{"cash", "CASH"}, {"check", "CHEQUE"}, {"cheque", "CHEQUE"},
+		{"bank transfer", "BANK_TRANSFER"}, {"bank remittance", "BANK_TRANSFER"},
+		{"banktransfer", "BANK_TRANSFER"}, {"ach", "BANK_TRANSFER"}, {"wire", "BANK_TRANSFER"},
+		{"credit card", "CARD"}, {"creditcard", "CARD"}, {"debit card", "CARD"}, {"card", "CARD"}
+	};
+
+	for (size_t i = 0; payment_mode != NULL && i < sizeof(modes) / sizeof(modes[0]); i++)
+	{
+		if (strcasecmp(payment_mode, modes[i][0]) == 0)
+			return modes[i][1];
+	}
+	return "GATEWAY";
+}
+
+json_t *
+tz_payment_body(const json_t *context, const json_t *object, const json_t *options)
+{
+	json_t	   *records = json_is_object(context) ? json_object_get(context, "records") : NULL;
+	json_t	   *amount = json_is_object(context) ? json_object_get(context, "amount") : NULL;
+	const char *account_id = json_is_object(context) ?
+		json_string_value(json_object_get(context, "account_id")) : NULL;
+	const char *currency = json_is_object(context) ?
+		json_string_value(json_object_get(context, "currency")) : NULL;
+	const char *txn = json_is_object(context) ?
+		json_string_value(json_object_get(context, "transaction")) : NULL;
+	const char *type = json_string_value(json_object_get(options, "source_type"));
+	const char *source = json_string_value(json_object_get(options, "source_name"));
+	char		buf[64];
+	char		number_buf[64];
+	const char *number = tz_row_text(object, "payment_number", number_buf, sizeof(number_buf));
+	const char *reference = tz_row_text(object, "reference_number", buf, sizeof(buf));
+	json_t	   *ref;
+	json_t	   *body;
+	char		description[512];
+
+	if (account_id == NULL || currency == NULL || txn == NULL || !json_is_number(amount) ||
+		json_array_size(records) == 0)
+		return NULL;
+	ref = json_pack("{s:s, s:s, s:s}", "sourceName", source ? source : "Zoho Books",
+					"sourceType", type ? type :
+					tz_togai_source_type(json_string_value(json_object_get(object, "payment_mode"))),
+					"transactionNumber", txn);
+	if (reference != NULL)
+		set_text(ref, "description", reference);
+	snprintf(description, sizeof(description), "Zoho Books payment %s",
+			 number ? number : txn);
+	body = json_pack("{s:s, s:s, s:O, s:o, s:O, s:s}", "accountId", account_id,
+					 "currency", currency, "totalAmount", amount,
+					 "externalPaymentReference", ref, "lineItemRecords", records,
+					 "description", description);
+	return body;
+}
+
+/* The reference of a Togai payment: one object, or a list of them in older answers. */
+static const char *
+payment_transaction(const json_t *payment)
+{
+	json_t	   *refs = json_object_get(payment, "externalPaymentReferences");
+	json_t	   *one = json_object_get(payment, "externalPaymentReference");
+
+	if (json_is_array(refs))
+		refs = json_array_get(refs, 0);
+	if (!json_is_object(refs))
+		refs = one;
+	return json_is_object(refs) ? json_string_value(json_object_get(refs, "transactionNumber")) : NULL;
+}
+
+const char *
+tz_find_payment(const json_t *answer, const char *transaction)
+{
+	json_t	   *list = json_is_object(answer) ? json_object_get(answer, "data") : NULL;
+	size_t		i;
+	json_t	   *p;
+
+	json_array_foreach(list, i, p)
+	{
+		const char *id = json_string_value(json_object_get(p, "id"));
+		const char *txn = payment_transaction(p);
+
+		if (id != NULL && txn != NULL && strcmp(txn, transaction) == 0)
+			return id;
+	}
+	return NULL;
+}
+
+const char *
+tz_next_token(const json_t *answer)
+{
+	const char *t = json_is_object(answer) ?
+		json_string_value(json_object_get(answer, "nextToken")) : NULL;
+
+	return (t != NULL && t[0] != '\0') ? t : NULL;
+}
+
+json_t *
+tz_account_update_body(const json_t *contact)
+{
+	static const char *const pairs[][2] = {
+		{"address", "line1"}, {"street2", "line2"}, {"city", "city"}, {"state", "state"},
+		{"zip", "postalCode"}, {"country", "country"}, {"phone", "phoneNumber"}
+	};
+	json_t	   *body = new_object();
+	json_t	   *billing = json_object_get(contact, "billing_address");
+	json_t	   *address = new_object();
+	char		buf[64];
+	const char *v;
+
+	set_text(body, "name", tz_row_text(contact, "contact_name", buf, sizeof(buf)));
+	set_text(body, "primaryEmail", tz_row_text(contact, "email", buf, sizeof(buf)));
+	for (size_t i = 0; json_is_object(billing) && i < sizeof(pairs) / sizeof(pairs[0]); i++)
+		if ((v = tz_row_text(billing, pairs[i][0], buf, sizeof(buf))) != NULL)
+			set_text(address, pairs[i][1], v);
+	if (json_object_size(address) > 0)
+		json_object_set_new(body, "address", address);
+	else
+		json_decref(address);
+	if (json_object_size(body) == 0)
+	{
+		json_decref(body);
+		return NULL;
+	}
+	return body;
 }

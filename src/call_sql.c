@@ -226,20 +226,38 @@ zohobooks_call(PG_FUNCTION_ARGS)
 		tz_api_raise(&r);
 		out = tz_api_jsonb(&r, NULL);
 	}
-	else if (strcmp(op, "payments_since") == 0)
+	else if (strcmp(op, "payments_since") == 0 || strcmp(op, "list_changed") == 0)
 	{
-		char	   *q = psprintf("%s%s%s", query_part(&a, "since", "last_modified_time"),
-								 query_part(&a, "page", "page"), "per_page=200&");
+		/* one page of a list, oldest change first, from "since" on */
+		const char *list = strcmp(op, "payments_since") == 0 ? "customerpayments" :
+			tz_json_str(a.json, "list");
+		char	   *q;
 
-		tz_zoho_request(&r, conn, "GET", "/customerpayments", query_of(q), NULL);
+		if (list == NULL || (strcmp(list, "customerpayments") != 0 &&
+							 strcmp(list, "invoices") != 0 && strcmp(list, "contacts") != 0))
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("operation \"%s\" needs \"list\": customerpayments, invoices or contacts",
+							op)));
+		q = psprintf("%s%s%s", query_part(&a, "since", "last_modified_time"),
+					 query_part(&a, "page", "page"),
+					 "per_page=200&sort_column=last_modified_time&sort_order=A&");
+		tz_zoho_request(&r, conn, "GET", psprintf("/%s", list), query_of(q), NULL);
 		tz_api_raise(&r);
 		out = tz_api_jsonb(&r, NULL);
+	}
+	else if (strcmp(op, "payment_get") == 0)
+	{
+		tz_zoho_request(&r, conn, "GET",
+						psprintf("/customerpayments/%s", arg_id(&a, "payment_id")), NULL, NULL);
+		tz_api_raise(&r);
+		out = tz_api_jsonb(&r, "payment");
 	}
 	else
 		unknown_operation(TZ_ZOHO_APP, op,
 						  "organizations, currencies, contact_create, contact_update, contact_get, "
 						  "contact_find, invoice_create, invoice_get, invoice_find, invoice_mark_sent, "
-						  "invoice_void, payments_since");
+						  "invoice_void, payments_since, list_changed, payment_get");
 
 	result = tz_finish_jsonb(out, &isnull);
 	if (isnull)

@@ -41,7 +41,9 @@ typedef enum TzPhase
 	TZ_PHASE_CREATE,
 	TZ_PHASE_UPDATE,
 	TZ_PHASE_MARK_SENT,
-	TZ_PHASE_VOID
+	TZ_PHASE_VOID,
+	TZ_PHASE_CURRENCIES,		/* looking up the Zoho currency id of a code */
+	TZ_PHASE_READ				/* reading the object before a merge-write */
 } TzPhase;
 
 /* One action of the job's flow. */
@@ -51,7 +53,9 @@ typedef struct TzJobAction
 	char	   *name;
 	TzActionKind kind;
 	int64		connection_id;
+	bool		togai;			/* the action changes Togai (else Zoho Books) */
 	json_t	   *options;
+	char	   *currency_id;	/* Zoho currency id of the account's currency */
 	/* mappings known when claimed (NULL: none) */
 	char	   *account_zoho_id;
 	char	   *invoice_zoho_id;
@@ -61,6 +65,7 @@ typedef struct TzJobAction
 typedef struct TzNewMapping
 {
 	const char *entity;
+	int64		togai_connection_id;
 	int64		zohobooks_connection_id;
 	char	   *togai_id;
 	char	   *togai_customer_id;
@@ -76,6 +81,7 @@ typedef struct TzJob
 	char	   *entity;
 	char	   *source_id;
 	json_t	   *payload;
+	json_t	   *context;		/* what the database worked out (togai_zoho.job_context) */
 	int			attempts;		/* including this one */
 	bool		may_exist;		/* an earlier attempt may have created the object */
 	TimestampTz started_at;
@@ -85,6 +91,7 @@ typedef struct TzJob
 	int			current;		/* index into actions */
 	TzPhase		phase;
 	bool		refreshed;		/* token refreshed once after a 401 */
+	bool		search_first;	/* look for objects an earlier attempt may have made */
 	bool		created_sent;	/* a create may have reached the remote */
 	bool		sent_any;		/* a request of this claim went out */
 
@@ -111,6 +118,9 @@ typedef struct TzJob
 	int64		delay_ms;
 	char	   *waiting_for;
 	List	   *mappings;		/* of TzNewMapping */
+	char	   *currency_code;	/* a currency id learnt, to keep (with currency_id) */
+	char	   *currency_id;
+	int64		currency_connection_id;
 	StringInfoData result;		/* JSON array of what each action did */
 } TzJob;
 

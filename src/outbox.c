@@ -38,11 +38,14 @@ static const char *const claim_sql =
 "  updated_at = pg_catalog.clock_timestamp() "
 "FROM c WHERE o.id = c.id "
 "RETURNING o.id, o.flow_id, o.connection_id, o.entity, o.source_id, o.payload::text,"
-"  o.step, o.attempts, c.may_exist";
+"  o.step, o.attempts, c.may_exist,"
+"  togai_zoho.job_context(o.entity, o.connection_id, o.payload)::text,"
+"  (SELECT s.app = 'zohobooks' FROM togai_zoho.connection s WHERE s.id = o.connection_id)";
 
 static const char *const actions_sql =
-"SELECT flow_id, position, connection_id, action, options::text"
-"  FROM togai_zoho.flow_action WHERE flow_id = ANY($1) ORDER BY flow_id, position";
+"SELECT a.flow_id, a.position, a.connection_id, a.action, a.options::text, d.app = 'togai'"
+"  FROM togai_zoho.flow_action a JOIN togai_zoho.action_def d ON d.name = a.action"
+" WHERE a.flow_id = ANY($1) ORDER BY a.flow_id, a.position";
 
 static const char *const mappings_sql =
 "SELECT entity, zohobooks_connection_id, zohobooks_id FROM togai_zoho.id_mapping"
@@ -82,6 +85,11 @@ static const char *const mapping_sql =
 "  WHERE (m.zohobooks_id, m.togai_connection_id, m.togai_customer_id)"
 "    IS DISTINCT FROM (EXCLUDED.zohobooks_id, EXCLUDED.togai_connection_id,"
 "                      coalesce(EXCLUDED.togai_customer_id, m.togai_customer_id))";
+
+static const char *const currency_sql =
+"INSERT INTO togai_zoho.zohobooks_currency AS z (connection_id, currency_code, currency_id)"
+" VALUES ($1, $2, $3) ON CONFLICT (connection_id, currency_code) DO UPDATE"
+" SET currency_id = EXCLUDED.currency_id WHERE z.currency_id <> EXCLUDED.currency_id";
 
 static const char *const wake_waiters_sql =
 "UPDATE togai_zoho.outbox SET due_at = pg_catalog.clock_timestamp(), waiting_for = NULL,"
@@ -162,9 +170,28 @@ attach_actions(TzJob *job, int step, SPITupleTable *tt, uint64 n)
 		a->kind = tz_action_kind(a->name);
 		options = SPI_getvalue(t, tt->tupdesc, 5);
 		a->options = tz_json_object(options, strlen(options));
+		a->togai = DatumGetBool(SPI_getbinval(t, tt->tupdesc, 6, &(bool) {false}));
 	}
 	if (job->nactions == 0)
 		job_fail(job, "the flow has no action left to run");
+}
+
+/* The Zoho currency ids the database knows for the account's currency. */
+static void
+attach_currencies(TzJob *job)
+{
+	json_t	   *ids = json_object_get(job->context, "currency_ids");
+
+	for (int k = 0; k < job->nactions; k++)
+	{
+		char		key[32];
+		const char *id;
+
+		snprintf(key, sizeof(key), INT64_FORMAT, job->actions[k].connection_id);
+		id = json_string_value(json_object_get(ids, key));
+		if (id != NULL)
+			job->actions[k].currency_id = pstrdup(id);
+	}
 }
 
 /* Looks up the mappings the job's actions need. */
@@ -199,7 +226,9 @@ attach_mappings(TzJob *job)
 			TzJobAction *a = &job->actions[k];
 			char	   *id;
 
-			if (a->connection_id != zconn)
+			/* a Togai action (write-back) takes the account's contact in any organization */
+			if (a->connection_id != zconn &&
+				!(a->togai && strcmp(entity, "account") == 0 && a->account_zoho_id == NULL))
 				continue;
 			/* after SPI_execute the current context is SPI's own: copy out */
 			id = MemoryContextStrdup(job->cxt, SPI_getvalue(t, SPI_tuptable->tupdesc, 3));
@@ -210,6 +239,28 @@ attach_mappings(TzJob *job)
 				a->invoice_zoho_id = id;
 		}
 	}
+}
+
+void
+tz_outbox_prepare_job(TzJob *job, bool inbound)
+{
+	static SPIPlanPtr plan = NULL;
+	Oid			types[1] = {INT8ARRAYOID};
+	Datum		id = Int64GetDatum(job->flow_id);
+	Datum		values[1];
+	MemoryContext cxt = CurrentMemoryContext;
+
+	values[0] = PointerGetDatum(construct_array(&id, 1, INT8OID, 8, FLOAT8PASSBYVAL,
+												TYPALIGN_DOUBLE));
+	if (SPI_execute_plan(plan_for(&plan, actions_sql, 1, types), values, NULL, true, 0)
+		!= SPI_OK_SELECT)
+		elog(ERROR, "togai_zoho: could not read the flow's actions");
+	MemoryContextSwitchTo(cxt);
+	attach_actions(job, 1, SPI_tuptable, SPI_processed);
+	if (job->outcome == TZ_OUTCOME_NONE && !inbound)
+		attach_mappings(job);
+	MemoryContextSwitchTo(cxt);
+	attach_currencies(job);
 }
 
 List *
@@ -255,7 +306,9 @@ tz_outbox_claim(int n, int lease_s, MemoryContext parent)
 		MemoryContext old = MemoryContextSwitchTo(cxt);
 		TzJob	   *job = palloc0(sizeof(TzJob));
 		char	   *payload = SPI_getvalue(t, d, 6);
+		char	   *context = SPI_getvalue(t, d, 10);
 		bool		isnull;
+		bool		inbound;
 
 		job->cxt = cxt;
 		job->id = int8_value(t, d, 1);
@@ -266,6 +319,8 @@ tz_outbox_claim(int n, int lease_s, MemoryContext parent)
 		job->payload = tz_json_object(payload, strlen(payload));
 		job->attempts = DatumGetInt32(SPI_getbinval(t, d, 8, &isnull));
 		job->may_exist = DatumGetBool(SPI_getbinval(t, d, 9, &isnull));
+		job->context = context ? tz_json_object(context, strlen(context)) : NULL;
+		inbound = DatumGetBool(SPI_getbinval(t, d, 11, &isnull)) && !isnull;
 		job->started_at = GetCurrentTimestamp();
 		initStringInfo(&job->result);
 		appendStringInfoChar(&job->result, '[');
@@ -274,8 +329,11 @@ tz_outbox_claim(int n, int lease_s, MemoryContext parent)
 		else
 		{
 			attach_actions(job, DatumGetInt32(SPI_getbinval(t, d, 7, &isnull)), actions, nactions);
-			if (job->outcome == TZ_OUTCOME_NONE)
+			/* inbound jobs find their Togai ids in the context */
+			if (job->outcome == TZ_OUTCOME_NONE && !inbound)
 				attach_mappings(job);
+			MemoryContextSwitchTo(cxt);
+			attach_currencies(job);
 			MemoryContextSwitchTo(cxt);
 		}
 		MemoryContextSwitchTo(parent);
@@ -389,7 +447,7 @@ write_outcome(TzJob *job, const char *who)
 		Datum		wv[1];
 
 		mv[0] = CStringGetTextDatum(m->entity);
-		mv[1] = Int64GetDatum(job->source_connection_id);
+		mv[1] = Int64GetDatum(m->togai_connection_id);
 		mv[2] = Int64GetDatum(m->zohobooks_connection_id);
 		mv[3] = CStringGetTextDatum(m->togai_id);
 		mv[4] = text_or_null(m->togai_customer_id, &mn[4]);
@@ -405,6 +463,18 @@ write_outcome(TzJob *job, const char *who)
 				elog(ERROR, "togai_zoho: could not wake the jobs waiting for a mapping");
 			due_now |= SPI_processed > 0;
 		}
+	}
+
+	if (job->currency_id)
+	{
+		static SPIPlanPtr currency_plan = NULL;
+		Oid			ctypes[3] = {INT8OID, TEXTOID, TEXTOID};
+		Datum		cv[3] = {Int64GetDatum(job->currency_connection_id),
+		CStringGetTextDatum(job->currency_code), CStringGetTextDatum(job->currency_id)};
+
+		if (SPI_execute_plan(plan_for(&currency_plan, currency_sql, 3, ctypes), cv, NULL, false, 0)
+			!= SPI_OK_INSERT)
+			elog(ERROR, "togai_zoho: could not keep a currency id");
 	}
 
 	fv[0] = Int64GetDatum(job->id);

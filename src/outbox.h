@@ -25,6 +25,12 @@ extern List *tz_outbox_claim(int n, int lease_s, MemoryContext parent);
  * creating; at_start also takes back jobs of backends that are gone (a
  * crash, a restart) or of this backend.  Returns how many.
  */
+/*
+ * Attaches to a job built by hand (preview_flow) its flow's actions, the
+ * mappings they need and the known currency ids; job->cxt must be current.
+ */
+extern void tz_outbox_prepare_job(TzJob *job, bool inbound);
+
 extern int	tz_outbox_reclaim(bool at_start, const char *who);
 
 /* Extends the leases of the jobs held. */

@@ -277,8 +277,8 @@ tz_zoho_ensure_token(TzApiResult *r, TzConnInfo *conn, bool force)
 	ensure_token(r, conn, force);
 }
 
-static char *
-books_url(const char *api_url, const char *path, const char *organization_id, const char *query)
+char *
+tz_zoho_books_url(const char *api_url, const char *path, const char *organization_id, const char *query)
 {
 	bool		with_org = organization_id != NULL && strcmp(path, "/organizations") != 0;
 
@@ -298,7 +298,7 @@ tz_zoho_request_with_token(TzApiResult *r, const char *api_url, const char *toke
 	TzHttpRequest req = {0};
 
 	req.method = method;
-	req.url = books_url(api_url, path, NULL, query);
+	req.url = tz_zoho_books_url(api_url, path, NULL, query);
 	req.authorization = psprintf("Zoho-oauthtoken %s", token);
 	if (body)
 	{
@@ -315,7 +315,7 @@ tz_zoho_prepare(TzApiResult *r, TzHttpRequest *req, TzConnInfo *conn, const char
 {
 	memset(req, 0, sizeof(*req));
 	req->method = method;
-	req->url = books_url(conn->base_url, path, conn->organization_id, query);
+	req->url = tz_zoho_books_url(conn->base_url, path, conn->organization_id, query);
 	if (body)
 	{
 		req->content_type = "application/json";

@@ -54,6 +54,10 @@ extern void tz_zoho_read_answer(TzApiResult *r, const TzHttpRequest *req,
  * tz_zoho_ensure_token inside one when it is false, or when force is needed
  * after a 401.
  */
+/* The URL of a Books API call: {api_url}/books/v3{path}?organization_id=...&{query}. */
+extern char *tz_zoho_books_url(const char *api_url, const char *path, const char *organization_id,
+							   const char *query);
+
 extern bool tz_zoho_token_fresh(TzConnInfo *conn);
 extern void tz_zoho_ensure_token(TzApiResult *r, TzConnInfo *conn, bool force);
 

@@ -250,3 +250,19 @@ def wait_until(predicate, timeout=10.0, interval=0.05):
             return True
         time.sleep(interval)
     return False
+
+
+# worker settings ---------------------------------------------------------------------------
+FAST = {"togai_zoho.retry_base": "50ms", "togai_zoho.retry_max": "400ms",
+        "togai_zoho.max_attempts": "5"}
+
+
+def set_worker_settings(settings):
+    """ALTER SYSTEM, then a reload the worker sees within a turn."""
+    for k, v in settings.items():
+        if v is None:
+            sql("ALTER SYSTEM RESET %s" % k)
+        else:
+            sql("ALTER SYSTEM SET %s = %s" % (k, literal(v)))
+    sql("SELECT pg_reload_conf()")
+    time.sleep(0.3)

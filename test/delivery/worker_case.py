@@ -4,23 +4,10 @@ both mocks, the two outbound flows, and helpers to insert sources and count what
 import subprocess
 import time
 
-from harness import (DatabaseCase, add_zoho, literal, remember_issued_tokens, remember_secret, sql,
-                     value, wait_until, zoho_seed)
+from harness import (FAST, DatabaseCase, add_zoho, literal, remember_issued_tokens, remember_secret,
+                     set_worker_settings, sql, value, wait_until, zoho_seed)
 
 TOKEN = "togai.token.delivery"
-FAST = {"togai_zoho.retry_base": "50ms", "togai_zoho.retry_max": "400ms",
-        "togai_zoho.max_attempts": "5"}
-
-
-def set_worker_settings(settings):
-    """ALTER SYSTEM, then a reload the worker sees within a turn."""
-    for k, v in settings.items():
-        if v is None:
-            sql("ALTER SYSTEM RESET %s" % k)
-        else:
-            sql("ALTER SYSTEM SET %s = %s" % (k, literal(v)))
-    sql("SELECT pg_reload_conf()")
-    time.sleep(0.3)
 
 
 def worker_pid():
@@ -100,7 +87,7 @@ class WorkerCase(DatabaseCase):
         for c in self.zoho.state()["contacts"]:
             notes = c.get("notes") or ""
             if notes.startswith("Togai account " + self.prefix):
-                a = notes[len("Togai account "):]
+                a = notes[len("Togai account "):].split(" ")[0]
                 counts[a] = counts.get(a, 0) + 1
         return counts
 

@@ -198,6 +198,9 @@ class ZohoBooks(App):
         return body
 
     def page(self, req, items, key):
+        if req.query.get("sort_column") == "last_modified_time":
+            items = sorted(items, key=lambda o: o.get("last_modified_time", ""),
+                           reverse=req.query.get("sort_order") == "D")
         page = max(1, int(req.query.get("page", 1)))
         per_page = min(200, max(1, int(req.query.get("per_page", 200))))
         chunk = items[(page - 1) * per_page:page * per_page]
@@ -207,11 +210,18 @@ class ZohoBooks(App):
     def organizations(self, req):
         return 200, self.ok("success", organizations=self.orgs)
 
+    CURRENCIES = ["USD", "EUR", "INR", "GBP", "JPY", "CHF"]
+
+    def currency_code(self, currency_id):
+        for i, c in enumerate(self.CURRENCIES):
+            if str(460000000000000 + i) == str(currency_id):
+                return c
+        raise self.fail(400, 2, "Invalid value passed for currency_id")
+
     def currencies(self, req):
-        codes = ["USD", "EUR", "INR", "GBP"]
         return 200, self.ok("success", currencies=[
             {"currency_id": str(460000000000000 + i), "currency_code": c, "currency_symbol": c}
-            for i, c in enumerate(codes)])
+            for i, c in enumerate(self.CURRENCIES)])
 
     # contacts -------------------------------------------------------------------
     def check_contact(self, req, body, current=None):
@@ -227,7 +237,10 @@ class ZohoBooks(App):
         with self.lock:
             self.check_contact(req, body)
             cid = str(next(self.ids))
+            org_currency = [o for o in self.orgs if o["organization_id"] == req.org][0]["currency_code"]
             contact = dict(body, contact_id=cid, organization_id=req.org,
+                           currency_code=self.currency_code(body["currency_id"])
+                           if body.get("currency_id") else org_currency,
                            contact_type=body.get("contact_type", "customer"),
                            created_time=now_stamp(), last_modified_time=now_stamp())
             self.contacts[cid] = contact
@@ -250,6 +263,8 @@ class ZohoBooks(App):
         with self.lock:
             contact = self.find(self.contacts, req, "Contact")
             self.check_contact(req, body, contact)
+            if body.get("currency_id"):
+                contact["currency_code"] = self.currency_code(body["currency_id"])
             contact.update(body)
             contact["last_modified_time"] = now_stamp()
             return 200, self.ok("Contact information has been saved.", contact=self.public(contact))
@@ -259,6 +274,8 @@ class ZohoBooks(App):
 
         def matches(c):
             if c["organization_id"] != req.org:
+                return False
+            if "last_modified_time" in q and c["last_modified_time"] < q["last_modified_time"]:
                 return False
             for key in ("contact_name", "company_name", "email"):
                 if key in q and c.get(key) != q[key]:
@@ -302,6 +319,9 @@ class ZohoBooks(App):
                 item_total = money(rate * qty - Decimal(str(li.get("discount", 0) or 0)))
                 total += item_total
                 items.append(dict(li, line_item_id=str(next(self.ids)), item_total=float(item_total)))
+            # the invoice-level adjustment (discounts, rounding) is added to the total as given
+            adjustment = Decimal(str(body.get("adjustment", 0) or 0))
+            total = money(total + adjustment)
             iid = str(next(self.ids))
             inv = dict(body, invoice_id=iid, invoice_number=number, organization_id=req.org,
                        status="draft", line_items=items, sub_total=float(total), total=float(total),
@@ -366,6 +386,8 @@ class ZohoBooks(App):
                  if p["organization_id"] == req.org
                  and ("customer_id" not in q or p.get("customer_id") == q["customer_id"])
                  and ("last_modified_time" not in q or p["last_modified_time"] >= q["last_modified_time"])]
+        # as in Zoho Books, a list entry names the invoices but does not carry the amounts applied
+        items = [{k: v for k, v in p.items() if k != "invoices"} for p in items]
         return 200, self.page(req, items, "customerpayments")
 
     def payment_get(self, req):
