@@ -40,7 +40,13 @@ GRANT EXECUTE ON FUNCTION
 	togai_zoho.wait_for_idle(interval),
 	togai_zoho.retry(bigint),
 	togai_zoho.retry_dead(text),
-	togai_zoho.set_rate_limit(text, integer)
+	togai_zoho.set_rate_limit(text, integer),
+	togai_zoho.install_default_flows(text, text),
+	togai_zoho.preview_flow(text, jsonb),
+	togai_zoho.backfill(text),
+	togai_zoho.poll_togai(text, integer),
+	togai_zoho.poll_zohobooks(text, integer),
+	togai_zoho.receive_webhook(text, jsonb)
 	TO regress_operator;
 GRANT SELECT ON togai_zoho.connections, togai_zoho.flows, togai_zoho.available_triggers,
 	togai_zoho.available_actions, togai_zoho.sync_status, togai_zoho.dead_jobs, togai_zoho.mappings,
@@ -68,6 +74,9 @@ SELECT test.err($$SELECT * FROM togai_zoho.connections$$);
 SELECT test.err($$SELECT * FROM togai_zoho.outbox$$);
 SELECT test.err($$SELECT togai_zoho.add_togai_connection('evil', 'tok')$$);
 SELECT test.err($$SELECT togai_zoho.drop_flow('invoices')$$);
+SELECT test.err($$SELECT togai_zoho.preview_flow('invoices')$$);
+SELECT test.err($$SELECT togai_zoho.poll_togai('togai')$$);
+SELECT test.err($$SELECT togai_zoho.receive_webhook('zoho', '{}')$$);
 RESET ROLE;
 
 -- the reader sees status and mappings, never a secret, and changes nothing
@@ -89,6 +98,10 @@ SELECT togai_zoho.add_togai_connection('ops togai', 'tok_ops_secret', 'https://s
 SELECT togai_zoho.create_flow('ops flow', 'outbound', 'ops togai', 'account_created') > 0 AS created;
 SELECT togai_zoho.add_flow_action('ops flow', 'zoho', 'contact_upsert');
 SELECT togai_zoho.set_flow_enabled('ops flow');
+-- a preview shows what would be sent, never the token
+SELECT r ->> 'method' AS method, r ->> 'url' AS url, r -> 'headers' AS headers
+  FROM jsonb_array_elements(togai_zoho.preview_flow('ops flow',
+		'{"account_id": "acc.pre", "customer_id": "cus.pre", "name": "Preview"}') -> 'requests') r;
 SELECT test.err($$SELECT * FROM togai_zoho.connection_secret$$);
 SELECT test.err($$SELECT * FROM togai_zoho.outbox$$);
 SELECT test.err($$SELECT togai_zoho.zohobooks_call('zoho', 'organizations')$$);

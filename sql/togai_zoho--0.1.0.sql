@@ -1506,7 +1506,7 @@ BEGIN
 	VALUES (mirror_inbox.connection_id, mirror_inbox.entity,
 			object ->> (mirror_inbox.entity || '_id'), object ->> 'status', object,
 			togai_zoho.remote_time(object ->> 'last_modified_time'), mirror_inbox.source)
-	ON CONFLICT (connection_id, entity, remote_id) DO UPDATE SET
+	ON CONFLICT ON CONSTRAINT inbox_connection_id_entity_remote_id_key DO UPDATE SET
 		status = EXCLUDED.status, payload = EXCLUDED.payload,
 		remote_modified_at = EXCLUDED.remote_modified_at, source = EXCLUDED.source
 	WHERE t.payload IS DISTINCT FROM EXCLUDED.payload

@@ -269,7 +269,8 @@ preview_flow(PG_FUNCTION_ARGS)
 	{
 		TzApiResult answer;
 
-		if (!tz_steps_plan(job, false))
+		/* a call an answer led to is already planned */
+		if (job->call_method == NULL && !tz_steps_plan(job, false))
 		{
 			if (job->outcome == TZ_OUTCOME_DEFERRED)
 				assume_contact(job);

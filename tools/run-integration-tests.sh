@@ -5,5 +5,5 @@ set -eu
 cd "$(dirname "$0")/.."
 pg_virtualenv -t \
 	-o "shared_preload_libraries=togai_zoho,pg_cron" \
-	-o "cron.database_name=postgres" \
+	-o "cron.database_name=postgres" -o "cron.use_background_workers=on" \
 	python3 test/run_suites.py "$@"

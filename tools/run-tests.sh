@@ -25,7 +25,7 @@ regress() {
 	rm -rf results output_iso regression.diffs regression.out
 	pg_virtualenv -t \
 		-o "shared_preload_libraries=togai_zoho,pg_cron" \
-		-o "cron.database_name=postgres" \
+		-o "cron.database_name=postgres" -o "cron.use_background_workers=on" \
 		sh -c '
 			make -s installcheck || { cat regression.diffs output_iso/regression.diffs 2>/dev/null; exit 1; }
 			log="$(dirname "$PG_CLUSTER_CONF_ROOT")/log/postgresql-15-regress.log"

@@ -1,0 +1,267 @@
+"""Flows beyond the ready ones, and the ways objects arrive: one account by poll, webhook and a
+user table synced once; options overriding field mappings; two actions in order; disabled flows;
+preview_flow; polling pages, cursors and concurrency; webhooks; backfill."""
+
+import json
+import threading
+import time
+
+from flows_case import (ACCOUNTS_FLOW, INVOICES_FLOW, PAYMENTS_FLOW, TOKEN, FlowsCase, account,
+                        customer, invoice, line, literal, sql, value, wait_until)
+from harness import _psql, set_worker_settings
+
+
+class FlowFeatures(FlowsCase):
+
+    def posts(self, mock, path):
+        return [r for r in mock.requests(path) if r["method"] == "POST"]
+
+    def test_same_account_by_poll_webhook_and_user_table_synced_once(self):
+        (aid,) = self.seed_accounts(1)
+        acc = [a for a in self.togai.state()["accounts"] if a["id"] == aid][0]
+        sql("CREATE TABLE public.my_accounts (account_id text PRIMARY KEY, customer_id text, name text)")
+        self.addCleanup(sql, "DROP TABLE public.my_accounts")
+        sql("CREATE TRIGGER sync AFTER INSERT OR UPDATE ON public.my_accounts FOR EACH ROW "
+            "EXECUTE FUNCTION togai_zoho.enqueue_sync('account', 'togai')")
+        self.poll_togai()
+        self.assertEqual(value("SELECT togai_zoho.receive_webhook('togai', %s)" % literal(json.dumps(
+            {"eventType": "ACCOUNT_CREATED", "data": acc}))), "0", "a repeat changes nothing")
+        sql("INSERT INTO public.my_accounts VALUES (%s, %s, %s)"
+            % (literal(aid), literal(acc["customerId"]), literal(acc["name"])))
+        self.poll_togai()
+        self.assertTrue(self.idle())
+        self.assertEqual(len(self.contact_of(aid)), 1)
+        self.assertEqual(len(self.posts(self.zoho, "/books/v3/contacts")), 1,
+                         json.dumps([(r["method"], r["path"], r["status"], r["body"])
+                                     for r in self.zoho.requests()], indent=1))
+        self.assertEqual(value("SELECT count(*) FROM togai_zoho.id_mapping WHERE togai_id = %s"
+                               % literal(aid)), "1")
+
+    def test_webhook_alone_syncs_an_account_and_an_invoice(self):
+        (aid,) = self.seed_accounts(1)
+        acc = [a for a in self.togai.state()["accounts"] if a["id"] == aid][0]
+        inv = invoice(self.prefix + ".inv.w", aid, acc["customerId"], self.prefix + "-W",
+                      [line("Seats", quantity=4, rate=12.5)])
+        self.togai.seed({"invoices": [inv]})
+        summary = {k: v for k, v in inv.items() if k != "revenueInfo"}
+        self.assertEqual(value("SELECT togai_zoho.receive_webhook('togai', %s)" % literal(json.dumps(
+            {"eventType": "INVOICE_GENERATED", "data": {"invoice": summary}}))), "1")
+        self.assertEqual(value("SELECT togai_zoho.receive_webhook('togai', %s)" % literal(json.dumps(
+            {"type": "ACCOUNT_CREATED", "account": {"id": aid}}))), "1")
+        self.assertTrue(self.idle())
+        z = self.zoho_invoices()[self.prefix + "-W"]
+        self.assertEqual(z["total"], 50.0)
+        self.assertEqual(z["customer_id"], self.contact_of(aid)[0]["contact_id"])
+
+    def test_webhook_errors(self):
+        cases = [("'zoho', '{\"foo\": 1}'", "22023", "carries no payment, invoice or contact"),
+                 ("'togai', '{\"foo\": 1}'", "22023", "carries no account or invoice"),
+                 ("'togai', '[1]'", "22023", "must be a JSON object"),
+                 ("'togai', NULL", "22004", "payload must not be null"),
+                 ("'nope', '{}'", "42704", 'connection "nope" does not exist')]
+        for args, state, text in cases:
+            err = self.error("SELECT togai_zoho.receive_webhook(%s)" % args)
+            self.assertSQLState(err, state, text)
+
+    def test_field_mapping_override_and_two_actions_in_order(self):
+        sql("SELECT togai_zoho.set_flow_enabled(%s, false)" % literal(ACCOUNTS_FLOW))
+        self.addCleanup(sql, "SELECT togai_zoho.set_flow_enabled(%s, true)" % literal(ACCOUNTS_FLOW))
+        sql("SELECT togai_zoho.create_flow('custom accounts', 'outbound', 'togai', 'account_created')")
+        self.addCleanup(sql, "SELECT togai_zoho.drop_flow('custom accounts', force => true)")
+        sql("""SELECT togai_zoho.add_flow_action('custom accounts', 'zoho', 'contact_upsert',
+               '{"contact_name_field": "customer_name", "company_name_field": "name",
+                 "customer_sub_type": "individual", "payment_terms": 7}')""")
+        sql("""SELECT togai_zoho.add_flow_action('custom accounts', 'togai', 'account_write_back',
+               '{"metadata_key": "zohobooks_id"}')""")
+        sql("SELECT togai_zoho.set_flow_enabled('custom accounts')")
+        (aid,) = self.seed_accounts(1)
+        self.poll_togai()
+        self.assertTrue(self.idle())
+        (contact,) = self.contact_of(aid)
+        self.assertEqual(contact["contact_name"], "Customer " + aid.replace(".acc.", ".cus."))
+        self.assertEqual(contact["company_name"], "Account " + aid)
+        self.assertEqual((contact["customer_sub_type"], contact["payment_terms"]), ("individual", 7))
+        acc = [a for a in self.togai.state()["accounts"] if a["id"] == aid][0]
+        self.assertEqual(acc["metadata"], {"zohobooks_id": contact["contact_id"]})
+        # in order: the contact is made before the Togai account is written
+        made = self.posts(self.zoho, "/books/v3/contacts")[0]["time"]
+        patched = [r for r in self.togai.requests("/accounts/") if r["method"] == "PATCH"][0]["time"]
+        self.assertLess(made, patched)
+        result = self.json("SELECT result FROM togai_zoho.outbox o JOIN togai_zoho.flow f ON f.id = o.flow_id "
+                           "WHERE f.name = 'custom accounts' AND o.source_id = %s" % literal(aid))
+        self.assertEqual([(r["position"], r["action"], r["did"]) for r in result],
+                         [(1, "contact_upsert", "created"), (2, "account_write_back", "written back")])
+
+    def test_fixed_item_and_tax_on_invoice_lines(self):
+        sql("SELECT togai_zoho.set_flow_enabled(%s, false)" % literal(INVOICES_FLOW))
+        self.addCleanup(sql, "SELECT togai_zoho.set_flow_enabled(%s, true)" % literal(INVOICES_FLOW))
+        sql("SELECT togai_zoho.create_flow('custom invoices', 'outbound', 'togai', 'invoice_generated')")
+        self.addCleanup(sql, "SELECT togai_zoho.drop_flow('custom invoices', force => true)")
+        sql("""SELECT togai_zoho.add_flow_action('custom invoices', 'zoho', 'invoice_create',
+               '{"item_id": "4600000000777", "tax_id": "4600000000888", "use_togai_number": true}')""")
+        sql("SELECT togai_zoho.set_flow_enabled('custom invoices')")
+        (aid,) = self.seed_accounts(1)
+        inv = invoice(self.prefix + ".inv.i", aid, aid.replace(".acc.", ".cus."), self.prefix + "-I",
+                      [line("Seats", quantity=2, rate=5), line("Calls", quantity=10, rate=0.5)])
+        self.togai.seed({"invoices": [inv]})
+        self.poll_togai()
+        self.assertTrue(self.idle())
+        z = self.zoho_invoices()[self.prefix + "-I"]
+        self.assertEqual(z["invoice_number"], self.prefix + "-I")
+        self.assertEqual({(li["item_id"], li["tax_id"]) for li in z["line_items"]},
+                         {("4600000000777", "4600000000888")})
+        self.assertEqual(z["status"], "draft", "mark_sent is off in this flow")
+
+    def test_disabled_flow_does_nothing_then_backfill_sends_it(self):
+        sql("SELECT togai_zoho.set_flow_enabled(%s, false)" % literal(ACCOUNTS_FLOW))
+        try:
+            ids = self.seed_accounts(3)
+            self.assertEqual(self.poll_togai()["accounts"]["changed"], 3)
+            time.sleep(0.3)
+            self.assertEqual(value("SELECT count(*) FROM togai_zoho.outbox o JOIN togai_zoho.flow f "
+                                   "ON f.id = o.flow_id WHERE f.name = %s AND o.state = 'pending'"
+                                   % literal(ACCOUNTS_FLOW)), "0")
+            self.assertEqual(self.zoho.requests("/books/v3/contacts"), [])
+            err = self.error("SELECT togai_zoho.backfill(%s)" % literal(ACCOUNTS_FLOW))
+            self.assertSQLState(err, "55000", "is disabled", "set_flow_enabled")
+        finally:
+            sql("SELECT togai_zoho.set_flow_enabled(%s, true)" % literal(ACCOUNTS_FLOW))
+        self.assertEqual(value("SELECT togai_zoho.backfill(%s)" % literal(ACCOUNTS_FLOW)), "3")
+        self.assertTrue(self.idle())
+        for a in ids:
+            self.assertEqual(len(self.contact_of(a)), 1)
+        self.assertEqual(value("SELECT togai_zoho.backfill(%s)" % literal(ACCOUNTS_FLOW)), "0",
+                         "nothing left unsynced")
+
+    def test_backfill_reports_progress(self):
+        set_worker_settings({"togai_zoho.worker": "off"})
+        sql("SELECT togai_zoho.set_flow_enabled(%s, false)" % literal(ACCOUNTS_FLOW))
+        try:
+            sql("INSERT INTO togai_zoho.customers (account_id, customer_id, name) "
+                "SELECT %s || g, 'bulk', 'Bulk ' || g FROM generate_series(1, 12000) g"
+                % literal(self.prefix + ".bulk."))
+            sql("SELECT togai_zoho.set_flow_enabled(%s, true)" % literal(ACCOUNTS_FLOW))
+            proc = _psql("SELECT togai_zoho.backfill(%s)" % literal(ACCOUNTS_FLOW), "postgres", 120, None)
+            self.assertEqual(proc.returncode, 0, proc.stderr)
+            self.assertEqual(proc.stdout.strip(), "12000")
+            notices = [l for l in proc.stderr.splitlines() if "NOTICE" in l]
+            self.assertEqual(len(notices), 3, notices)
+            self.assertIn("5000 rows enqueued so far", notices[0])
+            self.assertIn("10000 rows enqueued so far", notices[1])
+            self.assertIn("12000 rows enqueued", notices[2])
+            self.assertEqual(value("SELECT pending FROM togai_zoho.sync_status WHERE flow = %s"
+                                   % literal(ACCOUNTS_FLOW)), "12000")
+        finally:
+            sql("DELETE FROM togai_zoho.outbox WHERE source_id LIKE %s" % literal(self.prefix + ".bulk.%"))
+            sql("DELETE FROM togai_zoho.customers WHERE account_id LIKE %s" % literal(self.prefix + ".bulk.%"))
+            sql("SELECT togai_zoho.set_flow_enabled(%s, true)" % literal(ACCOUNTS_FLOW))
+            set_worker_settings({"togai_zoho.worker": None})
+
+    # preview ----------------------------------------------------------------------------
+    def test_preview_flow_shows_exact_requests_and_sends_nothing(self):
+        sample = {"account_id": "acc.preview", "customer_id": "cus.preview", "name": "Preview Co",
+                  "customer_name": "Preview Holding", "invoice_currency": "GBP",
+                  "primary_email": "ap@preview.example", "metadata": {"crm": "7"}}
+        out = self.json("SELECT togai_zoho.preview_flow(%s, %s)" % (literal(ACCOUNTS_FLOW),
+                                                                  literal(json.dumps(sample))))
+        text = json.dumps(out)
+        reqs = out["requests"]
+        self.assertEqual([(r["method"], r["url"].split("?")[0]) for r in reqs], [
+            ("GET", self.zoho.url + "/books/v3/settings/currencies"),
+            ("POST", self.zoho.url + "/books/v3/contacts"),
+            ("GET", self.togai.url + "/accounts/acc.preview"),
+            ("PATCH", self.togai.url + "/accounts/acc.preview")])
+        self.assertIn("organization_id=600001", reqs[1]["url"])
+        self.assertEqual(reqs[1]["headers"]["Authorization"], "Zoho-oauthtoken ****")
+        self.assertEqual(reqs[3]["headers"]["Authorization"], "Bearer ****")
+        body = reqs[1]["body"]
+        self.assertEqual((body["contact_name"], body["company_name"], body["currency_id"]),
+                         ("Preview Co", "Preview Holding", "(currency id of GBP)"))
+        self.assertEqual(reqs[3]["body"], {"metadata": {"crm": "7", "zohobooks_contact_id": "(new contact id)"}})
+        self.assertNotIn(TOKEN, text)
+        access = value("SELECT access_token FROM togai_zoho.connection_secret WHERE access_token IS NOT NULL")
+        self.assertNotIn(access, text)
+        self.assertEqual(self.zoho.requests(), [])
+        self.assertEqual(self.togai.requests(), [])
+        self.assertEqual(value("SELECT count(*) FROM togai_zoho.id_mapping WHERE togai_id = 'acc.preview'"), "0")
+
+    def test_preview_of_invoice_and_payment_flows(self):
+        inv = {"invoice_id": "inv.preview", "account_id": "acc.nowhere", "status": "DUE",
+               "sequence_id": "PRE-1", "currency": "USD", "total_amount": 10.5,
+               "invoice_date": "2026-10-31T00:00:00Z",
+               "revenue_info": {"lineItems": [{"description": "Seats", "type": "USAGE_RATE_CARD_AMOUNT",
+                                                "quantity": 3, "valuePerQuantity": 3.5, "value": 10.5,
+                                                "lineItems": []}]}}
+        out = self.json("SELECT togai_zoho.preview_flow(%s, %s)" % (literal(INVOICES_FLOW),
+                                                                  literal(json.dumps(inv))))
+        create, sent = out["requests"]
+        self.assertEqual(create["body"]["customer_id"], "(contact id of account acc.nowhere, once synced)")
+        self.assertEqual(create["body"]["line_items"],
+                         [{"name": "Seats", "quantity": 3, "rate": 3.5}])
+        self.assertEqual(create["body"]["reference_number"], "PRE-1")
+        self.assertTrue(sent["url"].startswith(self.zoho.url + "/books/v3/invoices/(new invoice id)/status/sent")
+                        or "status/sent" in sent["url"])
+        err = self.error("SELECT togai_zoho.preview_flow(%s, '[]')" % literal(INVOICES_FLOW))
+        self.assertSQLState(err, "22023", "sample must be a JSON object")
+        err = self.error("SELECT togai_zoho.preview_flow('no such flow')")
+        self.assertSQLState(err, "42704", "does not exist")
+        pay = {"payment_id": "pay.preview", "customer_id": "nobody", "amount": 5,
+               "invoices": [{"invoice_id": "not.synced", "amount_applied": 5}]}
+        out = self.json("SELECT togai_zoho.preview_flow(%s, %s)" % (literal(PAYMENTS_FLOW),
+                                                                  literal(json.dumps(pay))))
+        self.assertEqual(out["requests"], [])
+        self.assertEqual(out["steps"][0]["did"],
+                         "no invoice of the payment was synced from Togai: nothing to record")
+
+    # polling ----------------------------------------------------------------------------
+    def test_poll_togai_pages_resume_and_concurrent_polls(self):
+        ids = self.seed_accounts(120)
+        first = self.poll_togai(max_pages=1)
+        self.assertEqual((first["accounts"]["seen"], first["accounts"]["complete"]), (50, False), first)
+        self.assertNotIn("invoices", first)
+        second = self.poll_togai(max_pages=1)
+        self.assertEqual(second["accounts"]["seen"], 50)
+        third = self.poll_togai(max_pages=5)
+        self.assertTrue(third["accounts"]["complete"], third)
+        self.assertTrue(third["invoices"]["complete"], third)
+        self.assertEqual(value("SELECT count(*) FROM togai_zoho.customers WHERE account_id = ANY(%s)"
+                               % literal("{%s}" % ",".join(ids))), "120")
+        # a poll while another runs returns at once
+        holder = threading.Thread(target=sql, args=(
+            "BEGIN; SELECT togai_zoho.poll_togai('togai'); SELECT pg_sleep(1.5); COMMIT",))
+        holder.start()
+        time.sleep(0.7)
+        other = self.poll_togai()
+        holder.join()
+        self.assertEqual(other.get("skipped"), "another poll of this connection is running", other)
+        self.assertTrue(self.idle(120))
+        self.assertEqual(sum(len(self.contact_of(a)) for a in ids), 120)
+
+    def test_poll_zohobooks_pages_and_cursor(self):
+        for i in range(205):
+            self.zoho_api("POST", "/contacts", {"contact_name": "%s zoho-made %d" % (self.prefix, i)})
+        out = self.poll_zoho()
+        self.assertGreaterEqual(out["contacts"]["changed"], 205, out)
+        self.assertGreaterEqual(out["pages"], 4)
+        n = int(value("SELECT count(*) FROM togai_zoho.inbox WHERE entity = 'contact' "
+                      "AND payload->>'contact_name' LIKE %s" % literal(self.prefix + " zoho-made %")))
+        self.assertEqual(n, 205)
+        again = self.poll_zoho()
+        self.assertEqual(again["contacts"]["changed"], 0, again)
+        since = value("SELECT cursor::jsonb->>'since' FROM togai_zoho.sync_cursor WHERE stream = 'contacts'")
+        self.assertRegex(since, r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+0000$")
+        listed = [r for r in self.zoho.requests("/books/v3/contacts") if r["method"] == "GET"]
+        self.assertEqual(listed[-1]["query"].get("last_modified_time"), since)
+
+    def test_polls_from_pg_cron(self):
+        sql("CREATE EXTENSION IF NOT EXISTS pg_cron")
+        (aid,) = self.seed_accounts(1)
+        # pg_cron 1.4 runs jobs at most once a minute
+        job = value("SELECT cron.schedule('togai poll', '* * * * *', "
+                    "$$SELECT togai_zoho.poll_togai('togai')$$)")
+        try:
+            self.assertTrue(wait_until(lambda: len(self.contact_of(aid)) == 1, timeout=90))
+        finally:
+            sql("SELECT cron.unschedule(%s::bigint)" % job)
+        runs = sql("SELECT status FROM cron.job_run_details WHERE jobid = %s" % job)
+        self.assertTrue(runs and all(r[0] in ("succeeded", "running") for r in runs), runs)
