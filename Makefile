@@ -5,7 +5,7 @@ MODULE_big   = togai_zoho
 OBJS         = $(patsubst %.c,%.o,$(wildcard src/*.c))
 DATA         = $(wildcard sql/togai_zoho--*.sql)
 
-REGRESS      = setup connections flows enqueue mappings views privileges
+REGRESS      = setup connections flows enqueue mappings invoice_lines views privileges
 REGRESS_OPTS = --dbname=contrib_regression
 ISOLATION    = enqueue_concurrency
 EXTRA_CLEAN  = test/unit/bin test/fuzz/bin output_iso

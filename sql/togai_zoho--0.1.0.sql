@@ -1195,8 +1195,8 @@ BEGIN
 	IF jsonb_typeof(nodes) = 'array' THEN
 		FOR node IN SELECT e FROM jsonb_array_elements(nodes) e LOOP
 			CONTINUE WHEN jsonb_typeof(node) <> 'object'
-				OR node ->> 'type' IN ('TOTAL_USAGE', 'USAGE_METER_USAGE')
-				OR jsonb_typeof(node -> 'value') <> 'number';
+				OR coalesce(node ->> 'type' IN ('TOTAL_USAGE', 'USAGE_METER_USAGE'), false)
+				OR jsonb_typeof(node -> 'value') IS DISTINCT FROM 'number';
 			amount := round((node ->> 'value')::numeric, digits);
 			/* credits and discounts travel in the adjustment: Zoho refuses negative lines */
 			CONTINUE WHEN amount < 0;
@@ -1232,9 +1232,9 @@ BEGIN
 	END IF;
 
 	IF jsonb_array_length(lines) = 0 THEN
-		RETURN jsonb_build_object('lines', jsonb_build_array(jsonb_build_object(
+		RETURN jsonb_strip_nulls(jsonb_build_object('lines', jsonb_build_array(jsonb_build_object(
 			'name', 'Togai invoice ' || reference, 'quantity', 1, 'rate', greatest(total, 0))),
-			'adjustment', CASE WHEN total < 0 THEN total END);
+			'adjustment', CASE WHEN total < 0 THEN total END));
 	END IF;
 	RETURN jsonb_strip_nulls(jsonb_build_object('lines', lines,
 		'adjustment', CASE WHEN total <> sum THEN total - sum END));

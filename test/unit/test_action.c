@@ -43,7 +43,7 @@ test_kinds_and_text(void)
 	CHECK(tz_action_kind("contact_upsert") == TZ_ACTION_CONTACT_UPSERT);
 	CHECK(tz_action_kind("invoice_create") == TZ_ACTION_INVOICE_CREATE);
 	CHECK(tz_action_kind("invoice_void") == TZ_ACTION_INVOICE_VOID);
-	CHECK(tz_action_kind("payment_record") == TZ_ACTION_UNSUPPORTED);
+	CHECK(tz_action_kind("contact_delete") == TZ_ACTION_UNSUPPORTED);
 	CHECK(strcmp(tz_action_maps(TZ_ACTION_CONTACT_UPSERT), "account") == 0);
 	CHECK(strcmp(tz_action_maps(TZ_ACTION_INVOICE_CREATE), "invoice") == 0);
 	CHECK(tz_action_maps(TZ_ACTION_INVOICE_VOID) == NULL);
@@ -69,7 +69,7 @@ test_contact(void)
 	json_t	   *options = parse("{\"contact_name_field\": \"customer_name\", \"togai_id_custom_field\": \"cf_togai_id\","
 								" \"payment_terms\": 15, \"customer_sub_type\": \"individual\"}");
 	json_t	   *nameless = parse("{\"account_id\": \"acc.2\"}");
-	json_t	   *body = tz_contact_body(row, NULL);
+	json_t	   *body = tz_contact_body(row, NULL, NULL);
 
 	CHECK(body != NULL);
 	CHECK(body_has(body, "\"contact_name\":\"Acme Main\""));
@@ -77,22 +77,24 @@ test_contact(void)
 	CHECK(body_has(body, "\"contact_type\":\"customer\""));
 	CHECK(body_has(body, "\"customer_sub_type\":\"business\""));
 	CHECK(body_has(body, "\"payment_terms\":30"));
-	CHECK(body_has(body, "\"notes\":\"Togai account acc.1\""));
+	CHECK(body_has(body, "\"notes\":\"Togai account acc.1 (customer cus.1)\""));
+	CHECK(!body_has(body, "currency_id"));
 	CHECK(body_has(body, "\"email\":\"b@acme.example\""));
 	CHECK(body_has(body, "\"is_primary_contact\":true"));
 	CHECK(body_has(body, "\"address\":\"1 Market St\""));
 	CHECK(body_has(body, "\"zip\":\"94105\""));
 	json_decref(body);
 
-	body = tz_contact_body(row, options);
+	body = tz_contact_body(row, options, "4600042");
+	CHECK(body_has(body, "\"currency_id\":\"4600042\""));
 	CHECK(body_has(body, "\"contact_name\":\"Acme Inc\""));
 	CHECK(body_has(body, "\"custom_fields\":[{\"api_name\":\"cf_togai_id\",\"value\":\"acc.1\"}]"));
 	CHECK(body_has(body, "\"payment_terms\":15"));
 	CHECK(body_has(body, "\"customer_sub_type\":\"individual\""));
 	json_decref(body);
 
-	CHECK(tz_contact_body(nameless, NULL) == NULL);
-	CHECK(tz_contact_body(NULL, NULL) == NULL);
+	CHECK(tz_contact_body(nameless, NULL, NULL) == NULL);
+	CHECK(tz_contact_body(NULL, NULL, NULL) == NULL);
 	json_decref(row);
 	json_decref(options);
 	json_decref(nameless);
@@ -103,7 +105,7 @@ test_find_contact(void)
 {
 	json_t	   *answer = parse("{\"contacts\": ["
 							   " {\"contact_id\": \"9\", \"contact_name\": \"X\", \"notes\": \"Togai account acc.10\"},"
-							   " {\"contact_id\": \"7\", \"contact_name\": \"Acme\", \"notes\": \"Togai account acc.1\"},"
+							   " {\"contact_id\": \"7\", \"contact_name\": \"Acme\", \"notes\": \"Togai account acc.1 (customer c)\"},"
 							   " {\"contact_id\": \"8\", \"custom_fields\": [{\"api_name\": \"cf\", \"value\": \"acc.5\"}]},"
 							   " {\"contact_id\": \"6\", \"contact_name\": \"Bare\"}, 3, \"x\"]}");
 	json_t	   *garbage = parse("{\"contacts\": {\"a\": 1}}");
@@ -125,9 +127,10 @@ test_invoice(void)
 {
 	json_t	   *inv = parse("{\"invoice_id\": \"inv.1\", \"sequence_id\": \"INV-1\", \"total_amount\": 123.45,"
 							" \"invoice_date\": \"2026-11-01T00:00:00+00:00\", \"due_date\": \"2026-12-01T00:00:00+00:00\"}");
-	json_t	   *lines = parse("{\"invoice_id\": \"inv.2\", \"revenue_info\": {\"lineItems\": ["
-							  " {\"description\": \"API calls\", \"quantity\": 1500, \"valuePerQuantity\": 0.02},"
-							  " {\"description\": \"Platform fee\", \"value\": 49}]}}");
+	json_t	   *lines = parse("{\"invoice_id\": \"inv.2\", \"net_term_days\": 15}");
+	json_t	   *context = parse("{\"lines\": [{\"name\": \"API calls\", \"quantity\": 1500, \"rate\": 0.02},"
+								" {\"name\": \"Platform fee\", \"quantity\": 1, \"rate\": 49}, 7],"
+								" \"adjustment\": -0.05}");
 	json_t	   *options = parse("{\"item_id\": \"it.1\", \"tax_id\": \"tx.1\"}");
 	json_t	   *found = parse("{\"invoices\": ["
 							  " {\"invoice_id\": \"1\", \"reference_number\": \"INV-1\", \"customer_id\": \"c2\"},"
@@ -140,7 +143,7 @@ test_invoice(void)
 	CHECK(strcmp(tz_invoice_reference(inv, buf, sizeof(buf)), "INV-1") == 0);
 	CHECK(strcmp(tz_invoice_reference(lines, buf, sizeof(buf)), "inv.2") == 0);
 
-	body = tz_invoice_body(inv, "c1", NULL);
+	body = tz_invoice_body(inv, "c1", NULL, NULL);
 	CHECK(body_has(body, "\"customer_id\":\"c1\""));
 	CHECK(body_has(body, "\"reference_number\":\"INV-1\""));
 	CHECK(body_has(body, "\"date\":\"2026-11-01\""));
@@ -150,14 +153,17 @@ test_invoice(void)
 	CHECK(body_has(body, "\"rate\":123.45"));
 	json_decref(body);
 
-	body = tz_invoice_body(lines, "c1", options);
+	body = tz_invoice_body(lines, "c1", options, context);
 	CHECK(json_array_size(json_object_get(body, "line_items")) == 2);
-	CHECK(body_has(body, "\"quantity\":1500.0,\"rate\":0.02"));
-	CHECK(body_has(body, "\"name\":\"Platform fee\",\"quantity\":1,\"rate\":49.0"));
+	CHECK(body_has(body, "\"quantity\":1500,\"rate\":0.02"));
+	CHECK(body_has(body, "\"name\":\"Platform fee\",\"quantity\":1,\"rate\":49"));
+	CHECK(body_has(body, "\"payment_terms\":15"));
+	CHECK(body_has(body, "\"adjustment\":-0.05"));
+	CHECK(!body_has(body, "invoice_number"));
 	CHECK(body_has(body, "\"item_id\":\"it.1\""));
 	CHECK(body_has(body, "\"tax_id\":\"tx.1\""));
 	json_decref(body);
-	CHECK(tz_invoice_body(inv, NULL, NULL) == NULL);
+	CHECK(tz_invoice_body(inv, NULL, NULL, NULL) == NULL);
 
 	CHECK(strcmp(tz_find_invoice(found, "INV-1", "c1"), "3") == 0);
 	CHECK(strcmp(tz_find_invoice(found, "INV-1", "c2"), "1") == 0);
@@ -167,11 +173,91 @@ test_invoice(void)
 	CHECK(tz_created_id(created, "contact", "contact_id") == NULL);
 	CHECK(tz_created_id(NULL, "invoice", "invoice_id") == NULL);
 
+	json_decref(context);
 	json_decref(inv);
 	json_decref(lines);
 	json_decref(options);
 	json_decref(found);
 	json_decref(created);
+}
+
+static void
+test_togai_side(void)
+{
+	json_t	   *currencies = parse("{\"currencies\": [{\"currency_id\": \"1\", \"currency_code\": \"USD\"},"
+								   " {\"currency_id\": \"2\", \"currency_code\": \"EUR\"}, 5]}");
+	json_t	   *account = parse("{\"id\": \"acc.1\", \"metadata\": {\"crm\": \"42\"}}");
+	json_t	   *written = parse("{\"id\": \"acc.1\", \"metadata\": {\"zohobooks_contact_id\": \"77\"}}");
+	json_t	   *context = parse("{\"account_id\": \"acc.1\", \"currency\": \"USD\", \"amount\": 99.99,"
+								" \"transaction\": \"460001\", \"records\": [{\"togaiId\": \"inv.1\","
+								" \"amount\": 99.99, \"type\": \"INVOICE\", \"order\": 1}]}");
+	json_t	   *payment = parse("{\"payment_id\": \"460001\", \"payment_number\": \"PMT-3\","
+								" \"payment_mode\": \"Credit Card\", \"reference_number\": \"UTR-1\"}");
+	json_t	   *page = parse("{\"data\": [{\"id\": \"pay.1\", \"externalPaymentReferences\":"
+							 " {\"transactionNumber\": \"x\"}}, {\"id\": \"pay.2\","
+							 " \"externalPaymentReferences\": [{\"transactionNumber\": \"460001\"}]}],"
+							 " \"nextToken\": \"abc\"}");
+	json_t	   *last = parse("{\"data\": [], \"nextToken\": \"\"}");
+	json_t	   *contact = parse("{\"contact_name\": \"Acme\", \"email\": \"a@b.c\","
+								" \"billing_address\": {\"address\": \"1 St\", \"zip\": \"9\"}}");
+	json_t	   *body;
+
+	CHECK(strcmp(tz_find_currency(currencies, "EUR"), "2") == 0);
+	CHECK(tz_find_currency(currencies, "JPY") == NULL);
+	CHECK(tz_find_currency(NULL, "USD") == NULL);
+
+	body = tz_write_back_body(account, "zohobooks_contact_id", "77");
+	CHECK(body_has(body, "\"metadata\":{\"crm\":\"42\",\"zohobooks_contact_id\":\"77\"}"));
+	json_decref(body);
+	CHECK(tz_write_back_body(written, "zohobooks_contact_id", "77") == NULL);
+	body = tz_write_back_body(NULL, "k", "77");
+	CHECK(body_has(body, "{\"metadata\":{\"k\":\"77\"}}"));
+	json_decref(body);
+
+	CHECK(strcmp(tz_togai_source_type("Credit Card"), "CARD") == 0);
+	CHECK(strcmp(tz_togai_source_type("cash"), "CASH") == 0);
+	CHECK(strcmp(tz_togai_source_type("Check"), "CHEQUE") == 0);
+	CHECK(strcmp(tz_togai_source_type("Stripe"), "GATEWAY") == 0);
+	CHECK(strcmp(tz_togai_source_type(NULL), "GATEWAY") == 0);
+
+	body = tz_payment_body(context, payment, NULL);
+	CHECK(body_has(body, "\"accountId\":\"acc.1\""));
+	CHECK(body_has(body, "\"totalAmount\":99.99"));
+	CHECK(body_has(body, "\"sourceType\":\"CARD\""));
+	CHECK(body_has(body, "\"transactionNumber\":\"460001\""));
+	CHECK(body_has(body, "\"description\":\"UTR-1\""));
+	CHECK(body_has(body, "\"description\":\"Zoho Books payment PMT-3\""));
+	CHECK(body_has(body, "\"lineItemRecords\":[{\"amount\":99.99,\"order\":1,\"togaiId\":\"inv.1\""));
+	json_decref(body);
+	CHECK(tz_payment_body(NULL, payment, NULL) == NULL);
+	CHECK(tz_payment_body(account, payment, NULL) == NULL);
+
+	CHECK(strcmp(tz_find_payment(page, "460001"), "pay.2") == 0);
+	CHECK(strcmp(tz_find_payment(page, "x"), "pay.1") == 0);
+	CHECK(tz_find_payment(page, "nope") == NULL);
+	CHECK(strcmp(tz_next_token(page), "abc") == 0);
+	CHECK(tz_next_token(last) == NULL);
+
+	body = tz_account_update_body(contact);
+	CHECK(body_has(body, "\"name\":\"Acme\""));
+	CHECK(body_has(body, "\"primaryEmail\":\"a@b.c\""));
+	CHECK(body_has(body, "\"address\":{\"line1\":\"1 St\",\"postalCode\":\"9\"}"));
+	json_decref(body);
+	CHECK(tz_account_update_body(page) == NULL);
+
+	CHECK(tz_action_kind("payment_record") == TZ_ACTION_PAYMENT_RECORD);
+	CHECK(tz_action_kind("account_write_back") == TZ_ACTION_ACCOUNT_WRITE_BACK);
+	CHECK(tz_action_kind("account_update") == TZ_ACTION_ACCOUNT_UPDATE);
+	CHECK(tz_action_kind("nope") == TZ_ACTION_UNSUPPORTED);
+
+	json_decref(currencies);
+	json_decref(account);
+	json_decref(written);
+	json_decref(context);
+	json_decref(payment);
+	json_decref(page);
+	json_decref(last);
+	json_decref(contact);
 }
 
 int
@@ -181,6 +267,7 @@ main(void)
 	test_contact();
 	test_find_contact();
 	test_invoice();
+	test_togai_side();
 	printf("action: %d passed, %d failed\n", passed, failed);
 	return failed == 0 ? 0 : 1;
 }
