@@ -10,7 +10,9 @@
 
 #include "access/xact.h"
 #include "miscadmin.h"
+#include "pgstat.h"
 #include "storage/ipc.h"
+#include "storage/latch.h"
 #include "storage/lwlock.h"
 #include "storage/proc.h"
 #include "storage/shmem.h"
@@ -173,6 +175,20 @@ tz_rate_take(int64 connection_id, int per_minute)
 	if (shared)
 		LWLockRelease(shared->lock);
 	return wait;
+}
+
+void
+tz_rate_wait(int64 connection_id, int per_minute)
+{
+	int64		wait;
+
+	while ((wait = tz_rate_take(connection_id, per_minute)) > 0)
+	{
+		(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
+						 (long) Min(wait, 1000), PG_WAIT_EXTENSION);
+		ResetLatch(MyLatch);
+		CHECK_FOR_INTERRUPTS();
+	}
 }
 
 void

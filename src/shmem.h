@@ -34,6 +34,13 @@ extern void tz_wake_worker_at_commit(void);
 extern int64 tz_rate_take(int64 connection_id, int per_minute);
 
 /* Stops calls to the connection for pause_ms (the remote said wait). */
+/*
+ * Waits (interruptibly) until the connection's bucket gives a token: the
+ * pacing of calls made in a session (polls, webhooks, checks), which share
+ * the limit with the worker.
+ */
+extern void tz_rate_wait(int64 connection_id, int per_minute);
+
 extern void tz_rate_pause(int64 connection_id, int per_minute, int64 pause_ms);
 
 #endif							/* TZ_SHMEM_H */

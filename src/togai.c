@@ -9,6 +9,7 @@
 
 #include "pg_jansson.h"
 
+#include "shmem.h"
 #include "togai.h"
 #include "togai_zoho.h"
 
@@ -63,6 +64,7 @@ tz_togai_request(TzApiResult *r, TzConnInfo *conn, const char *method, const cha
 
 	if (!tz_togai_prepare(r, &req, conn, method, path, query, body))
 		return;
+	tz_rate_wait(conn->id, conn->rate_limit_per_minute);
 	tz_http_perform(&req, &resp);
 	tz_togai_read_answer(r, &req, &resp);
 }

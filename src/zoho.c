@@ -20,6 +20,7 @@
 #include "utils/memutils.h"
 #include "utils/timestamp.h"
 
+#include "shmem.h"
 #include "zoho.h"
 #include "togai_zoho.h"
 
@@ -338,6 +339,7 @@ tz_zoho_request(TzApiResult *r, TzConnInfo *conn, const char *method, const char
 		tz_zoho_prepare(r, &req, conn, method, path, query, body, attempt > 0);
 		if (!r->ok)
 			return;
+		tz_rate_wait(conn->id, conn->rate_limit_per_minute);
 		perform(r, &req);
 		/* a 401 may mean the token was revoked or expired early: refresh once */
 		if (r->ok || r->sqlstate != ERRCODE_TZ_REMOTE_AUTH || r->http_status != 401)
