@@ -246,6 +246,12 @@ zohobooks_call(PG_FUNCTION_ARGS)
 		tz_api_raise(&r);
 		out = tz_api_jsonb(&r, NULL);
 	}
+	else if (strcmp(op, "payment_create") == 0)
+	{
+		tz_zoho_request(&r, conn, "POST", "/customerpayments", NULL, arg_body(&a, "payment"));
+		tz_api_raise(&r);
+		out = tz_api_jsonb(&r, "payment");
+	}
 	else if (strcmp(op, "payment_get") == 0)
 	{
 		tz_zoho_request(&r, conn, "GET",
@@ -257,7 +263,7 @@ zohobooks_call(PG_FUNCTION_ARGS)
 		unknown_operation(TZ_ZOHO_APP, op,
 						  "organizations, currencies, contact_create, contact_update, contact_get, "
 						  "contact_find, invoice_create, invoice_get, invoice_find, invoice_mark_sent, "
-						  "invoice_void, payments_since, list_changed, payment_get");
+						  "invoice_void, payments_since, list_changed, payment_create, payment_get");
 
 	result = tz_finish_jsonb(out, &isnull);
 	if (isnull)
@@ -321,6 +327,8 @@ togai_call(PG_FUNCTION_ARGS)
 	else if (strcmp(op, "invoice_get") == 0)
 		tz_togai_request(&r, conn, "GET", psprintf("/invoices/%s", arg_id(&a, "invoice_id")),
 						 NULL, NULL);
+	else if (strcmp(op, "payments_list") == 0)
+		tz_togai_request(&r, conn, "GET", "/payments", list_query, NULL);
 	else if (strcmp(op, "payment_record") == 0)
 		tz_togai_request(&r, conn, "POST", "/payments", NULL, arg_body(&a, "payment"));
 	else if (strcmp(op, "account_write_back") == 0)
@@ -343,7 +351,7 @@ togai_call(PG_FUNCTION_ARGS)
 	else
 		unknown_operation(TZ_TOGAI_APP, op,
 						  "accounts_list, account_get, customers_list, customer_get, invoices_list, "
-						  "invoice_get, payment_record, account_write_back");
+						  "invoice_get, payments_list, payment_record, account_write_back");
 
 	tz_api_raise(&r);
 	result = tz_finish_jsonb(tz_api_jsonb(&r, NULL), &isnull);

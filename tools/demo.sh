@@ -1,7 +1,8 @@
 #!/bin/sh
 # make demo: a throwaway cluster that preloads togai_zoho and pg_cron, the bundled mock Togai
-# and Zoho Books servers seeded with a few customers and invoices, and a walk through what the
-# extension does today. Ends by itself: the mocks are stopped and the cluster dropped on exit.
+# and Zoho Books servers seeded with a few customers and invoices, pg_cron polling both, and
+# both ready flows plus the payment flow end to end. Ends by itself: the mocks are stopped and
+# the cluster dropped on exit.
 set -eu
 cd "$(dirname "$0")/.."
 

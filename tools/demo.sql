@@ -1,102 +1,131 @@
--- make demo: what togai_zoho offers from psql.
+-- make demo: both ready flows and the payment flow end to end, from psql.
 --
--- The bundled mock servers stand in for Togai and Zoho Books (test/mock). This version
--- shows the connections with a real OAuth exchange, the admin surface, the transactional
--- outbox, the clients and the delivery worker; the complete ready flows (write-back onto the
--- Togai account, every invoice line, payments flowing back) come with the flows work.
+-- The bundled mock servers stand in for Togai and Zoho Books (test/mock), seeded with three
+-- Togai customers and five invoices (one still ongoing). pg_cron polls both apps once a minute,
+-- as it would in production; the background worker delivers what the polls bring in.
 \pset footer off
 \pset null '-'
+\set VERBOSITY terse
 \echo
 \echo '== 1. Install the extension (the cluster preloads togai_zoho and pg_cron)'
 CREATE EXTENSION togai_zoho;
-SELECT extname AS extension, extversion AS version FROM pg_extension WHERE extname = 'togai_zoho';
+CREATE EXTENSION pg_cron;
+SELECT extname AS extension, extversion AS version FROM pg_extension
+ WHERE extname IN ('togai_zoho', 'pg_cron') ORDER BY 1 DESC;
 
 \echo
-\echo '== 2. Connections: tokens are stored apart and never shown'
+\echo '== 2. Connections: a Togai API token, a Zoho Books Self Client (its grant code is exchanged at once)'
 SELECT togai_zoho.add_togai_connection('togai', 'demo-togai-token', :'togai_url') AS togai_connection;
--- a Zoho Books Self Client: its grant code is exchanged at once for a refresh token
 SELECT togai_zoho.add_zohobooks_connection('zoho', '1000.DEMOCLIENT', 'demo-client-secret',
 	code => 'demo-grant-code', accounts_url => :'zoho_url', api_url => :'zoho_url') AS zoho_connection;
-SELECT name, app, base_url, organization_id, has_credentials,
-	   access_token_expires_at > now() AS access_token_valid FROM togai_zoho.connections;
-SELECT c.name, r ->> 'ok' AS ok, r ->> 'checked' AS checked, r ->> 'http_status' AS http_status
-  FROM togai_zoho.connections c, togai_zoho.check_connection(c.name) r;
--- a grant code works once: the second exchange is refused with Zoho's own words
-\set VERBOSITY verbose
-\set SHOW_CONTEXT never
-\set ON_ERROR_STOP 0
-SELECT togai_zoho.add_zohobooks_connection('zoho2', '1000.DEMOCLIENT', 'demo-client-secret',
-	code => 'demo-grant-code', accounts_url => :'zoho_url', api_url => :'zoho_url');
-\set ON_ERROR_STOP 1
-\set VERBOSITY default
+SELECT name, app, base_url, organization_id, has_credentials FROM togai_zoho.connections;
 
 \echo
-\echo '== 3. What flows can do'
-SELECT app, trigger, direction, description FROM togai_zoho.available_triggers ORDER BY app DESC, trigger;
-SELECT app, action, after_triggers, description FROM togai_zoho.available_actions ORDER BY app DESC, action;
+\echo '== 3. The ready flows of the integration guide, and the inbound payment flow'
+SELECT togai_zoho.install_default_flows('togai', 'zoho') AS installed;
+SELECT name, direction, trigger, enabled, replace(actions, E'\n', '  ') AS actions FROM togai_zoho.flows;
 
 \echo
-\echo '== 4. The two ready flows of the integration guide, built from the catalogue'
-\o /dev/null
-SELECT togai_zoho.create_flow('Sync accounts created from Togai to ZohoBooks', 'outbound', 'togai', 'account_changed',
-							  'A new Togai account becomes a Zoho Books contact; later changes update it') AS flow_id;
-SELECT togai_zoho.add_flow_action('Sync accounts created from Togai to ZohoBooks', 'zoho', 'contact_upsert') AS position;
-SELECT togai_zoho.create_flow('Create an invoice in ZohoBooks on Togai invoice', 'outbound', 'togai', 'invoice_generated') AS flow_id;
-SELECT togai_zoho.add_flow_action('Create an invoice in ZohoBooks on Togai invoice', 'zoho', 'invoice_create',
-								  '{"mark_sent": true}') AS position;
-SELECT togai_zoho.set_flow_enabled('Sync accounts created from Togai to ZohoBooks');
-SELECT togai_zoho.set_flow_enabled('Create an invoice in ZohoBooks on Togai invoice');
-\o
-SELECT name, trigger, enabled, actions FROM togai_zoho.flows;
+\echo '== 4. preview_flow: what the account flow would send for an account, secrets masked, nothing sent'
+SELECT r ->> 'position' AS step, r ->> 'method' AS method, r ->> 'url' AS url,
+	   r -> 'headers' ->> 'Authorization' AS authorization, left(r ->> 'body', 90) AS body
+  FROM jsonb_array_elements(togai_zoho.preview_flow('Sync accounts created from Togai to ZohoBooks',
+		'{"account_id": "acc.preview", "customer_id": "cus.preview", "name": "Preview Co",
+		  "invoice_currency": "USD", "primary_email": "ap@preview.example"}') -> 'requests') r;
 
 \echo
-\echo '== 5. Bad input gets a clear error (SQLSTATE, message, hint)'
-\set VERBOSITY verbose
-\set SHOW_CONTEXT never
-\set ON_ERROR_STOP 0
-SELECT togai_zoho.add_flow_action('Create an invoice in ZohoBooks on Togai invoice', 'togai', 'invoice_create');
-\set ON_ERROR_STOP 1
-\set VERBOSITY default
+\echo '== 5. pg_cron polls Togai and Zoho Books every minute'
+SELECT cron.schedule('togai_zoho: poll togai', '* * * * *', $$SELECT togai_zoho.poll_togai('togai')$$) AS job;
+SELECT cron.schedule('togai_zoho: poll zoho', '* * * * *', $$SELECT togai_zoho.poll_zohobooks('zoho')$$) AS job;
+\echo 'waiting for the first poll (pg_cron runs at the top of each minute) ...'
+DO $$
+DECLARE deadline timestamptz := clock_timestamp() + interval '90 s';
+BEGIN
+	WHILE NOT EXISTS (SELECT 1 FROM cron.job_run_details d JOIN cron.job j USING (jobid)
+					   WHERE j.jobname = 'togai_zoho: poll togai' AND d.status = 'succeeded') LOOP
+		IF clock_timestamp() > deadline THEN
+			RAISE EXCEPTION 'pg_cron did not poll Togai within 90 s';
+		END IF;
+		PERFORM pg_sleep(0.5);
+	END LOOP;
+END $$;
+SELECT togai_zoho.wait_for_idle('60 s') AS delivered;
+SELECT j.jobname AS job, d.status, d.return_message AS result
+  FROM cron.job_run_details d JOIN cron.job j USING (jobid)
+ WHERE j.jobname = 'togai_zoho: poll togai' ORDER BY d.runid LIMIT 1;
 
 \echo
-\echo '== 6. Togai accounts and invoices land in the mirrors; the trigger writes outbox jobs in the same transaction'
-INSERT INTO togai_zoho.customers (account_id, customer_id, name, customer_name, primary_email, invoice_currency, address)
-VALUES ('acc.demo.1', 'cus.demo.1', 'Acme Main', 'Acme Inc', 'billing@acme.example', 'USD',
-		'{"line1": "1 Market St", "city": "San Francisco", "state": "CA", "postalCode": "94105", "country": "US"}'),
-	   ('acc.demo.2', 'cus.demo.2', 'Zürich Analytics', 'Zürich Analytics AG', 'ap@zuerich.example', 'EUR', NULL);
--- ten quick edits to one account fold into its single pending job
-DO $$ BEGIN FOR i IN 1..10 LOOP
-	UPDATE togai_zoho.customers SET net_term_days = 20 + i WHERE account_id = 'acc.demo.1';
-END LOOP; END $$;
--- an ongoing (DRAFT) invoice enqueues nothing; it does once generated (DUE)
-INSERT INTO togai_zoho.invoices (invoice_id, account_id, customer_id, status, sequence_id, currency, total_amount)
-VALUES ('inv.demo.1', 'acc.demo.1', 'cus.demo.1', 'DRAFT', 'INV-000101', 'USD', 0);
-UPDATE togai_zoho.invoices SET status = 'DUE', total_amount = 1234.56 WHERE invoice_id = 'inv.demo.1';
--- a rolled-back change leaves nothing behind
-BEGIN;
-INSERT INTO togai_zoho.customers (account_id, customer_id, name) VALUES ('acc.demo.rollback', 'cus.x', 'Never');
-ROLLBACK;
-SELECT o.id AS job, f.name AS flow, o.entity, o.source_id, o.state, o.coalesced AS edits_folded_in
-  FROM togai_zoho.outbox o JOIN togai_zoho.flow f ON f.id = o.flow_id ORDER BY o.id;
+\echo '== 6. Togai accounts became Zoho Books contacts (currency, address, both Togai ids in the notes)'
+SELECT c ->> 'contact_id' AS contact_id, c ->> 'contact_name' AS contact_name,
+	   c ->> 'company_name' AS company, c ->> 'currency_code' AS currency,
+	   c -> 'billing_address' ->> 'city' AS city, c ->> 'notes' AS notes
+  FROM jsonb_array_elements(togai_zoho.zohobooks_call('zoho', 'list_changed', '{"list": "contacts"}')
+						   -> 'contacts') c ORDER BY 1;
 
 \echo
-\echo '== 7. The worker woke at each commit and delivered; wait_for_idle() returns once nothing is due'
-SELECT togai_zoho.wait_for_idle('30 s') AS idle;
-SELECT o.id AS job, f.name AS flow, o.source_id, o.state, o.attempts, r ->> 'did' AS did,
-	   r ->> 'zohobooks_id' AS zohobooks_id
-  FROM togai_zoho.outbox o JOIN togai_zoho.flow f ON f.id = o.flow_id
-  LEFT JOIN LATERAL jsonb_array_elements(o.result) r ON true ORDER BY o.id;
-SELECT entity, togai_id, zohobooks_id FROM togai_zoho.mappings ORDER BY entity, togai_id;
+\echo '== 7. Generated Togai invoices became Zoho Books invoices, to the cent (INV-0004 is still ongoing: nothing sent)'
+SELECT t.sequence_id AS togai_invoice, t.status AS togai_status, t.total_amount AS togai_total,
+	   z ->> 'invoice_number' AS zoho_invoice, z ->> 'status' AS zoho_status,
+	   (z ->> 'total')::numeric AS zoho_total,
+	   jsonb_array_length(z -> 'line_items') AS lines,
+	   round(t.total_amount, 2) = round((z ->> 'total')::numeric, 2) AS equal_to_the_cent
+  FROM togai_zoho.invoices t
+  LEFT JOIN jsonb_array_elements(togai_zoho.zohobooks_call('zoho', 'list_changed', '{"list": "invoices"}')
+								-> 'invoices') z ON z ->> 'reference_number' = t.sequence_id
+ ORDER BY t.sequence_id;
+SELECT z ->> 'reference_number' AS invoice, li ->> 'name' AS line_item, li ->> 'quantity' AS quantity,
+	   li ->> 'rate' AS rate, li ->> 'item_total' AS amount
+  FROM jsonb_array_elements(togai_zoho.zohobooks_call('zoho', 'list_changed', '{"list": "invoices"}')
+						   -> 'invoices') z,
+	   jsonb_array_elements(z -> 'line_items') li
+ ORDER BY 1;
 
 \echo
-\echo '== 8. What Zoho Books holds now (read back through the client)'
-SELECT c ->> 'contact_id' AS contact_id, c ->> 'contact_name' AS contact_name, c ->> 'company_name' AS company
-  FROM togai_zoho.zohobooks_call('zoho', 'contact_find', '{"togai_account_id": "acc.demo.1"}') c;
-SELECT job, flow, source_id, attempt, outcome, http_status, requests FROM togai_zoho.job_attempts ORDER BY job;
+\echo '== 8. Mappings, looked up both ways, and the contact id written back onto the Togai account'
+SELECT entity, togai_id, togai_customer_id, zohobooks_id FROM togai_zoho.mappings ORDER BY entity, togai_id;
+SELECT togai_zoho.zohobooks_id('account', 'acc.demo.1') AS contact_of_acc_demo_1,
+	   togai_zoho.togai_id('invoice', togai_zoho.zohobooks_id('invoice', 'inv.demo.2')) AS back_again;
+SELECT a.account_id, (togai_zoho.togai_call('togai', 'account_get',
+		jsonb_build_object('account_id', a.account_id)) -> 'metadata') AS togai_account_metadata
+  FROM togai_zoho.customers a ORDER BY 1;
 
 \echo
-\echo '== 9. Status per flow'
+\echo '== 9. A customer pays INV-0001 in Zoho Books; the next poll brings the payment back to Togai, once'
+SELECT total_amount AS amount_due FROM togai_zoho.invoices WHERE invoice_id = 'inv.demo.1' \gset
+SELECT p ->> 'payment_id' AS zoho_payment, p ->> 'amount' AS amount, p ->> 'payment_mode' AS mode
+  FROM togai_zoho.zohobooks_call('zoho', 'payment_create', jsonb_build_object('payment', jsonb_build_object(
+		'customer_id', togai_zoho.zohobooks_id('account', 'acc.demo.1'), 'payment_mode', 'Bank Transfer',
+		'amount', :amount_due, 'date', current_date, 'reference_number', 'UTR-DEMO-1',
+		'invoices', jsonb_build_array(jsonb_build_object(
+			'invoice_id', togai_zoho.zohobooks_id('invoice', 'inv.demo.1'), 'amount_applied', :amount_due))))) p;
+\echo 'waiting for the next poll of Zoho Books ...'
+DO $$
+DECLARE deadline timestamptz := clock_timestamp() + interval '90 s';
+BEGIN
+	WHILE NOT EXISTS (SELECT 1 FROM togai_zoho.inbox WHERE entity = 'payment') LOOP
+		IF clock_timestamp() > deadline THEN
+			RAISE EXCEPTION 'pg_cron did not poll Zoho Books within 90 s';
+		END IF;
+		PERFORM pg_sleep(0.5);
+	END LOOP;
+END $$;
+SELECT togai_zoho.wait_for_idle('60 s') AS delivered;
+SELECT p ->> 'id' AS togai_payment, p ->> 'accountId' AS account, p ->> 'totalAmount' AS amount,
+	   p -> 'externalPaymentReferences' ->> 'sourceType' AS source_type,
+	   p -> 'externalPaymentReferences' ->> 'transactionNumber' AS zoho_payment,
+	   p -> 'lineItemRecords' -> 0 ->> 'togaiId' AS paid_invoice
+  FROM jsonb_array_elements(togai_zoho.togai_call('togai', 'payments_list') -> 'data') p;
+SELECT i ->> 'id' AS togai_invoice, i ->> 'status' AS status, i ->> 'paidAmount' AS paid
+  FROM togai_zoho.togai_call('togai', 'invoice_get', '{"invoice_id": "inv.demo.1"}') i;
+-- the same payment handed in again by a webhook changes nothing
+SELECT togai_zoho.receive_webhook('zoho', jsonb_build_object('payment', jsonb_build_object(
+		'payment_id', (SELECT remote_id FROM togai_zoho.inbox WHERE entity = 'payment')))) AS webhook_changed;
+
+\echo
+\echo '== 10. sync_status, and what every job did'
 SELECT flow, enabled, pending, running, done, dead, last_error FROM togai_zoho.sync_status;
+SELECT job, flow, source_id, outcome, http_status, requests FROM togai_zoho.job_attempts ORDER BY job;
+SELECT count(cron.unschedule(jobid)) AS cron_jobs_removed FROM cron.job;
 
 \echo
 \echo 'The mocks are stopped and the cluster is dropped now.'
