@@ -1539,16 +1539,31 @@ BEGIN
 END
 $$;
 
-/* Mirrors one account (the customer's name looked up once); counts what happened. */
-CREATE FUNCTION togai_zoho.take_account(c togai_zoho.connection, account jsonb)
+/* Mirrors one account with its customer's name (from this poll's walk, the mirror, or Togai). */
+CREATE FUNCTION togai_zoho.take_account(c togai_zoho.connection, account jsonb, names jsonb DEFAULT '{}')
+	RETURNS boolean
+	LANGUAGE plpgsql
+	SET search_path = pg_catalog, togai_zoho, pg_temp
+	AS $$
+DECLARE
+	customer text := coalesce(account ->> 'customerId', account ->> 'togaiCustomerId');
+BEGIN
+	RETURN togai_zoho.mirror_account(c.id, account,
+		coalesce(names ->> customer, togai_zoho.togai_customer_name(c.name, c.id, customer)));
+END
+$$;
+
+/* A customer renamed in Togai renames its accounts' companies; true when any row changed. */
+CREATE FUNCTION togai_zoho.take_customer(c togai_zoho.connection, customer jsonb)
 	RETURNS boolean
 	LANGUAGE plpgsql
 	SET search_path = pg_catalog, togai_zoho, pg_temp
 	AS $$
 BEGIN
-	RETURN togai_zoho.mirror_account(c.id, account,
-		togai_zoho.togai_customer_name(c.name, c.id,
-			coalesce(account ->> 'customerId', account ->> 'togaiCustomerId')));
+	UPDATE togai_zoho.customers x SET customer_name = customer ->> 'name'
+	 WHERE x.connection_id = c.id AND x.customer_id = customer ->> 'id'
+	   AND x.customer_name IS DISTINCT FROM customer ->> 'name' AND customer ->> 'name' <> '';
+	RETURN FOUND;
 END
 $$;
 
@@ -1639,6 +1654,7 @@ DECLARE
 	failed integer;
 	token text;
 	finished boolean;
+	names jsonb := '{}';
 	result jsonb := '{}';
 	err text;
 	item_err text;
@@ -1652,12 +1668,16 @@ BEGIN
 								  'skipped', 'another poll of this connection is running');
 	END IF;
 
-	FOREACH stream IN ARRAY ARRAY['accounts', 'invoices'] LOOP
+	/* the stream walked least recently first (unfinished walks have no last_full_walk) */
+	FOR stream IN
+		SELECT u.s FROM unnest(ARRAY['customers', 'accounts', 'invoices']) WITH ORDINALITY AS u(s, n)
+		 ORDER BY (togai_zoho.get_cursor(c.id, u.s) ->> 'last_full_walk')::timestamptz NULLS FIRST, u.n
+	LOOP
+		EXIT WHEN pages >= max_pages;
 		cur := togai_zoho.get_cursor(c.id, stream);
 		token := cur ->> 'next_token';
 		seen := 0; changed := 0; failed := 0; finished := false;
 		LOOP
-			EXIT WHEN pages >= max_pages;
 			BEGIN
 				page := togai_zoho.togai_call(c.name, stream || '_list',
 					jsonb_strip_nulls(jsonb_build_object('page_size', 50, 'next_token', token)));
@@ -1671,7 +1691,11 @@ BEGIN
 			FOR item IN SELECT e FROM jsonb_array_elements(coalesce(page -> 'data', '[]')) e LOOP
 				seen := seen + 1;
 				BEGIN
-					IF (CASE stream WHEN 'accounts' THEN togai_zoho.take_account(c, item)
+					IF stream = 'customers' AND item ->> 'id' IS NOT NULL THEN
+						names := names || jsonb_build_object(item ->> 'id', item ->> 'name');
+					END IF;
+					IF (CASE stream WHEN 'customers' THEN togai_zoho.take_customer(c, item)
+									WHEN 'accounts' THEN togai_zoho.take_account(c, item, names)
 									ELSE togai_zoho.take_invoice(c, item) END) THEN
 						changed := changed + 1;
 					END IF;
@@ -1684,14 +1708,13 @@ BEGIN
 			END LOOP;
 			token := nullif(page ->> 'nextToken', '');
 			finished := token IS NULL;
-			EXIT WHEN finished;
+			EXIT WHEN finished OR pages >= max_pages;
 		END LOOP;
 		IF finished THEN
 			PERFORM togai_zoho.set_cursor(c.id, stream,
 				jsonb_build_object('last_full_walk', clock_timestamp()));
 		ELSE
-			PERFORM togai_zoho.set_cursor(c.id, stream,
-				cur || jsonb_build_object('next_token', token));
+			PERFORM togai_zoho.set_cursor(c.id, stream, jsonb_build_object('next_token', token));
 		END IF;
 		result := result || jsonb_build_object(stream, jsonb_build_object(
 			'seen', seen, 'changed', changed, 'failed', failed, 'complete', finished));
@@ -1736,7 +1759,12 @@ BEGIN
 								  'skipped', 'another poll of this connection is running');
 	END IF;
 
-	FOREACH stream IN ARRAY ARRAY['customerpayments', 'invoices', 'contacts'] LOOP
+	/* the stream walked least recently first (unfinished walks have no last_full_walk) */
+	FOR stream IN
+		SELECT u.s FROM unnest(ARRAY['customerpayments', 'invoices', 'contacts']) WITH ORDINALITY AS u(s, n)
+		 ORDER BY (togai_zoho.get_cursor(c.id, u.s) ->> 'last_full_walk')::timestamptz NULLS FIRST, u.n
+	LOOP
+		EXIT WHEN pages >= max_pages;
 		entity := CASE stream WHEN 'customerpayments' THEN 'payment'
 							  WHEN 'invoices' THEN 'invoice' ELSE 'contact' END;
 		cur := togai_zoho.get_cursor(c.id, stream);
@@ -1745,7 +1773,6 @@ BEGIN
 		page_no := coalesce((cur ->> 'page')::integer, 1);
 		seen := 0; changed := 0; failed := 0; more := true;
 		LOOP
-			EXIT WHEN pages >= max_pages;
 			BEGIN
 				page := togai_zoho.zohobooks_call(c.name, 'list_changed',
 					jsonb_strip_nulls(jsonb_build_object('list', stream, 'since', since,
@@ -1785,7 +1812,18 @@ BEGIN
 			END LOOP;
 			more := coalesce((page #>> '{page_context,has_more_page}')::boolean, false);
 			EXIT WHEN NOT more;
-			page_no := page_no + 1;
+			/*
+			 * Walk on from the newest change of this page rather than by page number: a
+			 * change made meanwhile moves an object to the end and would shift the pages.
+			 * Page numbers only when a whole page shares one timestamp.
+			 */
+			IF togai_zoho.remote_time(high) > togai_zoho.remote_time(since) OR since IS NULL THEN
+				since := high;
+				page_no := 1;
+			ELSE
+				page_no := page_no + 1;
+			END IF;
+			EXIT WHEN pages >= max_pages;
 		END LOOP;
 		IF err IS NULL AND NOT more THEN
 			/* the next walk starts at the newest change seen (Zoho's filter includes it) */
@@ -2504,15 +2542,17 @@ COMMENT ON FUNCTION togai_zoho.mirror_inbox(bigint, text, jsonb, text) IS
 'Upserts a Zoho Books payment, invoice or contact into the inbox; true when the row changed';
 COMMENT ON FUNCTION togai_zoho.togai_customer_name(text, bigint, text) IS
 'The name of a Togai customer: from the mirror, or read once from Togai';
-COMMENT ON FUNCTION togai_zoho.take_account(togai_zoho.connection, jsonb) IS
-'Mirrors one Togai account with its customer''s name';
+COMMENT ON FUNCTION togai_zoho.take_account(togai_zoho.connection, jsonb, jsonb) IS
+'Mirrors one Togai account with its customer''s name (names: customer id -> name seen by this poll)';
+COMMENT ON FUNCTION togai_zoho.take_customer(togai_zoho.connection, jsonb) IS
+'Carries a Togai customer''s new name onto its mirrored accounts (which updates their contacts'' company)';
 COMMENT ON FUNCTION togai_zoho.take_invoice(togai_zoho.connection, jsonb) IS
 'Mirrors one Togai invoice from a list entry or event: reads the full invoice when it changed; ignores drafts not mirrored yet';
 COMMENT ON FUNCTION togai_zoho.poll_lock(bigint) IS 'Takes the transaction lock that keeps two polls of a connection apart; false when another holds it';
 COMMENT ON FUNCTION togai_zoho.get_cursor(bigint, text) IS 'The polling cursor of a connection''s stream, or {}';
 COMMENT ON FUNCTION togai_zoho.set_cursor(bigint, text, jsonb) IS 'Stores the polling cursor of a connection''s stream';
 COMMENT ON FUNCTION togai_zoho.poll_togai(text, integer) IS
-'Reads Togai accounts and invoices (all pages, at most max_pages a call, resuming where the last call stopped) into customers and invoices, which fires the flows; returns counts. Safe from pg_cron every minute and twice at once';
+'Reads Togai customers, accounts and invoices (all pages, at most max_pages a call, resuming where the last call stopped) into customers and invoices, which fires the flows; returns counts. Safe from pg_cron every minute and twice at once';
 COMMENT ON FUNCTION togai_zoho.poll_zohobooks(text, integer) IS
 'Reads Zoho Books payments, invoices and contacts changed since the stored cursor (all pages) into the inbox, which fires the inbound flows; returns counts. Safe from pg_cron every minute and twice at once';
 COMMENT ON FUNCTION togai_zoho.receive_webhook(text, jsonb) IS

@@ -77,6 +77,13 @@ class ReadyFlows(FlowsCase):
         self.assertEqual(after["contact_persons"][0]["email"], "new@x.example")
         puts = [r for r in self.zoho.requests("/books/v3/contacts/") if r["method"] == "PUT"]
         self.assertEqual(len(puts), 1)
+        # the customer renamed in Togai: the contact's company follows
+        cid = aid.replace(".acc.", ".cus.")
+        self.togai.seed({"customers": [customer(cid, "Renamed Holding")]})
+        self.assertEqual(self.poll_togai()["customers"]["changed"], 1)
+        self.assertTrue(self.idle())
+        (after,) = self.contact_of(aid)
+        self.assertEqual((after["contact_id"], after["company_name"]), (before["contact_id"], "Renamed Holding"))
 
     # invoices ---------------------------------------------------------------------------
     def corpus(self, aid, cid):
