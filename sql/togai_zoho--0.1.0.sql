@@ -1607,12 +1607,26 @@ $$;
  * ---------------------------------------------------------------------------
  */
 
-CREATE FUNCTION togai_zoho.poll_lock(connection_id bigint)
-	RETURNS boolean
-	LANGUAGE sql
+/*
+ * The connection a poll reads, its arguments checked; a row of nulls when
+ * another poll of the connection holds its lock (until that transaction ends).
+ */
+CREATE FUNCTION togai_zoho.poll_begin(connection text, app text, max_pages integer)
+	RETURNS togai_zoho.connection
+	LANGUAGE plpgsql
 	SET search_path = pg_catalog, togai_zoho, pg_temp
 	AS $$
-SELECT pg_catalog.pg_try_advisory_xact_lock(2029913117, connection_id::integer)
+DECLARE
+	c togai_zoho.connection := togai_zoho.find_connection(poll_begin.connection, poll_begin.app);
+BEGIN
+	IF max_pages IS NULL OR max_pages < 1 THEN
+		RAISE EXCEPTION 'max_pages must be at least 1' USING ERRCODE = 'invalid_parameter_value';
+	END IF;
+	IF NOT pg_try_advisory_xact_lock(2029913117, c.id::integer) THEN
+		RETURN NULL;
+	END IF;
+	RETURN c;
+END
 $$;
 
 /* The cursor of a stream (JSON text), or '{}' when it has none. */
@@ -1659,12 +1673,9 @@ DECLARE
 	err text;
 	item_err text;
 BEGIN
-	c := togai_zoho.find_connection(poll_togai.connection, 'togai');
-	IF max_pages IS NULL OR max_pages < 1 THEN
-		RAISE EXCEPTION 'max_pages must be at least 1' USING ERRCODE = 'invalid_parameter_value';
-	END IF;
-	IF NOT togai_zoho.poll_lock(c.id) THEN
-		RETURN jsonb_build_object('connection', c.name,
+	c := togai_zoho.poll_begin(poll_togai.connection, 'togai', max_pages);
+	IF c.id IS NULL THEN
+		RETURN jsonb_build_object('connection', poll_togai.connection,
 								  'skipped', 'another poll of this connection is running');
 	END IF;
 
@@ -1750,12 +1761,9 @@ DECLARE
 	err text;
 	item_err text;
 BEGIN
-	c := togai_zoho.find_connection(poll_zohobooks.connection, 'zohobooks');
-	IF max_pages IS NULL OR max_pages < 1 THEN
-		RAISE EXCEPTION 'max_pages must be at least 1' USING ERRCODE = 'invalid_parameter_value';
-	END IF;
-	IF NOT togai_zoho.poll_lock(c.id) THEN
-		RETURN jsonb_build_object('connection', c.name,
+	c := togai_zoho.poll_begin(poll_zohobooks.connection, 'zohobooks', max_pages);
+	IF c.id IS NULL THEN
+		RETURN jsonb_build_object('connection', poll_zohobooks.connection,
 								  'skipped', 'another poll of this connection is running');
 	END IF;
 
@@ -2548,7 +2556,7 @@ COMMENT ON FUNCTION togai_zoho.take_customer(togai_zoho.connection, jsonb) IS
 'Carries a Togai customer''s new name onto its mirrored accounts (which updates their contacts'' company)';
 COMMENT ON FUNCTION togai_zoho.take_invoice(togai_zoho.connection, jsonb) IS
 'Mirrors one Togai invoice from a list entry or event: reads the full invoice when it changed; ignores drafts not mirrored yet';
-COMMENT ON FUNCTION togai_zoho.poll_lock(bigint) IS 'Takes the transaction lock that keeps two polls of a connection apart; false when another holds it';
+COMMENT ON FUNCTION togai_zoho.poll_begin(text, text, integer) IS 'The connection a poll reads, arguments checked, with the transaction lock that keeps two polls of it apart; a row of nulls when another poll holds it';
 COMMENT ON FUNCTION togai_zoho.get_cursor(bigint, text) IS 'The polling cursor of a connection''s stream, or {}';
 COMMENT ON FUNCTION togai_zoho.set_cursor(bigint, text, jsonb) IS 'Stores the polling cursor of a connection''s stream';
 COMMENT ON FUNCTION togai_zoho.poll_togai(text, integer) IS

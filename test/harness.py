@@ -266,3 +266,36 @@ def set_worker_settings(settings):
             sql("ALTER SYSTEM SET %s = %s" % (k, literal(v)))
     sql("SELECT pg_reload_conf()")
     time.sleep(0.3)
+
+
+class WorkerDatabaseCase(DatabaseCase):
+    """The worker delivers for the database named by togai_zoho.database_name (postgres): the
+    extension there, fast retries, a Zoho Books mock with connection 'zoho' and a Togai mock
+    with connection 'togai'."""
+
+    togai_token = "togai.token.worker"
+
+    @classmethod
+    def setUpClass(cls):
+        cls.db = "postgres"
+        cls.mocks = []
+        cls.addClassCleanup(cls._cleanup)
+        sql("DROP EXTENSION IF EXISTS togai_zoho CASCADE")
+        sql("CREATE EXTENSION togai_zoho")
+        set_worker_settings(FAST)
+        cls.zoho = cls.mock("zohobooks")
+        cls.zoho.seed(zoho_seed())
+        add_zoho(cls, cls.zoho)
+        cls.togai = cls.mock("togai", "--token", cls.togai_token)
+        remember_secret(cls.togai_token)
+        value("SELECT togai_zoho.add_togai_connection('togai', %s, %s)"
+              % (literal(cls.togai_token), literal(cls.togai.url)))
+
+    @classmethod
+    def _cleanup(cls):
+        if getattr(cls, "zoho", None):
+            remember_issued_tokens(cls.zoho)
+        for m in cls.mocks:
+            m.stop()
+        set_worker_settings({k: None for k in FAST})
+        sql("DROP EXTENSION IF EXISTS togai_zoho CASCADE")

@@ -4,8 +4,7 @@ both mocks, the two outbound flows, and helpers to insert sources and count what
 import subprocess
 import time
 
-from harness import (FAST, DatabaseCase, add_zoho, literal, remember_issued_tokens, remember_secret,
-                     set_worker_settings, sql, value, wait_until, zoho_seed)
+from harness import WorkerDatabaseCase, literal, set_worker_settings, sql, value, wait_until
 
 TOKEN = "togai.token.delivery"
 
@@ -14,24 +13,14 @@ def worker_pid():
     return value("SELECT pid FROM pg_stat_activity WHERE backend_type = 'togai_zoho worker'")
 
 
-class WorkerCase(DatabaseCase):
-    """The worker delivers for the database named by togai_zoho.database_name: postgres."""
+class WorkerCase(WorkerDatabaseCase):
+    """Two outbound flows built by hand: accounts (contact_upsert) and invoices (invoice_create)."""
+
+    togai_token = TOKEN
 
     @classmethod
     def setUpClass(cls):
-        cls.db = "postgres"
-        cls.mocks = []
-        cls.addClassCleanup(cls._cleanup)
-        sql("DROP EXTENSION IF EXISTS togai_zoho CASCADE")
-        sql("CREATE EXTENSION togai_zoho")
-        set_worker_settings(FAST)
-        cls.zoho = cls.mock("zohobooks")
-        cls.zoho.seed(zoho_seed())
-        add_zoho(cls, cls.zoho)
-        cls.togai = cls.mock("togai", "--token", TOKEN)
-        remember_secret(TOKEN)
-        value("SELECT togai_zoho.add_togai_connection('togai', %s, %s)"
-              % (literal(TOKEN), literal(cls.togai.url)))
+        super().setUpClass()
         sql("SELECT togai_zoho.create_flow('accounts', 'outbound', 'togai', 'account_changed')")
         sql("SELECT togai_zoho.add_flow_action('accounts', 'zoho', 'contact_upsert')")
         sql("SELECT togai_zoho.create_flow('invoices', 'outbound', 'togai', 'invoice_generated')")
@@ -40,14 +29,6 @@ class WorkerCase(DatabaseCase):
         sql("SELECT togai_zoho.set_flow_enabled('invoices')")
         # tests pace themselves where they mean to
         sql("SELECT togai_zoho.set_rate_limit('zoho', 100000)")
-
-    @classmethod
-    def _cleanup(cls):
-        remember_issued_tokens(cls.zoho)
-        for m in cls.mocks:
-            m.stop()
-        set_worker_settings({k: None for k in FAST})
-        sql("DROP EXTENSION IF EXISTS togai_zoho CASCADE")
 
     def setUp(self):
         for m in (self.zoho, self.togai):

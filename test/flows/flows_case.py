@@ -6,8 +6,7 @@ import time
 import urllib.request
 from decimal import ROUND_HALF_UP, Decimal
 
-from harness import (FAST, DatabaseCase, add_zoho, literal, remember_issued_tokens, remember_secret,
-                     set_worker_settings, sql, value, wait_until, zoho_seed)
+from harness import WorkerDatabaseCase, literal, sql, value, wait_until
 
 TOKEN = "togai.token.flows"
 ACCOUNTS_FLOW = "Sync accounts created from Togai to ZohoBooks"
@@ -74,34 +73,16 @@ def invoice(iid, owner, cid, number, nodes, currency="USD", status="DUE", total=
             "netTermDays": 30, "totalAmount": float(total), "paidAmount": 0, "revenueInfo": tree}
 
 
-class FlowsCase(DatabaseCase):
-    """The worker delivers for the database named by togai_zoho.database_name: postgres."""
+class FlowsCase(WorkerDatabaseCase):
+    """The ready flows, installed by install_default_flows."""
+
+    togai_token = TOKEN
 
     @classmethod
     def setUpClass(cls):
-        cls.db = "postgres"
-        cls.mocks = []
-        cls.addClassCleanup(cls._cleanup)
-        sql("DROP EXTENSION IF EXISTS togai_zoho CASCADE")
-        sql("CREATE EXTENSION togai_zoho")
-        set_worker_settings(FAST)
-        cls.zoho = cls.mock("zohobooks")
-        cls.zoho.seed(zoho_seed())
-        add_zoho(cls, cls.zoho)
-        cls.togai = cls.mock("togai", "--token", TOKEN)
-        remember_secret(TOKEN)
-        value("SELECT togai_zoho.add_togai_connection('togai', %s, %s)"
-              % (literal(TOKEN), literal(cls.togai.url)))
+        super().setUpClass()
         cls.flows = [r[0] for r in sql("SELECT togai_zoho.install_default_flows('togai', 'zoho')")]
         sql("SELECT togai_zoho.set_rate_limit('zoho', 100000)")
-
-    @classmethod
-    def _cleanup(cls):
-        remember_issued_tokens(cls.zoho)
-        for m in cls.mocks:
-            m.stop()
-        set_worker_settings({k: None for k in FAST})
-        sql("DROP EXTENSION IF EXISTS togai_zoho CASCADE")
 
     def setUp(self):
         self.assertTrue(self.idle(30), "the previous test left work behind")
@@ -110,6 +91,20 @@ class FlowsCase(DatabaseCase):
             m.call("POST", "stats/reset")
             m.clear_requests()
         self.prefix = "%s.%d" % (self._testMethodName[5:17], int(time.time() * 1000) % 100000)
+
+    def custom_flow(self, name, direction, source, trigger, actions, instead_of=None):
+        """A flow made with create_flow and add_flow_action, dropped after the test; the ready
+        flow it stands in for is disabled meanwhile."""
+        if instead_of:
+            sql("SELECT togai_zoho.set_flow_enabled(%s, false)" % literal(instead_of))
+            self.addCleanup(sql, "SELECT togai_zoho.set_flow_enabled(%s, true)" % literal(instead_of))
+        sql("SELECT togai_zoho.create_flow(%s, %s, %s, %s)"
+            % (literal(name), literal(direction), literal(source), literal(trigger)))
+        self.addCleanup(sql, "SELECT togai_zoho.drop_flow(%s, force => true)" % literal(name))
+        for connection, action, options in actions:
+            sql("SELECT togai_zoho.add_flow_action(%s, %s, %s, %s)"
+                % (literal(name), literal(connection), literal(action), literal(json.dumps(options))))
+        sql("SELECT togai_zoho.set_flow_enabled(%s)" % literal(name))
 
     # Togai side -------------------------------------------------------------------------
     def seed_accounts(self, n, currency="USD", **kw):

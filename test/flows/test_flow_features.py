@@ -64,16 +64,10 @@ class FlowFeatures(FlowsCase):
             self.assertSQLState(err, state, text)
 
     def test_field_mapping_override_and_two_actions_in_order(self):
-        sql("SELECT togai_zoho.set_flow_enabled(%s, false)" % literal(ACCOUNTS_FLOW))
-        self.addCleanup(sql, "SELECT togai_zoho.set_flow_enabled(%s, true)" % literal(ACCOUNTS_FLOW))
-        sql("SELECT togai_zoho.create_flow('custom accounts', 'outbound', 'togai', 'account_created')")
-        self.addCleanup(sql, "SELECT togai_zoho.drop_flow('custom accounts', force => true)")
-        sql("""SELECT togai_zoho.add_flow_action('custom accounts', 'zoho', 'contact_upsert',
-               '{"contact_name_field": "customer_name", "company_name_field": "name",
-                 "customer_sub_type": "individual", "payment_terms": 7}')""")
-        sql("""SELECT togai_zoho.add_flow_action('custom accounts', 'togai', 'account_write_back',
-               '{"metadata_key": "zohobooks_id"}')""")
-        sql("SELECT togai_zoho.set_flow_enabled('custom accounts')")
+        self.custom_flow("custom accounts", "outbound", "togai", "account_created", [
+            ("zoho", "contact_upsert", {"contact_name_field": "customer_name", "company_name_field": "name",
+                                        "customer_sub_type": "individual", "payment_terms": 7}),
+            ("togai", "account_write_back", {"metadata_key": "zohobooks_id"})], instead_of=ACCOUNTS_FLOW)
         (aid,) = self.seed_accounts(1)
         self.poll_togai()
         self.assertTrue(self.idle())
@@ -93,13 +87,9 @@ class FlowFeatures(FlowsCase):
                          [(1, "contact_upsert", "created"), (2, "account_write_back", "written back")])
 
     def test_fixed_item_and_tax_on_invoice_lines(self):
-        sql("SELECT togai_zoho.set_flow_enabled(%s, false)" % literal(INVOICES_FLOW))
-        self.addCleanup(sql, "SELECT togai_zoho.set_flow_enabled(%s, true)" % literal(INVOICES_FLOW))
-        sql("SELECT togai_zoho.create_flow('custom invoices', 'outbound', 'togai', 'invoice_generated')")
-        self.addCleanup(sql, "SELECT togai_zoho.drop_flow('custom invoices', force => true)")
-        sql("""SELECT togai_zoho.add_flow_action('custom invoices', 'zoho', 'invoice_create',
-               '{"item_id": "4600000000777", "tax_id": "4600000000888", "use_togai_number": true}')""")
-        sql("SELECT togai_zoho.set_flow_enabled('custom invoices')")
+        self.custom_flow("custom invoices", "outbound", "togai", "invoice_generated", [
+            ("zoho", "invoice_create", {"item_id": "4600000000777", "tax_id": "4600000000888",
+                                        "use_togai_number": True})], instead_of=INVOICES_FLOW)
         (aid,) = self.seed_accounts(1)
         inv = invoice(self.prefix + ".inv.i", aid, aid.replace(".acc.", ".cus."), self.prefix + "-I",
                       [line("Seats", quantity=2, rate=5), line("Calls", quantity=10, rate=0.5)])
@@ -272,10 +262,8 @@ class FlowFeatures(FlowsCase):
 
     # the other inbound triggers -----------------------------------------------------------
     def test_contact_edited_in_zoho_updates_the_togai_account(self):
-        sql("SELECT togai_zoho.create_flow('contacts back', 'inbound', 'zoho', 'contact_updated')")
-        self.addCleanup(sql, "SELECT togai_zoho.drop_flow('contacts back', force => true)")
-        sql("SELECT togai_zoho.add_flow_action('contacts back', 'togai', 'account_update')")
-        sql("SELECT togai_zoho.set_flow_enabled('contacts back')")
+        self.custom_flow("contacts back", "inbound", "zoho", "contact_updated",
+                         [("togai", "account_update", {})])
         (aid,) = self.seed_accounts(1)
         self.poll_togai()
         self.assertTrue(self.idle())
@@ -294,13 +282,9 @@ class FlowFeatures(FlowsCase):
                           if v.startswith("request")], [])
 
     def test_invoice_paid_in_zoho_marks_the_togai_invoice_paid(self):
-        sql("SELECT togai_zoho.set_flow_enabled(%s, false)" % literal(PAYMENTS_FLOW))
-        self.addCleanup(sql, "SELECT togai_zoho.set_flow_enabled(%s, true)" % literal(PAYMENTS_FLOW))
-        sql("SELECT togai_zoho.create_flow('paid back', 'inbound', 'zoho', 'invoice_paid')")
-        self.addCleanup(sql, "SELECT togai_zoho.drop_flow('paid back', force => true)")
-        sql("""SELECT togai_zoho.add_flow_action('paid back', 'togai', 'payment_record',
-               '{"source_type": "CASH", "source_name": "Front desk"}')""")
-        sql("SELECT togai_zoho.set_flow_enabled('paid back')")
+        self.custom_flow("paid back", "inbound", "zoho", "invoice_paid", [
+            ("togai", "payment_record", {"source_type": "CASH", "source_name": "Front desk"})],
+            instead_of=PAYMENTS_FLOW)
         (aid,) = self.seed_accounts(1)
         inv = invoice(self.prefix + ".inv.pd", aid, aid.replace(".acc.", ".cus."), self.prefix + "-PD",
                       [line("Seats", quantity=2, rate=21.5)])
