@@ -1640,6 +1640,17 @@ SELECT coalesce((SELECT s.cursor::jsonb FROM togai_zoho.sync_cursor s
 				'{}')
 $$;
 
+/* The streams, the one walked least recently first (an unfinished walk has no last_full_walk). */
+CREATE FUNCTION togai_zoho.poll_order(connection_id bigint, streams text[])
+	RETURNS SETOF text
+	LANGUAGE sql STABLE
+	SET search_path = pg_catalog, togai_zoho, pg_temp
+	AS $$
+SELECT u.s FROM unnest(streams) WITH ORDINALITY AS u(s, n)
+ ORDER BY (togai_zoho.get_cursor(poll_order.connection_id, u.s) ->> 'last_full_walk')::timestamptz
+		  NULLS FIRST, u.n
+$$;
+
 CREATE FUNCTION togai_zoho.set_cursor(connection_id bigint, stream text, value jsonb)
 	RETURNS void
 	LANGUAGE sql
@@ -1679,11 +1690,7 @@ BEGIN
 								  'skipped', 'another poll of this connection is running');
 	END IF;
 
-	/* the stream walked least recently first (unfinished walks have no last_full_walk) */
-	FOR stream IN
-		SELECT u.s FROM unnest(ARRAY['customers', 'accounts', 'invoices']) WITH ORDINALITY AS u(s, n)
-		 ORDER BY (togai_zoho.get_cursor(c.id, u.s) ->> 'last_full_walk')::timestamptz NULLS FIRST, u.n
-	LOOP
+	FOR stream IN SELECT togai_zoho.poll_order(c.id, ARRAY['customers', 'accounts', 'invoices']) LOOP
 		EXIT WHEN pages >= max_pages;
 		cur := togai_zoho.get_cursor(c.id, stream);
 		token := cur ->> 'next_token';
@@ -1767,11 +1774,7 @@ BEGIN
 								  'skipped', 'another poll of this connection is running');
 	END IF;
 
-	/* the stream walked least recently first (unfinished walks have no last_full_walk) */
-	FOR stream IN
-		SELECT u.s FROM unnest(ARRAY['customerpayments', 'invoices', 'contacts']) WITH ORDINALITY AS u(s, n)
-		 ORDER BY (togai_zoho.get_cursor(c.id, u.s) ->> 'last_full_walk')::timestamptz NULLS FIRST, u.n
-	LOOP
+	FOR stream IN SELECT togai_zoho.poll_order(c.id, ARRAY['customerpayments', 'invoices', 'contacts']) LOOP
 		EXIT WHEN pages >= max_pages;
 		entity := CASE stream WHEN 'customerpayments' THEN 'payment'
 							  WHEN 'invoices' THEN 'invoice' ELSE 'contact' END;
@@ -2558,6 +2561,7 @@ COMMENT ON FUNCTION togai_zoho.take_invoice(togai_zoho.connection, jsonb) IS
 'Mirrors one Togai invoice from a list entry or event: reads the full invoice when it changed; ignores drafts not mirrored yet';
 COMMENT ON FUNCTION togai_zoho.poll_begin(text, text, integer) IS 'The connection a poll reads, arguments checked, with the transaction lock that keeps two polls of it apart; a row of nulls when another poll holds it';
 COMMENT ON FUNCTION togai_zoho.get_cursor(bigint, text) IS 'The polling cursor of a connection''s stream, or {}';
+COMMENT ON FUNCTION togai_zoho.poll_order(bigint, text[]) IS 'A poll''s streams, the one walked least recently first, so a small max_pages still reaches them all';
 COMMENT ON FUNCTION togai_zoho.set_cursor(bigint, text, jsonb) IS 'Stores the polling cursor of a connection''s stream';
 COMMENT ON FUNCTION togai_zoho.poll_togai(text, integer) IS
 'Reads Togai customers, accounts and invoices (all pages, at most max_pages a call, resuming where the last call stopped) into customers and invoices, which fires the flows; returns counts. Safe from pg_cron every minute and twice at once';
