@@ -59,3 +59,9 @@ SELECT count(*) AS invoices,
 								  FROM generate_series(1, 1 + g % 40) k) l
 				 GROUP BY g) x
 		 WHERE total >= 0) c;
+
+-- amounts as strings are read; malformed ones never raise (the worker's claim computes this)
+SELECT togai_zoho.invoice_line_items('{"invoice_id": "inv.s", "total_amount": "12.30"}');
+SELECT togai_zoho.invoice_line_items('{"invoice_id": "inv.m", "total_amount": "12,30 EUR",
+	"revenue_info": {"lineItems": [{"description": "x", "value": 1, "quantity": "lots", "valuePerQuantity": "1e999999"}]}}');
+SELECT togai_zoho.job_context('invoice', 1, '{"total_amount": {"nested": true}, "revenue_info": []}');

@@ -1163,6 +1163,23 @@ CREATE FUNCTION togai_zoho.significant_digits(n numeric)
 SELECT length(ltrim(replace(trim_scale(abs(n))::text, '.', ''), '0'))
 $$;
 
+/*
+ * A JSON number, or a string holding one, as numeric; NULL for anything else.
+ * Never raises: it runs inside the worker's claim, where one bad row must not
+ * stop every job.
+ */
+CREATE FUNCTION togai_zoho.json_numeric(v jsonb)
+	RETURNS numeric
+	LANGUAGE sql IMMUTABLE PARALLEL SAFE
+	SET search_path = pg_catalog, togai_zoho, pg_temp
+	AS $$
+SELECT CASE jsonb_typeof(v)
+	WHEN 'number' THEN (v #>> '{}')::numeric
+	WHEN 'string' THEN CASE WHEN v #>> '{}' ~ '^\s*-?[0-9]{1,30}(\.[0-9]{1,30})?\s*$'
+							THEN (v #>> '{}')::numeric END
+	END
+$$;
+
 CREATE FUNCTION togai_zoho.invoice_line_items(invoice jsonb)
 	RETURNS jsonb
 	LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
@@ -1171,8 +1188,7 @@ CREATE FUNCTION togai_zoho.invoice_line_items(invoice jsonb)
 DECLARE
 	currency text := coalesce(invoice ->> 'currency', invoice #>> '{revenue_info,units}');
 	digits integer := togai_zoho.currency_digits(currency);
-	total numeric := round(coalesce(CASE WHEN jsonb_typeof(invoice -> 'total_amount') IN ('number', 'string')
-										 THEN (invoice ->> 'total_amount')::numeric END, 0), digits);
+	total numeric := round(coalesce(togai_zoho.json_numeric(invoice -> 'total_amount'), 0), digits);
 	nodes jsonb := invoice #> '{revenue_info,lineItems}';
 	node jsonb;
 	lines jsonb := '[]';
@@ -1200,10 +1216,8 @@ BEGIN
 			amount := round((node ->> 'value')::numeric, digits);
 			/* credits and discounts travel in the adjustment: Zoho refuses negative lines */
 			CONTINUE WHEN amount < 0;
-			qty := CASE WHEN jsonb_typeof(node -> 'quantity') = 'number'
-						THEN (node ->> 'quantity')::numeric END;
-			rate := CASE WHEN jsonb_typeof(node -> 'valuePerQuantity') = 'number'
-						 THEN (node ->> 'valuePerQuantity')::numeric END;
+			qty := togai_zoho.json_numeric(node -> 'quantity');
+			rate := togai_zoho.json_numeric(node -> 'valuePerQuantity');
 			SELECT string_agg(format('%s: %s', s ->> 'description',
 									 CASE WHEN s ? 'quantity' AND s ? 'valuePerQuantity'
 										  THEN format('%s × %s = %s', s ->> 'quantity',
@@ -1280,10 +1294,10 @@ BEGIN
 		applied := CASE WHEN jsonb_typeof(object -> 'invoices') = 'array' THEN object -> 'invoices'
 					   ELSE '[]' END;
 		SELECT jsonb_agg(jsonb_build_object('togaiId', m.togai_id,
-											'amount', (x ->> 'amount_applied')::numeric,
+											'amount', togai_zoho.json_numeric(x -> 'amount_applied'),
 											'type', 'INVOICE', 'order', n) ORDER BY n)
 				 FILTER (WHERE m.togai_id IS NOT NULL),
-			   sum((x ->> 'amount_applied')::numeric) FILTER (WHERE m.togai_id IS NOT NULL),
+			   sum(togai_zoho.json_numeric(x -> 'amount_applied')) FILTER (WHERE m.togai_id IS NOT NULL),
 			   jsonb_agg(x ->> 'invoice_id') FILTER (WHERE m.togai_id IS NULL),
 			   min(m.togai_id), min(m.togai_connection_id)
 		  INTO records, amount, unmapped, first_invoice, togai_conn
@@ -1291,8 +1305,7 @@ BEGIN
 		  LEFT JOIN togai_zoho.id_mapping m
 			ON m.entity = 'invoice' AND m.zohobooks_connection_id = payment_context.zohobooks_connection_id
 		   AND m.zohobooks_id = x ->> 'invoice_id'
-		 WHERE jsonb_typeof(x) = 'object' AND jsonb_typeof(x -> 'amount_applied') IN ('number', 'string')
-		   AND (x ->> 'amount_applied')::numeric > 0;
+		 WHERE jsonb_typeof(x) = 'object' AND togai_zoho.json_numeric(x -> 'amount_applied') > 0;
 	ELSE
 		/* invoice_paid: what the Togai invoice still owes */
 		txn := 'invoice:' || (object ->> 'invoice_id');
@@ -2536,6 +2549,7 @@ COMMENT ON COLUMN togai_zoho.zohobooks_currency.currency_id IS 'Zoho Books curre
 COMMENT ON COLUMN togai_zoho.zohobooks_currency.learnt_at IS 'When it was learnt';
 
 COMMENT ON FUNCTION togai_zoho.currency_digits(text) IS 'Digits of a currency''s minor unit (ISO 4217): 0, 2 or 3';
+COMMENT ON FUNCTION togai_zoho.json_numeric(jsonb) IS 'A JSON number, or a string holding a plain decimal, as numeric; NULL otherwise (never raises)';
 COMMENT ON FUNCTION togai_zoho.significant_digits(numeric) IS 'Significant digits of a number (a double carries 15 exactly)';
 COMMENT ON FUNCTION togai_zoho.invoice_line_items(jsonb) IS
 'Zoho Books line items of a Togai invoice row, exact: {"lines": [...], "adjustment": n}; the lines plus the adjustment equal the Togai total to the minor unit';
