@@ -84,9 +84,13 @@ test/fuzz/bin/fuzz_url: test/fuzz/fuzz_url.c src/url.c src/url.h
 	@mkdir -p test/fuzz/bin
 	clang $(FUZZ_FLAGS) -o $@ test/fuzz/fuzz_url.c src/url.c $(UNIT_LIBS)
 
+test/fuzz/bin/fuzz_action: test/fuzz/fuzz_action.c src/action.c src/action.h src/parse.c src/parse.h
+	@mkdir -p test/fuzz/bin
+	clang $(FUZZ_FLAGS) -o $@ test/fuzz/fuzz_action.c src/action.c src/parse.c $(UNIT_LIBS)
+
 .PHONY: fuzz
-fuzz: test/fuzz/bin/fuzz_parse test/fuzz/bin/fuzz_url
-	@for t in parse url; do \
+fuzz: test/fuzz/bin/fuzz_parse test/fuzz/bin/fuzz_url test/fuzz/bin/fuzz_action
+	@for t in parse url action; do \
 		mkdir -p test/fuzz/bin/corpus_$$t; \
 		if ! test/fuzz/bin/fuzz_$$t -runs=$(FUZZ_RUNS) -max_len=4096 -print_final_stats=1 \
 			-artifact_prefix=test/fuzz/bin/ \

@@ -1,0 +1,71 @@
+/*
+ * fuzz_action.c
+ *	  libFuzzer target: the Togai -> Zoho Books mapping and the finders, fed an
+ *	  arbitrary JSON document as source row, options, context and answer alike
+ *	  (and its "options", "context" and "answer" members where it has them).
+ */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../../src/action.h"
+#include "../../src/parse.h"
+
+int			LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+static void
+consume(json_t *body)
+{
+	char	   *text;
+
+	if (body == NULL)
+		return;
+	text = json_dumps(body, JSON_COMPACT | JSON_REAL_PRECISION(15));
+	free(text);
+	json_decref(body);
+}
+
+static const json_t *
+member_or(const json_t *root, const char *key)
+{
+	json_t	   *m = json_object_get(root, key);
+
+	return m ? m : root;
+}
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	json_t	   *root = tz_json_object((const char *) data, size);
+	const json_t *options = member_or(root, "options");
+	const json_t *context = member_or(root, "context");
+	const json_t *answer = member_or(root, "answer");
+	char		buf[64];
+	const char *id = tz_row_text(root, "account_id", buf, sizeof(buf));
+	const char *found;
+
+	consume(tz_contact_body(root, options, "4600001"));
+	consume(tz_contact_body(root, NULL, NULL));
+	consume(tz_invoice_body(root, "4600002", options, context));
+	consume(tz_payment_body(context, root, options));
+	consume(tz_write_back_body(answer, "zohobooks_contact_id", "4600003"));
+	consume(tz_account_update_body(root));
+
+	found = tz_find_contact(answer, id ? id : "acc.1", "Acme");
+	if (found)
+		(void) strlen(found);
+	found = tz_find_invoice(answer, tz_invoice_reference(root, buf, sizeof(buf)) ?: "INV-1", "c1");
+	if (found)
+		(void) strlen(found);
+	if ((found = tz_find_payment(answer, "460001")) != NULL)
+		(void) strlen(found);
+	if ((found = tz_find_currency(answer, "EUR")) != NULL)
+		(void) strlen(found);
+	if ((found = tz_next_token(answer)) != NULL)
+		(void) strlen(found);
+	if ((found = tz_created_id(answer, "contact", "contact_id")) != NULL)
+		(void) strlen(found);
+	(void) tz_togai_source_type(json_string_value(json_object_get(root, "payment_mode")));
+	json_decref(root);
+	return 0;
+}
