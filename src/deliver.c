@@ -342,6 +342,18 @@ advance_all(TzEngine *e)
 	}
 }
 
+/* Whether the job's last request carried the connection's current access token. */
+static bool
+used_current_token(const TzJob *job, const TzConnInfo *conn)
+{
+	const char *sent = job->req.authorization;
+	const char *prefix = "Zoho-oauthtoken ";
+
+	return sent == NULL || conn->access_token == NULL ||
+		(strncmp(sent, prefix, strlen(prefix)) == 0 &&
+		 strcmp(sent + strlen(prefix), conn->access_token) == 0);
+}
+
 /* Mints the tokens jobs wait for, in one short transaction. */
 static void
 refresh_tokens(TzEngine *e)
@@ -364,7 +376,12 @@ refresh_tokens(TzEngine *e)
 		if (!job->needs_token)
 			continue;
 		ce = conn_entry(e, action_of(job)->connection_id, false);
-		/* one refresh serves every job of the connection */
+		/*
+		 * One refresh serves every job of the connection: a job refused with a
+		 * token that has been replaced since just goes again with the new one.
+		 */
+		if (job->force_token && !used_current_token(job, ce->info))
+			job->force_token = false;
 		if (job->force_token || !tz_zoho_token_fresh(ce->info))
 			tz_zoho_ensure_token(&r, ce->info, job->force_token);
 		else

@@ -189,6 +189,16 @@ configure(Transfer *t, const TzHttpRequest *req)
 		curl_easy_setopt(e, CURLOPT_COPYPOSTFIELDS, req->body ? req->body : "");
 		if (strcmp(req->method, "POST") != 0)
 			curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, req->method);
+		else
+		{
+			/*
+			 * libcurl sends a request again, unasked, when a reused
+			 * connection closes before any answer: for a POST that made
+			 * the object and then lost the answer, that is a duplicate. A
+			 * new connection is never replayed.
+			 */
+			curl_easy_setopt(e, CURLOPT_FRESH_CONNECT, 1L);
+		}
 	}
 	curl_easy_setopt(e, CURLOPT_HTTPHEADER, t->headers);
 }

@@ -68,7 +68,7 @@ static const char *const finish_sql =
 "  last_http_status = $5, last_error = $6, result = coalesce($7, o.result),"
 "  updated_at = pg_catalog.clock_timestamp() "
 "WHERE o.id = $1 AND o.state = 'running' AND o.locked_by = pg_catalog.pg_backend_pid() "
-"RETURNING o.state = 'pending' AND o.due_at <= pg_catalog.clock_timestamp()";
+"RETURNING o.state = 'pending' AND o.due_at <= pg_catalog.clock_timestamp(), o.state = 'dead'";
 
 static const char *const attempt_sql =
 "INSERT INTO togai_zoho.outbox_attempt"
@@ -96,6 +96,33 @@ static const char *const wake_waiters_sql =
 "  updated_at = pg_catalog.clock_timestamp()"
 " WHERE state = 'pending' AND waiting_for = $1";
 
+/*
+ * Jobs waiting for an account whose job died would wait for ever: they die
+ * too, saying why, and keep waiting_for so that retrying the account's job
+ * brings them back.
+ */
+static const char *const dependents_dead_sql =
+"UPDATE togai_zoho.outbox SET state = 'dead', finished_at = pg_catalog.clock_timestamp(),"
+"  last_error = pg_catalog.format('account %s could not be synced (job %s): %s', $1, $2, $3),"
+"  updated_at = pg_catalog.clock_timestamp()"
+" WHERE state = 'pending' AND waiting_for = $1";
+
+/*
+ * And a job that starts waiting for an account whose job is dead already
+ * gives up at once, the same way.
+ */
+static const char *const waiter_gives_up_sql =
+"UPDATE togai_zoho.outbox o SET state = 'dead', finished_at = pg_catalog.clock_timestamp(),"
+"  last_error = pg_catalog.format('account %s could not be synced (job %s): %s', $2, d.id,"
+"    d.last_error), updated_at = pg_catalog.clock_timestamp()"
+" FROM (SELECT a.id, a.last_error FROM togai_zoho.outbox a"
+"        WHERE a.state = 'dead' AND a.source_id = $2 AND a.entity = 'account'"
+"        ORDER BY a.id DESC LIMIT 1) d"
+" WHERE o.id = $1 AND o.state = 'pending'"
+"   AND NOT EXISTS (SELECT 1 FROM togai_zoho.flow f, togai_zoho.outbox x"
+"                    WHERE x.flow_id = f.id AND x.entity = 'account' AND x.source_id = $2"
+"                      AND x.state IN ('pending', 'running'))";
+
 static const char *const dead_fallback_sql =
 "UPDATE togai_zoho.outbox SET state = 'dead', finished_at = pg_catalog.clock_timestamp(),"
 "  locked_until = NULL, locked_by = NULL, rerun = false, may_exist = true, last_error = $2,"
@@ -116,6 +143,34 @@ plan_for(SPIPlanPtr *slot, const char *sql, int nargs, Oid *types)
 		*slot = plan;
 	}
 	return *slot;
+}
+
+/* The account's job died: so do the jobs waiting for its contact. */
+static void
+give_up_waiters(TzJob *job)
+{
+	static SPIPlanPtr plan = NULL;
+	Oid			types[3] = {TEXTOID, INT8OID, TEXTOID};
+	Datum		values[3] = {CStringGetTextDatum(job->source_id), Int64GetDatum(job->id),
+	CStringGetTextDatum(job->error ? job->error : "dead")};
+
+	if (SPI_execute_plan(plan_for(&plan, dependents_dead_sql, 3, types), values, NULL, false, 0)
+		!= SPI_OK_UPDATE)
+		elog(ERROR, "togai_zoho: could not give up the jobs waiting for account %s",
+			 job->source_id);
+}
+
+/* The job starts waiting for an account: not for one whose job is dead. */
+static void
+give_up_waiting(TzJob *job)
+{
+	static SPIPlanPtr plan = NULL;
+	Oid			types[2] = {INT8OID, TEXTOID};
+	Datum		values[2] = {Int64GetDatum(job->id), CStringGetTextDatum(job->waiting_for)};
+
+	if (SPI_execute_plan(plan_for(&plan, waiter_gives_up_sql, 2, types), values, NULL, false, 0)
+		!= SPI_OK_UPDATE)
+		elog(ERROR, "togai_zoho: could not look at the job of account %s", job->waiting_for);
 }
 
 static char *
@@ -505,6 +560,11 @@ write_outcome(TzJob *job, const char *who)
 	}
 	due_now |= DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1,
 										  &(bool) {false}));
+	if (DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2,
+								   &(bool) {false})) && strcmp(job->entity, "account") == 0)
+		give_up_waiters(job);
+	else if (job->waiting_for != NULL && job->outcome == TZ_OUTCOME_DEFERRED)
+		give_up_waiting(job);
 
 	/* a job sent back unsent (paced, or waiting for a mapping) made no attempt */
 	if (job->requests == 0 &&

@@ -10,6 +10,8 @@ This module adds what every mock needs and what tests steer through /_mock/:
   POST   /_mock/stats/reset
   POST   /_mock/config            {"rate_limit_per_minute": N|null, "latency_ms": L, ...app settings}
   POST   /_mock/faults            {"faults": [{"kind": K, "count": N, "match": {"method", "path_prefix"}, ...}]}
+                                   (with "rate": p instead of "count", a fault stays and fires on that
+                                   share of the calls it matches, from a seeded random sequence)
   DELETE /_mock/faults
   GET    /_mock/state             the app's objects
   POST   /_mock/seed              merge objects into the state (format: the app's docstring)
@@ -25,6 +27,8 @@ stdout is "PORT <n>".
 
 import argparse
 import json
+import os
+import random
 import signal
 import socket
 import ssl
@@ -72,6 +76,8 @@ class App:
         self.peak_in_flight = 0
         self.rate_limited = 0
         self.faults_fired = 0
+        self.faults_by_kind = {}
+        self.random = random.Random(7)
         self.reset_state()
 
     def default_config(self):
@@ -112,10 +118,16 @@ class App:
                     continue
                 if m.get("path_prefix") and not req.path.startswith(m["path_prefix"]):
                     continue
-                f["count"] = f.get("count", 1) - 1
-                if f["count"] <= 0:
-                    self.faults.remove(f)
+                if "rate" in f:
+                    # a standing fault: fires on that share of the calls it matches
+                    if self.random.random() >= float(f["rate"]):
+                        continue
+                else:
+                    f["count"] = f.get("count", 1) - 1
+                    if f["count"] <= 0:
+                        self.faults.remove(f)
                 self.faults_fired += 1
+                self.faults_by_kind[str(f.get("kind"))] = self.faults_by_kind.get(str(f.get("kind")), 0) + 1
                 return f
         return None
 
@@ -214,11 +226,13 @@ def make_handler(app):
                         "requests": sum(app.counts.values()),
                         "by_status": {str(k): v for k, v in app.counts.items()},
                         "in_flight": app.in_flight, "peak_in_flight": app.peak_in_flight,
-                        "rate_limited": app.rate_limited, "faults_fired": app.faults_fired})
+                        "rate_limited": app.rate_limited, "faults_fired": app.faults_fired,
+                        "faults_by_kind": app.faults_by_kind})
                 if p == "stats/reset":
                     app.counts.clear()
                     app.peak_in_flight = app.in_flight
                     app.rate_limited = app.faults_fired = 0
+                    app.faults_by_kind = {}
                     return self.send_json(200, {"ok": True})
                 if p == "config" and m == "POST":
                     app.config.update(req.json())
@@ -335,6 +349,14 @@ def no_auth(fn):
     return fn
 
 
+def stop_with_parent(stop):
+    """A test run that is killed cannot stop its mocks: they stop when it is gone."""
+    parent = os.getppid()
+    while os.getppid() == parent:
+        time.sleep(0.5)
+    stop()
+
+
 def main(app, argv=None):
     ap = argparse.ArgumentParser(description="mock %s server" % app.name)
     ap.add_argument("--port", type=int, default=0)
@@ -365,6 +387,7 @@ def main(app, argv=None):
 
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
+    threading.Thread(target=stop_with_parent, args=(stop,), daemon=True).start()
     server.serve_forever(poll_interval=0.2)
     server.server_close()
     sys.exit(0)
