@@ -19,6 +19,9 @@ DECLARE
 	j togai_zoho.outbox;
 	newer bigint;
 BEGIN
+	IF retry.job IS NULL THEN
+		RAISE EXCEPTION 'job must not be null' USING ERRCODE = 'null_value_not_allowed';
+	END IF;
 	SELECT * INTO j FROM togai_zoho.outbox o WHERE o.id = retry.job FOR UPDATE;
 	IF NOT FOUND THEN
 		RAISE EXCEPTION 'job % does not exist', retry.job
@@ -56,5 +59,142 @@ BEGIN
 							  AND x.source_id = o.source_id AND x.state IN ('pending', 'running'));
 	END IF;
 	PERFORM togai_zoho.notify_worker();
+END
+$$;
+
+/*
+ * Names: a new connection or flow name is letters, digits, spaces and a few
+ * marks (no quotes, semicolons or backslashes). Look-ups find any existing
+ * name first, so names made before this rule still work.
+ */
+CREATE OR REPLACE FUNCTION togai_zoho.check_name(what text, value text, max_length integer DEFAULT 63)
+	RETURNS text
+	LANGUAGE plpgsql
+	IMMUTABLE
+	SET search_path = pg_catalog, togai_zoho, pg_temp
+	AS $$
+BEGIN
+	IF value IS NULL THEN
+		RAISE EXCEPTION '% must not be null', what
+			USING ERRCODE = 'null_value_not_allowed';
+	END IF;
+	IF btrim(value) = '' THEN
+		RAISE EXCEPTION '% must not be empty', what
+			USING ERRCODE = 'invalid_parameter_value';
+	END IF;
+	IF length(value) > max_length THEN
+		RAISE EXCEPTION '% is too long', what
+			USING ERRCODE = 'name_too_long',
+				  DETAIL = format('It has %s characters; at most %s are allowed.',
+								  length(value), max_length);
+	END IF;
+	IF value ~ '[[:cntrl:]]' OR value <> btrim(value)
+	   OR value ~ '[^A-Za-z0-9 _.,:/()&+@#\u0080-\U0010ffff-]' THEN
+		RAISE EXCEPTION '% % is not a valid name', what, to_json(value)
+			USING ERRCODE = 'invalid_name',
+				  HINT = 'Names are made of letters, digits, spaces and _ - . , : / ( ) & + @ #, '
+						 'and do not start or end with a space.';
+	END IF;
+	RETURN value;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION togai_zoho.find_connection(name text, app text DEFAULT NULL)
+	RETURNS togai_zoho.connection
+	LANGUAGE plpgsql
+	STABLE
+	SET search_path = pg_catalog, togai_zoho, pg_temp
+	AS $$
+DECLARE
+	c togai_zoho.connection;
+BEGIN
+	SELECT * INTO c FROM togai_zoho.connection x WHERE x.name = find_connection.name;
+	IF NOT FOUND THEN
+		PERFORM togai_zoho.check_name('connection name', find_connection.name);
+		RAISE EXCEPTION 'connection "%" does not exist', find_connection.name
+			USING ERRCODE = 'undefined_object',
+				  HINT = 'See togai_zoho.connections for the existing connections.';
+	END IF;
+	IF find_connection.app IS NOT NULL AND c.app <> find_connection.app THEN
+		RAISE EXCEPTION 'connection "%" is a % connection, not a % connection',
+				find_connection.name, c.app, find_connection.app
+			USING ERRCODE = 'wrong_object_type';
+	END IF;
+	RETURN c;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION togai_zoho.find_flow(name text)
+	RETURNS togai_zoho.flow
+	LANGUAGE plpgsql
+	STABLE
+	SET search_path = pg_catalog, togai_zoho, pg_temp
+	AS $$
+DECLARE
+	f togai_zoho.flow;
+BEGIN
+	SELECT * INTO f FROM togai_zoho.flow x WHERE x.name = find_flow.name;
+	IF NOT FOUND THEN
+		PERFORM togai_zoho.check_name('flow name', find_flow.name, 128);
+		RAISE EXCEPTION 'flow "%" does not exist', find_flow.name
+			USING ERRCODE = 'undefined_object',
+				  HINT = 'See togai_zoho.flows for the existing flows.';
+	END IF;
+	RETURN f;
+END
+$$;
+
+/* NULL arguments: null_value_not_allowed, like every other function. */
+CREATE OR REPLACE FUNCTION togai_zoho.wait_for_idle(timeout interval DEFAULT '30 s')
+	RETURNS boolean
+	LANGUAGE plpgsql
+	SECURITY DEFINER
+	SET search_path = pg_catalog, togai_zoho, pg_temp
+	AS $$
+DECLARE
+	deadline timestamptz;
+BEGIN
+	IF wait_for_idle.timeout IS NULL THEN
+		RAISE EXCEPTION 'timeout must not be null' USING ERRCODE = 'null_value_not_allowed';
+	END IF;
+	IF wait_for_idle.timeout < interval '0' THEN
+		RAISE EXCEPTION 'timeout must be a non-negative interval'
+			USING ERRCODE = 'invalid_parameter_value';
+	END IF;
+	deadline := clock_timestamp() + wait_for_idle.timeout;
+	LOOP
+		/* busy: anything running, or due before the deadline (waits for a mapping aside) */
+		IF NOT EXISTS (SELECT 1 FROM togai_zoho.outbox o
+						WHERE o.state = 'running'
+						   OR (o.state = 'pending' AND o.waiting_for IS NULL
+							   AND o.due_at <= greatest(deadline, clock_timestamp()))) THEN
+			RETURN true;
+		END IF;
+		IF clock_timestamp() >= deadline THEN
+			RETURN false;
+		END IF;
+		PERFORM pg_sleep(0.02);
+	END LOOP;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION togai_zoho.poll_begin(connection text, app text, max_pages integer)
+	RETURNS togai_zoho.connection
+	LANGUAGE plpgsql
+	SET search_path = pg_catalog, togai_zoho, pg_temp
+	AS $$
+DECLARE
+	c togai_zoho.connection := togai_zoho.find_connection(poll_begin.connection, poll_begin.app);
+BEGIN
+	IF max_pages IS NULL THEN
+		RAISE EXCEPTION 'max_pages must not be null' USING ERRCODE = 'null_value_not_allowed';
+	END IF;
+	IF max_pages < 1 THEN
+		RAISE EXCEPTION 'max_pages must be at least 1' USING ERRCODE = 'invalid_parameter_value';
+	END IF;
+	IF NOT pg_try_advisory_xact_lock(2029913117, c.id::integer) THEN
+		RETURN NULL;
+	END IF;
+	RETURN c;
 END
 $$;

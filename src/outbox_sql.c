@@ -26,10 +26,15 @@ PG_FUNCTION_INFO_V1(process_outbox);
 Datum
 process_outbox(PG_FUNCTION_ARGS)
 {
-	int			max_jobs = PG_ARGISNULL(0) ? 100 : PG_GETARG_INT32(0);
+	int			max_jobs;
 	TzEngine   *engine;
 	int			done;
 
+	if (PG_ARGISNULL(0))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("max_jobs must not be null")));
+	max_jobs = PG_GETARG_INT32(0);
 	if (max_jobs < 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
