@@ -123,6 +123,13 @@ static const char *const waiter_gives_up_sql =
 "                    WHERE x.flow_id = f.id AND x.entity = 'account' AND x.source_id = $2"
 "                      AND x.state IN ('pending', 'running'))";
 
+/* ... and one whose account got its contact meanwhile runs again now. */
+static const char *const waiter_goes_on_sql =
+"UPDATE togai_zoho.outbox o SET due_at = pg_catalog.clock_timestamp(), waiting_for = NULL,"
+"  updated_at = pg_catalog.clock_timestamp()"
+" WHERE o.id = $1 AND o.state = 'pending'"
+"   AND EXISTS (SELECT 1 FROM togai_zoho.id_mapping m WHERE m.entity = 'account' AND m.togai_id = $2)";
+
 static const char *const dead_fallback_sql =
 "UPDATE togai_zoho.outbox SET state = 'dead', finished_at = pg_catalog.clock_timestamp(),"
 "  locked_until = NULL, locked_by = NULL, rerun = false, may_exist = true, last_error = $2,"
@@ -160,17 +167,25 @@ give_up_waiters(TzJob *job)
 			 job->source_id);
 }
 
-/* The job starts waiting for an account: not for one whose job is dead. */
-static void
-give_up_waiting(TzJob *job)
+/*
+ * The job starts waiting for an account: not for one whose job is dead, nor
+ * for one whose job finished while this one ran (its wake-up came too early).
+ * True when the job is due again now.
+ */
+static bool
+settle_waiting(TzJob *job)
 {
-	static SPIPlanPtr plan = NULL;
+	static SPIPlanPtr dead_plan = NULL;
+	static SPIPlanPtr mapped_plan = NULL;
 	Oid			types[2] = {INT8OID, TEXTOID};
 	Datum		values[2] = {Int64GetDatum(job->id), CStringGetTextDatum(job->waiting_for)};
 
-	if (SPI_execute_plan(plan_for(&plan, waiter_gives_up_sql, 2, types), values, NULL, false, 0)
+	if (SPI_execute_plan(plan_for(&dead_plan, waiter_gives_up_sql, 2, types), values, NULL, false, 0)
+		!= SPI_OK_UPDATE ||
+		SPI_execute_plan(plan_for(&mapped_plan, waiter_goes_on_sql, 2, types), values, NULL, false, 0)
 		!= SPI_OK_UPDATE)
 		elog(ERROR, "togai_zoho: could not look at the job of account %s", job->waiting_for);
+	return SPI_processed > 0;
 }
 
 static char *
@@ -564,7 +579,7 @@ write_outcome(TzJob *job, const char *who)
 								   &(bool) {false})) && strcmp(job->entity, "account") == 0)
 		give_up_waiters(job);
 	else if (job->waiting_for != NULL && job->outcome == TZ_OUTCOME_DEFERRED)
-		give_up_waiting(job);
+		due_now |= settle_waiting(job);
 
 	/* a job sent back unsent (paced, or waiting for a mapping) made no attempt */
 	if (job->requests == 0 &&

@@ -41,7 +41,8 @@ void		_PG_init(void);
 
 /*
  * Module load: settings are defined whether the library is preloaded or
- * loaded on first use, so SHOW and SET work either way.
+ * loaded on first use, so SHOW and SET work either way (but for the
+ * worker's database and role, which only a preloaded library has).
  */
 void
 _PG_init(void)
@@ -93,24 +94,31 @@ _PG_init(void)
 							GUC_UNIT_BYTE,
 							NULL, NULL, NULL);
 
-	DefineCustomStringVariable("togai_zoho.database_name",
-							   "Database the background worker delivers for.",
-							   "The extension must be installed there; the worker idles otherwise.",
-							   &tz_database_name,
-							   "postgres",
-							   PGC_POSTMASTER,
-							   0,
-							   NULL, NULL, NULL);
+	/*
+	 * The worker's own settings exist only where the worker can: defining a
+	 * postmaster setting after startup is fatal to the loading backend.
+	 */
+	if (process_shared_preload_libraries_in_progress)
+	{
+		DefineCustomStringVariable("togai_zoho.database_name",
+								   "Database the background worker delivers for.",
+								   "The extension must be installed there; the worker idles otherwise.",
+								   &tz_database_name,
+								   "postgres",
+								   PGC_POSTMASTER,
+								   0,
+								   NULL, NULL, NULL);
 
-	DefineCustomStringVariable("togai_zoho.role",
-							   "Role the background worker connects as.",
-							   "Empty means the bootstrap superuser. The role must own the "
-							   "extension's objects or be a superuser.",
-							   &tz_role,
-							   "",
-							   PGC_POSTMASTER,
-							   0,
-							   NULL, NULL, NULL);
+		DefineCustomStringVariable("togai_zoho.role",
+								   "Role the background worker connects as.",
+								   "Empty means the bootstrap superuser. The role must own the "
+								   "extension's objects or be a superuser.",
+								   &tz_role,
+								   "",
+								   PGC_POSTMASTER,
+								   0,
+								   NULL, NULL, NULL);
+	}
 
 	DefineCustomBoolVariable("togai_zoho.worker",
 							 "Whether the background worker delivers jobs.",

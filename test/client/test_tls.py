@@ -1,4 +1,5 @@
-"""TLS: a self-signed mock is refused until its CA is given in togai_zoho.ca_bundle."""
+"""TLS: a self-signed mock is refused until its CA is given in togai_zoho.ca_bundle, in calls made
+from a session and in delivery alike."""
 
 import os
 import shutil
@@ -6,7 +7,7 @@ import subprocess
 import tempfile
 import unittest
 
-from harness import DatabaseCase, literal, remember_secret, value
+from harness import DatabaseCase, literal, remember_issued_tokens, remember_secret, value, zoho_seed
 
 TOKEN = "togai.token.tls"
 
@@ -29,6 +30,16 @@ class TLS(DatabaseCase):
         remember_secret(TOKEN)
         value("SELECT togai_zoho.add_togai_connection('tls', %s, %s)" % (literal(TOKEN), literal(cls.togai.url)),
               cls.db)
+        cls.zoho = cls.mock("zohobooks", "--certfile", cls.cert, "--keyfile", key)
+        cls.zoho.seed(zoho_seed(client_secret="csecret.tls", codes=("code.tls.1",)))
+        # the grant code is exchanged over TLS too: trusted for this one call
+        value("SELECT togai_zoho.add_zohobooks_connection('zoho tls', 'cid.test', 'csecret.tls', "
+              "code => 'code.tls.1', accounts_url => %s, api_url => %s)" % (literal(cls.zoho.url),
+                                                                            literal(cls.zoho.url)),
+              cls.db, settings={"togai_zoho.ca_bundle": cls.cert})
+        value("SELECT togai_zoho.create_flow('tls accounts', 'outbound', 'tls', 'account_changed'); "
+              "SELECT togai_zoho.add_flow_action('tls accounts', 'zoho tls', 'contact_upsert'); "
+              "SELECT togai_zoho.set_flow_enabled('tls accounts')", cls.db)
 
     @classmethod
     def tearDownClass(cls):
@@ -48,6 +59,21 @@ class TLS(DatabaseCase):
         result = self.json("SELECT togai_zoho.check_connection('tls')",
                            settings={"togai_zoho.ca_bundle": self.cert})
         self.assertTrue(result["ok"], result)
+
+    def test_delivery_fails_clearly_then_succeeds_with_the_ca(self):
+        self.sql("INSERT INTO togai_zoho.customers (connection_id, account_id, customer_id, name) "
+                 "SELECT id, 'acc.tls', 'cus.tls', 'TLS Ltd' FROM togai_zoho.connection WHERE name = 'tls'")
+        seen = len(self.zoho.requests("/books/"))
+        self.value("SELECT togai_zoho.process_outbox(10)")
+        state, error = self.sql("SELECT state, last_error FROM togai_zoho.outbox WHERE source_id = 'acc.tls'")[0]
+        self.assertEqual(state, "pending")
+        self.assertIn("certificate", error)
+        self.assertEqual(len(self.zoho.requests("/books/")), seen, "nothing reached the API unverified")
+        self.sql("UPDATE togai_zoho.outbox SET due_at = now() WHERE source_id = 'acc.tls'")
+        self.value("SELECT togai_zoho.process_outbox(10)", settings={"togai_zoho.ca_bundle": self.cert})
+        self.assertEqual(self.value("SELECT state FROM togai_zoho.outbox WHERE source_id = 'acc.tls'"), "done")
+        self.assertEqual([c["contact_name"] for c in self.zoho.state()["contacts"]], ["TLS Ltd"])
+        remember_issued_tokens(self.zoho)
 
     def test_only_a_superuser_may_weaken_or_widen(self):
         self.sql("DROP ROLE IF EXISTS tls_plain; CREATE ROLE tls_plain")
