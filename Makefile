@@ -26,7 +26,7 @@ all install installcheck:
 	@echo "PostgreSQL 15 server headers not found: run 'make deps' as root first" >&2; exit 1
 endif
 
-.PHONY: deps test demo
+.PHONY: deps test demo bench
 
 deps:
 	@sh tools/deps.sh
@@ -36,6 +36,12 @@ test: deps
 	$(MAKE) all
 	$(MAKE) install
 	sh tools/run-tests.sh
+
+# Benchmarks: figures printed as a table, nothing asserted (see README).
+bench: deps
+	$(MAKE) all
+	$(MAKE) install
+	sh tools/run-bench.sh
 
 demo: deps
 	$(MAKE) all

@@ -198,3 +198,31 @@ BEGIN
 	RETURN c;
 END
 $$;
+
+/*
+ * The mirrors enqueue inserted rows a statement at a time (one outbox insert
+ * for a whole poll page, backfill or bulk load, from the statement's
+ * transition table) and updated rows a row at a time (an update that changes
+ * nothing is skipped before any work).
+ */
+DROP TRIGGER enqueue_sync ON togai_zoho.customers;
+DROP TRIGGER enqueue_sync ON togai_zoho.invoices;
+DROP TRIGGER enqueue_sync ON togai_zoho.inbox;
+CREATE TRIGGER enqueue_sync AFTER UPDATE ON togai_zoho.customers
+	FOR EACH ROW EXECUTE FUNCTION togai_zoho.enqueue_sync('account');
+CREATE TRIGGER enqueue_sync AFTER UPDATE ON togai_zoho.invoices
+	FOR EACH ROW EXECUTE FUNCTION togai_zoho.enqueue_sync('invoice');
+CREATE TRIGGER enqueue_sync AFTER UPDATE ON togai_zoho.inbox
+	FOR EACH ROW EXECUTE FUNCTION togai_zoho.enqueue_sync('inbox');
+CREATE TRIGGER enqueue_sync_inserted AFTER INSERT ON togai_zoho.customers
+	REFERENCING NEW TABLE AS inserted FOR EACH STATEMENT EXECUTE FUNCTION togai_zoho.enqueue_sync('account');
+CREATE TRIGGER enqueue_sync_inserted AFTER INSERT ON togai_zoho.invoices
+	REFERENCING NEW TABLE AS inserted FOR EACH STATEMENT EXECUTE FUNCTION togai_zoho.enqueue_sync('invoice');
+CREATE TRIGGER enqueue_sync_inserted AFTER INSERT ON togai_zoho.inbox
+	REFERENCING NEW TABLE AS inserted FOR EACH STATEMENT EXECUTE FUNCTION togai_zoho.enqueue_sync('inbox');
+
+/*
+ * One index less for every job written: per-flow listings (dead_jobs of a
+ * flow, retry_dead, drop_flow) are rare and can scan.
+ */
+DROP INDEX togai_zoho.outbox_flow_state_idx;

@@ -504,6 +504,15 @@ write_finished(TzEngine *e, bool force)
 	}
 
 	db_begin(e);
+	/*
+	 * The worker does not wait for its outcomes to reach the disk. One lost
+	 * with the machine leaves its job running with may_exist, which its
+	 * (durable) claim set: after the lease it runs again and finds what it
+	 * made, as after a worker killed between the request and this commit.
+	 */
+	if (e->in_worker)
+		(void) set_config_option("synchronous_commit", "off", PGC_USERSET, PGC_S_SESSION,
+								 GUC_ACTION_LOCAL, true, 0, false);
 	foreach(lc, finished)
 		if (tz_outbox_finish(lfirst(lc), e->who))
 			e->drained = false;

@@ -16,6 +16,13 @@
 #include "catalog/pg_type.h"
 #include "commands/trigger.h"
 #include "executor/spi.h"
+#include "executor/tuptable.h"
+#include "nodes/makefuncs.h"
+#include "common/hashfn.h"
+#include "utils/fmgroids.h"
+#include "utils/hsearch.h"
+#include "utils/memutils.h"
+#include "utils/tuplestore.h"
 #include "fmgr.h"
 #include "miscadmin.h"
 #include "utils/array.h"
@@ -36,9 +43,33 @@ typedef enum SourceKind
 	SOURCE_INBOX				/* Zoho Books objects (inbox) */
 } SourceKind;
 
+/* Per kind: the entity of its jobs (NULL: the row's own "entity") and the column of its id. */
+static const struct
+{
+	const char *entity;
+	const char *id_column;
+}			kinds[] = {
+	[SOURCE_ACCOUNT] = {"account", "account_id"},
+	[SOURCE_INVOICE] = {"invoice", "invoice_id"},
+	[SOURCE_INBOX] = {NULL, "remote_id"},
+};
+
+/* One changed row, as a row trigger or a statement trigger's transition table gives it. */
+typedef struct Change
+{
+	Relation	rel;
+	Trigger    *trigger;
+	bool		inserted;
+	HeapTuple	newtup;
+	HeapTuple	oldtup;			/* updates only */
+} Change;
+
 #define MAX_FLOWS_PER_ROW 64
+/* A statement's jobs go to the outbox in chunks of this many, to bound memory. */
+#define JOBS_PER_CHUNK 10000
 
 static SPIPlanPtr insert_plan = NULL;
+static SPIPlanPtr batch_plan = NULL;
 
 static const char *const insert_sql =
 "INSERT INTO togai_zoho.outbox AS o (flow_id, connection_id, entity, source_id, payload) "
@@ -46,6 +77,19 @@ static const char *const insert_sql =
 "ON CONFLICT (flow_id, entity, source_id) WHERE state IN ('pending', 'running') "
 "DO UPDATE SET payload = EXCLUDED.payload, connection_id = EXCLUDED.connection_id, "
 "coalesced = o.coalesced + 1, rerun = o.rerun OR o.state = 'running', "
+"updated_at = pg_catalog.now()";
+
+/*
+ * The jobs of a whole statement in one insert (a row fired twice in it by the
+ * same flow has been folded into one job before, counted as coalesced).
+ */
+static const char *const batch_sql =
+"INSERT INTO togai_zoho.outbox AS o (flow_id, connection_id, entity, source_id, payload, coalesced) "
+"SELECT * FROM ROWS FROM (pg_catalog.unnest($1), pg_catalog.unnest($2), pg_catalog.unnest($3), "
+"                         pg_catalog.unnest($4), pg_catalog.unnest($5), pg_catalog.unnest($6)) "
+"ON CONFLICT (flow_id, entity, source_id) WHERE state IN ('pending', 'running') "
+"DO UPDATE SET payload = EXCLUDED.payload, connection_id = EXCLUDED.connection_id, "
+"coalesced = o.coalesced + 1 + EXCLUDED.coalesced, rerun = o.rerun OR o.state = 'running', "
 "updated_at = pg_catalog.now()";
 
 /* Whether every column of the two row versions is the same, byte for byte. */
@@ -134,11 +178,11 @@ status_is(const char *status, const char *value)
 
 /* Which catalogue triggers this change fires. */
 static uint32
-fired_triggers(SourceKind kind, TriggerData *td, const char *entity)
+fired_triggers(SourceKind kind, const Change *c, const char *entity)
 {
-	bool		inserted = TRIGGER_FIRED_BY_INSERT(td->tg_event);
-	Relation	rel = td->tg_relation;
-	HeapTuple	newtup = inserted ? td->tg_trigtuple : td->tg_newtuple;
+	bool		inserted = c->inserted;
+	Relation	rel = c->rel;
+	HeapTuple	newtup = c->newtup;
 	char	   *status;
 	char	   *old_status = NULL;
 
@@ -151,7 +195,7 @@ fired_triggers(SourceKind kind, TriggerData *td, const char *entity)
 		case SOURCE_INVOICE:
 			status = column_text(rel, newtup, "status", true);
 			if (!inserted)
-				old_status = column_text(rel, td->tg_trigtuple, "status", false);
+				old_status = column_text(rel, c->oldtup, "status", false);
 			if (invoice_generated(status) && (inserted || !invoice_generated(old_status)))
 				return TZ_TRG_INVOICE_GENERATED;
 			if (!inserted && status_is(status, "VOID") && !status_is(old_status, "VOID"))
@@ -167,7 +211,7 @@ fired_triggers(SourceKind kind, TriggerData *td, const char *entity)
 			{
 				status = column_text(rel, newtup, "status", false);
 				if (!inserted)
-					old_status = column_text(rel, td->tg_trigtuple, "status", false);
+					old_status = column_text(rel, c->oldtup, "status", false);
 				if (status_is(status, "paid") && (inserted || !status_is(old_status, "paid")))
 					return TZ_TRG_INVOICE_PAID;
 			}
@@ -178,10 +222,11 @@ fired_triggers(SourceKind kind, TriggerData *td, const char *entity)
 
 /* The connection the row belongs to: named by the trigger, or its connection_id. */
 static const TzConnection *
-row_connection(const TzFlowCache *cache, TriggerData *td, HeapTuple tuple)
+row_connection(const TzFlowCache *cache, const Change *c)
 {
-	Trigger    *trigger = td->tg_trigger;
-	Relation	rel = td->tg_relation;
+	Trigger    *trigger = c->trigger;
+	Relation	rel = c->rel;
+	HeapTuple	tuple = c->newtup;
 	const TzConnection *conn;
 
 	if (trigger->tgnargs >= 2)
@@ -244,97 +289,37 @@ check_trigger_protocol(FunctionCallInfo fcinfo)
 				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
 				 errmsg("togai_zoho.enqueue_sync() must be called as a trigger")));
 	td = (TriggerData *) fcinfo->context;
-	if (!TRIGGER_FIRED_AFTER(td->tg_event) || !TRIGGER_FIRED_FOR_ROW(td->tg_event) ||
+	if (TRIGGER_FIRED_FOR_STATEMENT(td->tg_event) &&
+		(!TRIGGER_FIRED_AFTER(td->tg_event) || !TRIGGER_FIRED_BY_INSERT(td->tg_event) ||
+		 td->tg_newtable == NULL))
+		ereport(ERROR,
+				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+				 errmsg("togai_zoho.enqueue_sync() as a statement trigger must be AFTER INSERT ... REFERENCING NEW TABLE AS ... FOR EACH STATEMENT"),
+				 errhint("Updates need a row trigger: AFTER UPDATE ... FOR EACH ROW.")));
+	if (!TRIGGER_FIRED_AFTER(td->tg_event) ||
 		!(TRIGGER_FIRED_BY_INSERT(td->tg_event) || TRIGGER_FIRED_BY_UPDATE(td->tg_event)))
 		ereport(ERROR,
 				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
 				 errmsg("togai_zoho.enqueue_sync() must be an AFTER INSERT OR UPDATE ... FOR EACH ROW trigger")));
 }
 
-/* Writes (or refreshes) the pending jobs, as the extension's owner. */
-static void
-insert_jobs(const TzFlowCache *cache, int64 *flow_ids, int nflows, int64 connection_id,
-			const char *entity, const char *source_id, TriggerData *td, HeapTuple tuple)
+/*
+ * The flows a change fires: their ids go to flow_ids, their number is
+ * returned, and *connection_id, *entity and *source_id say what the jobs are
+ * about.  A restored row fires nothing.
+ */
+static int
+flows_fired(const TzFlowCache *cache, SourceKind kind, const Change *c, int64 *flow_ids,
+			int64 *connection_id, const char **entity, const char **source_id)
 {
-	Datum		values[5];
-	Datum	   *ids = palloc(sizeof(Datum) * nflows);
-	Oid			save_userid;
-	int			save_sec;
-	int			rc;
-
-	if (insert_plan == NULL)
-	{
-		Oid			types[5] = {INT8ARRAYOID, INT8OID, TEXTOID, TEXTOID, RECORDOID};
-		SPIPlanPtr	plan = SPI_prepare(insert_sql, 5, types);
-
-		if (plan == NULL)
-			elog(ERROR, "togai_zoho: could not prepare outbox insert: %s",
-				 SPI_result_code_string(SPI_result));
-		SPI_keepplan(plan);
-		insert_plan = plan;
-	}
-
-	for (int i = 0; i < nflows; i++)
-		ids[i] = Int64GetDatum(flow_ids[i]);
-	values[0] = PointerGetDatum(construct_array(ids, nflows, INT8OID, 8, FLOAT8PASSBYVAL,
-												TYPALIGN_DOUBLE));
-	values[1] = Int64GetDatum(connection_id);
-	values[2] = CStringGetTextDatum(entity);
-	values[3] = CStringGetTextDatum(source_id);
-	values[4] = heap_copy_tuple_as_datum(tuple, RelationGetDescr(td->tg_relation));
-
-	/* The writer needs no rights on the outbox: the extension writes it. */
-	GetUserIdAndSecContext(&save_userid, &save_sec);
-	SetUserIdAndSecContext(cache->owner, save_sec | SECURITY_LOCAL_USERID_CHANGE);
-	rc = SPI_execute_plan(insert_plan, values, NULL, false, 0);
-	SetUserIdAndSecContext(save_userid, save_sec);
-
-	if (rc != SPI_OK_INSERT)
-		elog(ERROR, "togai_zoho: outbox insert failed: %s", SPI_result_code_string(rc));
-}
-
-PG_FUNCTION_INFO_V1(enqueue_sync);
-
-Datum
-enqueue_sync(PG_FUNCTION_ARGS)
-{
-	TriggerData *td;
-	SourceKind	kind;
-	HeapTuple	newtup;
-	const TzFlowCache *cache;
 	const TzConnection *conn;
-	const char *entity;
 	uint32		fired;
-	int64		flow_ids[MAX_FLOWS_PER_ROW];
 	int			nflows = 0;
 
-	check_trigger_protocol(fcinfo);
-	td = (TriggerData *) fcinfo->context;
-	kind = source_kind(td);
-	newtup = TRIGGER_FIRED_BY_INSERT(td->tg_event) ? td->tg_trigtuple : td->tg_newtuple;
+	if (c->inserted && restored_row(c->rel, c->newtup, kind))
+		return 0;
 
-	/* An update that changes nothing (a repeated poll) fires nothing. */
-	if (TRIGGER_FIRED_BY_UPDATE(td->tg_event) &&
-		rows_equal(td->tg_trigtuple, newtup, RelationGetDescr(td->tg_relation)))
-		return PointerGetDatum(NULL);
-
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "togai_zoho: SPI_connect failed");
-
-	cache = tz_flow_cache_get();
-	if (cache->nflows == 0)
-	{
-		SPI_finish();
-		return PointerGetDatum(NULL);
-	}
-
-	if (TRIGGER_FIRED_BY_INSERT(td->tg_event) && restored_row(td->tg_relation, newtup, kind))
-	{
-		SPI_finish();
-		return PointerGetDatum(NULL);
-	}
-
-	conn = row_connection(cache, td, newtup);
+	conn = row_connection(cache, c);
 	if ((kind == SOURCE_INBOX) != (conn->app == TZ_APP_ZOHOBOOKS))
 		ereport(ERROR,
 				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
@@ -343,20 +328,10 @@ enqueue_sync(PG_FUNCTION_ARGS)
 						kind == SOURCE_INBOX ? "inbox" : (kind == SOURCE_ACCOUNT ? "account" : "invoice"),
 						kind == SOURCE_INBOX ? "Zoho Books" : "Togai")));
 
-	switch (kind)
-	{
-		case SOURCE_ACCOUNT:
-			entity = "account";
-			break;
-		case SOURCE_INVOICE:
-			entity = "invoice";
-			break;
-		default:
-			entity = column_text(td->tg_relation, newtup, "entity", true);
-			break;
-	}
+	*entity = kinds[kind].entity ? kinds[kind].entity :
+		column_text(c->rel, c->newtup, "entity", true);
 
-	fired = fired_triggers(kind, td, entity);
+	fired = fired_triggers(kind, c, *entity);
 	for (int i = 0; i < cache->nflows && fired != 0; i++)
 	{
 		const TzFlow *flow = &cache->flows[i];
@@ -369,26 +344,284 @@ enqueue_sync(PG_FUNCTION_ARGS)
 					 errmsg("more than %d enabled flows fire on one change", MAX_FLOWS_PER_ROW)));
 		flow_ids[nflows++] = flow->id;
 	}
+	if (nflows == 0)
+		return 0;
+
+	*connection_id = conn->id;
+	*source_id = column_text(c->rel, c->newtup, kinds[kind].id_column, true);
+	return nflows;
+}
+
+/* Runs an outbox insert as the extension's owner: the writer needs no rights on the outbox. */
+static void
+run_as_owner(const TzFlowCache *cache, SPIPlanPtr plan, Datum *values)
+{
+	Oid			save_userid;
+	int			save_sec;
+	int			rc;
+
+	GetUserIdAndSecContext(&save_userid, &save_sec);
+	SetUserIdAndSecContext(cache->owner, save_sec | SECURITY_LOCAL_USERID_CHANGE);
+	rc = SPI_execute_plan(plan, values, NULL, false, 0);
+	SetUserIdAndSecContext(save_userid, save_sec);
+
+	if (rc != SPI_OK_INSERT)
+		elog(ERROR, "togai_zoho: outbox insert failed: %s", SPI_result_code_string(rc));
+}
+
+static SPIPlanPtr
+prepared(SPIPlanPtr *slot, const char *sql, int nargs, Oid *types)
+{
+	if (*slot == NULL)
+	{
+		SPIPlanPtr	plan = SPI_prepare(sql, nargs, types);
+
+		if (plan == NULL)
+			elog(ERROR, "togai_zoho: could not prepare outbox insert: %s",
+				 SPI_result_code_string(SPI_result));
+		SPI_keepplan(plan);
+		*slot = plan;
+	}
+	return *slot;
+}
+
+/* Writes (or refreshes) the pending jobs of one row. */
+static void
+insert_jobs(const TzFlowCache *cache, int64 *flow_ids, int nflows, int64 connection_id,
+			const char *entity, const char *source_id, const Change *c)
+{
+	Oid			types[5] = {INT8ARRAYOID, INT8OID, TEXTOID, TEXTOID, RECORDOID};
+	Datum		values[5];
+	Datum	   *ids = palloc(sizeof(Datum) * nflows);
+
+	for (int i = 0; i < nflows; i++)
+		ids[i] = Int64GetDatum(flow_ids[i]);
+	values[0] = PointerGetDatum(construct_array(ids, nflows, INT8OID, 8, FLOAT8PASSBYVAL,
+												TYPALIGN_DOUBLE));
+	values[1] = Int64GetDatum(connection_id);
+	values[2] = CStringGetTextDatum(entity);
+	values[3] = CStringGetTextDatum(source_id);
+	values[4] = heap_copy_tuple_as_datum(c->newtup, RelationGetDescr(c->rel));
+	run_as_owner(cache, prepared(&insert_plan, insert_sql, 5, types), values);
+}
+
+/* The jobs of a statement, gathered before they go to the outbox together. */
+typedef struct JobBatch
+{
+	int			n;
+	HTAB	   *seen;			/* job key hash -> position, for folding repeats */
+	MemoryContext cxt;			/* where the jobs live until the next flush */
+	const char *keys[JOBS_PER_CHUNK][2];	/* entity, source id */
+	Datum		flow_ids[JOBS_PER_CHUNK];
+	Datum		connection_ids[JOBS_PER_CHUNK];
+	Datum		entities[JOBS_PER_CHUNK];
+	Datum		source_ids[JOBS_PER_CHUNK];
+	Datum		payloads[JOBS_PER_CHUNK];
+	Datum		coalesced[JOBS_PER_CHUNK];
+} JobBatch;
+
+typedef struct SeenJob
+{
+	uint64		key;
+	int			position;
+} SeenJob;
+
+static uint64
+job_key(int64 flow_id, const char *entity, const char *source_id)
+{
+	uint64		h = hash_bytes_uint32_extended((uint32) flow_id, (uint64) (flow_id >> 32));
+
+	h = hash_bytes_extended((const unsigned char *) entity, strlen(entity), h);
+	return hash_bytes_extended((const unsigned char *) source_id, strlen(source_id) + 1, h);
+}
+
+/*
+ * Adds a job, or folds it into the same object's job earlier in the batch: the
+ * later row wins and the fold is counted.  (Two different jobs with the same
+ * 64-bit key would be two jobs; should both repeat, the insert fails loudly.)
+ */
+static void
+add_job(JobBatch *b, int64 flow_id, int64 connection_id, const char *entity, const char *source_id,
+		Datum payload)
+{
+	uint64		key = job_key(flow_id, entity, source_id);
+	bool		found;
+	SeenJob    *seen;
+	int			at;
+
+	if (b->seen == NULL)
+	{
+		HASHCTL		ctl = {.keysize = sizeof(uint64), .entrysize = sizeof(SeenJob), .hcxt = b->cxt};
+
+		b->seen = hash_create("togai_zoho enqueued jobs", 1024, &ctl,
+							  HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+	}
+	seen = hash_search(b->seen, &key, HASH_ENTER, &found);
+	if (found &&
+		DatumGetInt64(b->flow_ids[seen->position]) == flow_id &&
+		strcmp(b->keys[seen->position][0], entity) == 0 &&
+		strcmp(b->keys[seen->position][1], source_id) == 0)
+	{
+		at = seen->position;
+		b->coalesced[at] = Int32GetDatum(DatumGetInt32(b->coalesced[at]) + 1);
+	}
+	else
+	{
+		at = b->n++;
+		if (!found)
+			seen->position = at;
+		b->keys[at][0] = entity;
+		b->keys[at][1] = source_id;
+		b->flow_ids[at] = Int64GetDatum(flow_id);
+		b->entities[at] = CStringGetTextDatum(entity);
+		b->source_ids[at] = CStringGetTextDatum(source_id);
+		b->coalesced[at] = Int32GetDatum(0);
+	}
+	b->connection_ids[at] = Int64GetDatum(connection_id);
+	b->payloads[at] = payload;
+}
+
+/* Sends the batch to the outbox and starts the next one. */
+static void
+flush_batch(const TzFlowCache *cache, JobBatch *b)
+{
+	Oid			types[6] = {INT8ARRAYOID, INT8ARRAYOID, TEXTARRAYOID, TEXTARRAYOID, JSONBARRAYOID,
+	INT4ARRAYOID};
+	Datum		values[6];
+	MemoryContext old = MemoryContextSwitchTo(b->cxt);
+
+	if (b->n > 0)
+	{
+		values[0] = PointerGetDatum(construct_array(b->flow_ids, b->n, INT8OID, 8, FLOAT8PASSBYVAL,
+													TYPALIGN_DOUBLE));
+		values[1] = PointerGetDatum(construct_array(b->connection_ids, b->n, INT8OID, 8,
+													FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
+		values[2] = PointerGetDatum(construct_array(b->entities, b->n, TEXTOID, -1, false,
+													TYPALIGN_INT));
+		values[3] = PointerGetDatum(construct_array(b->source_ids, b->n, TEXTOID, -1, false,
+													TYPALIGN_INT));
+		values[4] = PointerGetDatum(construct_array(b->payloads, b->n, JSONBOID, -1, false,
+													TYPALIGN_INT));
+		values[5] = PointerGetDatum(construct_array(b->coalesced, b->n, INT4OID, 4, true,
+													TYPALIGN_INT));
+		run_as_owner(cache, prepared(&batch_plan, batch_sql, 6, types), values);
+	}
+	MemoryContextSwitchTo(old);
+	b->n = 0;
+	b->seen = NULL;
+	MemoryContextReset(b->cxt);
+}
+
+/*
+ * to_jsonb() of the table's rows, called from C: it learns the argument's
+ * type from its call expression, so it gets one naming the row type.
+ */
+static void
+init_to_jsonb(FmgrInfo *flinfo, Relation rel)
+{
+	fmgr_info(F_TO_JSONB, flinfo);
+	flinfo->fn_expr = (Node *) makeFuncExpr(F_TO_JSONB, JSONBOID,
+											list_make1(makeNullConst(RelationGetDescr(rel)->tdtypeid,
+																	 -1, InvalidOid)),
+											InvalidOid, InvalidOid, COERCE_EXPLICIT_CALL);
+}
+
+/*
+ * A statement trigger: every inserted row of the statement, from its
+ * transition table, in one outbox insert per chunk instead of one per row.
+ */
+static bool
+enqueue_statement(const TzFlowCache *cache, SourceKind kind, TriggerData *td)
+{
+	Relation	rel = td->tg_relation;
+	TupleDesc	desc = RelationGetDescr(rel);
+	TupleTableSlot *slot = MakeSingleTupleTableSlot(desc, &TTSOpsMinimalTuple);
+	MemoryContext outer = CurrentMemoryContext;
+	JobBatch   *batch = palloc(sizeof(JobBatch));
+	FmgrInfo	to_jsonb_fn;
+	bool		any = false;
+
+	batch->n = 0;
+	batch->seen = NULL;
+	batch->cxt = AllocSetContextCreate(outer, "togai_zoho enqueue", ALLOCSET_DEFAULT_SIZES);
+	init_to_jsonb(&to_jsonb_fn, rel);
+	tuplestore_rescan(td->tg_newtable);
+	/* fetched in the outer context: a tuple read back from disk belongs to the slot */
+	while (tuplestore_gettupleslot(td->tg_newtable, true, false, slot))
+	{
+		Change		c;
+		int64		flow_ids[MAX_FLOWS_PER_ROW];
+		int64		connection_id;
+		const char *entity;
+		const char *source_id;
+		int			nflows;
+		Datum		payload;
+
+		if (batch->n > JOBS_PER_CHUNK - MAX_FLOWS_PER_ROW)
+			flush_batch(cache, batch);
+		MemoryContextSwitchTo(batch->cxt);
+		c = (Change) {rel, td->tg_trigger, true, ExecFetchSlotHeapTuple(slot, false, NULL), NULL};
+		nflows = flows_fired(cache, kind, &c, flow_ids, &connection_id, &entity, &source_id);
+		if (nflows > 0)
+		{
+			payload = FunctionCall1(&to_jsonb_fn, heap_copy_tuple_as_datum(c.newtup, desc));
+			for (int i = 0; i < nflows; i++)
+				add_job(batch, flow_ids[i], connection_id, entity, source_id, payload);
+			any = true;
+		}
+		MemoryContextSwitchTo(outer);
+	}
+	flush_batch(cache, batch);
+	MemoryContextDelete(batch->cxt);
+	ExecDropSingleTupleTableSlot(slot);
+	return any;
+}
+
+/* A row trigger: one changed row. */
+static bool
+enqueue_row(const TzFlowCache *cache, SourceKind kind, TriggerData *td)
+{
+	bool		inserted = TRIGGER_FIRED_BY_INSERT(td->tg_event);
+	Change		c = {td->tg_relation, td->tg_trigger, inserted,
+		inserted ? td->tg_trigtuple : td->tg_newtuple, inserted ? NULL : td->tg_trigtuple};
+	int64		flow_ids[MAX_FLOWS_PER_ROW];
+	int64		connection_id;
+	const char *entity;
+	const char *source_id;
+	int			nflows = flows_fired(cache, kind, &c, flow_ids, &connection_id, &entity, &source_id);
 
 	if (nflows > 0)
-	{
-		const char *source_id;
+		insert_jobs(cache, flow_ids, nflows, connection_id, entity, source_id, &c);
+	return nflows > 0;
+}
 
-		switch (kind)
-		{
-			case SOURCE_ACCOUNT:
-				source_id = column_text(td->tg_relation, newtup, "account_id", true);
-				break;
-			case SOURCE_INVOICE:
-				source_id = column_text(td->tg_relation, newtup, "invoice_id", true);
-				break;
-			default:
-				source_id = column_text(td->tg_relation, newtup, "remote_id", true);
-				break;
-		}
-		insert_jobs(cache, flow_ids, nflows, conn->id, entity, source_id, td, newtup);
+PG_FUNCTION_INFO_V1(enqueue_sync);
+
+Datum
+enqueue_sync(PG_FUNCTION_ARGS)
+{
+	TriggerData *td;
+	SourceKind	kind;
+	const TzFlowCache *cache;
+	bool		statement;
+
+	check_trigger_protocol(fcinfo);
+	td = (TriggerData *) fcinfo->context;
+	kind = source_kind(td);
+	statement = TRIGGER_FIRED_FOR_STATEMENT(td->tg_event);
+
+	/* An update that changes nothing (a repeated poll) fires nothing. */
+	if (!statement && TRIGGER_FIRED_BY_UPDATE(td->tg_event) &&
+		rows_equal(td->tg_trigtuple, td->tg_newtuple, RelationGetDescr(td->tg_relation)))
+		return PointerGetDatum(NULL);
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "togai_zoho: SPI_connect failed");
+
+	cache = tz_flow_cache_get();
+	if (cache->nflows > 0 &&
+		(statement ? enqueue_statement(cache, kind, td) : enqueue_row(cache, kind, td)))
 		tz_wake_worker_at_commit();
-	}
 
 	SPI_finish();
 	return PointerGetDatum(NULL);

@@ -16,8 +16,13 @@ tz_verdict(bool answered, long http_status, bool refreshed)
 		return TZ_VERDICT_RETRY;
 	if (http_status == 429)
 		return TZ_VERDICT_THROTTLED;
+	/*
+	 * A token refused again just after a refresh is a blip or a scope
+	 * problem: later attempts (with backoff, each refreshing once) tell which,
+	 * and max_attempts ends a lasting one with its reason.
+	 */
 	if (http_status == 401)
-		return refreshed ? TZ_VERDICT_DEAD : TZ_VERDICT_REFRESH;
+		return refreshed ? TZ_VERDICT_RETRY : TZ_VERDICT_REFRESH;
 	if (http_status == 408 || http_status >= 500 || http_status < 400)
 		return TZ_VERDICT_RETRY;
 	return TZ_VERDICT_DEAD;

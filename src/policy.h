@@ -26,7 +26,7 @@ typedef enum TzVerdict
 /*
  * The verdict for a request that got no answer (answered = false) or an
  * answer with this status.  refreshed says the token was already refreshed
- * once for this job.
+ * once in this attempt.
  */
 extern TzVerdict tz_verdict(bool answered, long http_status, bool refreshed);
 

@@ -10,7 +10,7 @@ import unittest
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
-SUITES = ["foundation", "client", "delivery", "flows", "reliability", "security"]
+SUITES = ["foundation", "client", "delivery", "flows", "reliability", "bench", "security"]
 
 
 def main():

@@ -5,7 +5,7 @@ set -eu
 
 PACKAGES="postgresql-15 postgresql-server-dev-15 postgresql-15-cron postgresql-common
 libcurl4-openssl-dev libjansson-dev pkg-config make gcc python3 openssl
-clang libclang-rt-14-dev valgrind"
+clang libclang-rt-14-dev valgrind wrk gnuplot-nox"
 
 missing=""
 for p in $PACKAGES; do

@@ -20,7 +20,7 @@ test_verdicts(void)
 	CHECK(tz_verdict(false, 0, false) == TZ_VERDICT_RETRY);
 	CHECK(tz_verdict(true, 429, false) == TZ_VERDICT_THROTTLED);
 	CHECK(tz_verdict(true, 401, false) == TZ_VERDICT_REFRESH);
-	CHECK(tz_verdict(true, 401, true) == TZ_VERDICT_DEAD);
+	CHECK(tz_verdict(true, 401, true) == TZ_VERDICT_RETRY);
 	CHECK(tz_verdict(true, 408, false) == TZ_VERDICT_RETRY);
 	CHECK(tz_verdict(true, 500, false) == TZ_VERDICT_RETRY);
 	CHECK(tz_verdict(true, 503, false) == TZ_VERDICT_RETRY);

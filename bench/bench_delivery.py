@@ -1,0 +1,202 @@
+"""Delivery by the background worker against the Zoho Books mock, one API request per job:
+throughput against the bound max_concurrency / latency, throughput with no added latency beside
+the mock's own speed (wrk), commit-to-request latency, rate-limit efficiency, claim cost against
+a backlog of jobs not yet due, worker memory, and coalescing."""
+
+import os
+import random
+import time
+
+from common import (RESULTS, Figure, WorkerEnv, mock_alone, percentile, pick, sql, value,
+                    wait_until)
+
+
+def deliver(env, n, prefix):
+    """Jobs per second for n accounts delivered by the worker, timed from the commit that
+    enqueues them to the last one done."""
+    start = time.monotonic()
+    env.accounts(n, prefix)
+    env.drain()
+    return n / (time.monotonic() - start)
+
+
+def throughput(env):
+    figures = []
+    latency = 50
+    env.zoho.config(latency_ms=latency)
+    curve = []
+    for c in pick((16,), (1, 4, 16, 32, 64)):
+        env.worker(max_concurrency=c)
+        bound = c * 1000.0 / latency
+        rate = deliver(env, int(pick(1, 6) * bound), "tp%d" % c)
+        curve.append((c, bound, rate))
+        if c in (16, 64):
+            figures.append(Figure("throughput", "L = %d ms, C = %d: jobs/s over the bound C/L = %.0f"
+                                  % (latency, c, bound), rate / bound, "", ">= 0.85", rate / bound >= 0.85,
+                                  "%.0f jobs/s" % rate))
+    plot_throughput(curve, latency)
+    env.zoho.config(latency_ms=0)
+    env.worker(max_concurrency=64)
+    rate = deliver(env, pick(500, 20000), "tp0")
+    alone = mock_alone(env.zoho, "/books/v3/contacts?organization_id=600001", pick(1, 5), 64,
+                       '{"contact_name": "wrk %d"}')
+    figures.append(Figure("throughput", "no added latency, C = 64: jobs/s", rate, "jobs/s", ">= 1000",
+                          rate >= 1000))
+    if alone:
+        figures.append(Figure("throughput", "the mock alone (wrk, 64 connections, contact creates)", alone,
+                              "req/s"))
+        figures.append(Figure("throughput", "no added latency: delivery / the mock alone", rate / alone, "",
+                              None, None, "the mock's Python server is the ceiling" if rate / alone > 0.5 else ""))
+    return figures
+
+
+def plot_throughput(curve, latency):
+    os.makedirs(RESULTS, exist_ok=True)
+    data = os.path.join(RESULTS, "throughput.dat")
+    with open(data, "w") as f:
+        for c, bound, rate in curve:
+            f.write("%d %.1f %.1f\n" % (c, bound, rate))
+    if len(curve) < 2 or not os.path.exists("/usr/bin/gnuplot"):
+        return
+    script = ("set terminal png size 720,480; set output '%s';"
+              "set title 'Delivery throughput, %d ms per request'; set xlabel 'max_concurrency';"
+              "set ylabel 'jobs/s'; set key left top; set logscale xy 2;"
+              "plot '%s' using 1:2 with linespoints title 'bound C/L',"
+              " '%s' using 1:3 with linespoints title 'measured'"
+              % (os.path.join(RESULTS, "throughput.png"), latency, data, data))
+    os.system("gnuplot -e \"%s\"" % script)
+
+
+def commit_latency(env):
+    """From the COMMIT of a customer insert to the mock's receipt of its request."""
+    env.worker(max_concurrency=16)
+    env.zoho.clear_requests()
+    samples = []
+    rng = random.Random(7)
+    for i in range(pick(20, 300)):
+        committed = float(value("INSERT INTO togai_zoho.customers (account_id, customer_id, name) "
+                                "VALUES ('lat.%d', 'cus.lat', 'Latency %d'); "
+                                "SELECT extract(epoch FROM clock_timestamp())" % (i, i)))
+        wait_until(lambda: env.pending() == 0, timeout=10, interval=0.002)
+        got = [r for r in env.zoho.requests("/books/v3/contacts")
+               if r["method"] == "POST" and "Latency %d\"" % i in r["body"]]
+        if got:
+            samples.append((got[0]["time"] - committed) * 1000.0)
+        time.sleep(rng.uniform(0.01, 0.05))
+    p50, p99 = percentile(samples, 50), percentile(samples, 99)
+    return [Figure("latency", "commit to request, p50 (%d samples)" % len(samples), p50, "ms", "<= 20",
+                   p50 <= 20),
+            Figure("latency", "commit to request, p99", p99, "ms", "<= 100", p99 <= 100)]
+
+
+def rate_limit(env):
+    """The mock allows N requests a minute; the worker is told the same limit."""
+    n = pick(600, 3000)
+    seconds = pick(5, 70)
+    sql("SELECT togai_zoho.set_rate_limit('zoho', %d)" % n)
+    env.zoho.config(rate_limit_per_minute=n, latency_ms=0)
+    env.worker(max_concurrency=16)
+    env.zoho.call("POST", "stats/reset")
+    start = time.monotonic()
+    env.accounts(int(n * seconds / 60.0 * 1.5), "rl")
+    time.sleep(seconds)
+    took = time.monotonic() - start
+    stats = env.zoho.stats()
+    sent = stats["requests"]
+    limited = stats["rate_limited"]
+    env.zoho.config(rate_limit_per_minute=None)
+    sql("SELECT togai_zoho.set_rate_limit('zoho', 1000000)")
+    env.drain()
+    achieved = sent / took * 60.0
+    return [Figure("rate limit", "achieved rate / N = %d a minute (over %.0f s)" % (n, took), achieved / n, "",
+                   ">= 0.95", achieved / n >= 0.95),
+            Figure("rate limit", "429 answers", limited, "", "0", limited == 0)]
+
+
+def claim_cost(env):
+    """Time per delivered job with 1,000 and with many not-yet-due jobs beside the due ones."""
+    env.zoho.config(latency_ms=0)
+    env.worker(max_concurrency=32)
+    flow = value("SELECT id FROM togai_zoho.flow WHERE name = 'bench accounts'")
+    conn = value("SELECT id FROM togai_zoho.connection WHERE name = 'togai'")
+    per_job = {}
+    jobs = pick(300, 3000)
+    for backlog in (1000, pick(20000, 1000000)):
+        sql("DELETE FROM togai_zoho.outbox")
+        sql("INSERT INTO togai_zoho.outbox (flow_id, connection_id, entity, source_id, payload, due_at) "
+            "SELECT %s, %s, 'account', 'later.' || g, jsonb_build_object('account_id', 'later.' || g, "
+            "'customer_id', 'cus', 'name', 'Later ' || g), now() + interval '1 day' "
+            "FROM generate_series(1, %d) g" % (flow, conn, backlog))
+        sql("VACUUM ANALYZE togai_zoho.outbox")
+        start = time.monotonic()
+        env.accounts(jobs, "cc%d" % backlog)
+        # counted through the due and lease indexes: a scan of the backlog would load the server
+        ok = wait_until(lambda: int(value(
+            "SELECT (SELECT count(*) FROM togai_zoho.outbox WHERE state = 'pending' "
+            "AND due_at < now() + interval '1 hour') + (SELECT count(*) FROM togai_zoho.outbox "
+            "WHERE state = 'running')")) == 0, timeout=600, interval=0.05)
+        if not ok:
+            raise RuntimeError("the due jobs were not delivered")
+        per_job[backlog] = (time.monotonic() - start) / jobs
+    sql("DELETE FROM togai_zoho.outbox")
+    small, big = sorted(per_job)
+    ratio = per_job[big] / per_job[small]
+    return [Figure("claim cost", "time per job with %d / with %d jobs not yet due" % (big, small), ratio, "x",
+                   "<= 1.2", ratio <= 1.2, "%.2f ms vs %.2f ms" % (per_job[big] * 1000, per_job[small] * 1000))]
+
+
+def rss(pid):
+    fields = {}
+    with open("/proc/%s/status" % pid) as f:
+        for line in f:
+            k, _, v = line.partition(":")
+            fields[k] = v.strip()
+    return int(fields["VmRSS"].split()[0]) / 1024.0, int(fields.get("RssAnon", "0 kB").split()[0]) / 1024.0
+
+
+def memory(env):
+    env.zoho.config(latency_ms=0)
+    env.worker(max_concurrency=64)
+    pid = env.worker_pid()
+    first, then = pick(200, 1000), pick(2000, 100000)
+    for done, prefix in ((first, "m1"), (then - first, "m2")):
+        for k in range(0, done, 20000):
+            env.accounts(min(20000, done - k), "%s.%d" % (prefix, k))
+            env.drain()
+        if prefix == "m1":
+            at_first = rss(pid)
+    at_then = rss(pid)
+    if env.worker_pid() != pid:
+        raise RuntimeError("the worker restarted during the memory run")
+    grew = at_then[1] - at_first[1]
+    return [Figure("memory", "worker RSS after %d / %d jobs" % (first, then), "%.1f / %.1f" % (at_first[0], at_then[0]),
+                   "MB", None, None, "includes shared buffers it touched"),
+            Figure("memory", "worker private (anonymous) memory growth, %d -> %d jobs" % (first, then), grew,
+                   "MB", "<= 5", grew <= 5, "%.1f -> %.1f MB" % (at_first[1], at_then[1]))]
+
+
+def coalescing(env):
+    """10 changes to each of 1,000 accounts while the worker is paused cost one request each."""
+    n = pick(100, 1000)
+    env.worker(worker="off")
+    env.zoho.clear_requests()
+    env.accounts(n, "co")
+    for k in range(9):
+        sql("UPDATE togai_zoho.customers SET name = 'Account co.' || substr(account_id, 4) || ' v%d' "
+            "WHERE account_id LIKE 'co.%%'" % (k + 2))
+    env.worker(worker="on")
+    env.drain()
+    calls = len([r for r in env.zoho.requests("/books/v3/contacts") if r["method"] in ("POST", "PUT")])
+    return [Figure("coalescing", "API calls for 10 changes to each of %d accounts" % n, calls, "", str(n),
+                   calls == n)]
+
+
+def run():
+    env = WorkerEnv()
+    try:
+        figures = []
+        for bench in (throughput, commit_latency, rate_limit, claim_cost, memory, coalescing):
+            figures += bench(env)
+        return figures
+    finally:
+        env.close()

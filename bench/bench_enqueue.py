@@ -1,0 +1,122 @@
+"""Enqueue overhead: what the enqueue_sync trigger adds to the writer's transactions.
+
+pgbench runs single-row INSERT transactions into four tables of the same shape: no trigger,
+enqueue_sync as a row trigger, enqueue_sync as a statement trigger over the inserted rows (what
+the mirrors use), and the PL/pgSQL trigger a user would write by hand for the same job (the same
+outbox, the same coalescing). Rounds alternate between the tables so drift hits them alike.
+Then one 100,000-row INSERT ... SELECT into each."""
+
+import os
+import subprocess
+import tempfile
+
+from common import Figure, median, pick, sql, timed
+
+DB = "bench_enqueue"
+SECONDS = pick(1, 8)
+ROUNDS = pick(1, 3)
+BULK = pick(2000, 100000)
+
+SETUP = """
+CREATE EXTENSION togai_zoho;
+SELECT togai_zoho.add_togai_connection('togai', 'tok_bench_enqueue', 'https://api.togai.com');
+INSERT INTO togai_zoho.connection (name, app, base_url, organization_id)
+    VALUES ('zoho', 'zohobooks', 'https://www.zohoapis.com', '1');
+SELECT togai_zoho.create_flow('bench accounts', 'outbound', 'togai', 'account_changed');
+SELECT togai_zoho.add_flow_action('bench accounts', 'zoho', 'contact_upsert');
+SELECT togai_zoho.set_flow_enabled('bench accounts');
+CREATE SEQUENCE account_no;
+CREATE TABLE plain (account_id text PRIMARY KEY DEFAULT 'acc.' || nextval('account_no'),
+    customer_id text NOT NULL, name text NOT NULL, email text, invoice_currency text,
+    net_term_days integer, created_at timestamptz NOT NULL DEFAULT now());
+CREATE TABLE c_row (LIKE plain INCLUDING ALL);
+CREATE TRIGGER to_zoho AFTER INSERT OR UPDATE ON c_row
+    FOR EACH ROW EXECUTE FUNCTION togai_zoho.enqueue_sync('account', 'togai');
+CREATE TABLE c_statement (LIKE plain INCLUDING ALL);
+CREATE TRIGGER to_zoho AFTER INSERT ON c_statement REFERENCING NEW TABLE AS inserted
+    FOR EACH STATEMENT EXECUTE FUNCTION togai_zoho.enqueue_sync('account', 'togai');
+CREATE TABLE plpgsql (LIKE plain INCLUDING ALL);
+CREATE FUNCTION by_hand() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    INSERT INTO togai_zoho.outbox AS o (flow_id, connection_id, entity, source_id, payload)
+    VALUES (TG_ARGV[0]::bigint, TG_ARGV[1]::bigint, 'account', NEW.account_id, to_jsonb(NEW))
+    ON CONFLICT (flow_id, entity, source_id) WHERE state IN ('pending', 'running')
+    DO UPDATE SET payload = EXCLUDED.payload, coalesced = o.coalesced + 1, updated_at = now();
+    RETURN NULL;
+END $$;
+"""
+
+TABLES = [("plain", "no trigger"), ("c_row", "enqueue_sync, row trigger"),
+          ("c_statement", "enqueue_sync, statement trigger"), ("plpgsql", "PL/pgSQL trigger by hand")]
+
+INSERT = ("INSERT INTO %s (customer_id, name, email, invoice_currency, net_term_days) "
+          "VALUES ('cus.' || :client_id, 'Account of client ' || :client_id, 'billing@example.com', "
+          "'USD', 30);\n")
+
+
+def tps(table, script_dir):
+    path = os.path.join(script_dir, table + ".sql")
+    with open(path, "w") as f:
+        f.write(INSERT % table)
+    out = subprocess.run(["pgbench", "-n", "-c", "1", "-T", str(SECONDS), "-f", path, DB],
+                         capture_output=True, text=True, check=True).stdout
+    for line in out.splitlines():
+        if line.startswith("tps ="):
+            return float(line.split()[2])
+    raise RuntimeError(out)
+
+
+def run():
+    sql("DROP DATABASE IF EXISTS %s" % DB)
+    sql("CREATE DATABASE %s" % DB)
+    try:
+        sql(SETUP, DB)
+        flow, conn = sql("SELECT f.id, f.trigger_connection_id FROM togai_zoho.flow f", DB)[0]
+        sql("CREATE TRIGGER to_outbox AFTER INSERT OR UPDATE ON plpgsql FOR EACH ROW "
+            "EXECUTE FUNCTION by_hand('%s', '%s')" % (flow, conn), DB)
+        # the worker delivers for another database: the jobs just queue
+        results = {t: [] for t, _ in TABLES}
+        with tempfile.TemporaryDirectory() as tmp:
+            os.chmod(tmp, 0o755)
+            for _ in range(ROUNDS):
+                for table, _ in TABLES:
+                    results[table].append(tps(table, tmp))
+        rate = {t: median(v) for t, v in results.items()}
+        bulk = {}
+        for table, _ in TABLES:
+            times = []
+            for _ in range(ROUNDS):
+                sql("TRUNCATE %s; TRUNCATE togai_zoho.outbox CASCADE" % table, DB)
+                times.append(timed(lambda: sql(
+                    "INSERT INTO %s (customer_id, name, email, invoice_currency, net_term_days) "
+                    "SELECT 'cus.' || g, 'Account ' || g, 'billing@example.com', 'USD', 30 "
+                    "FROM generate_series(1, %d) g" % (table, BULK), DB)))
+            bulk[table] = median(times)
+            if table == "c_statement":
+                jobs = int(sql("SELECT count(*) FROM togai_zoho.outbox", DB)[0][0])
+    finally:
+        sql("DROP DATABASE IF EXISTS %s WITH (FORCE)" % DB)
+
+    figures = [Figure("enqueue", "single-row INSERT transactions, no trigger", rate["plain"], "tps")]
+    for table, label in TABLES[1:]:
+        ratio = rate["plain"] / rate[table]
+        figures.append(Figure("enqueue", "single-row INSERT time, %s / no trigger" % label, ratio, "x",
+                              "<= 1.25" if table.startswith("c_") else None,
+                              ratio <= 1.25 if table.startswith("c_") else None))
+    for table, label in TABLES[1:3]:
+        ratio = rate["plpgsql"] / rate[table]
+        figures.append(Figure("enqueue", "single-row INSERT time, %s / PL/pgSQL trigger" % label, ratio, "x",
+                              "< 1", ratio < 0.95))
+    figures.append(Figure("enqueue", "%d-row INSERT, no trigger" % BULK, bulk["plain"], "s"))
+    for table, label in TABLES[1:3]:
+        ratio = bulk[table] / bulk["plpgsql"]
+        figures.append(Figure("enqueue", "%d-row INSERT, %s / PL/pgSQL trigger" % (BULK, label), ratio, "x",
+                              "< 1", ratio < 0.95))
+    for table, label in TABLES[1:]:
+        ratio = bulk[table] / bulk["plain"]
+        target = table.startswith("c_")
+        figures.append(Figure("enqueue", "%d-row INSERT, %s / no trigger" % (BULK, label), ratio, "x",
+                              "<= 2.5" if target else None, ratio <= 2.5 if target else None))
+    figures.append(Figure("enqueue", "jobs written by a bulk insert (statement trigger)", jobs, "", str(BULK),
+                          jobs == BULK))
+    return figures
