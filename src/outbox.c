@@ -128,7 +128,8 @@ static const char *const waiter_goes_on_sql =
 "UPDATE togai_zoho.outbox o SET due_at = pg_catalog.clock_timestamp(), waiting_for = NULL,"
 "  updated_at = pg_catalog.clock_timestamp()"
 " WHERE o.id = $1 AND o.state = 'pending'"
-"   AND EXISTS (SELECT 1 FROM togai_zoho.id_mapping m WHERE m.entity = 'account' AND m.togai_id = $2)";
+"   AND EXISTS (SELECT 1 FROM togai_zoho.id_mapping m WHERE m.entity = 'account' AND m.togai_id = $2"
+"                AND m.togai_connection_id = $3 AND ($4 IS NULL OR m.zohobooks_connection_id = $4))";
 
 static const char *const dead_fallback_sql =
 "UPDATE togai_zoho.outbox SET state = 'dead', finished_at = pg_catalog.clock_timestamp(),"
@@ -177,12 +178,16 @@ settle_waiting(TzJob *job)
 {
 	static SPIPlanPtr dead_plan = NULL;
 	static SPIPlanPtr mapped_plan = NULL;
-	Oid			types[2] = {INT8OID, TEXTOID};
-	Datum		values[2] = {Int64GetDatum(job->id), CStringGetTextDatum(job->waiting_for)};
+	const TzJobAction *a = &job->actions[Min(job->current, job->nactions - 1)];
+	Oid			types[4] = {INT8OID, TEXTOID, INT8OID, INT8OID};
+	Datum		values[4] = {Int64GetDatum(job->id), CStringGetTextDatum(job->waiting_for),
+	Int64GetDatum(job->source_connection_id), Int64GetDatum(a->connection_id)};
+	/* the mapping the waiting action looks for: of its Zoho Books connection, if it has one */
+	char		nulls[4] = {' ', ' ', ' ', a->togai ? 'n' : ' '};
 
 	if (SPI_execute_plan(plan_for(&dead_plan, waiter_gives_up_sql, 2, types), values, NULL, false, 0)
 		!= SPI_OK_UPDATE ||
-		SPI_execute_plan(plan_for(&mapped_plan, waiter_goes_on_sql, 2, types), values, NULL, false, 0)
+		SPI_execute_plan(plan_for(&mapped_plan, waiter_goes_on_sql, 4, types), values, nulls, false, 0)
 		!= SPI_OK_UPDATE)
 		elog(ERROR, "togai_zoho: could not look at the job of account %s", job->waiting_for);
 	return SPI_processed > 0;
