@@ -159,12 +159,15 @@ def memory(env):
     env.worker(max_concurrency=64)
     pid = env.worker_pid()
     first, then = pick(200, 1000), pick(2000, 100000)
-    for done, prefix in ((first, "m1"), (then - first, "m2")):
-        for k in range(0, done, 20000):
-            env.accounts(min(20000, done - k), "%s.%d" % (prefix, k))
+
+    def deliver_in_chunks(n, prefix):
+        for k in range(0, n, 20000):
+            env.accounts(min(20000, n - k), "%s.%d" % (prefix, k))
             env.drain()
-        if prefix == "m1":
-            at_first = rss(pid)
+
+    deliver_in_chunks(first, "m1")
+    at_first = rss(pid)
+    deliver_in_chunks(then - first, "m2")
     at_then = rss(pid)
     if env.worker_pid() != pid:
         raise RuntimeError("the worker restarted during the memory run")

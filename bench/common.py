@@ -92,8 +92,9 @@ class WorkerEnv:
         sql("DROP EXTENSION IF EXISTS togai_zoho CASCADE")
 
 
-def mock_alone(mock, path, seconds, connections, body=None):
-    """Requests per second the mock answers on its own (wrk), or None without wrk."""
+def mock_alone(mock, path, seconds, connections, body):
+    """POSTs per second the mock answers on its own (wrk), body's %d numbering them; None
+    without wrk."""
     if not shutil.which("wrk"):
         return None
     script = os.path.join(RESULTS, "wrk_post.lua")
@@ -103,8 +104,8 @@ def mock_alone(mock, path, seconds, connections, body=None):
                 "request = function()\n"
                 "  counter = counter + 1\n"
                 "  local body = string.format(%s, counter)\n"
-                "  return wrk.format(%s, nil, nil, body)\n"
-                "end\n" % (lua_string(body or ""), lua_string("POST" if body else "GET")))
+                "  return wrk.format(\"POST\", nil, nil, body)\n"
+                "end\n" % lua_string(body))
     token = value("SELECT access_token FROM togai_zoho.connection_secret s JOIN togai_zoho.connection c "
                   "ON c.id = s.connection_id WHERE c.name = 'zoho'")
     out = subprocess.run(["wrk", "-t", "2", "-c", str(connections), "-d", "%ds" % seconds, "-s", script,

@@ -369,22 +369,6 @@ run_as_owner(const TzFlowCache *cache, SPIPlanPtr plan, Datum *values)
 		elog(ERROR, "togai_zoho: outbox insert failed: %s", SPI_result_code_string(rc));
 }
 
-static SPIPlanPtr
-prepared(SPIPlanPtr *slot, const char *sql, int nargs, Oid *types)
-{
-	if (*slot == NULL)
-	{
-		SPIPlanPtr	plan = SPI_prepare(sql, nargs, types);
-
-		if (plan == NULL)
-			elog(ERROR, "togai_zoho: could not prepare outbox insert: %s",
-				 SPI_result_code_string(SPI_result));
-		SPI_keepplan(plan);
-		*slot = plan;
-	}
-	return *slot;
-}
-
 /* Writes (or refreshes) the pending jobs of one row. */
 static void
 insert_jobs(const TzFlowCache *cache, int64 *flow_ids, int nflows, int64 connection_id,
@@ -402,7 +386,7 @@ insert_jobs(const TzFlowCache *cache, int64 *flow_ids, int nflows, int64 connect
 	values[2] = CStringGetTextDatum(entity);
 	values[3] = CStringGetTextDatum(source_id);
 	values[4] = heap_copy_tuple_as_datum(c->newtup, RelationGetDescr(c->rel));
-	run_as_owner(cache, prepared(&insert_plan, insert_sql, 5, types), values);
+	run_as_owner(cache, tz_kept_plan(&insert_plan, insert_sql, 5, types), values);
 }
 
 /* The jobs of a statement, gathered before they go to the outbox together. */
@@ -504,7 +488,7 @@ flush_batch(const TzFlowCache *cache, JobBatch *b)
 													TYPALIGN_INT));
 		values[5] = PointerGetDatum(construct_array(b->coalesced, b->n, INT4OID, 4, true,
 													TYPALIGN_INT));
-		run_as_owner(cache, prepared(&batch_plan, batch_sql, 6, types), values);
+		run_as_owner(cache, tz_kept_plan(&batch_plan, batch_sql, 6, types), values);
 	}
 	MemoryContextSwitchTo(old);
 	b->n = 0;

@@ -137,8 +137,8 @@ static const char *const dead_fallback_sql =
 "  updated_at = pg_catalog.clock_timestamp()"
 " WHERE id = $1 AND state = 'running' AND locked_by = pg_catalog.pg_backend_pid()";
 
-static SPIPlanPtr
-plan_for(SPIPlanPtr *slot, const char *sql, int nargs, Oid *types)
+SPIPlanPtr
+tz_kept_plan(SPIPlanPtr *slot, const char *sql, int nargs, Oid *types)
 {
 	if (*slot == NULL)
 	{
@@ -162,7 +162,7 @@ give_up_waiters(TzJob *job)
 	Datum		values[3] = {CStringGetTextDatum(job->source_id), Int64GetDatum(job->id),
 	CStringGetTextDatum(job->error ? job->error : "dead")};
 
-	if (SPI_execute_plan(plan_for(&plan, dependents_dead_sql, 3, types), values, NULL, false, 0)
+	if (SPI_execute_plan(tz_kept_plan(&plan, dependents_dead_sql, 3, types), values, NULL, false, 0)
 		!= SPI_OK_UPDATE)
 		elog(ERROR, "togai_zoho: could not give up the jobs waiting for account %s",
 			 job->source_id);
@@ -185,9 +185,9 @@ settle_waiting(TzJob *job)
 	/* the mapping the waiting action looks for: of its Zoho Books connection, if it has one */
 	char		nulls[4] = {' ', ' ', ' ', a->togai ? 'n' : ' '};
 
-	if (SPI_execute_plan(plan_for(&dead_plan, waiter_gives_up_sql, 2, types), values, NULL, false, 0)
+	if (SPI_execute_plan(tz_kept_plan(&dead_plan, waiter_gives_up_sql, 2, types), values, NULL, false, 0)
 		!= SPI_OK_UPDATE ||
-		SPI_execute_plan(plan_for(&mapped_plan, waiter_goes_on_sql, 4, types), values, nulls, false, 0)
+		SPI_execute_plan(tz_kept_plan(&mapped_plan, waiter_goes_on_sql, 4, types), values, nulls, false, 0)
 		!= SPI_OK_UPDATE)
 		elog(ERROR, "togai_zoho: could not look at the job of account %s", job->waiting_for);
 	return SPI_processed > 0;
@@ -287,7 +287,7 @@ attach_mappings(TzJob *job)
 		nulls[1] = 'n';
 	if (!invoice)
 		nulls[2] = 'n';
-	if (SPI_execute_plan(plan_for(&plan, mappings_sql, 3, types), values, nulls, true, 0)
+	if (SPI_execute_plan(tz_kept_plan(&plan, mappings_sql, 3, types), values, nulls, true, 0)
 		!= SPI_OK_SELECT)
 		elog(ERROR, "togai_zoho: could not read the mappings of job %lld", (long long) job->id);
 	for (uint64 i = 0; i < SPI_processed; i++)
@@ -327,7 +327,7 @@ tz_outbox_prepare_job(TzJob *job, bool inbound)
 
 	values[0] = PointerGetDatum(construct_array(&id, 1, INT8OID, 8, FLOAT8PASSBYVAL,
 												TYPALIGN_DOUBLE));
-	if (SPI_execute_plan(plan_for(&plan, actions_sql, 1, types), values, NULL, true, 0)
+	if (SPI_execute_plan(tz_kept_plan(&plan, actions_sql, 1, types), values, NULL, true, 0)
 		!= SPI_OK_SELECT)
 		elog(ERROR, "togai_zoho: could not read the flow's actions");
 	MemoryContextSwitchTo(cxt);
@@ -354,7 +354,7 @@ tz_outbox_claim(int n, int lease_s, MemoryContext parent)
 	Datum	   *flow_ids;
 	List	   *jobs = NIL;
 
-	if (SPI_execute_plan(plan_for(&claim_plan, claim_sql, 2, claim_types), claim_values, NULL,
+	if (SPI_execute_plan(tz_kept_plan(&claim_plan, claim_sql, 2, claim_types), claim_values, NULL,
 						 false, 0) != SPI_OK_UPDATE_RETURNING)
 		elog(ERROR, "togai_zoho: could not claim outbox jobs");
 	claimed = SPI_tuptable;
@@ -367,7 +367,7 @@ tz_outbox_claim(int n, int lease_s, MemoryContext parent)
 		flow_ids[i] = SPI_getbinval(claimed->vals[i], claimed->tupdesc, 2, &(bool) {false});
 	action_values[0] = PointerGetDatum(construct_array(flow_ids, (int) nclaimed, INT8OID, 8,
 													   FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
-	if (SPI_execute_plan(plan_for(&actions_plan, actions_sql, 1, action_types), action_values,
+	if (SPI_execute_plan(tz_kept_plan(&actions_plan, actions_sql, 1, action_types), action_values,
 						 NULL, true, 0) != SPI_OK_SELECT)
 		elog(ERROR, "togai_zoho: could not read the flows' actions");
 
@@ -447,7 +447,7 @@ tz_outbox_reclaim(bool at_start, const char *who)
 	 * The holder's last request may still be running at the remote: wait as
 	 * long as a request may take before looking for what it made.
 	 */
-	if (SPI_execute_plan(plan_for(&plan, sql, 3, types), values, NULL, false, 0) != SPI_OK_INSERT)
+	if (SPI_execute_plan(tz_kept_plan(&plan, sql, 3, types), values, NULL, false, 0) != SPI_OK_INSERT)
 		elog(ERROR, "togai_zoho: could not reclaim expired leases");
 	return (int) SPI_processed;
 }
@@ -470,7 +470,7 @@ tz_outbox_renew(List *jobs, int lease_s)
 	values[0] = PointerGetDatum(construct_array(ids, n, INT8OID, 8, FLOAT8PASSBYVAL,
 												TYPALIGN_DOUBLE));
 	values[1] = Int32GetDatum(lease_s);
-	if (SPI_execute_plan(plan_for(&plan,
+	if (SPI_execute_plan(tz_kept_plan(&plan,
 								  "UPDATE togai_zoho.outbox SET locked_until ="
 								  " pg_catalog.clock_timestamp() + pg_catalog.make_interval(secs => $2)"
 								  " WHERE id = ANY($1) AND state = 'running'"
@@ -527,13 +527,13 @@ write_outcome(TzJob *job, const char *who)
 		mv[3] = CStringGetTextDatum(m->togai_id);
 		mv[4] = text_or_null(m->togai_customer_id, &mn[4]);
 		mv[5] = CStringGetTextDatum(m->zohobooks_id);
-		if (SPI_execute_plan(plan_for(&mapping_plan, mapping_sql, 6, mtypes), mv, mn, false, 0)
+		if (SPI_execute_plan(tz_kept_plan(&mapping_plan, mapping_sql, 6, mtypes), mv, mn, false, 0)
 			!= SPI_OK_INSERT)
 			elog(ERROR, "togai_zoho: could not store a mapping");
 		if (strcmp(m->entity, "account") == 0)
 		{
 			wv[0] = CStringGetTextDatum(m->togai_id);
-			if (SPI_execute_plan(plan_for(&wake_plan, wake_waiters_sql, 1, wtypes), wv, NULL,
+			if (SPI_execute_plan(tz_kept_plan(&wake_plan, wake_waiters_sql, 1, wtypes), wv, NULL,
 								 false, 0) != SPI_OK_UPDATE)
 				elog(ERROR, "togai_zoho: could not wake the jobs waiting for a mapping");
 			due_now |= SPI_processed > 0;
@@ -547,7 +547,7 @@ write_outcome(TzJob *job, const char *who)
 		Datum		cv[3] = {Int64GetDatum(job->currency_connection_id),
 		CStringGetTextDatum(job->currency_code), CStringGetTextDatum(job->currency_id)};
 
-		if (SPI_execute_plan(plan_for(&currency_plan, currency_sql, 3, ctypes), cv, NULL, false, 0)
+		if (SPI_execute_plan(tz_kept_plan(&currency_plan, currency_sql, 3, ctypes), cv, NULL, false, 0)
 			!= SPI_OK_INSERT)
 			elog(ERROR, "togai_zoho: could not keep a currency id");
 	}
@@ -567,7 +567,7 @@ write_outcome(TzJob *job, const char *who)
 		fn[6] = 'n';
 	fv[7] = BoolGetDatum(job->may_exist || job->created_sent);
 	fv[8] = text_or_null(job->waiting_for, &fn[8]);
-	if (SPI_execute_plan(plan_for(&finish_plan, finish_sql, 9, ftypes), fv, fn, false, 0)
+	if (SPI_execute_plan(tz_kept_plan(&finish_plan, finish_sql, 9, ftypes), fv, fn, false, 0)
 		!= SPI_OK_UPDATE_RETURNING)
 		elog(ERROR, "togai_zoho: could not write the outcome of job %lld", (long long) job->id);
 	if (SPI_processed == 0)
@@ -603,7 +603,7 @@ write_outcome(TzJob *job, const char *who)
 	av[7] = fv[5];
 	an[7] = fn[5];
 	av[8] = CStringGetTextDatum(who);
-	if (SPI_execute_plan(plan_for(&attempt_plan, attempt_sql, 9, atypes), av, an, false, 0)
+	if (SPI_execute_plan(tz_kept_plan(&attempt_plan, attempt_sql, 9, atypes), av, an, false, 0)
 		!= SPI_OK_INSERT)
 		elog(ERROR, "togai_zoho: could not log the attempt of job %lld", (long long) job->id);
 	return due_now;
@@ -618,7 +618,7 @@ write_dead(TzJob *job, const char *why)
 	Datum		values[2] = {Int64GetDatum(job->id),
 	CStringGetTextDatum(psprintf("the outcome could not be stored: %s", why))};
 
-	SPI_execute_plan(plan_for(&plan, dead_fallback_sql, 2, types), values, NULL, false, 0);
+	SPI_execute_plan(tz_kept_plan(&plan, dead_fallback_sql, 2, types), values, NULL, false, 0);
 }
 
 bool
@@ -678,7 +678,7 @@ tz_outbox_cleanup(int ttl_s, int limit)
 	Oid			types[2] = {INT4OID, INT4OID};
 	Datum		values[2] = {Int32GetDatum(ttl_s), Int32GetDatum(limit)};
 
-	if (SPI_execute_plan(plan_for(&plan,
+	if (SPI_execute_plan(tz_kept_plan(&plan,
 								  "DELETE FROM togai_zoho.outbox WHERE id IN ("
 								  " SELECT id FROM togai_zoho.outbox"
 								  "  WHERE state = 'done'"
@@ -699,7 +699,7 @@ tz_outbox_next_wake_ms(int ttl_s)
 	bool		isnull;
 	Datum		v;
 
-	if (SPI_execute_plan(plan_for(&plan,
+	if (SPI_execute_plan(tz_kept_plan(&plan,
 								  "SELECT ceil(extract(epoch FROM least("
 								  "  (SELECT min(due_at) FROM togai_zoho.outbox"
 								  "    WHERE state = 'pending' AND due_at < 'infinity'),"

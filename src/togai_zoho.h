@@ -36,6 +36,10 @@ extern int	tz_retry_base_ms;
 extern int	tz_retry_max_ms;
 extern int	tz_ttl_s;
 
+/* outbox.c: a statement prepared once per backend and kept in *slot */
+extern struct _SPI_plan *tz_kept_plan(struct _SPI_plan **slot, const char *sql, int nargs,
+									  Oid *types);
+
 /* worker.c */
 extern void tz_worker_register(void);
 
