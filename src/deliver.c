@@ -669,6 +669,8 @@ run_loop(TzEngine *e, int max_jobs)
 		}
 		while (tz_http_multi_next_done(e->multi, (void **) &job, &resp))
 			answered(e, job, &resp);
+		/* refill the freed slots before the database work of the next turn */
+		advance_all(e);
 	}
 	return done;
 }

@@ -27,6 +27,9 @@ typedef struct Transfer
 {
 	CURL	   *easy;			/* NULL when refused before starting */
 	struct curl_slist *headers;
+	char	   *post;			/* a POST's body, handed to libcurl by read_cb (malloc) */
+	size_t		post_len;
+	size_t		post_sent;
 	char	   *buf;			/* answer so far (malloc) */
 	size_t		len;
 	size_t		cap;
@@ -120,6 +123,25 @@ header_cb(char *data, size_t size, size_t nmemb, void *arg)
 	return n;
 }
 
+/*
+ * Hands a POST's body to libcurl.  There is deliberately no seek callback:
+ * libcurl silently sends a request again when a reused connection closes
+ * before any answer, and a POST that made its object before the answer was
+ * lost would make it twice.  Unable to rewind the body, libcurl fails the
+ * transfer instead (CURLE_SEND_FAIL_REWIND), which is reported as dropped
+ * so the caller looks for the object before making it again.
+ */
+static size_t
+read_cb(char *buf, size_t size, size_t nitems, void *arg)
+{
+	Transfer   *t = arg;
+	size_t		n = Min(size * nitems, t->post_len - t->post_sent);
+
+	memcpy(buf, t->post + t->post_sent, n);
+	t->post_sent += n;
+	return n;
+}
+
 static void
 free_transfer(Transfer *t)
 {
@@ -127,6 +149,12 @@ free_transfer(Transfer *t)
 		curl_easy_cleanup(t->easy);
 	curl_slist_free_all(t->headers);
 	free(t->buf);
+	if (t->post)
+	{
+		/* a token exchange's body holds the client secret */
+		explicit_bzero(t->post, t->post_len);
+		free(t->post);
+	}
 	free(t);
 }
 
@@ -185,19 +213,25 @@ configure(Transfer *t, const TzHttpRequest *req)
 	{
 		if (req->content_type)
 			add_header(t, "Content-Type", req->content_type);
-		curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE, (long) (req->body ? req->body_len : 0));
-		curl_easy_setopt(e, CURLOPT_COPYPOSTFIELDS, req->body ? req->body : "");
-		if (strcmp(req->method, "POST") != 0)
-			curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, req->method);
+		if (strcmp(req->method, "POST") == 0)
+		{
+			/* see read_cb: a POST is never sent twice; it keeps the connection */
+			t->post_len = req->body ? req->body_len : 0;
+			t->post = malloc(Max(t->post_len, 1));
+			if (t->post == NULL)
+				elog(ERROR, "togai_zoho: out of memory for an HTTP request");
+			if (t->post_len > 0)
+				memcpy(t->post, req->body, t->post_len);
+			curl_easy_setopt(e, CURLOPT_POST, 1L);
+			curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t) t->post_len);
+			curl_easy_setopt(e, CURLOPT_READFUNCTION, read_cb);
+			curl_easy_setopt(e, CURLOPT_READDATA, t);
+		}
 		else
 		{
-			/*
-			 * libcurl sends a request again, unasked, when a reused
-			 * connection closes before any answer: for a POST that made
-			 * the object and then lost the answer, that is a duplicate. A
-			 * new connection is never replayed.
-			 */
-			curl_easy_setopt(e, CURLOPT_FRESH_CONNECT, 1L);
+			curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE, (long) (req->body ? req->body_len : 0));
+			curl_easy_setopt(e, CURLOPT_COPYPOSTFIELDS, req->body ? req->body : "");
+			curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, req->method);
 		}
 	}
 	curl_easy_setopt(e, CURLOPT_HTTPHEADER, t->headers);
@@ -293,6 +327,7 @@ outcome_of(CURLcode rc, const Transfer *t)
 		case CURLE_RECV_ERROR:
 		case CURLE_SEND_ERROR:
 		case CURLE_PARTIAL_FILE:
+		case CURLE_SEND_FAIL_REWIND:	/* a POST's connection closed: see read_cb */
 			return TZ_HTTP_DROPPED;
 		default:
 			return TZ_HTTP_FAILED;

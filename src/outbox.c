@@ -47,10 +47,16 @@ static const char *const actions_sql =
 "  FROM togai_zoho.flow_action a JOIN togai_zoho.action_def d ON d.name = a.action"
 " WHERE a.flow_id = ANY($1) ORDER BY a.flow_id, a.position";
 
+/*
+ * Two primary-key lookups: written as one OR, the generic plan scanned every
+ * mapping of the connection, which made each claim slower as mappings grew.
+ */
 static const char *const mappings_sql =
 "SELECT entity, zohobooks_connection_id, zohobooks_id FROM togai_zoho.id_mapping"
-" WHERE togai_connection_id = $1"
-"   AND ((entity = 'account' AND togai_id = $2) OR (entity = 'invoice' AND togai_id = $3))";
+" WHERE entity = 'account' AND togai_id = $2 AND togai_connection_id = $1 "
+"UNION ALL "
+"SELECT entity, zohobooks_connection_id, zohobooks_id FROM togai_zoho.id_mapping"
+" WHERE entity = 'invoice' AND togai_id = $3 AND togai_connection_id = $1";
 
 static const char *const finish_sql =
 "UPDATE togai_zoho.outbox o SET"

@@ -131,6 +131,23 @@ class ZohoCalls(DatabaseCase):
         with urllib.request.urlopen(req, timeout=10) as r:
             return json.loads(r.read())
 
+    def test_post_on_a_kept_connection_is_never_sent_twice(self):
+        # libcurl replays a request whose kept-alive connection closes unanswered: a create the
+        # remote made before dropping the connection would be made twice
+        self.zoho.clear_requests()
+        self.zoho.faults({"kind": "after_success_drop", "count": 1,
+                          "match": {"method": "POST", "path_prefix": "/books/v3/contacts"}})
+        body = {"contact": {"contact_name": "Dropped Once Ltd", "contact_type": "customer"}}
+        err = self.error("SELECT togai_zoho.zohobooks_call('zoho', 'organizations'); "
+                         "SELECT togai_zoho.zohobooks_call('zoho', 'contact_create', %s)"
+                         % literal(json.dumps(body)))
+        self.assertSQLState(err, "08006", "closed the connection before answering POST")
+        got = [r for r in self.zoho.requests("/books/v3/") if r["method"] in ("GET", "POST")]
+        self.assertEqual([r["method"] for r in got], ["GET", "POST"])
+        self.assertEqual(got[0]["client_port"], got[1]["client_port"], "the POST reused the connection")
+        made = [c for c in self.zoho.state()["contacts"] if c["contact_name"] == "Dropped Once Ltd"]
+        self.assertEqual(len(made), 1)
+
     def test_unknown_operation_and_bad_args(self):
         err = self.call_error("contact_delete")
         self.assertSQLState(err, "42704", "no operation", "contact_create")

@@ -4,7 +4,8 @@ A mock is an App subclass: it routes API requests to handler methods and keeps i
 This module adds what every mock needs and what tests steer through /_mock/:
 
   GET    /_mock/health            {"ok": true}
-  GET    /_mock/requests          every API request received: method, path, query, headers, body, status
+  GET    /_mock/requests          every API request received: method, path, query, headers, body, status,
+                                   client_port (the same port twice: one kept-alive connection)
   DELETE /_mock/requests          forget them
   GET    /_mock/stats             counts by status, requests in flight now and at the peak
   POST   /_mock/stats/reset
@@ -272,7 +273,8 @@ def make_handler(app):
             with app.lock:
                 app.seq += 1
                 entry = {"seq": app.seq, "time": time.time(), "method": method, "path": req.path,
-                         "query": req.query, "headers": req.headers, "body": req.text, "status": None}
+                         "query": req.query, "headers": req.headers, "body": req.text, "status": None,
+                         "client_port": self.client_address[1]}
                 app.log.append(entry)
                 app.in_flight += 1
                 app.peak_in_flight = max(app.peak_in_flight, app.in_flight)
