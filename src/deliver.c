@@ -215,7 +215,12 @@ claim(TzEngine *e, int max_jobs)
 	room = Min(tz_batch_size, 2 * tz_max_concurrency - active);
 	if (max_jobs >= 0)
 		room = Min(room, max_jobs - e->claimed_total);
-	if (active >= tz_max_concurrency || room <= 0)
+	/*
+	 * Up to twice max_concurrency jobs are held, so a freed slot finds a job
+	 * ready to go: claim before the ready ones run out, at least half a
+	 * slot count at a time, not only once slots stand empty.
+	 */
+	if (room <= 0 || (active >= tz_max_concurrency && room < Max(tz_max_concurrency / 2, 1)))
 		return;
 
 	db_begin(e);
