@@ -93,8 +93,8 @@ class WorkerEnv:
 
 
 def mock_alone(mock, path, seconds, connections, body):
-    """POSTs per second the mock answers on its own (wrk), body's %d numbering them; None
-    without wrk."""
+    """POSTs per second the mock answers on its own (wrk, one thread), every %d in body numbering
+    them; None without wrk."""
     if not shutil.which("wrk"):
         return None
     script = os.path.join(RESULTS, "wrk_post.lua")
@@ -103,15 +103,19 @@ def mock_alone(mock, path, seconds, connections, body):
         f.write("counter = 0\n"
                 "request = function()\n"
                 "  counter = counter + 1\n"
-                "  local body = string.format(%s, counter)\n"
+                "  local body = (string.gsub(%s, \"%%%%d\", tostring(counter)))\n"
                 "  return wrk.format(\"POST\", nil, nil, body)\n"
                 "end\n" % lua_string(body))
     token = value("SELECT access_token FROM togai_zoho.connection_secret s JOIN togai_zoho.connection c "
                   "ON c.id = s.connection_id WHERE c.name = 'zoho'")
-    out = subprocess.run(["wrk", "-t", "2", "-c", str(connections), "-d", "%ds" % seconds, "-s", script,
+    mock.call("POST", "stats/reset")
+    out = subprocess.run(["wrk", "-t", "1", "-c", str(connections), "-d", "%ds" % seconds, "-s", script,
                           "-H", "Authorization: Zoho-oauthtoken " + token,
                           "-H", "Content-Type: application/json", mock.url + path],
                          capture_output=True, text=True, check=True).stdout
+    stats = mock.stats()["by_status"]
+    if set(stats) - {"200", "201", "None"}:
+        raise RuntimeError("the mock refused wrk's requests: %s" % stats)
     for line in out.splitlines():
         if line.startswith("Requests/sec:"):
             return float(line.split()[1])

@@ -160,3 +160,13 @@ SELECT test.err($$INSERT INTO togai_zoho.customers (account_id, customer_id, nam
 -- mirror constraints
 SELECT test.err($$INSERT INTO togai_zoho.invoices (invoice_id, account_id, status, connection_id) VALUES ('i', 'a', 'SENT', 1)$$, false);
 SELECT test.err($$INSERT INTO togai_zoho.customers (account_id, customer_id, name, invoice_currency, connection_id) VALUES ('a', 'c', 'n', 'usd', 1)$$, false);
+
+-- a dropped flow takes its jobs with it (no foreign key holds them; a trigger does)
+BEGIN;
+CREATE TEMP TABLE busiest AS
+	SELECT f.id, f.name FROM togai_zoho.flow f
+	 ORDER BY (SELECT count(*) FROM togai_zoho.outbox o WHERE o.flow_id = f.id) DESC, f.id LIMIT 1;
+SELECT count(*) > 0 AS had_jobs FROM togai_zoho.outbox o JOIN busiest b ON o.flow_id = b.id;
+SELECT togai_zoho.drop_flow(name, force => true) FROM busiest;
+SELECT count(*) AS jobs_left FROM togai_zoho.outbox o JOIN busiest b ON o.flow_id = b.id;
+ROLLBACK;

@@ -226,3 +226,30 @@ CREATE TRIGGER enqueue_sync_inserted AFTER INSERT ON togai_zoho.inbox
  * flow, retry_dead, drop_flow) are rare and can scan.
  */
 DROP INDEX togai_zoho.outbox_flow_state_idx;
+
+/*
+ * Jobs no longer check their flow by foreign key: the check locked the flow's
+ * row in every writer's transaction (a WAL record and a dirtied page each
+ * time, and multixacts once several writers enqueue for the same flow).  A
+ * dropped flow's jobs go with it by this trigger instead; a job enqueued while
+ * its flow was being dropped dies when claimed, saying so.
+ */
+ALTER TABLE togai_zoho.outbox DROP CONSTRAINT outbox_flow_id_fkey;
+
+CREATE FUNCTION togai_zoho.drop_flow_jobs()
+	RETURNS trigger
+	LANGUAGE plpgsql
+	SECURITY DEFINER
+	SET search_path = pg_catalog, togai_zoho, pg_temp
+	AS $$
+BEGIN
+	DELETE FROM togai_zoho.outbox o WHERE o.flow_id = OLD.id;
+	RETURN NULL;
+END
+$$;
+REVOKE ALL ON FUNCTION togai_zoho.drop_flow_jobs() FROM PUBLIC;
+COMMENT ON FUNCTION togai_zoho.drop_flow_jobs() IS
+'Trigger: a dropped flow''s outbox jobs (and their attempts) go with it';
+
+CREATE TRIGGER drop_flow_jobs AFTER DELETE ON togai_zoho.flow
+	FOR EACH ROW EXECUTE FUNCTION togai_zoho.drop_flow_jobs();

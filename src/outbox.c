@@ -254,7 +254,8 @@ attach_actions(TzJob *job, int step, SPITupleTable *tt, uint64 n)
 		a->togai = DatumGetBool(SPI_getbinval(t, tt->tupdesc, 6, &(bool) {false}));
 	}
 	if (job->nactions == 0)
-		job_fail(job, "the flow has no action left to run");
+		job_fail(job, step == 1 ? "its flow has no actions, or was dropped as the job was enqueued" :
+				 "the flow has no action left to run");
 }
 
 /* The Zoho currency ids the database knows for the account's currency. */
