@@ -41,6 +41,7 @@
 #define TURN_MS			100		/* longest wait for transfers in one turn */
 #define WRITE_EVERY_MS	50		/* finished jobs wait at most this long to be written */
 #define WRITE_BATCH		32
+#define PUMP_EVERY		8		/* outcomes written between two looks at the transfers */
 #define RECLAIM_EVERY_S	10
 #define CONN_RELOAD_S	30		/* connection settings are re-read this often */
 #define HOLD_PACED_MS	2000	/* a job paced longer than this goes back to the queue */
@@ -322,6 +323,7 @@ advance_all(TzEngine *e)
 {
 	ListCell   *lc;
 	bool		search_first_all = !e->in_worker;
+	int			in_flight = e->in_flight;
 
 	foreach(lc, e->conns)
 		((ConnEntry *) lfirst(lc))->paced = 0;
@@ -345,6 +347,9 @@ advance_all(TzEngine *e)
 		}
 		start_call(e, job);
 	}
+	/* on the wire now, not after the database work that may come next */
+	if (e->in_flight > in_flight)
+		tz_http_multi_send(e->multi);
 }
 
 /* Whether the job's last request carried the connection's current access token. */
@@ -479,6 +484,24 @@ answered(TzEngine *e, TzJob *job, TzHttpResponse *resp)
 	MemoryContextSwitchTo(old);
 }
 
+/*
+ * Between the statements of a long write: takes the answers that arrived and
+ * refills the slots they freed, so that requests do not wait for the disk.
+ */
+static void
+pump(TzEngine *e)
+{
+	MemoryContext old = MemoryContextSwitchTo(e->turn_cxt);
+	TzJob	   *job;
+	TzHttpResponse resp;
+
+	tz_http_multi_send(e->multi);
+	while (tz_http_multi_next_done(e->multi, (void **) &job, &resp))
+		answered(e, job, &resp);
+	advance_all(e);
+	MemoryContextSwitchTo(old);
+}
+
 /* Writes the finished jobs' outcomes and lets them go. */
 static int
 write_finished(TzEngine *e, bool force)
@@ -519,8 +542,12 @@ write_finished(TzEngine *e, bool force)
 		(void) set_config_option("synchronous_commit", "off", PGC_USERSET, PGC_S_SESSION,
 								 GUC_ACTION_LOCAL, true, 0, false);
 	foreach(lc, finished)
+	{
 		if (tz_outbox_finish(lfirst(lc), e->who))
 			e->drained = false;
+		if (foreach_current_index(lc) % PUMP_EVERY == PUMP_EVERY - 1)
+			pump(e);
+	}
 	db_end(e);
 
 	/* jobs sent back unsent (paced, waiting for a mapping) made no attempt */

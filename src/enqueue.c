@@ -389,19 +389,25 @@ insert_jobs(const TzFlowCache *cache, int64 *flow_ids, int nflows, int64 connect
 	run_as_owner(cache, tz_kept_plan(&insert_plan, insert_sql, 5, types), values);
 }
 
+/* One job of a statement's batch. */
+typedef struct BatchJob
+{
+	int64		flow_id;
+	int64		connection_id;
+	const char *entity;
+	const char *source_id;
+	Datum		payload;
+	int32		coalesced;
+} BatchJob;
+
 /* The jobs of a statement, gathered before they go to the outbox together. */
 typedef struct JobBatch
 {
 	int			n;
+	int			size;			/* of jobs: grown as needed, up to JOBS_PER_CHUNK */
+	BatchJob   *jobs;
 	HTAB	   *seen;			/* job key hash -> position, for folding repeats */
-	MemoryContext cxt;			/* where the jobs live until the next flush */
-	const char *keys[JOBS_PER_CHUNK][2];	/* entity, source id */
-	Datum		flow_ids[JOBS_PER_CHUNK];
-	Datum		connection_ids[JOBS_PER_CHUNK];
-	Datum		entities[JOBS_PER_CHUNK];
-	Datum		source_ids[JOBS_PER_CHUNK];
-	Datum		payloads[JOBS_PER_CHUNK];
-	Datum		coalesced[JOBS_PER_CHUNK];
+	MemoryContext cxt;			/* where the jobs' values live until the next flush */
 } JobBatch;
 
 typedef struct SeenJob
@@ -431,38 +437,38 @@ add_job(JobBatch *b, int64 flow_id, int64 connection_id, const char *entity, con
 	uint64		key = job_key(flow_id, entity, source_id);
 	bool		found;
 	SeenJob    *seen;
-	int			at;
+	BatchJob   *job;
 
 	if (b->seen == NULL)
 	{
 		HASHCTL		ctl = {.keysize = sizeof(uint64), .entrysize = sizeof(SeenJob), .hcxt = b->cxt};
 
-		b->seen = hash_create("togai_zoho enqueued jobs", 1024, &ctl,
+		b->seen = hash_create("togai_zoho enqueued jobs", 64, &ctl,
 							  HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
 	}
 	seen = hash_search(b->seen, &key, HASH_ENTER, &found);
-	if (found &&
-		DatumGetInt64(b->flow_ids[seen->position]) == flow_id &&
-		strcmp(b->keys[seen->position][0], entity) == 0 &&
-		strcmp(b->keys[seen->position][1], source_id) == 0)
-	{
-		at = seen->position;
-		b->coalesced[at] = Int32GetDatum(DatumGetInt32(b->coalesced[at]) + 1);
-	}
+	job = found ? &b->jobs[seen->position] : NULL;
+	if (job && job->flow_id == flow_id && strcmp(job->entity, entity) == 0 &&
+		strcmp(job->source_id, source_id) == 0)
+		job->coalesced++;
 	else
 	{
-		at = b->n++;
+		if (b->n == b->size)
+		{
+			/* a one-row statement should not pay for a 10,000-job chunk */
+			b->size = Min(b->size * 4, JOBS_PER_CHUNK);
+			b->jobs = repalloc(b->jobs, sizeof(BatchJob) * b->size);
+		}
 		if (!found)
-			seen->position = at;
-		b->keys[at][0] = entity;
-		b->keys[at][1] = source_id;
-		b->flow_ids[at] = Int64GetDatum(flow_id);
-		b->entities[at] = CStringGetTextDatum(entity);
-		b->source_ids[at] = CStringGetTextDatum(source_id);
-		b->coalesced[at] = Int32GetDatum(0);
+			seen->position = b->n;
+		job = &b->jobs[b->n++];
+		job->flow_id = flow_id;
+		job->entity = entity;
+		job->source_id = source_id;
+		job->coalesced = 0;
 	}
-	b->connection_ids[at] = Int64GetDatum(connection_id);
-	b->payloads[at] = payload;
+	job->connection_id = connection_id;
+	job->payload = payload;
 }
 
 /* Sends the batch to the outbox and starts the next one. */
@@ -476,18 +482,29 @@ flush_batch(const TzFlowCache *cache, JobBatch *b)
 
 	if (b->n > 0)
 	{
-		values[0] = PointerGetDatum(construct_array(b->flow_ids, b->n, INT8OID, 8, FLOAT8PASSBYVAL,
+		Datum	   *cols[6];
+
+		for (int k = 0; k < 6; k++)
+			cols[k] = palloc(sizeof(Datum) * b->n);
+		for (int i = 0; i < b->n; i++)
+		{
+			BatchJob   *job = &b->jobs[i];
+
+			cols[0][i] = Int64GetDatum(job->flow_id);
+			cols[1][i] = Int64GetDatum(job->connection_id);
+			cols[2][i] = CStringGetTextDatum(job->entity);
+			cols[3][i] = CStringGetTextDatum(job->source_id);
+			cols[4][i] = job->payload;
+			cols[5][i] = Int32GetDatum(job->coalesced);
+		}
+		values[0] = PointerGetDatum(construct_array(cols[0], b->n, INT8OID, 8, FLOAT8PASSBYVAL,
 													TYPALIGN_DOUBLE));
-		values[1] = PointerGetDatum(construct_array(b->connection_ids, b->n, INT8OID, 8,
-													FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
-		values[2] = PointerGetDatum(construct_array(b->entities, b->n, TEXTOID, -1, false,
-													TYPALIGN_INT));
-		values[3] = PointerGetDatum(construct_array(b->source_ids, b->n, TEXTOID, -1, false,
-													TYPALIGN_INT));
-		values[4] = PointerGetDatum(construct_array(b->payloads, b->n, JSONBOID, -1, false,
-													TYPALIGN_INT));
-		values[5] = PointerGetDatum(construct_array(b->coalesced, b->n, INT4OID, 4, true,
-													TYPALIGN_INT));
+		values[1] = PointerGetDatum(construct_array(cols[1], b->n, INT8OID, 8, FLOAT8PASSBYVAL,
+													TYPALIGN_DOUBLE));
+		values[2] = PointerGetDatum(construct_array(cols[2], b->n, TEXTOID, -1, false, TYPALIGN_INT));
+		values[3] = PointerGetDatum(construct_array(cols[3], b->n, TEXTOID, -1, false, TYPALIGN_INT));
+		values[4] = PointerGetDatum(construct_array(cols[4], b->n, JSONBOID, -1, false, TYPALIGN_INT));
+		values[5] = PointerGetDatum(construct_array(cols[5], b->n, INT4OID, 4, true, TYPALIGN_INT));
 		run_as_owner(cache, tz_kept_plan(&batch_plan, batch_sql, 6, types), values);
 	}
 	MemoryContextSwitchTo(old);
@@ -521,12 +538,12 @@ enqueue_statement(const TzFlowCache *cache, SourceKind kind, TriggerData *td)
 	TupleDesc	desc = RelationGetDescr(rel);
 	TupleTableSlot *slot = MakeSingleTupleTableSlot(desc, &TTSOpsMinimalTuple);
 	MemoryContext outer = CurrentMemoryContext;
-	JobBatch   *batch = palloc(sizeof(JobBatch));
+	JobBatch   *batch = palloc0(sizeof(JobBatch));
 	FmgrInfo	to_jsonb_fn;
 	bool		any = false;
 
-	batch->n = 0;
-	batch->seen = NULL;
+	batch->size = 16;
+	batch->jobs = palloc(sizeof(BatchJob) * batch->size);
 	batch->cxt = AllocSetContextCreate(outer, "togai_zoho enqueue", ALLOCSET_DEFAULT_SIZES);
 	init_to_jsonb(&to_jsonb_fn, rel);
 	tuplestore_rescan(td->tg_newtable);

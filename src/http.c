@@ -189,6 +189,12 @@ configure(Transfer *t, const TzHttpRequest *req)
 	curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(e, CURLOPT_NOPROGRESS, 1L);
 	curl_easy_setopt(e, CURLOPT_TCP_NODELAY, 1L);
+	/*
+	 * Kept connections are not reused after 50 s idle, before load balancers
+	 * (60 s and more) close them under a request: a POST is not sent again
+	 * on another connection (see read_cb), so such a race is an error.
+	 */
+	curl_easy_setopt(e, CURLOPT_MAXAGE_CONN, 50L);
 	curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 1L);
 	curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 2L);
 	if (tz_ca_bundle && tz_ca_bundle[0] != '\0')
@@ -279,6 +285,14 @@ int
 tz_http_multi_running(TzHttpMulti *m)
 {
 	return m->running;
+}
+
+void
+tz_http_multi_send(TzHttpMulti *m)
+{
+	int			still;
+
+	curl_multi_perform(m->multi, &still);
 }
 
 void

@@ -56,6 +56,8 @@ extern int	tz_http_multi_running(TzHttpMulti *multi);
 
 /* Drives transfers, waiting at most wait_ms for activity. */
 extern void tz_http_multi_wait(TzHttpMulti *multi, int wait_ms);
+/* Sends what was added since: libcurl writes nothing until it is driven. */
+extern void tz_http_multi_send(TzHttpMulti *multi);
 
 /* Takes one finished request, if any: its tag and response. */
 extern bool tz_http_multi_next_done(TzHttpMulti *multi, void **tag, TzHttpResponse *resp);
