@@ -4,7 +4,10 @@
  *	  Claiming, finishing, reclaiming and cleaning up outbox jobs.
  *
  * Every statement uses clock_timestamp(): process_outbox() runs inside its
- * caller's transaction, where now() stands still.  Claims lock the rows
+ * caller's transaction, where now() stands still.  Where the time bounds an
+ * index scan (the due jobs, the jobs to delete), it is passed as a value
+ * instead: a volatile function's result is only a filter, and the claim
+ * walked every job not yet due.  Claims lock the rows
  * FOR UPDATE SKIP LOCKED, so two claimers never take the same job, and a
  * claim made inside an open transaction stays invisible to the worker until
  * that transaction ends, its row locks keeping the worker away meanwhile.
@@ -30,7 +33,7 @@
 static const char *const claim_sql =
 "WITH c AS ("
 "  SELECT id, may_exist FROM togai_zoho.outbox"
-"   WHERE state = 'pending' AND due_at <= pg_catalog.clock_timestamp()"
+"   WHERE state = 'pending' AND due_at <= $3"
 "   ORDER BY due_at LIMIT $1 FOR UPDATE SKIP LOCKED) "
 "UPDATE togai_zoho.outbox o SET state = 'running',"
 "  locked_until = pg_catalog.clock_timestamp() + pg_catalog.make_interval(secs => $2),"
@@ -350,8 +353,10 @@ tz_outbox_claim(int n, int lease_s, MemoryContext parent)
 {
 	static SPIPlanPtr claim_plan = NULL;
 	static SPIPlanPtr actions_plan = NULL;
-	Oid			claim_types[2] = {INT4OID, INT4OID};
-	Datum		claim_values[2] = {Int32GetDatum(n), Int32GetDatum(lease_s)};
+	Oid			claim_types[3] = {INT4OID, INT4OID, TIMESTAMPTZOID};
+	/* "now" as a value: clock_timestamp() would not bound the index scan */
+	Datum		claim_values[3] = {Int32GetDatum(n), Int32GetDatum(lease_s),
+	TimestampTzGetDatum(GetCurrentTimestamp())};
 	Oid			action_types[1] = {INT8ARRAYOID};
 	Datum		action_values[1];
 	SPITupleTable *claimed;
@@ -361,7 +366,7 @@ tz_outbox_claim(int n, int lease_s, MemoryContext parent)
 	Datum	   *flow_ids;
 	List	   *jobs = NIL;
 
-	if (SPI_execute_plan(tz_kept_plan(&claim_plan, claim_sql, 2, claim_types), claim_values, NULL,
+	if (SPI_execute_plan(tz_kept_plan(&claim_plan, claim_sql, 3, claim_types), claim_values, NULL,
 						 false, 0) != SPI_OK_UPDATE_RETURNING)
 		elog(ERROR, "togai_zoho: could not claim outbox jobs");
 	claimed = SPI_tuptable;
@@ -682,15 +687,15 @@ int
 tz_outbox_cleanup(int ttl_s, int limit)
 {
 	static SPIPlanPtr plan = NULL;
-	Oid			types[2] = {INT4OID, INT4OID};
-	Datum		values[2] = {Int32GetDatum(ttl_s), Int32GetDatum(limit)};
+	Oid			types[2] = {TIMESTAMPTZOID, INT4OID};
+	/* the cutoff as a value, so that it bounds the index scan */
+	Datum		values[2] = {TimestampTzGetDatum(GetCurrentTimestamp() - (TimestampTz) ttl_s * USECS_PER_SEC),
+	Int32GetDatum(limit)};
 
 	if (SPI_execute_plan(tz_kept_plan(&plan,
 								  "DELETE FROM togai_zoho.outbox WHERE id IN ("
 								  " SELECT id FROM togai_zoho.outbox"
-								  "  WHERE state = 'done'"
-								  "    AND finished_at < pg_catalog.clock_timestamp()"
-								  "        - pg_catalog.make_interval(secs => $1)"
+								  "  WHERE state = 'done' AND finished_at < $1"
 								  "  ORDER BY finished_at LIMIT $2"
 								  "  FOR UPDATE SKIP LOCKED)",
 								  2, types),
