@@ -177,6 +177,30 @@ class Worker(WorkerCase):
         finally:
             set_worker_settings({"togai_zoho.worker": None})
 
+    def test_claims_read_only_the_due_jobs(self):
+        # a backlog not yet due (retries, paced jobs) is not walked by every claim: the due time
+        # bounds the scan of the due index, counted in its tuples read
+        flow, conn = sql("SELECT id, trigger_connection_id FROM togai_zoho.flow WHERE name = 'accounts'")[0]
+        sql("INSERT INTO togai_zoho.outbox (flow_id, connection_id, entity, source_id, payload, due_at) "
+            "SELECT %s, %s, 'account', 'later.' || g, jsonb_build_object('account_id', 'later.' || g), "
+            "now() + interval '1 day' FROM generate_series(1, 5000) g" % (flow, conn))
+        self.addCleanup(sql, "DELETE FROM togai_zoho.outbox WHERE source_id LIKE 'later.%'")
+
+        def due_index():
+            return [int(v) for v in sql("SELECT idx_scan, idx_tup_read FROM pg_stat_user_indexes "
+                                        "WHERE indexrelname = 'outbox_due_idx'")[0]]
+
+        before = due_index()
+        ids = []
+        # one account a second: the worker's statistics reach the view at its next transaction
+        for i in range(3):
+            ids += self.accounts(1, start=i + 1)
+            self.assertTrue(wait_until(lambda: len(self.posts("/contacts")) == len(ids), timeout=5))
+            time.sleep(1.1)
+        scans, read = [b - a for a, b in zip(before, due_index())]
+        self.assertGreater(scans, 0)
+        self.assertLess(read, 1000, "claims walked the jobs not yet due")
+
     def test_finished_jobs_deleted_after_ttl(self):
         set_worker_settings({"togai_zoho.ttl": "1s"})
         try:
