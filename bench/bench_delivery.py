@@ -14,6 +14,7 @@ from common import (RESULTS, Figure, WorkerEnv, mock_alone, percentile, pick, sq
 def deliver(env, n, prefix):
     """Jobs per second for n accounts delivered by the worker, timed from the commit that
     enqueues them to the last one done."""
+    env.zoho.clear_requests()  # the mock's log of every request would only grow
     start = time.monotonic()
     env.accounts(n, prefix)
     env.drain()
@@ -136,14 +137,18 @@ def rate_limit(env):
 
 
 def claim_cost(env):
-    """Time per delivered job with 1,000 and with many not-yet-due jobs beside the due ones."""
+    """Time per delivered job with 1,000 and with many not-yet-due jobs beside the due ones; the
+    small backlog is timed before and after the big one, so that drift over the run (the mock's
+    growing state, the server's) does not count as claim cost."""
     env.zoho.config(latency_ms=0)
     env.worker(max_concurrency=32)
     flow = value("SELECT id FROM togai_zoho.flow WHERE name = 'bench accounts'")
     conn = value("SELECT id FROM togai_zoho.connection WHERE name = 'togai'")
     per_job = {}
-    jobs = pick(300, 3000)
-    for backlog in (1000, pick(20000, 1000000)):
+    jobs = pick(300, 5000)
+    small, big = 1000, pick(20000, 1000000)
+    for backlog in (small, big, small):
+        env.zoho.clear_requests()
         sql("DELETE FROM togai_zoho.outbox")
         sql("INSERT INTO togai_zoho.outbox (flow_id, connection_id, entity, source_id, payload, due_at) "
             "SELECT %s, %s, 'account', 'later.' || g, jsonb_build_object('account_id', 'later.' || g, "
@@ -153,7 +158,7 @@ def claim_cost(env):
         sql("VACUUM ANALYZE togai_zoho.outbox")
         sql("CHECKPOINT")
         start = time.monotonic()
-        env.accounts(jobs, "cc%d" % backlog)
+        env.accounts(jobs, "cc%d.%d" % (backlog, len(per_job.get(backlog, []))))
         # counted through the due and lease indexes: a scan of the backlog would load the server
         ok = wait_until(lambda: int(value(
             "SELECT (SELECT count(*) FROM togai_zoho.outbox WHERE state = 'pending' "
@@ -161,9 +166,9 @@ def claim_cost(env):
             "WHERE state = 'running')")) == 0, timeout=600, interval=0.05)
         if not ok:
             raise RuntimeError("the due jobs were not delivered")
-        per_job[backlog] = (time.monotonic() - start) / jobs
+        per_job.setdefault(backlog, []).append((time.monotonic() - start) / jobs)
     sql("DELETE FROM togai_zoho.outbox")
-    small, big = sorted(per_job)
+    per_job = {k: sum(v) / len(v) for k, v in per_job.items()}
     ratio = per_job[big] / per_job[small]
     return [Figure("claim cost", "time per job with %d / with %d jobs not yet due" % (big, small), ratio, "x",
                    "<= 1.2", ratio <= 1.2, "%.2f ms vs %.2f ms" % (per_job[big] * 1000, per_job[small] * 1000))]
