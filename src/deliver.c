@@ -485,8 +485,9 @@ answered(TzEngine *e, TzJob *job, TzHttpResponse *resp)
 }
 
 /*
- * Between the statements of a long write: takes the answers that arrived and
- * refills the slots they freed, so that requests do not wait for the disk.
+ * Takes the answers that arrived and refills the slots they freed: after each
+ * wait, and between the statements of a long write, so that requests do not
+ * wait for the disk.
  */
 static void
 pump(TzEngine *e)
@@ -636,8 +637,6 @@ run_loop(TzEngine *e, int max_jobs)
 	e->claimed_total = 0;
 	for (;;)
 	{
-		TzJob	   *job;
-		TzHttpResponse resp;
 		bool		want_more;
 
 		MemoryContextReset(e->turn_cxt);
@@ -699,10 +698,8 @@ run_loop(TzEngine *e, int max_jobs)
 					ResetLatch(MyLatch);
 			}
 		}
-		while (tz_http_multi_next_done(e->multi, (void **) &job, &resp))
-			answered(e, job, &resp);
 		/* refill the freed slots before the database work of the next turn */
-		advance_all(e);
+		pump(e);
 	}
 	return done;
 }

@@ -68,20 +68,12 @@ typedef struct Change
 /* A statement's jobs go to the outbox in chunks of this many, to bound memory. */
 #define JOBS_PER_CHUNK 10000
 
-static SPIPlanPtr insert_plan = NULL;
 static SPIPlanPtr batch_plan = NULL;
 
-static const char *const insert_sql =
-"INSERT INTO togai_zoho.outbox AS o (flow_id, connection_id, entity, source_id, payload) "
-"SELECT f, $2, $3, $4, pg_catalog.to_jsonb($5) FROM pg_catalog.unnest($1) AS f "
-"ON CONFLICT (flow_id, entity, source_id) WHERE state IN ('pending', 'running') "
-"DO UPDATE SET payload = EXCLUDED.payload, connection_id = EXCLUDED.connection_id, "
-"coalesced = o.coalesced + 1, rerun = o.rerun OR o.state = 'running', "
-"updated_at = pg_catalog.now()";
-
 /*
- * The jobs of a whole statement in one insert (a row fired twice in it by the
- * same flow has been folded into one job before, counted as coalesced).
+ * The jobs of a row or of a whole statement in one insert (a row fired twice
+ * in a statement by the same flow has been folded into one job before,
+ * counted as coalesced).
  */
 static const char *const batch_sql =
 "INSERT INTO togai_zoho.outbox AS o (flow_id, connection_id, entity, source_id, payload, coalesced) "
@@ -369,27 +361,7 @@ run_as_owner(const TzFlowCache *cache, SPIPlanPtr plan, Datum *values)
 		elog(ERROR, "togai_zoho: outbox insert failed: %s", SPI_result_code_string(rc));
 }
 
-/* Writes (or refreshes) the pending jobs of one row. */
-static void
-insert_jobs(const TzFlowCache *cache, int64 *flow_ids, int nflows, int64 connection_id,
-			const char *entity, const char *source_id, const Change *c)
-{
-	Oid			types[5] = {INT8ARRAYOID, INT8OID, TEXTOID, TEXTOID, RECORDOID};
-	Datum		values[5];
-	Datum	   *ids = palloc(sizeof(Datum) * nflows);
-
-	for (int i = 0; i < nflows; i++)
-		ids[i] = Int64GetDatum(flow_ids[i]);
-	values[0] = PointerGetDatum(construct_array(ids, nflows, INT8OID, 8, FLOAT8PASSBYVAL,
-												TYPALIGN_DOUBLE));
-	values[1] = Int64GetDatum(connection_id);
-	values[2] = CStringGetTextDatum(entity);
-	values[3] = CStringGetTextDatum(source_id);
-	values[4] = heap_copy_tuple_as_datum(c->newtup, RelationGetDescr(c->rel));
-	run_as_owner(cache, tz_kept_plan(&insert_plan, insert_sql, 5, types), values);
-}
-
-/* One job of a statement's batch. */
+/* One job of a batch. */
 typedef struct BatchJob
 {
 	int64		flow_id;
@@ -400,7 +372,7 @@ typedef struct BatchJob
 	int32		coalesced;
 } BatchJob;
 
-/* The jobs of a statement, gathered before they go to the outbox together. */
+/* The jobs of a row or a statement, gathered before they go to the outbox together. */
 typedef struct JobBatch
 {
 	int			n;
@@ -408,6 +380,7 @@ typedef struct JobBatch
 	BatchJob   *jobs;
 	HTAB	   *seen;			/* job key hash -> position, for folding repeats */
 	MemoryContext cxt;			/* where the jobs' values live until the next flush */
+	FmgrInfo	to_jsonb;		/* the rows' payloads */
 } JobBatch;
 
 typedef struct SeenJob
@@ -435,18 +408,29 @@ add_job(JobBatch *b, int64 flow_id, int64 connection_id, const char *entity, con
 		Datum payload)
 {
 	uint64		key = job_key(flow_id, entity, source_id);
-	bool		found;
-	SeenJob    *seen;
+	bool		found = false;
+	SeenJob    *seen = NULL;
 	BatchJob   *job;
 
-	if (b->seen == NULL)
+	/* the first job cannot repeat: a row's jobs need no table */
+	if (b->seen == NULL && b->n > 0)
 	{
 		HASHCTL		ctl = {.keysize = sizeof(uint64), .entrysize = sizeof(SeenJob), .hcxt = b->cxt};
 
 		b->seen = hash_create("togai_zoho enqueued jobs", 64, &ctl,
 							  HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+		for (int i = 0; i < b->n; i++)
+		{
+			BatchJob   *j = &b->jobs[i];
+			uint64		k = job_key(j->flow_id, j->entity, j->source_id);
+
+			seen = hash_search(b->seen, &k, HASH_ENTER, &found);
+			if (!found)
+				seen->position = i;
+		}
 	}
-	seen = hash_search(b->seen, &key, HASH_ENTER, &found);
+	if (b->seen != NULL)
+		seen = hash_search(b->seen, &key, HASH_ENTER, &found);
 	job = found ? &b->jobs[seen->position] : NULL;
 	if (job && job->flow_id == flow_id && strcmp(job->entity, entity) == 0 &&
 		strcmp(job->source_id, source_id) == 0)
@@ -459,7 +443,7 @@ add_job(JobBatch *b, int64 flow_id, int64 connection_id, const char *entity, con
 			b->size = Min(b->size * 4, JOBS_PER_CHUNK);
 			b->jobs = repalloc(b->jobs, sizeof(BatchJob) * b->size);
 		}
-		if (!found)
+		if (seen && !found)
 			seen->position = b->n;
 		job = &b->jobs[b->n++];
 		job->flow_id = flow_id;
@@ -527,6 +511,50 @@ init_to_jsonb(FmgrInfo *flinfo, Relation rel)
 											InvalidOid, InvalidOid, COERCE_EXPLICIT_CALL);
 }
 
+/* An empty batch for the rows of one trigger call, with to_jsonb() for them. */
+static JobBatch *
+begin_batch(Relation rel)
+{
+	JobBatch   *b = palloc0(sizeof(JobBatch));
+
+	b->size = 16;
+	b->jobs = palloc(sizeof(BatchJob) * b->size);
+	b->cxt = AllocSetContextCreate(CurrentMemoryContext, "togai_zoho enqueue", ALLOCSET_DEFAULT_SIZES);
+	init_to_jsonb(&b->to_jsonb, rel);
+	return b;
+}
+
+/* Gathers the jobs of one changed row, into *b (begun on the first job). */
+static bool
+add_row(JobBatch **b, const TzFlowCache *cache, SourceKind kind, const Change *c)
+{
+	int64		flow_ids[MAX_FLOWS_PER_ROW];
+	int64		connection_id;
+	const char *entity;
+	const char *source_id;
+	int			nflows = flows_fired(cache, kind, c, flow_ids, &connection_id, &entity, &source_id);
+	Datum		payload;
+
+	if (nflows == 0)
+		return false;
+	if (*b == NULL)
+		*b = begin_batch(c->rel);
+	payload = FunctionCall1(&(*b)->to_jsonb,
+							heap_copy_tuple_as_datum(c->newtup, RelationGetDescr(c->rel)));
+	for (int i = 0; i < nflows; i++)
+		add_job(*b, flow_ids[i], connection_id, entity, source_id, payload);
+	return true;
+}
+
+static void
+end_batch(const TzFlowCache *cache, JobBatch *b)
+{
+	if (b == NULL)
+		return;
+	flush_batch(cache, b);
+	MemoryContextDelete(b->cxt);
+}
+
 /*
  * A statement trigger: every inserted row of the statement, from its
  * transition table, in one outbox insert per chunk instead of one per row.
@@ -535,45 +563,25 @@ static bool
 enqueue_statement(const TzFlowCache *cache, SourceKind kind, TriggerData *td)
 {
 	Relation	rel = td->tg_relation;
-	TupleDesc	desc = RelationGetDescr(rel);
-	TupleTableSlot *slot = MakeSingleTupleTableSlot(desc, &TTSOpsMinimalTuple);
+	TupleTableSlot *slot = MakeSingleTupleTableSlot(RelationGetDescr(rel), &TTSOpsMinimalTuple);
 	MemoryContext outer = CurrentMemoryContext;
-	JobBatch   *batch = palloc0(sizeof(JobBatch));
-	FmgrInfo	to_jsonb_fn;
+	JobBatch   *batch = begin_batch(rel);
 	bool		any = false;
 
-	batch->size = 16;
-	batch->jobs = palloc(sizeof(BatchJob) * batch->size);
-	batch->cxt = AllocSetContextCreate(outer, "togai_zoho enqueue", ALLOCSET_DEFAULT_SIZES);
-	init_to_jsonb(&to_jsonb_fn, rel);
 	tuplestore_rescan(td->tg_newtable);
 	/* fetched in the outer context: a tuple read back from disk belongs to the slot */
 	while (tuplestore_gettupleslot(td->tg_newtable, true, false, slot))
 	{
 		Change		c;
-		int64		flow_ids[MAX_FLOWS_PER_ROW];
-		int64		connection_id;
-		const char *entity;
-		const char *source_id;
-		int			nflows;
-		Datum		payload;
 
 		if (batch->n > JOBS_PER_CHUNK - MAX_FLOWS_PER_ROW)
 			flush_batch(cache, batch);
 		MemoryContextSwitchTo(batch->cxt);
 		c = (Change) {rel, td->tg_trigger, true, ExecFetchSlotHeapTuple(slot, false, NULL), NULL};
-		nflows = flows_fired(cache, kind, &c, flow_ids, &connection_id, &entity, &source_id);
-		if (nflows > 0)
-		{
-			payload = FunctionCall1(&to_jsonb_fn, heap_copy_tuple_as_datum(c.newtup, desc));
-			for (int i = 0; i < nflows; i++)
-				add_job(batch, flow_ids[i], connection_id, entity, source_id, payload);
-			any = true;
-		}
+		any |= add_row(&batch, cache, kind, &c);
 		MemoryContextSwitchTo(outer);
 	}
-	flush_batch(cache, batch);
-	MemoryContextDelete(batch->cxt);
+	end_batch(cache, batch);
 	ExecDropSingleTupleTableSlot(slot);
 	return any;
 }
@@ -585,15 +593,11 @@ enqueue_row(const TzFlowCache *cache, SourceKind kind, TriggerData *td)
 	bool		inserted = TRIGGER_FIRED_BY_INSERT(td->tg_event);
 	Change		c = {td->tg_relation, td->tg_trigger, inserted,
 		inserted ? td->tg_trigtuple : td->tg_newtuple, inserted ? NULL : td->tg_trigtuple};
-	int64		flow_ids[MAX_FLOWS_PER_ROW];
-	int64		connection_id;
-	const char *entity;
-	const char *source_id;
-	int			nflows = flows_fired(cache, kind, &c, flow_ids, &connection_id, &entity, &source_id);
+	JobBatch   *batch = NULL;
+	bool		any = add_row(&batch, cache, kind, &c);
 
-	if (nflows > 0)
-		insert_jobs(cache, flow_ids, nflows, connection_id, entity, source_id, &c);
-	return nflows > 0;
+	end_batch(cache, batch);
+	return any;
 }
 
 PG_FUNCTION_INFO_V1(enqueue_sync);
