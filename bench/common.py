@@ -75,9 +75,11 @@ class WorkerEnv:
 
     def pending(self):
         # through the partial indexes of pending and running jobs: polled every few ms, a scan of
-        # the done jobs would load the machine the worker runs on
+        # the done jobs would load the machine the worker runs on; and the jobs a bulk insert
+        # staged for the worker to write
         return int(value("SELECT (SELECT count(*) FROM togai_zoho.outbox WHERE state = 'pending') + "
-                         "(SELECT count(*) FROM togai_zoho.outbox WHERE state = 'running')"))
+                         "(SELECT count(*) FROM togai_zoho.outbox WHERE state = 'running') + "
+                         "(SELECT coalesce(sum(jobs), 0) FROM togai_zoho.outbox_stage)"))
 
     def drain(self, timeout=600):
         ok = wait_until(lambda: self.pending() == 0, timeout=timeout, interval=0.05)

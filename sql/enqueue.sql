@@ -170,3 +170,74 @@ SELECT count(*) > 0 AS had_jobs FROM togai_zoho.outbox o JOIN busiest b ON o.flo
 SELECT togai_zoho.drop_flow(name, force => true) FROM busiest;
 SELECT count(*) AS jobs_left FROM togai_zoho.outbox o JOIN busiest b ON o.flow_id = b.id;
 ROLLBACK;
+
+-- a bulk insert (togai_zoho.stage_min_rows rows or more) stages its jobs, a row per chunk,
+-- and the worker or process_outbox writes them to the outbox
+SET togai_zoho.stage_min_rows = 3;
+DELETE FROM togai_zoho.outbox;
+INSERT INTO togai_zoho.customers (account_id, customer_id, name, connection_id)
+SELECT 'acc.bulk' || g, 'cus.bulk' || g, 'Bulk ' || g, c.id
+  FROM generate_series(1, 4) g, togai_zoho.connection c WHERE c.name = 'togai';
+SELECT count(*) AS jobs FROM togai_zoho.outbox;
+SELECT jobs, cardinality(payloads) AS payloads, source_ids FROM togai_zoho.outbox_stage;
+SELECT flow, pending FROM togai_zoho.sync_status WHERE pending > 0 ORDER BY flow;
+-- an update behind the bulk insert goes straight to the outbox, and the chunk's older
+-- payload for that account does not overwrite it when the chunk is written
+UPDATE togai_zoho.customers SET name = 'Bulk 2 renamed' WHERE account_id = 'acc.bulk2';
+SELECT * FROM test.jobs;
+SELECT togai_zoho.process_outbox(0);
+SELECT count(*) AS chunks_left FROM togai_zoho.outbox_stage;
+SELECT * FROM test.jobs;
+-- staged payloads are the rows as to_jsonb() makes them (the created-only job of the renamed
+-- account keeps the row as inserted)
+SELECT count(*) AS payloads, count(*) FILTER (WHERE o.payload = to_jsonb(c)) AS same_as_the_row
+  FROM togai_zoho.outbox o JOIN togai_zoho.customers c ON c.account_id = o.source_id;
+-- a table of every kind of column: each staged payload is what to_jsonb() makes of the row
+CREATE TYPE public.pair AS (a integer, b text);
+CREATE DOMAIN public.positive AS integer CHECK (VALUE > 0);
+CREATE TABLE public.typed (account_id text PRIMARY KEY, gone integer, i2 smallint, i4 integer, i8 bigint,
+	f4 real, f8 double precision, n numeric, b boolean, t text, v varchar(10), c char(4), d date,
+	ts timestamp, tz timestamptz, j json, jb jsonb, texts text[], ints integer[], u uuid, iv interval,
+	p public.pair, pos public.positive, "odd ""key""" text);
+ALTER TABLE public.typed DROP COLUMN gone;
+CREATE TRIGGER to_zoho AFTER INSERT ON public.typed REFERENCING NEW TABLE AS inserted
+	FOR EACH STATEMENT EXECUTE FUNCTION togai_zoho.enqueue_sync('account', 'togai');
+INSERT INTO public.typed VALUES
+	('typed.1', 1, 2, 9007199254740993, 1.5, 0.1, 12.50, true, E'quote " back \\ tab \t é', 'short', 'ab',
+	 '2026-12-02', '2026-12-02 10:11:12.5', '2026-12-02 10:11:12.123456+02', '{"b": [1, 2], "a": null}',
+	 '{"x": {"y": "z"}}', ARRAY['a', NULL, 'c"d'], ARRAY[1, 2], 'a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11',
+	 '1 day 2 hours', ROW(1, 'x'), 7, 'k'),
+	('typed.2', -1, -2, -3, 'NaN', '-Infinity', 'NaN', false, '', '', '', 'infinity', '-infinity',
+	 'infinity', '[]', '[]', '{}', '{}', NULL, '0', ROW(NULL, NULL), NULL, NULL),
+	('typed.3', NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
+	 NULL, NULL, NULL, NULL, NULL, NULL, NULL);
+SELECT jobs AS staged FROM togai_zoho.outbox_stage;
+SELECT togai_zoho.process_outbox(0);
+SELECT r.account_id, count(*) AS jobs, count(*) FILTER (WHERE o.payload = to_jsonb(r)) AS same_as_the_row
+  FROM public.typed r JOIN togai_zoho.outbox o ON o.source_id = r.account_id
+ GROUP BY r.account_id ORDER BY r.account_id;
+SELECT o.payload, to_jsonb(r) AS row
+  FROM public.typed r JOIN togai_zoho.outbox o ON o.source_id = r.account_id WHERE o.payload <> to_jsonb(r);
+DELETE FROM togai_zoho.outbox WHERE source_id LIKE 'typed.%';
+DROP TABLE public.typed;
+DROP DOMAIN public.positive;
+DROP TYPE public.pair;
+-- fewer rows: written at once
+INSERT INTO togai_zoho.customers (account_id, customer_id, name, connection_id)
+SELECT 'acc.small' || g, 'cus.small' || g, 'Small ' || g, c.id
+  FROM generate_series(1, 2) g, togai_zoho.connection c WHERE c.name = 'togai';
+SELECT count(*) AS chunks FROM togai_zoho.outbox_stage;
+SELECT count(*) AS jobs FROM togai_zoho.outbox WHERE source_id LIKE 'acc.small%';
+-- a flow with staged jobs is not dropped unless forced, and its staged jobs are never written
+BEGIN;
+INSERT INTO togai_zoho.customers (account_id, customer_id, name, connection_id)
+SELECT 'acc.late' || g, 'cus.late' || g, 'Late ' || g, c.id
+  FROM generate_series(1, 3) g, togai_zoho.connection c WHERE c.name = 'togai';
+DELETE FROM togai_zoho.outbox;
+SELECT test.err($$SELECT togai_zoho.drop_flow('Sync accounts created from Togai to ZohoBooks')$$);
+SELECT togai_zoho.drop_flow('Sync accounts created from Togai to ZohoBooks', force => true);
+SELECT togai_zoho.process_outbox(0);
+SELECT flow, count(*) AS jobs FROM test.jobs GROUP BY flow ORDER BY flow;
+SELECT count(*) AS chunks_left FROM togai_zoho.outbox_stage;
+ROLLBACK;
+RESET togai_zoho.stage_min_rows;

@@ -70,6 +70,7 @@ struct TzEngine
 	bool		drained;
 	bool		paused;
 	bool		started;
+	bool		unstage;		/* staged jobs may be waiting: write a chunk at the next claim */
 	TimestampTz drained_at;
 	TimestampTz last_renew;
 	TimestampTz last_reclaim;
@@ -237,6 +238,9 @@ claim(TzEngine *e, int max_jobs)
 		e->started = true;
 		e->last_reclaim = GetCurrentTimestamp();
 	}
+	/* a chunk of staged jobs at a time, so delivery goes on between chunks */
+	if (e->unstage)
+		e->unstage = tz_outbox_unstage();
 	jobs = tz_outbox_claim(room, lease_seconds(), e->cxt);
 	foreach(lc, jobs)
 	{
@@ -617,6 +621,7 @@ tz_engine_create(bool in_worker, const char *who)
 	e->cxt = cxt;
 	e->turn_cxt = AllocSetContextCreate(cxt, "togai_zoho delivery turn", ALLOCSET_DEFAULT_SIZES);
 	e->in_worker = in_worker;
+	e->unstage = true;
 	e->who = MemoryContextStrdup(cxt, who);
 	return e;
 }
@@ -650,18 +655,19 @@ run_loop(TzEngine *e, int max_jobs)
 				ProcessConfigFile(PGC_SIGHUP);
 			}
 			e->paused = !tz_worker_enabled;
-			/* a commit that enqueued work set the latch */
+			/* a commit that enqueued or staged work set the latch */
 			if (MyLatch->is_set)
 			{
 				ResetLatch(MyLatch);
 				e->drained = false;
+				e->unstage = true;
 			}
 		}
 		if (e->drained && TimestampDifferenceExceeds(e->drained_at, GetCurrentTimestamp(),
 													 RECHECK_DUE_MS))
 			e->drained = false;
 
-		want_more = !e->paused && !e->drained &&
+		want_more = !e->paused && (!e->drained || e->unstage) &&
 			(max_jobs < 0 || e->claimed_total < max_jobs);
 		if (want_more)
 			claim(e, max_jobs);
@@ -673,7 +679,7 @@ run_loop(TzEngine *e, int max_jobs)
 
 		if (e->held == NIL)
 		{
-			want_more = !e->paused && !e->drained &&
+			want_more = !e->paused && (!e->drained || e->unstage) &&
 				(max_jobs < 0 || e->claimed_total < max_jobs);
 			if (!want_more)
 				break;

@@ -9,6 +9,12 @@
  * else; a change that fires one writes one outbox row, or folds into the
  * pending job for the same (flow, entity, source id).
  *
+ * A bulk insert (togai_zoho.stage_min_rows rows or more) stages its jobs
+ * instead: one outbox_stage row per chunk of jobs, their payloads as json
+ * text, which the worker turns into outbox jobs moments after the commit
+ * (tz_outbox_unstage).  One job row per inserted row, each with its index
+ * entries and its conflict check, cost the writer more than the insert itself.
+ *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
@@ -33,6 +39,7 @@
 #include "access/xact.h"
 
 #include "flow_cache.h"
+#include "row_json.h"
 #include "shmem.h"
 #include "togai_zoho.h"
 
@@ -82,7 +89,13 @@ static const char *const batch_sql =
 "ON CONFLICT (flow_id, entity, source_id) WHERE state IN ('pending', 'running') "
 "DO UPDATE SET payload = EXCLUDED.payload, connection_id = EXCLUDED.connection_id, "
 "coalesced = o.coalesced + 1 + EXCLUDED.coalesced, rerun = o.rerun OR o.state = 'running', "
-"updated_at = pg_catalog.now()";
+"payload_version = EXCLUDED.id, updated_at = pg_catalog.now()";
+
+/* The same jobs, staged; their ids come from the outbox's sequence, to order payloads. */
+static SPIPlanPtr stage_plan = NULL;
+static const char *const stage_sql =
+"INSERT INTO togai_zoho.outbox_stage (jobs, flow_ids, connection_ids, entities, source_ids, "
+"payloads, coalesced) VALUES (pg_catalog.cardinality($1), $1, $2, $3, $4, $5, $6)";
 
 /* Whether every column of the two row versions is the same, byte for byte. */
 static bool
@@ -380,7 +393,9 @@ typedef struct JobBatch
 	BatchJob   *jobs;
 	HTAB	   *seen;			/* job key hash -> position, for folding repeats */
 	MemoryContext cxt;			/* where the jobs' values live until the next flush */
-	FmgrInfo	to_jsonb;		/* the rows' payloads */
+	bool		staged;			/* to outbox_stage, payloads as json */
+	TzRowJson  *row_json;		/* the rows' payloads if staged */
+	FmgrInfo	to_jsonb;		/* or else */
 } JobBatch;
 
 typedef struct SeenJob
@@ -459,8 +474,8 @@ add_job(JobBatch *b, int64 flow_id, int64 connection_id, const char *entity, con
 static void
 flush_batch(const TzFlowCache *cache, JobBatch *b)
 {
-	Oid			types[6] = {INT8ARRAYOID, INT8ARRAYOID, TEXTARRAYOID, TEXTARRAYOID, JSONBARRAYOID,
-	INT4ARRAYOID};
+	Oid			types[6] = {INT8ARRAYOID, INT8ARRAYOID, TEXTARRAYOID, TEXTARRAYOID,
+	b->staged ? JSONARRAYOID : JSONBARRAYOID, INT4ARRAYOID};
 	Datum		values[6];
 	MemoryContext old = MemoryContextSwitchTo(b->cxt);
 
@@ -487,9 +502,11 @@ flush_batch(const TzFlowCache *cache, JobBatch *b)
 													TYPALIGN_DOUBLE));
 		values[2] = PointerGetDatum(construct_array(cols[2], b->n, TEXTOID, -1, false, TYPALIGN_INT));
 		values[3] = PointerGetDatum(construct_array(cols[3], b->n, TEXTOID, -1, false, TYPALIGN_INT));
-		values[4] = PointerGetDatum(construct_array(cols[4], b->n, JSONBOID, -1, false, TYPALIGN_INT));
+		values[4] = PointerGetDatum(construct_array(cols[4], b->n, b->staged ? JSONOID : JSONBOID,
+													-1, false, TYPALIGN_INT));
 		values[5] = PointerGetDatum(construct_array(cols[5], b->n, INT4OID, 4, true, TYPALIGN_INT));
-		run_as_owner(cache, tz_kept_plan(&batch_plan, batch_sql, 6, types), values);
+		run_as_owner(cache, b->staged ? tz_kept_plan(&stage_plan, stage_sql, 6, types) :
+					 tz_kept_plan(&batch_plan, batch_sql, 6, types), values);
 	}
 	MemoryContextSwitchTo(old);
 	b->n = 0;
@@ -511,16 +528,24 @@ init_to_jsonb(FmgrInfo *flinfo, Relation rel)
 											InvalidOid, InvalidOid, COERCE_EXPLICIT_CALL);
 }
 
-/* An empty batch for the rows of one trigger call, with to_jsonb() for them. */
+/*
+ * An empty batch for the rows of one trigger call.  Staged payloads are json
+ * text, a fraction of to_jsonb()'s cost to the writer; the worker makes them
+ * jsonb when it writes the jobs.
+ */
 static JobBatch *
-begin_batch(Relation rel)
+begin_batch(Relation rel, bool staged)
 {
 	JobBatch   *b = palloc0(sizeof(JobBatch));
 
 	b->size = 16;
 	b->jobs = palloc(sizeof(BatchJob) * b->size);
 	b->cxt = AllocSetContextCreate(CurrentMemoryContext, "togai_zoho enqueue", ALLOCSET_DEFAULT_SIZES);
-	init_to_jsonb(&b->to_jsonb, rel);
+	b->staged = staged;
+	if (staged)
+		b->row_json = tz_row_json_begin(RelationGetDescr(rel));
+	else
+		init_to_jsonb(&b->to_jsonb, rel);
 	return b;
 }
 
@@ -534,15 +559,21 @@ add_row(JobBatch **b, const TzFlowCache *cache, SourceKind kind, const Change *c
 	const char *source_id;
 	int			nflows = flows_fired(cache, kind, c, flow_ids, &connection_id, &entity, &source_id);
 	Datum		payload;
+	MemoryContext old;
 
 	if (nflows == 0)
 		return false;
 	if (*b == NULL)
-		*b = begin_batch(c->rel);
-	payload = FunctionCall1(&(*b)->to_jsonb,
-							heap_copy_tuple_as_datum(c->newtup, RelationGetDescr(c->rel)));
+		*b = begin_batch(c->rel, false);
+	/* what the jobs keep goes to the batch; the rest stays in the caller's context */
+	old = MemoryContextSwitchTo((*b)->cxt);
+	entity = pstrdup(entity);
+	source_id = pstrdup(source_id);
+	payload = (*b)->staged ? tz_row_json((*b)->row_json, c->newtup) :
+		FunctionCall1(&(*b)->to_jsonb, heap_copy_tuple_as_datum(c->newtup, RelationGetDescr(c->rel)));
 	for (int i = 0; i < nflows; i++)
 		add_job(*b, flow_ids[i], connection_id, entity, source_id, payload);
+	MemoryContextSwitchTo(old);
 	return true;
 }
 
@@ -557,7 +588,8 @@ end_batch(const TzFlowCache *cache, JobBatch *b)
 
 /*
  * A statement trigger: every inserted row of the statement, from its
- * transition table, in one outbox insert per chunk instead of one per row.
+ * transition table, in one outbox (or outbox_stage) insert per chunk instead
+ * of one per row.
  */
 static bool
 enqueue_statement(const TzFlowCache *cache, SourceKind kind, TriggerData *td)
@@ -565,7 +597,11 @@ enqueue_statement(const TzFlowCache *cache, SourceKind kind, TriggerData *td)
 	Relation	rel = td->tg_relation;
 	TupleTableSlot *slot = MakeSingleTupleTableSlot(RelationGetDescr(rel), &TTSOpsMinimalTuple);
 	MemoryContext outer = CurrentMemoryContext;
-	JobBatch   *batch = begin_batch(rel);
+	bool		staged = tz_stage_min_rows > 0 &&
+		tuplestore_tuple_count(td->tg_newtable) >= tz_stage_min_rows;
+	JobBatch   *batch = begin_batch(rel, staged);
+	MemoryContext row_cxt = AllocSetContextCreate(outer, "togai_zoho enqueue row",
+												  ALLOCSET_DEFAULT_SIZES);
 	bool		any = false;
 
 	tuplestore_rescan(td->tg_newtable);
@@ -576,11 +612,13 @@ enqueue_statement(const TzFlowCache *cache, SourceKind kind, TriggerData *td)
 
 		if (batch->n > JOBS_PER_CHUNK - MAX_FLOWS_PER_ROW)
 			flush_batch(cache, batch);
-		MemoryContextSwitchTo(batch->cxt);
+		MemoryContextReset(row_cxt);
+		MemoryContextSwitchTo(row_cxt);
 		c = (Change) {rel, td->tg_trigger, true, ExecFetchSlotHeapTuple(slot, false, NULL), NULL};
 		any |= add_row(&batch, cache, kind, &c);
 		MemoryContextSwitchTo(outer);
 	}
+	MemoryContextDelete(row_cxt);
 	end_batch(cache, batch);
 	ExecDropSingleTupleTableSlot(slot);
 	return any;

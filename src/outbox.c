@@ -430,6 +430,55 @@ tz_outbox_claim(int n, int lease_s, MemoryContext parent)
 	return jobs;
 }
 
+/*
+ * A staged chunk's jobs, written as the writer's trigger would have.  Each
+ * job's payload carries the chunk's sequence number: a job that already
+ * holds a later change (an update behind the bulk insert, written straight
+ * to the outbox while the chunk waited) keeps it.  Jobs of flows dropped
+ * meanwhile are not written.
+ */
+static const char *const unstage_sql =
+"WITH s AS ("
+"  DELETE FROM togai_zoho.outbox_stage WHERE id = ("
+"    SELECT id FROM togai_zoho.outbox_stage ORDER BY id LIMIT 1 FOR UPDATE SKIP LOCKED)"
+"  RETURNING *),"
+" j AS ("
+"  INSERT INTO togai_zoho.outbox AS o (flow_id, connection_id, entity, source_id, payload,"
+"    coalesced, payload_version, due_at, created_at, updated_at)"
+"  SELECT u.flow_id, u.connection_id, u.entity, u.source_id, u.payload::jsonb, u.coalesced,"
+"         s.id, s.created_at, s.created_at, pg_catalog.clock_timestamp()"
+"    FROM s, ROWS FROM (pg_catalog.unnest(s.flow_ids), pg_catalog.unnest(s.connection_ids),"
+"                       pg_catalog.unnest(s.entities), pg_catalog.unnest(s.source_ids),"
+"                       pg_catalog.unnest(s.payloads), pg_catalog.unnest(s.coalesced))"
+"         AS u (flow_id, connection_id, entity, source_id, payload, coalesced)"
+"   WHERE EXISTS (SELECT 1 FROM togai_zoho.flow f WHERE f.id = u.flow_id)"
+"  ON CONFLICT (flow_id, entity, source_id) WHERE state IN ('pending', 'running')"
+"  DO UPDATE SET"
+"    payload = CASE WHEN COALESCE(o.payload_version, o.id) < EXCLUDED.payload_version"
+"                   THEN EXCLUDED.payload ELSE o.payload END,"
+"    connection_id = CASE WHEN COALESCE(o.payload_version, o.id) < EXCLUDED.payload_version"
+"                   THEN EXCLUDED.connection_id ELSE o.connection_id END,"
+"    rerun = o.rerun OR (o.state = 'running'"
+"                        AND COALESCE(o.payload_version, o.id) < EXCLUDED.payload_version),"
+"    payload_version = GREATEST(COALESCE(o.payload_version, o.id),"
+"                                          EXCLUDED.payload_version),"
+"    coalesced = o.coalesced + 1 + EXCLUDED.coalesced,"
+"    updated_at = pg_catalog.clock_timestamp()"
+"  RETURNING 1) "
+"SELECT (SELECT count(*) FROM s), (SELECT count(*) FROM j)";
+
+bool
+tz_outbox_unstage(void)
+{
+	static SPIPlanPtr plan = NULL;
+	bool		isnull;
+
+	if (SPI_execute_plan(tz_kept_plan(&plan, unstage_sql, 0, NULL), NULL, NULL, false, 0)
+		!= SPI_OK_SELECT)
+		elog(ERROR, "togai_zoho: could not write staged jobs");
+	return DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull)) > 0;
+}
+
 int
 tz_outbox_reclaim(bool at_start, const char *who)
 {
@@ -718,7 +767,8 @@ tz_outbox_next_wake_ms(int ttl_s)
 								  "  (SELECT min(locked_until) FROM togai_zoho.outbox"
 								  "    WHERE state = 'running'),"
 								  "  (SELECT min(finished_at) FROM togai_zoho.outbox WHERE state = 'done')"
-								  "    + pg_catalog.make_interval(secs => $1))"
+								  "    + pg_catalog.make_interval(secs => $1),"
+								  "  (SELECT min(created_at) FROM togai_zoho.outbox_stage))"
 								  "  - pg_catalog.clock_timestamp()) * 1000)::bigint",
 								  1, (Oid[]) {INT4OID}),
 						 (Datum[]) {Int32GetDatum(ttl_s)}, NULL, true, 0) != SPI_OK_SELECT)

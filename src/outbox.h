@@ -21,6 +21,13 @@
 extern List *tz_outbox_claim(int n, int lease_s, MemoryContext parent);
 
 /*
+ * Writes the jobs of the oldest staged chunk of a bulk insert to the outbox
+ * (the chunks other claimers hold are skipped); returns false when no chunk
+ * was left.
+ */
+extern bool tz_outbox_unstage(void);
+
+/*
  * Puts jobs whose lease expired back to pending, flagged to search before
  * creating; at_start also takes back jobs of backends that are gone (a
  * crash, a restart) or of this backend.  Returns how many.
@@ -48,8 +55,8 @@ extern bool tz_outbox_finish(TzJob *job, const char *who);
 extern int	tz_outbox_cleanup(int ttl_s, int limit);
 
 /*
- * Milliseconds until the next job is due, a lease expires, or a delivered
- * job outlives ttl_s; -1 for never.
+ * Milliseconds until the next job is due, a lease expires, a delivered job
+ * outlives ttl_s, or 0 while staged jobs wait; -1 for never.
  */
 extern int64 tz_outbox_next_wake_ms(int ttl_s);
 

@@ -8,10 +8,12 @@
  */
 #include "postgres.h"
 
+#include "executor/spi.h"
 #include "fmgr.h"
 #include "miscadmin.h"
 
 #include "deliver.h"
+#include "outbox.h"
 #include "shmem.h"
 
 PG_FUNCTION_INFO_V1(process_outbox);
@@ -19,9 +21,11 @@ PG_FUNCTION_INFO_V1(process_outbox);
 /*
  * process_outbox(max_jobs int) returns int
  *
- * Delivers up to max_jobs due jobs in this session; returns how many ended
- * an attempt.  Runs inside the caller's transaction: its claims hold row
- * locks the worker skips, and its outcomes commit with the caller.
+ * Writes the staged jobs of bulk inserts to the outbox (all of them, even
+ * for max_jobs 0), then delivers up to max_jobs due jobs in this session;
+ * returns how many ended an attempt.  Runs inside the caller's transaction:
+ * its claims hold row locks the worker skips, and its outcomes commit with
+ * the caller.
  */
 Datum
 process_outbox(PG_FUNCTION_ARGS)
@@ -39,13 +43,18 @@ process_outbox(PG_FUNCTION_ARGS)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("max_jobs must not be negative")));
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "togai_zoho: SPI_connect failed");
+	while (tz_outbox_unstage())
+		CHECK_FOR_INTERRUPTS();
+	SPI_finish();
+	/* jobs made due (staged ones written, reruns, woken waiters) are also the worker's */
+	tz_wake_worker_at_commit();
 	if (max_jobs == 0)
 		PG_RETURN_INT32(0);
 	engine = tz_engine_create(false, psprintf("process_outbox (pid %d)", MyProcPid));
 	done = tz_engine_run(engine, max_jobs);
 	tz_engine_destroy(engine);
-	/* jobs made due again (reruns, woken waiters) are the worker's */
-	tz_wake_worker_at_commit();
 	PG_RETURN_INT32(done);
 }
 

@@ -36,6 +36,7 @@ int			tz_max_attempts = 10;
 int			tz_retry_base_ms = 1000;
 int			tz_retry_max_ms = 3600 * 1000;
 int			tz_ttl_s = 7 * 24 * 3600;
+int			tz_stage_min_rows = 1000;
 
 void		_PG_init(void);
 
@@ -181,6 +182,16 @@ _PG_init(void)
 							7 * 24 * 3600, 0, INT_MAX,
 							PGC_SUSET,
 							GUC_UNIT_S,
+							NULL, NULL, NULL);
+
+	DefineCustomIntVariable("togai_zoho.stage_min_rows",
+							"Inserts of at least this many rows stage their jobs for the worker to write.",
+							"A bulk insert then writes one row per 10,000 jobs instead of one per job; "
+							"the worker (or process_outbox) turns them into jobs moments later. 0: never.",
+							&tz_stage_min_rows,
+							1000, 0, INT_MAX,
+							PGC_USERSET,
+							0,
 							NULL, NULL, NULL);
 
 	MarkGUCPrefixReserved("togai_zoho");

@@ -35,6 +35,7 @@ extern int	tz_max_attempts;
 extern int	tz_retry_base_ms;
 extern int	tz_retry_max_ms;
 extern int	tz_ttl_s;
+extern int	tz_stage_min_rows;
 
 /* outbox.c: a statement prepared once per backend and kept in *slot */
 extern struct _SPI_plan *tz_kept_plan(struct _SPI_plan **slot, const char *sql, int nargs,

@@ -177,6 +177,29 @@ class Worker(WorkerCase):
         finally:
             set_worker_settings({"togai_zoho.worker": None})
 
+    def test_bulk_insert_is_staged_then_delivered_once_with_later_changes(self):
+        # 1,200 accounts in one insert (stage_min_rows is 1,000): a staged chunk, not 1,200 job
+        # rows in the writer's transaction; an update behind it goes straight to the outbox
+        set_worker_settings({"togai_zoho.worker": "off"})
+        try:
+            ids = self.accounts(1200)
+            self.assertEqual(value("SELECT count(*) FROM togai_zoho.outbox"), "0")
+            self.assertEqual(value("SELECT sum(jobs) FROM togai_zoho.outbox_stage"), "1200")
+            self.assertEqual(value("SELECT pending FROM togai_zoho.sync_status WHERE flow = 'accounts'"),
+                             "1200")
+            sql("UPDATE togai_zoho.customers SET name = 'Renamed behind the bulk insert' "
+                "WHERE account_id = '%s'" % ids[7])
+            self.assertFalse(self.idle(1), "staged jobs must keep wait_for_idle waiting")
+        finally:
+            set_worker_settings({"togai_zoho.worker": None})
+        self.assertTrue(self.idle())
+        self.assertExactlyOnce(ids)
+        self.assertEqual(value("SELECT count(*) FROM togai_zoho.outbox_stage"), "0")
+        self.assertEqual(self.states(), {"done": 1200})
+        names = [c["contact_name"] for c in self.zoho.state()["contacts"]
+                 if (c.get("notes") or "").split(" (")[0] == "Togai account " + ids[7]]
+        self.assertEqual(names, ["Renamed behind the bulk insert"])
+
     def test_claims_read_only_the_due_jobs(self):
         # a backlog not yet due (retries, paced jobs) is not walked by every claim: the due time
         # bounds the scan of the due index, counted in its tuples read

@@ -36,8 +36,8 @@ class WorkerCase(WorkerDatabaseCase):
             m.config(latency_ms=0, rate_limit_per_minute=None)
             m.call("POST", "stats/reset")
         self.assertTrue(self.idle(30), "the previous test left work behind")
-        sql("TRUNCATE togai_zoho.outbox, togai_zoho.outbox_attempt, togai_zoho.id_mapping, "
-            "togai_zoho.customers, togai_zoho.invoices")
+        sql("TRUNCATE togai_zoho.outbox, togai_zoho.outbox_stage, togai_zoho.outbox_attempt, "
+            "togai_zoho.id_mapping, togai_zoho.customers, togai_zoho.invoices")
         self.zoho.clear_requests()
         self.prefix = "%s.%d" % (self._testMethodName[5:20], int(time.time() * 1000) % 100000)
 
