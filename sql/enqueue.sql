@@ -161,6 +161,17 @@ SELECT test.err($$INSERT INTO togai_zoho.customers (account_id, customer_id, nam
 SELECT test.err($$INSERT INTO togai_zoho.invoices (invoice_id, account_id, status, connection_id) VALUES ('i', 'a', 'SENT', 1)$$, false);
 SELECT test.err($$INSERT INTO togai_zoho.customers (account_id, customer_id, name, invoice_currency, connection_id) VALUES ('a', 'c', 'n', 'usd', 1)$$, false);
 
+-- the outbox's own rules (one check constraint): a known entity and state, a lease exactly
+-- while running, an end time exactly when done or dead, no step 0, no negative counts
+SELECT test.err($$INSERT INTO togai_zoho.outbox (flow_id, connection_id, entity, source_id, payload) VALUES (1, 1, 'customer', 'x', '{}')$$, false);
+SELECT test.err($$INSERT INTO togai_zoho.outbox (flow_id, connection_id, entity, source_id, payload, state) VALUES (1, 1, 'account', 'x', '{}', 'sent')$$, false);
+SELECT test.err($$INSERT INTO togai_zoho.outbox (flow_id, connection_id, entity, source_id, payload, state) VALUES (1, 1, 'account', 'x', '{}', 'running')$$, false);
+SELECT test.err($$INSERT INTO togai_zoho.outbox (flow_id, connection_id, entity, source_id, payload, locked_until) VALUES (1, 1, 'account', 'x', '{}', now())$$, false);
+SELECT test.err($$INSERT INTO togai_zoho.outbox (flow_id, connection_id, entity, source_id, payload, state) VALUES (1, 1, 'account', 'x', '{}', 'done')$$, false);
+SELECT test.err($$INSERT INTO togai_zoho.outbox (flow_id, connection_id, entity, source_id, payload, step) VALUES (1, 1, 'account', 'x', '{}', 0)$$, false);
+SELECT test.err($$INSERT INTO togai_zoho.outbox (flow_id, connection_id, entity, source_id, payload, attempts) VALUES (1, 1, 'account', 'x', '{}', -1)$$, false);
+SELECT count(*) AS written FROM togai_zoho.outbox WHERE source_id = 'x';
+
 -- a dropped flow takes its jobs with it (no foreign key holds them; a trigger does)
 BEGIN;
 CREATE TEMP TABLE busiest AS

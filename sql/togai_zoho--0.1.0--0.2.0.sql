@@ -358,3 +358,28 @@ $$;
 
 COMMENT ON FUNCTION togai_zoho.process_outbox(integer) IS
 'Writes the staged jobs of bulk inserts to the outbox, then delivers up to max_jobs due jobs in this session (for pg_cron, or installs without the worker); returns how many ended an attempt. Runs in the caller''s transaction and looks for each object before creating it';
+
+/*
+ * The outbox's rules as one check constraint on a C function: the seven CHECK
+ * expressions were deserialized and planned again by every statement that
+ * wrote a job, a third of a single-row enqueue's CPU time.
+ */
+CREATE FUNCTION togai_zoho.outbox_row_valid(entity text, state text, step integer, attempts integer,
+											 coalesced integer, locked_until timestamptz,
+											 finished_at timestamptz)
+	RETURNS boolean
+	LANGUAGE C
+	IMMUTABLE
+	PARALLEL SAFE
+	AS 'MODULE_PATHNAME', 'outbox_row_valid';
+REVOKE ALL ON FUNCTION togai_zoho.outbox_row_valid(text, text, integer, integer, integer, timestamptz, timestamptz)
+	FROM PUBLIC;
+COMMENT ON FUNCTION togai_zoho.outbox_row_valid(text, text, integer, integer, integer, timestamptz, timestamptz) IS
+'Check constraint of the outbox: a known entity and state, step >= 1, attempts and coalesced >= 0, a lease exactly when running, an end time exactly when done or dead';
+
+ALTER TABLE togai_zoho.outbox
+	DROP CONSTRAINT outbox_entity_check, DROP CONSTRAINT outbox_state_check,
+	DROP CONSTRAINT outbox_step_check, DROP CONSTRAINT outbox_attempts_check,
+	DROP CONSTRAINT outbox_coalesced_check, DROP CONSTRAINT outbox_check, DROP CONSTRAINT outbox_check1,
+	ADD CONSTRAINT outbox_row_valid CHECK (togai_zoho.outbox_row_valid(entity, state, step, attempts, coalesced,
+																	   locked_until, finished_at));

@@ -75,21 +75,36 @@ typedef struct Change
 /* A statement's jobs go to the outbox in chunks of this many, to bound memory. */
 #define JOBS_PER_CHUNK 10000
 
-static SPIPlanPtr batch_plan = NULL;
+/* [staging]: before 0.2.0's schema there is no payload_version to set */
+static SPIPlanPtr batch_plans[2] = {NULL, NULL};
+static SPIPlanPtr one_plans[2] = {NULL, NULL};
 
 /*
  * The jobs of a row or of a whole statement in one insert (a row fired twice
  * in a statement by the same flow has been folded into one job before,
- * counted as coalesced).
+ * counted as coalesced).  A single job goes as VALUES: unnesting six
+ * one-element arrays cost a single-row change more than the rest of its job.
  */
-static const char *const batch_sql =
+#define OUTBOX_INSERT \
 "INSERT INTO togai_zoho.outbox AS o (flow_id, connection_id, entity, source_id, payload, coalesced) "
-"SELECT * FROM ROWS FROM (pg_catalog.unnest($1), pg_catalog.unnest($2), pg_catalog.unnest($3), "
+#define OUTBOX_FOLD(staging) \
+"ON CONFLICT (flow_id, entity, source_id) WHERE state IN ('pending', 'running') " \
+"DO UPDATE SET payload = EXCLUDED.payload, connection_id = EXCLUDED.connection_id, " \
+"coalesced = o.coalesced + 1 + EXCLUDED.coalesced, rerun = o.rerun OR o.state = 'running', " \
+staging "updated_at = pg_catalog.now()"
+#define OUTBOX_ROWS \
+"SELECT * FROM ROWS FROM (pg_catalog.unnest($1), pg_catalog.unnest($2), pg_catalog.unnest($3), " \
 "                         pg_catalog.unnest($4), pg_catalog.unnest($5), pg_catalog.unnest($6)) "
-"ON CONFLICT (flow_id, entity, source_id) WHERE state IN ('pending', 'running') "
-"DO UPDATE SET payload = EXCLUDED.payload, connection_id = EXCLUDED.connection_id, "
-"coalesced = o.coalesced + 1 + EXCLUDED.coalesced, rerun = o.rerun OR o.state = 'running', "
-"payload_version = EXCLUDED.id, updated_at = pg_catalog.now()";
+#define OUTBOX_ONE "VALUES ($1, $2, $3, $4, $5, $6) "
+
+static const char *const batch_sql[2] = {
+	OUTBOX_INSERT OUTBOX_ROWS OUTBOX_FOLD(""),
+	OUTBOX_INSERT OUTBOX_ROWS OUTBOX_FOLD("payload_version = EXCLUDED.id, ")
+};
+static const char *const one_sql[2] = {
+	OUTBOX_INSERT OUTBOX_ONE OUTBOX_FOLD(""),
+	OUTBOX_INSERT OUTBOX_ONE OUTBOX_FOLD("payload_version = EXCLUDED.id, ")
+};
 
 /* The same jobs, staged; their ids come from the outbox's sequence, to order payloads. */
 static SPIPlanPtr stage_plan = NULL;
@@ -393,6 +408,7 @@ typedef struct JobBatch
 	BatchJob   *jobs;
 	HTAB	   *seen;			/* job key hash -> position, for folding repeats */
 	MemoryContext cxt;			/* where the jobs' values live until the next flush */
+	bool		staging;		/* the schema knows staged jobs (0.2.0 on) */
 	bool		staged;			/* to outbox_stage, payloads as json */
 	TzRowJson  *row_json;		/* the rows' payloads if staged */
 	FmgrInfo	to_jsonb;		/* or else */
@@ -479,7 +495,21 @@ flush_batch(const TzFlowCache *cache, JobBatch *b)
 	Datum		values[6];
 	MemoryContext old = MemoryContextSwitchTo(b->cxt);
 
-	if (b->n > 0)
+	if (b->n == 1 && !b->staged)
+	{
+		BatchJob   *job = &b->jobs[0];
+		Oid			one_types[6] = {INT8OID, INT8OID, TEXTOID, TEXTOID, JSONBOID, INT4OID};
+
+		values[0] = Int64GetDatum(job->flow_id);
+		values[1] = Int64GetDatum(job->connection_id);
+		values[2] = CStringGetTextDatum(job->entity);
+		values[3] = CStringGetTextDatum(job->source_id);
+		values[4] = job->payload;
+		values[5] = Int32GetDatum(job->coalesced);
+		run_as_owner(cache, tz_kept_plan(&one_plans[b->staging], one_sql[b->staging], 6, one_types),
+					 values);
+	}
+	else if (b->n > 0)
 	{
 		Datum	   *cols[6];
 
@@ -506,7 +536,7 @@ flush_batch(const TzFlowCache *cache, JobBatch *b)
 													-1, false, TYPALIGN_INT));
 		values[5] = PointerGetDatum(construct_array(cols[5], b->n, INT4OID, 4, true, TYPALIGN_INT));
 		run_as_owner(cache, b->staged ? tz_kept_plan(&stage_plan, stage_sql, 6, types) :
-					 tz_kept_plan(&batch_plan, batch_sql, 6, types), values);
+					 tz_kept_plan(&batch_plans[b->staging], batch_sql[b->staging], 6, types), values);
 	}
 	MemoryContextSwitchTo(old);
 	b->n = 0;
@@ -541,7 +571,8 @@ begin_batch(Relation rel, bool staged)
 	b->size = 16;
 	b->jobs = palloc(sizeof(BatchJob) * b->size);
 	b->cxt = AllocSetContextCreate(CurrentMemoryContext, "togai_zoho enqueue", ALLOCSET_DEFAULT_SIZES);
-	b->staged = staged;
+	b->staging = tz_outbox_staging();
+	b->staged = staged && b->staging;
 	if (staged)
 		b->row_json = tz_row_json_begin(RelationGetDescr(rel));
 	else

@@ -2,7 +2,8 @@
  *
  * outbox_sql.c
  *	  process_outbox(): the worker's delivery, run in the calling session;
- *	  notify_worker(): wake the worker when this transaction commits.
+ *	  notify_worker(): wake the worker when this transaction commits;
+ *	  outbox_row_valid(): the outbox's check constraint.
  *
  *-------------------------------------------------------------------------
  */
@@ -66,4 +67,55 @@ notify_worker(PG_FUNCTION_ARGS)
 {
 	tz_wake_worker_at_commit();
 	PG_RETURN_VOID();
+}
+
+PG_FUNCTION_INFO_V1(outbox_row_valid);
+
+/*
+ * outbox_row_valid(entity, state, step, attempts, coalesced, locked_until,
+ * finished_at) returns boolean
+ *
+ * The outbox rows' rules in one check constraint that costs a statement
+ * nothing to prepare: seven CHECK expressions, deserialized and planned
+ * again by every insert statement, were a third of a single-row enqueue's
+ * CPU time.  Nulls are NOT NULL's business.
+ */
+/* The position of t in the NULL-ended list, or -1. */
+static int
+text_in(text *t, const char *const *list)
+{
+	size_t		len = VARSIZE_ANY_EXHDR(t);
+
+	for (int i = 0; list[i]; i++)
+		if (strlen(list[i]) == len && memcmp(list[i], VARDATA_ANY(t), len) == 0)
+			return i;
+	return -1;
+}
+
+Datum
+outbox_row_valid(PG_FUNCTION_ARGS)
+{
+	static const char *const entities[] = {"account", "invoice", "payment", "contact", NULL};
+	static const char *const states[] = {"pending", "running", "done", "dead", NULL};
+	enum
+	{
+		PENDING, RUNNING, DONE, DEAD
+	};
+	bool		ok = true;
+
+	if (!PG_ARGISNULL(0))
+		ok &= text_in(PG_GETARG_TEXT_PP(0), entities) >= 0;
+	for (int k = 2; k <= 4; k++)
+		if (!PG_ARGISNULL(k))
+			ok &= PG_GETARG_INT32(k) >= (k == 2 ? 1 : 0);
+	if (!PG_ARGISNULL(1))
+	{
+		int			state = text_in(PG_GETARG_TEXT_PP(1), states);
+
+		/* a running job holds a lease, a finished one its end time, and no other */
+		ok &= state >= 0;
+		ok &= (state == RUNNING) == !PG_ARGISNULL(5);
+		ok &= (state == DONE || state == DEAD) == !PG_ARGISNULL(6);
+	}
+	PG_RETURN_BOOL(ok);
 }

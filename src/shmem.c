@@ -92,12 +92,17 @@ void
 tz_wake_worker(void)
 {
 	int			procno;
+	PGPROC	   *proc;
 
 	if (shared == NULL)
 		return;
 	procno = shared->worker_procno;
-	if (procno >= 0 && procno < ProcGlobal->allProcCount)
-		SetLatch(&ProcGlobal->allProcs[procno].procLatch);
+	if (procno < 0 || procno >= ProcGlobal->allProcCount)
+		return;
+	proc = &ProcGlobal->allProcs[procno];
+	/* it serves one database: jobs enqueued in another are not its to see */
+	if (proc->databaseId == MyDatabaseId)
+		SetLatch(&proc->procLatch);
 }
 
 static void

@@ -21,7 +21,7 @@ extern void tz_shmem_init(void);
 /* The worker says where its latch is (NULL when it stops). */
 extern void tz_shmem_set_worker(bool running);
 
-/* Wakes the worker now, if there is one. */
+/* Wakes the worker now, if there is one and it serves this database. */
 extern void tz_wake_worker(void);
 
 /* Wakes the worker when the current transaction commits (not on abort). */

@@ -41,6 +41,13 @@ extern int	tz_stage_min_rows;
 extern struct _SPI_plan *tz_kept_plan(struct _SPI_plan **slot, const char *sql, int nargs,
 									  Oid *types);
 
+/*
+ * Whether the installed schema stages bulk inserts (0.2.0 on): the library
+ * is replaced before ALTER EXTENSION ... UPDATE runs, and must work with the
+ * older schema meanwhile.
+ */
+extern bool tz_outbox_staging(void);
+
 /* worker.c */
 extern void tz_worker_register(void);
 
