@@ -68,10 +68,11 @@ class WorkerEnv:
         set_worker_settings(s)
 
     def accounts(self, n, prefix="acc"):
-        """n new accounts in one statement; their ids."""
-        sql("INSERT INTO togai_zoho.customers (account_id, customer_id, name) "
-            "SELECT %s || g, 'cus.' || g, 'Account ' || %s || g FROM generate_series(1, %d) g"
-            % (literal(prefix + "."), literal(prefix + "."), n))
+        """n new accounts in one statement; the wall-clock time of its commit."""
+        return float(value("INSERT INTO togai_zoho.customers (account_id, customer_id, name) "
+                           "SELECT %s || g, 'cus.' || g, 'Account ' || %s || g FROM generate_series(1, %d) g; "
+                           "SELECT extract(epoch FROM clock_timestamp())"
+                           % (literal(prefix + "."), literal(prefix + "."), n)))
 
     def pending(self):
         # through the partial indexes of pending and running jobs: polled every few ms, a scan of

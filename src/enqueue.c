@@ -74,6 +74,8 @@ typedef struct Change
 #define MAX_FLOWS_PER_ROW 64
 /* A statement's jobs go to the outbox in chunks of this many, to bound memory. */
 #define JOBS_PER_CHUNK 10000
+/* Staged chunks are smaller: the worker writes one between claims, and a bulk load's first requests wait for the first. */
+#define STAGED_JOBS_PER_CHUNK 1000
 
 /* [staging]: before 0.2.0's schema there is no payload_version to set */
 static SPIPlanPtr batch_plans[2] = {NULL, NULL};
@@ -506,7 +508,7 @@ flush_batch(const TzFlowCache *cache, JobBatch *b)
 		values[3] = CStringGetTextDatum(job->source_id);
 		values[4] = job->payload;
 		values[5] = Int32GetDatum(job->coalesced);
-		run_as_owner(cache, tz_kept_plan(&one_plans[b->staging], one_sql[b->staging], 6, one_types),
+		run_as_owner(cache, tz_kept_generic_plan(&one_plans[b->staging], one_sql[b->staging], 6, one_types),
 					 values);
 	}
 	else if (b->n > 0)
@@ -535,8 +537,8 @@ flush_batch(const TzFlowCache *cache, JobBatch *b)
 		values[4] = PointerGetDatum(construct_array(cols[4], b->n, b->staged ? JSONOID : JSONBOID,
 													-1, false, TYPALIGN_INT));
 		values[5] = PointerGetDatum(construct_array(cols[5], b->n, INT4OID, 4, true, TYPALIGN_INT));
-		run_as_owner(cache, b->staged ? tz_kept_plan(&stage_plan, stage_sql, 6, types) :
-					 tz_kept_plan(&batch_plans[b->staging], batch_sql[b->staging], 6, types), values);
+		run_as_owner(cache, b->staged ? tz_kept_generic_plan(&stage_plan, stage_sql, 6, types) :
+					 tz_kept_generic_plan(&batch_plans[b->staging], batch_sql[b->staging], 6, types), values);
 	}
 	MemoryContextSwitchTo(old);
 	b->n = 0;
@@ -641,7 +643,7 @@ enqueue_statement(const TzFlowCache *cache, SourceKind kind, TriggerData *td)
 	{
 		Change		c;
 
-		if (batch->n > JOBS_PER_CHUNK - MAX_FLOWS_PER_ROW)
+		if (batch->n > (batch->staged ? STAGED_JOBS_PER_CHUNK : JOBS_PER_CHUNK) - MAX_FLOWS_PER_ROW)
 			flush_batch(cache, batch);
 		MemoryContextReset(row_cxt);
 		MemoryContextSwitchTo(row_cxt);

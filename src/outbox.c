@@ -148,18 +148,12 @@ static const char *const dead_fallback_sql =
 "  updated_at = pg_catalog.clock_timestamp()"
 " WHERE id = $1 AND state = 'running' AND locked_by = pg_catalog.pg_backend_pid()";
 
-SPIPlanPtr
-tz_kept_plan(SPIPlanPtr *slot, const char *sql, int nargs, Oid *types)
+static SPIPlanPtr
+kept_plan(SPIPlanPtr *slot, const char *sql, int nargs, Oid *types, int options)
 {
 	if (*slot == NULL)
 	{
-		/*
-		 * Generic plans: a custom plan per call re-planned the enqueue's
-		 * insert at every change (its arrays made every custom plan look
-		 * cheaper), a third of the trigger's time.  These statements are
-		 * written for their indexes whatever the values.
-		 */
-		SPIPlanPtr	plan = SPI_prepare_cursor(sql, nargs, types, CURSOR_OPT_GENERIC_PLAN);
+		SPIPlanPtr	plan = SPI_prepare_cursor(sql, nargs, types, options);
 
 		if (plan == NULL)
 			elog(ERROR, "togai_zoho: could not prepare \"%s\": %s", sql,
@@ -168,6 +162,24 @@ tz_kept_plan(SPIPlanPtr *slot, const char *sql, int nargs, Oid *types)
 		*slot = plan;
 	}
 	return *slot;
+}
+
+SPIPlanPtr
+tz_kept_plan(SPIPlanPtr *slot, const char *sql, int nargs, Oid *types)
+{
+	return kept_plan(slot, sql, nargs, types, 0);
+}
+
+/*
+ * A plan that is never re-planned for its values: the enqueue's inserts,
+ * whose arrays made every custom plan look cheaper than the generic one, so
+ * each change was planned again (a third of the trigger's time).  Not for
+ * the claims: their time bound picks the index only in a custom plan.
+ */
+SPIPlanPtr
+tz_kept_generic_plan(SPIPlanPtr *slot, const char *sql, int nargs, Oid *types)
+{
+	return kept_plan(slot, sql, nargs, types, CURSOR_OPT_GENERIC_PLAN);
 }
 
 /* The account's job died: so do the jobs waiting for its contact. */

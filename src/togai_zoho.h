@@ -40,6 +40,9 @@ extern int	tz_stage_min_rows;
 /* outbox.c: a statement prepared once per backend and kept in *slot */
 extern struct _SPI_plan *tz_kept_plan(struct _SPI_plan **slot, const char *sql, int nargs,
 									  Oid *types);
+/* the same, always run with its generic plan */
+extern struct _SPI_plan *tz_kept_generic_plan(struct _SPI_plan **slot, const char *sql, int nargs,
+											  Oid *types);
 
 /*
  * Whether the installed schema stages bulk inserts (0.2.0 on): the library

@@ -5,7 +5,8 @@ This module adds what every mock needs and what tests steer through /_mock/:
 
   GET    /_mock/health            {"ok": true}
   GET    /_mock/requests          every API request received: method, path, query, headers, body, status,
-                                   client_port (the same port twice: one kept-alive connection)
+                                   client_port (the same port twice: one kept-alive connection),
+                                   time received and answered (epoch seconds)
   DELETE /_mock/requests          forget them
   GET    /_mock/stats             counts by status, requests in flight now and at the peak
   POST   /_mock/stats/reset
@@ -290,6 +291,7 @@ def make_handler(app):
                 with app.lock:
                     app.in_flight -= 1
                     entry["status"] = status
+                    entry["answered"] = time.time()
                     app.counts[status] = app.counts.get(status, 0) + 1
 
         def answer(self, req):
