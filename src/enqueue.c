@@ -74,7 +74,10 @@ typedef struct Change
 #define MAX_FLOWS_PER_ROW 64
 /* A statement's jobs go to the outbox in chunks of this many, to bound memory. */
 #define JOBS_PER_CHUNK 10000
-/* Staged chunks are smaller: the worker writes one between claims, and a bulk load's first requests wait for the first. */
+/*
+ * Staged chunks are smaller: the worker writes one between two claims, and a
+ * bulk load's first requests wait for the first.
+ */
 #define STAGED_JOBS_PER_CHUNK 1000
 
 /* [staging]: before 0.2.0's schema there is no payload_version to set */
@@ -575,7 +578,7 @@ begin_batch(Relation rel, bool staged)
 	b->cxt = AllocSetContextCreate(CurrentMemoryContext, "togai_zoho enqueue", ALLOCSET_DEFAULT_SIZES);
 	b->staging = tz_outbox_staging();
 	b->staged = staged && b->staging;
-	if (staged)
+	if (b->staged)
 		b->row_json = tz_row_json_begin(RelationGetDescr(rel));
 	else
 		init_to_jsonb(&b->to_jsonb, rel);

@@ -69,17 +69,6 @@ notify_worker(PG_FUNCTION_ARGS)
 	PG_RETURN_VOID();
 }
 
-PG_FUNCTION_INFO_V1(outbox_row_valid);
-
-/*
- * outbox_row_valid(entity, state, step, attempts, coalesced, locked_until,
- * finished_at) returns boolean
- *
- * The outbox rows' rules in one check constraint that costs a statement
- * nothing to prepare: seven CHECK expressions, deserialized and planned
- * again by every insert statement, were a third of a single-row enqueue's
- * CPU time.  Nulls are NOT NULL's business.
- */
 /* The position of t in the NULL-ended list, or -1. */
 static int
 text_in(text *t, const char *const *list)
@@ -92,6 +81,17 @@ text_in(text *t, const char *const *list)
 	return -1;
 }
 
+PG_FUNCTION_INFO_V1(outbox_row_valid);
+
+/*
+ * outbox_row_valid(entity, state, step, attempts, coalesced, locked_until,
+ * finished_at) returns boolean
+ *
+ * The outbox rows' rules in one check constraint that costs a statement
+ * nothing to prepare: seven CHECK expressions, deserialized and planned
+ * again by every insert statement, were a third of a single-row enqueue's
+ * CPU time.  Nulls are NOT NULL's business.
+ */
 Datum
 outbox_row_valid(PG_FUNCTION_ARGS)
 {

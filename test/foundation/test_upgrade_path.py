@@ -54,6 +54,15 @@ INSERT INTO togai_zoho.customers (account_id, customer_id, name) VALUES ('acc.u1
 INSERT INTO togai_zoho.invoices (invoice_id, account_id, status) VALUES ('inv.u1', 'acc.u1', 'DUE');
 """
 
+BULK_BEFORE_UPDATE = """
+CREATE TABLE public.bulk_accounts (LIKE togai_zoho.customers INCLUDING DEFAULTS);
+CREATE TRIGGER to_zoho AFTER INSERT ON public.bulk_accounts REFERENCING NEW TABLE AS inserted
+    FOR EACH STATEMENT EXECUTE FUNCTION togai_zoho.enqueue_sync('account', 'togai');
+SET togai_zoho.stage_min_rows = 2;
+INSERT INTO public.bulk_accounts (account_id, customer_id, name)
+    SELECT 'acc.bulk.' || g, 'cus.bulk', 'Bulk ' || g FROM generate_series(1, 3) g;
+"""
+
 STATE = ("SELECT (SELECT count(*) FROM togai_zoho.connection) || ' connections, ' "
          "|| (SELECT count(*) FROM togai_zoho.flow_action) || ' actions, ' "
          "|| (SELECT count(*) FROM togai_zoho.outbox WHERE state = 'pending') || ' pending jobs'")
@@ -96,6 +105,11 @@ class UpgradePath(unittest.TestCase):
             db = "it_upgrade_from_" + re.sub(r"\W", "_", v)
             self.fresh(db, v)
             sql(DATA, db)
+            # this library with the older schema, until the update: a bulk insert through a
+            # statement trigger writes its jobs straight to the outbox (no stage to write to)
+            sql(BULK_BEFORE_UPDATE, db)
+            self.assertEqual(sql("SELECT count(*) FROM togai_zoho.outbox WHERE source_id LIKE 'acc.bulk.%'", db),
+                             [("3",)])
             state = sql(STATE, db)
             sql("ALTER EXTENSION togai_zoho UPDATE", db)
             self.assertEqual(sql("SELECT extversion FROM pg_extension WHERE extname = 'togai_zoho'", db),
