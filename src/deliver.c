@@ -632,6 +632,14 @@ tz_engine_paused(TzEngine *e)
 	return e->paused;
 }
 
+/* Whether the loop should look for more jobs. */
+static bool
+wants_more(TzEngine *e, int max_jobs)
+{
+	return !e->paused && (!e->drained || e->unstage) &&
+		(max_jobs < 0 || e->claimed_total < max_jobs);
+}
+
 static int
 run_loop(TzEngine *e, int max_jobs)
 {
@@ -642,8 +650,6 @@ run_loop(TzEngine *e, int max_jobs)
 	e->claimed_total = 0;
 	for (;;)
 	{
-		bool		want_more;
-
 		MemoryContextReset(e->turn_cxt);
 		MemoryContextSwitchTo(e->turn_cxt);
 		CHECK_FOR_INTERRUPTS();
@@ -667,9 +673,7 @@ run_loop(TzEngine *e, int max_jobs)
 													 RECHECK_DUE_MS))
 			e->drained = false;
 
-		want_more = !e->paused && (!e->drained || e->unstage) &&
-			(max_jobs < 0 || e->claimed_total < max_jobs);
-		if (want_more)
+		if (wants_more(e, max_jobs))
 			claim(e, max_jobs);
 		advance_all(e);
 		refresh_tokens(e);
@@ -679,9 +683,7 @@ run_loop(TzEngine *e, int max_jobs)
 
 		if (e->held == NIL)
 		{
-			want_more = !e->paused && (!e->drained || e->unstage) &&
-				(max_jobs < 0 || e->claimed_total < max_jobs);
-			if (!want_more)
+			if (!wants_more(e, max_jobs))
 				break;
 			continue;
 		}

@@ -413,7 +413,6 @@ typedef struct JobBatch
 	BatchJob   *jobs;
 	HTAB	   *seen;			/* job key hash -> position, for folding repeats */
 	MemoryContext cxt;			/* where the jobs' values live until the next flush */
-	bool		staging;		/* the schema knows staged jobs (0.2.0 on) */
 	bool		staged;			/* to outbox_stage, payloads as json */
 	TzRowJson  *row_json;		/* the rows' payloads if staged */
 	FmgrInfo	to_jsonb;		/* or else */
@@ -511,8 +510,8 @@ flush_batch(const TzFlowCache *cache, JobBatch *b)
 		values[3] = CStringGetTextDatum(job->source_id);
 		values[4] = job->payload;
 		values[5] = Int32GetDatum(job->coalesced);
-		run_as_owner(cache, tz_kept_generic_plan(&one_plans[b->staging], one_sql[b->staging], 6, one_types),
-					 values);
+		run_as_owner(cache, tz_kept_generic_plan(&one_plans[cache->staging], one_sql[cache->staging], 6,
+												 one_types), values);
 	}
 	else if (b->n > 0)
 	{
@@ -541,7 +540,8 @@ flush_batch(const TzFlowCache *cache, JobBatch *b)
 													-1, false, TYPALIGN_INT));
 		values[5] = PointerGetDatum(construct_array(cols[5], b->n, INT4OID, 4, true, TYPALIGN_INT));
 		run_as_owner(cache, b->staged ? tz_kept_generic_plan(&stage_plan, stage_sql, 6, types) :
-					 tz_kept_generic_plan(&batch_plans[b->staging], batch_sql[b->staging], 6, types), values);
+					 tz_kept_generic_plan(&batch_plans[cache->staging], batch_sql[cache->staging], 6, types),
+					 values);
 	}
 	MemoryContextSwitchTo(old);
 	b->n = 0;
@@ -576,9 +576,8 @@ begin_batch(Relation rel, bool staged)
 	b->size = 16;
 	b->jobs = palloc(sizeof(BatchJob) * b->size);
 	b->cxt = AllocSetContextCreate(CurrentMemoryContext, "togai_zoho enqueue", ALLOCSET_DEFAULT_SIZES);
-	b->staging = tz_outbox_staging();
-	b->staged = staged && b->staging;
-	if (b->staged)
+	b->staged = staged;
+	if (staged)
 		b->row_json = tz_row_json_begin(RelationGetDescr(rel));
 	else
 		init_to_jsonb(&b->to_jsonb, rel);
@@ -633,7 +632,7 @@ enqueue_statement(const TzFlowCache *cache, SourceKind kind, TriggerData *td)
 	Relation	rel = td->tg_relation;
 	TupleTableSlot *slot = MakeSingleTupleTableSlot(RelationGetDescr(rel), &TTSOpsMinimalTuple);
 	MemoryContext outer = CurrentMemoryContext;
-	bool		staged = tz_stage_min_rows > 0 &&
+	bool		staged = cache->staging && tz_stage_min_rows > 0 &&
 		tuplestore_tuple_count(td->tg_newtable) >= tz_stage_min_rows;
 	JobBatch   *batch = begin_batch(rel, staged);
 	MemoryContext row_cxt = AllocSetContextCreate(outer, "togai_zoho enqueue row",

@@ -137,6 +137,8 @@ load_cache(void)
 
 	c = MemoryContextAllocZero(cache_cxt, sizeof(TzFlowCache));
 	c->owner = relation_owner(flow_relid);
+	/* the 0.2.0 update script changes the flow table, so this is reloaded */
+	c->staging = tz_outbox_staging();
 
 	/* The writer of a source row need not read the configuration: the owner does. */
 	GetUserIdAndSecContext(&save_userid, &save_sec);

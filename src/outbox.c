@@ -482,9 +482,8 @@ static const char *const unstage_sql =
 "                        AND COALESCE(o.payload_version, o.id) < EXCLUDED.payload_version),"
 "    payload_version = GREATEST(COALESCE(o.payload_version, o.id), EXCLUDED.payload_version),"
 "    coalesced = o.coalesced + 1 + EXCLUDED.coalesced,"
-"    updated_at = pg_catalog.clock_timestamp()"
-"  RETURNING 1) "
-"SELECT (SELECT count(*) FROM s), (SELECT count(*) FROM j)";
+"    updated_at = pg_catalog.clock_timestamp()) "
+"SELECT count(*) FROM s";
 
 bool
 tz_outbox_staging(void)
