@@ -1,5 +1,8 @@
 -- enqueue_sync(): one outbox job per enabled flow the change fires, written in the
--- same transaction, coalesced with the pending job for the same object.
+-- same transaction, coalesced with the pending job for the same object.  By default
+-- the jobs are staged and the worker writes them moments later (the end of this file);
+-- with togai_zoho.stage_min_rows = 0 every change writes its jobs itself.
+SET togai_zoho.stage_min_rows = 0;
 CREATE VIEW test.jobs AS
 SELECT f.name AS flow, o.entity, o.source_id, o.state, o.coalesced,
 	   o.payload ->> 'name' AS name, o.payload ->> 'status' AS status
@@ -251,4 +254,50 @@ SELECT togai_zoho.process_outbox(0);
 SELECT flow, count(*) AS jobs FROM test.jobs GROUP BY flow ORDER BY flow;
 SELECT count(*) AS chunks_left FROM togai_zoho.outbox_stage;
 ROLLBACK;
+
+-- by default (togai_zoho.stage_min_rows = 1) every change stages its jobs, a single row too:
+-- the writer adds one staged row, and writing them folds repeats of an object into one job
+-- with the latest payload
 RESET togai_zoho.stage_min_rows;
+SHOW togai_zoho.stage_min_rows;
+DELETE FROM togai_zoho.outbox;
+INSERT INTO togai_zoho.customers (account_id, customer_id, name, connection_id)
+SELECT 'acc.one', 'cus.one', 'One', c.id FROM togai_zoho.connection c WHERE c.name = 'togai';
+UPDATE togai_zoho.customers SET name = 'One, renamed' WHERE account_id = 'acc.one';
+UPDATE togai_zoho.customers SET name = 'One, final' WHERE account_id = 'acc.one';
+-- an update that changes nothing stages nothing; a rolled-back change leaves nothing staged
+UPDATE togai_zoho.customers SET name = name WHERE account_id = 'acc.one';
+BEGIN;
+INSERT INTO togai_zoho.customers (account_id, customer_id, name, connection_id)
+SELECT 'acc.gone', 'cus.gone', 'Gone', c.id FROM togai_zoho.connection c WHERE c.name = 'togai';
+SELECT count(*) AS chunks_inside FROM togai_zoho.outbox_stage;
+ROLLBACK;
+SELECT jobs, source_ids FROM togai_zoho.outbox_stage ORDER BY id;
+SELECT count(*) AS jobs FROM togai_zoho.outbox;
+SELECT flow, pending FROM togai_zoho.sync_status WHERE pending > 0 ORDER BY flow;
+SELECT togai_zoho.process_outbox(0);
+SELECT count(*) AS chunks_left FROM togai_zoho.outbox_stage;
+SELECT * FROM test.jobs;
+-- a change staged while its job runs folds into the running job, which runs once more
+UPDATE togai_zoho.outbox SET state = 'running', locked_until = now() + interval '1 minute'
+ WHERE source_id = 'acc.one' AND flow_id = (SELECT id FROM togai_zoho.flow WHERE trigger = 'account_changed');
+UPDATE togai_zoho.customers SET name = 'One, again' WHERE account_id = 'acc.one';
+SELECT togai_zoho.process_outbox(0);
+SELECT o.state, o.coalesced, o.rerun, o.payload ->> 'name' AS name
+  FROM togai_zoho.outbox o WHERE o.source_id = 'acc.one' AND o.state = 'running';
+-- many small transactions: each stages a row, and all of them are written, about 1,000 jobs
+-- per statement (here 1,500 inserts, two flows each)
+DELETE FROM togai_zoho.outbox;
+DO $$
+BEGIN
+	FOR i IN 1..1500 LOOP
+		INSERT INTO togai_zoho.customers (account_id, customer_id, name, connection_id)
+		SELECT 'acc.many' || i, 'cus.many', 'Many ' || i, c.id FROM togai_zoho.connection c WHERE c.name = 'togai';
+	END LOOP;
+END
+$$;
+SELECT count(*) AS chunks, sum(jobs) AS jobs FROM togai_zoho.outbox_stage;
+SELECT togai_zoho.process_outbox(0);
+SELECT count(*) AS chunks_left FROM togai_zoho.outbox_stage;
+SELECT flow, count(*) AS jobs, count(DISTINCT source_id) AS accounts, max(coalesced) AS coalesced
+  FROM test.jobs WHERE source_id LIKE 'acc.many%' GROUP BY flow ORDER BY flow;

@@ -117,12 +117,10 @@ CREATE TABLE public.ops_accounts (account_id text, customer_id text, name text);
 CREATE TRIGGER to_zoho AFTER INSERT ON public.ops_accounts
 	FOR EACH ROW EXECUTE FUNCTION togai_zoho.enqueue_sync('account', 'ops togai');
 INSERT INTO public.ops_accounts VALUES ('acc.ops2', 'cus.ops2', 'Ops Own Table');
--- and a bulk insert stages its jobs, which process_outbox writes out for the operator too
-SET togai_zoho.stage_min_rows = 2;
+-- and a bulk insert; the jobs are staged, and process_outbox writes them out for the operator too
 INSERT INTO togai_zoho.customers (connection_id, account_id, customer_id, name)
 SELECT c.id, 'acc.ops.bulk' || g, 'cus.ops', 'Ops Bulk ' || g
   FROM togai_zoho.connections c, generate_series(1, 3) g WHERE c.name = 'ops togai';
-RESET togai_zoho.stage_min_rows;
 SELECT flow, pending FROM togai_zoho.sync_status WHERE flow = 'ops flow';
 SELECT togai_zoho.process_outbox(0);
 SELECT flow, pending FROM togai_zoho.sync_status WHERE flow = 'ops flow';

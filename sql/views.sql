@@ -9,6 +9,8 @@ SELECT a.action, t AS unknown_trigger
 -- sync_status and dead_jobs over a known outbox
 DELETE FROM togai_zoho.outbox;
 UPDATE togai_zoho.customers SET name = name || ' (edited)' WHERE account_id IN ('acc.1', 'acc.2', 'acc.3');
+-- (staged jobs, written to the outbox by process_outbox)
+SELECT togai_zoho.process_outbox(0);
 UPDATE togai_zoho.outbox SET state = 'done', finished_at = now()
  WHERE source_id = 'acc.1' AND flow_id = (SELECT id FROM togai_zoho.flow WHERE name = 'Sync accounts created from Togai to ZohoBooks');
 UPDATE togai_zoho.outbox SET state = 'dead', finished_at = now(), attempts = 1, last_http_status = 400,

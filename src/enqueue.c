@@ -6,14 +6,15 @@
  *
  * Runs in the writer's transaction, so the job commits or rolls back with the
  * change.  A change that fires no flow costs a cache look-up and nothing
- * else; a change that fires one writes one outbox row, or folds into the
- * pending job for the same (flow, entity, source id).
+ * else.  A change that fires one stages its jobs: one outbox_stage row per
+ * chunk of up to 1,000 jobs, payloads as json text, which the worker turns
+ * into outbox jobs moments after the commit, folding repeats of the same
+ * (flow, entity, source id) into one job (tz_outbox_unstage).  A job row
+ * with its three index entries and its conflict check cost the writer more
+ * than a single-row insert itself; a staged row has one index entry.
  *
- * A bulk insert (togai_zoho.stage_min_rows rows or more) stages its jobs
- * instead: one outbox_stage row per chunk of jobs, their payloads as json
- * text, which the worker turns into outbox jobs moments after the commit
- * (tz_outbox_unstage).  One job row per inserted row, each with its index
- * entries and its conflict check, cost the writer more than the insert itself.
+ * With togai_zoho.stage_min_rows raised (or 0), smaller changes write their
+ * outbox jobs directly, folding into the pending job for the same object.
  *
  *-------------------------------------------------------------------------
  */
@@ -584,6 +585,13 @@ begin_batch(Relation rel, bool staged)
 	return b;
 }
 
+/* Whether a change of this many rows stages its jobs (togai_zoho.stage_min_rows). */
+static bool
+stages(const TzFlowCache *cache, int64 rows)
+{
+	return cache->staging && tz_stage_min_rows > 0 && rows >= tz_stage_min_rows;
+}
+
 /* Gathers the jobs of one changed row, into *b (begun on the first job). */
 static bool
 add_row(JobBatch **b, const TzFlowCache *cache, SourceKind kind, const Change *c)
@@ -599,7 +607,7 @@ add_row(JobBatch **b, const TzFlowCache *cache, SourceKind kind, const Change *c
 	if (nflows == 0)
 		return false;
 	if (*b == NULL)
-		*b = begin_batch(c->rel, false);
+		*b = begin_batch(c->rel, stages(cache, 1));
 	/* what the jobs keep goes to the batch; the rest stays in the caller's context */
 	old = MemoryContextSwitchTo((*b)->cxt);
 	entity = pstrdup(entity);
@@ -632,9 +640,7 @@ enqueue_statement(const TzFlowCache *cache, SourceKind kind, TriggerData *td)
 	Relation	rel = td->tg_relation;
 	TupleTableSlot *slot = MakeSingleTupleTableSlot(RelationGetDescr(rel), &TTSOpsMinimalTuple);
 	MemoryContext outer = CurrentMemoryContext;
-	bool		staged = cache->staging && tz_stage_min_rows > 0 &&
-		tuplestore_tuple_count(td->tg_newtable) >= tz_stage_min_rows;
-	JobBatch   *batch = begin_batch(rel, staged);
+	JobBatch   *batch = begin_batch(rel, stages(cache, tuplestore_tuple_count(td->tg_newtable)));
 	MemoryContext row_cxt = AllocSetContextCreate(outer, "togai_zoho enqueue row",
 												  ALLOCSET_DEFAULT_SIZES);
 	bool		any = false;

@@ -451,27 +451,42 @@ tz_outbox_claim(int n, int lease_s, MemoryContext parent)
 }
 
 /*
- * A staged chunk's jobs, written as the writer's trigger would have.  Each
- * job's payload carries the chunk's sequence number: a job that already
- * holds a later change (an update behind the bulk insert, written straight
- * to the outbox while the chunk waited) keeps it.  Jobs of flows dropped
- * meanwhile are not written.
+ * Staged jobs, written as the writer's trigger would have: the oldest chunks
+ * holding about UNSTAGE_JOBS jobs (at least one chunk), repeats of the same
+ * object folded into one job with the latest payload.  Each job carries its
+ * chunk's sequence number as payload_version: a job that already holds a
+ * later change (written straight to the outbox while the chunk waited) keeps
+ * it.  Jobs of flows dropped meanwhile are not written.
  */
+#define UNSTAGE_JOBS "1000"
 static const char *const unstage_sql =
-"WITH s AS ("
-"  DELETE FROM togai_zoho.outbox_stage WHERE id = ("
-"    SELECT id FROM togai_zoho.outbox_stage ORDER BY id LIMIT 1 FOR UPDATE SKIP LOCKED)"
+"WITH c AS ("
+"  SELECT id, jobs FROM togai_zoho.outbox_stage ORDER BY id LIMIT " UNSTAGE_JOBS
+"   FOR UPDATE SKIP LOCKED),"
+" s AS ("
+"  DELETE FROM togai_zoho.outbox_stage WHERE id IN ("
+"    SELECT id FROM (SELECT id, jobs, sum(jobs) OVER (ORDER BY id) AS upto FROM c) w"
+"     WHERE upto - jobs < " UNSTAGE_JOBS ")"
 "  RETURNING *),"
-" j AS ("
-"  INSERT INTO togai_zoho.outbox AS o (flow_id, connection_id, entity, source_id, payload,"
-"    coalesced, payload_version, due_at, created_at, updated_at)"
-"  SELECT u.flow_id, u.connection_id, u.entity, u.source_id, u.payload::jsonb, u.coalesced,"
-"         s.id, s.created_at, s.created_at, pg_catalog.clock_timestamp()"
+" u AS ("
+"  SELECT u.*, s.id AS version, s.created_at"
 "    FROM s, ROWS FROM (pg_catalog.unnest(s.flow_ids), pg_catalog.unnest(s.connection_ids),"
 "                       pg_catalog.unnest(s.entities), pg_catalog.unnest(s.source_ids),"
 "                       pg_catalog.unnest(s.payloads), pg_catalog.unnest(s.coalesced))"
 "         AS u (flow_id, connection_id, entity, source_id, payload, coalesced)"
-"   WHERE EXISTS (SELECT 1 FROM togai_zoho.flow f WHERE f.id = u.flow_id)"
+"   WHERE EXISTS (SELECT 1 FROM togai_zoho.flow f WHERE f.id = u.flow_id)),"
+" f AS ("
+"  SELECT DISTINCT ON (flow_id, entity, source_id) flow_id, connection_id, entity, source_id,"
+"         payload, version, pg_catalog.min(created_at) OVER w AS created_at,"
+"         (pg_catalog.count(*) OVER w - 1 + pg_catalog.sum(coalesced) OVER w)::integer AS coalesced"
+"    FROM u WINDOW w AS (PARTITION BY flow_id, entity, source_id)"
+"   ORDER BY flow_id, entity, source_id, version DESC),"
+" j AS ("
+"  INSERT INTO togai_zoho.outbox AS o (flow_id, connection_id, entity, source_id, payload,"
+"    coalesced, payload_version, due_at, created_at, updated_at)"
+"  SELECT flow_id, connection_id, entity, source_id, payload::jsonb, coalesced,"
+"         version, created_at, created_at, pg_catalog.clock_timestamp()"
+"    FROM f"
 "  ON CONFLICT (flow_id, entity, source_id) WHERE state IN ('pending', 'running')"
 "  DO UPDATE SET"
 "    payload = CASE WHEN COALESCE(o.payload_version, o.id) < EXCLUDED.payload_version"

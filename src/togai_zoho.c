@@ -36,7 +36,7 @@ int			tz_max_attempts = 10;
 int			tz_retry_base_ms = 1000;
 int			tz_retry_max_ms = 3600 * 1000;
 int			tz_ttl_s = 7 * 24 * 3600;
-int			tz_stage_min_rows = 1000;
+int			tz_stage_min_rows = 1;
 
 void		_PG_init(void);
 
@@ -185,11 +185,12 @@ _PG_init(void)
 							NULL, NULL, NULL);
 
 	DefineCustomIntVariable("togai_zoho.stage_min_rows",
-							"Inserts of at least this many rows stage their jobs for the worker to write.",
-							"A bulk insert then writes one row per 10,000 jobs instead of one per job; "
-							"the worker (or process_outbox) turns them into jobs moments later. 0: never.",
+							"Changes of at least this many rows stage their jobs for the worker to write.",
+							"The writer then adds one outbox_stage row per 1,000 jobs instead of an outbox "
+							"row per job; the worker (or process_outbox) writes the jobs moments later. "
+							"0: never, every change writes its outbox jobs itself.",
 							&tz_stage_min_rows,
-							1000, 0, INT_MAX,
+							1, 0, INT_MAX,
 							PGC_USERSET,
 							0,
 							NULL, NULL, NULL);
