@@ -70,7 +70,7 @@ struct TzEngine
 	bool		drained;
 	bool		paused;
 	bool		started;
-	bool		unstage;		/* staged jobs may be waiting: write a chunk at the next claim */
+	bool		unstage;		/* staged jobs may be waiting: write them at the next claims */
 	TimestampTz drained_at;
 	TimestampTz last_renew;
 	TimestampTz last_reclaim;
@@ -238,7 +238,7 @@ claim(TzEngine *e, int max_jobs)
 		e->started = true;
 		e->last_reclaim = GetCurrentTimestamp();
 	}
-	/* a chunk of staged jobs at a time, so delivery goes on between chunks */
+	/* about 1,000 staged jobs at a time, so delivery goes on between them */
 	if (e->unstage)
 		e->unstage = tz_outbox_unstage();
 	jobs = tz_outbox_claim(room, lease_seconds(), e->cxt);

@@ -47,7 +47,7 @@ typedef struct TzFlowCache
 	int			nflows;
 	TzFlow	   *flows;
 	Oid			owner;			/* owner of the extension's tables */
-	bool		staging;		/* the schema stages bulk inserts (0.2.0 on) */
+	bool		staging;		/* the schema stages jobs (0.2.0 on) */
 } TzFlowCache;
 
 /* Returns the current cache, reloading it if stale.  Caller is connected to SPI. */

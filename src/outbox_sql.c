@@ -22,7 +22,7 @@ PG_FUNCTION_INFO_V1(process_outbox);
 /*
  * process_outbox(max_jobs int) returns int
  *
- * Writes the staged jobs of bulk inserts to the outbox (all of them, even
+ * Writes the staged jobs to the outbox (all of them, even
  * for max_jobs 0), then delivers up to max_jobs due jobs in this session;
  * returns how many ended an attempt.  Runs inside the caller's transaction:
  * its claims hold row locks the worker skips, and its outcomes commit with

@@ -1,7 +1,7 @@
 /*-------------------------------------------------------------------------
  *
  * row_json.c
- *	  A table's rows as json text, for the jobs a bulk insert stages.
+ *	  A table's rows as json text, for the jobs the trigger stages.
  *
  * row_to_json() looks every column's type up again for every row, and its
  * garbage stays until the statement ends; a bulk insert's trigger spent half

@@ -45,7 +45,7 @@ extern struct _SPI_plan *tz_kept_generic_plan(struct _SPI_plan **slot, const cha
 											  Oid *types);
 
 /*
- * Whether the installed schema stages bulk inserts (0.2.0 on): the library
+ * Whether the installed schema stages jobs (0.2.0 on): the library
  * is replaced before ALTER EXTENSION ... UPDATE runs, and must work with the
  * older schema meanwhile.
  */

@@ -24,12 +24,17 @@ class DumpRestore(DatabaseCase):
             SELECT togai_zoho.set_flow_enabled('invoices');
             INSERT INTO togai_zoho.customers (account_id, customer_id, name) VALUES ('a1', 'c1', 'A'), ('a2', 'c2', 'B');
             INSERT INTO togai_zoho.invoices (invoice_id, account_id, status) VALUES ('i1', 'a1', 'DUE'), ('i2', 'a2', 'DRAFT');
+            SELECT togai_zoho.process_outbox(0);
             UPDATE togai_zoho.outbox SET state = 'done', finished_at = now() WHERE source_id = 'a2';
             INSERT INTO togai_zoho.id_mapping (entity, togai_connection_id, zohobooks_connection_id, togai_id, zohobooks_id)
                 SELECT 'account', t.id, z.id, 'a2', 'z2' FROM togai_zoho.connection t, togai_zoho.connection z
                  WHERE t.name = 'togai' AND z.name = 'zoho'""")
+        # a change whose jobs are still staged when the dump is taken
+        self.sql("INSERT INTO togai_zoho.customers (account_id, customer_id, name) VALUES ('a4', 'c4', 'D')")
         before = self.sql("SELECT id, flow_id, source_id, state FROM togai_zoho.outbox ORDER BY id")
         self.assertEqual([r[2:] for r in before], [("a1", "pending"), ("a2", "done"), ("i1", "pending")])
+        staged = self.sql("SELECT id, source_ids FROM togai_zoho.outbox_stage ORDER BY id")
+        self.assertEqual([r[1] for r in staged], ["{a4}"])
 
         with tempfile.TemporaryDirectory() as tmp:
             dump = os.path.join(tmp, "dump.sql")
@@ -43,15 +48,20 @@ class DumpRestore(DatabaseCase):
                 after = sql("SELECT id, flow_id, source_id, state FROM togai_zoho.outbox ORDER BY id",
                             "it_restored")
                 self.assertEqual(after, before)
+                self.assertEqual(sql("SELECT id, source_ids FROM togai_zoho.outbox_stage ORDER BY id",
+                                     "it_restored"), staged)
                 counts = sql("SELECT (SELECT count(*) FROM togai_zoho.connection_secret), "
                              "(SELECT count(*) FROM togai_zoho.flow_action), "
                              "(SELECT count(*) FROM togai_zoho.id_mapping)", "it_restored")[0]
                 self.assertEqual(counts, ("1", "2", "1"))
                 # the restored flows work, and new jobs continue after the dumped ids
-                sql("INSERT INTO togai_zoho.customers (account_id, customer_id, name) VALUES ('a3', 'c3', 'C')",
-                    "it_restored")
-                last = sql("SELECT id, source_id FROM togai_zoho.outbox ORDER BY id DESC LIMIT 1", "it_restored")
-                self.assertEqual(last[0][1], "a3")
-                self.assertGreater(int(last[0][0]), int(before[-1][0]))
+                sql("INSERT INTO togai_zoho.customers (account_id, customer_id, name) VALUES ('a3', 'c3', 'C');"
+                    "SELECT togai_zoho.process_outbox(0)", "it_restored")
+                new = sql("SELECT id, source_id, payload_version FROM togai_zoho.outbox "
+                          "WHERE id > %s ORDER BY source_id" % before[-1][0], "it_restored")
+                self.assertEqual([r[1] for r in new], ["a3", "a4"])
+                # the restored stage's chunk and the new one keep their order too
+                self.assertGreater(int(new[0][2]), int(new[1][2]))
+                self.assertEqual(new[1][2], staged[0][0])
             finally:
                 sql("DROP DATABASE IF EXISTS it_restored WITH (FORCE)")
