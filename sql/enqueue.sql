@@ -301,3 +301,25 @@ SELECT togai_zoho.process_outbox(0);
 SELECT count(*) AS chunks_left FROM togai_zoho.outbox_stage;
 SELECT flow, count(*) AS jobs, count(DISTINCT source_id) AS accounts, max(coalesced) AS coalesced
   FROM test.jobs WHERE source_id LIKE 'acc.many%' GROUP BY flow ORDER BY flow;
+-- one statement changing many rows through a row trigger stages them together, a chunk per
+-- about 1,000 jobs, not a staged row per changed row
+UPDATE togai_zoho.customers SET name = name || ' (renamed)' WHERE account_id LIKE 'acc.many%';
+SELECT count(*) AS chunks, sum(jobs) AS jobs FROM togai_zoho.outbox_stage;
+SELECT togai_zoho.process_outbox(0);
+SELECT flow, count(*) AS jobs, count(*) FILTER (WHERE name LIKE '%(renamed)') AS renamed, max(coalesced) AS coalesced
+  FROM test.jobs WHERE source_id LIKE 'acc.many%' GROUP BY flow ORDER BY flow;
+-- a statement's rows in two tables (partitions): each table's rows staged apart, each payload its row
+CREATE TABLE public.parted (account_id text, customer_id text, name text, region text) PARTITION BY LIST (region);
+CREATE TABLE public.parted_eu PARTITION OF public.parted FOR VALUES IN ('eu');
+CREATE TABLE public.parted_us (region text, name text, customer_id text, account_id text);
+ALTER TABLE public.parted ATTACH PARTITION public.parted_us FOR VALUES IN ('us');
+CREATE TRIGGER to_zoho AFTER INSERT ON public.parted
+	FOR EACH ROW EXECUTE FUNCTION togai_zoho.enqueue_sync('account', 'togai');
+INSERT INTO public.parted VALUES ('p.1', 'c.1', 'One', 'eu'), ('p.2', 'c.2', 'Two', 'eu'),
+	('p.3', 'c.3', 'Three', 'us'), ('p.4', 'c.4', 'Four', 'eu');
+SELECT jobs, source_ids FROM togai_zoho.outbox_stage ORDER BY id;
+SELECT togai_zoho.process_outbox(0);
+SELECT r.account_id, count(*) AS jobs, count(*) FILTER (WHERE o.payload = to_jsonb(r)) AS same_as_the_row
+  FROM public.parted r JOIN togai_zoho.outbox o ON o.source_id = r.account_id
+ GROUP BY r.account_id ORDER BY r.account_id;
+DROP TABLE public.parted;

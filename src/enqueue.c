@@ -22,6 +22,7 @@
 
 #include "catalog/pg_type.h"
 #include "commands/trigger.h"
+#include "executor/executor.h"
 #include "executor/spi.h"
 #include "executor/tuptable.h"
 #include "nodes/makefuncs.h"
@@ -665,18 +666,100 @@ enqueue_statement(const TzFlowCache *cache, SourceKind kind, TriggerData *td)
 	return any;
 }
 
-/* A row trigger: one changed row. */
+/*
+ * A statement's row triggers fire one after another when it finishes
+ * (ExecutorFinish).  Around every statement a frame gathers the staged jobs
+ * of those calls, and they are staged when its ExecutorFinish returns, a
+ * chunk per 1,000 jobs instead of a staged row per changed row.  A call with
+ * no frame around it (the statement that loaded the library, a deferred
+ * trigger at commit) stages its own jobs.  Frames nest with the statements
+ * that triggers run; each stages its jobs before its statement returns.
+ */
+typedef struct StatementFrame
+{
+	QueryDesc  *query;
+	Oid			relid;			/* the batch's rows come from this table */
+	JobBatch   *batch;			/* in the statement's memory, until it ends */
+	struct StatementFrame *outer;
+} StatementFrame;
+
+static StatementFrame *current_frame = NULL;
+static ExecutorFinish_hook_type prev_executor_finish = NULL;
+
+static void
+stage_frame_batch(StatementFrame *frame)
+{
+	if (frame->batch == NULL)
+		return;
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "togai_zoho: SPI_connect failed");
+	end_batch(tz_flow_cache_get(), frame->batch);
+	SPI_finish();
+	frame->batch = NULL;
+}
+
+static void
+enqueue_executor_finish(QueryDesc *query)
+{
+	StatementFrame frame = {query, InvalidOid, NULL, current_frame};
+
+	current_frame = &frame;
+	PG_TRY();
+	{
+		if (prev_executor_finish)
+			prev_executor_finish(query);
+		else
+			standard_ExecutorFinish(query);
+		stage_frame_batch(&frame);
+	}
+	PG_FINALLY();
+	{
+		/* on error the batch goes with the statement's memory */
+		current_frame = frame.outer;
+	}
+	PG_END_TRY();
+}
+
+void
+tz_enqueue_init(void)
+{
+	prev_executor_finish = ExecutorFinish_hook;
+	ExecutorFinish_hook = enqueue_executor_finish;
+}
+
+/* A row trigger: one changed row, staged with its statement's other rows where it can. */
 static bool
 enqueue_row(const TzFlowCache *cache, SourceKind kind, TriggerData *td)
 {
 	bool		inserted = TRIGGER_FIRED_BY_INSERT(td->tg_event);
 	Change		c = {td->tg_relation, td->tg_trigger, inserted,
 		inserted ? td->tg_trigtuple : td->tg_newtuple, inserted ? NULL : td->tg_trigtuple};
+	StatementFrame *frame = current_frame;
 	JobBatch   *batch = NULL;
-	bool		any = add_row(&batch, cache, kind, &c);
+	bool		any;
+	MemoryContext old;
 
-	end_batch(cache, batch);
-	return any;
+	if (frame == NULL || !stages(cache, 1))
+	{
+		any = add_row(&batch, cache, kind, &c);
+		end_batch(cache, batch);
+		return any;
+	}
+	if (frame->batch != NULL &&
+		(frame->relid != RelationGetRelid(c.rel) ||
+		 frame->batch->n > STAGED_JOBS_PER_CHUNK - MAX_FLOWS_PER_ROW))
+	{
+		end_batch(cache, frame->batch);
+		frame->batch = NULL;
+	}
+	if (frame->batch == NULL)
+	{
+		old = MemoryContextSwitchTo(frame->query->estate->es_query_cxt);
+		frame->batch = begin_batch(c.rel, true);
+		frame->relid = RelationGetRelid(c.rel);
+		MemoryContextSwitchTo(old);
+	}
+	return add_row(&frame->batch, cache, kind, &c);
 }
 
 PG_FUNCTION_INFO_V1(enqueue_sync);

@@ -196,6 +196,7 @@ _PG_init(void)
 							NULL, NULL, NULL);
 
 	MarkGUCPrefixReserved("togai_zoho");
+	tz_enqueue_init();
 
 	if (process_shared_preload_libraries_in_progress && !IsBinaryUpgrade)
 	{

@@ -51,6 +51,9 @@ extern struct _SPI_plan *tz_kept_generic_plan(struct _SPI_plan **slot, const cha
  */
 extern bool tz_outbox_staging(void);
 
+/* enqueue.c: installs the hook that stages a statement's row trigger jobs together */
+extern void tz_enqueue_init(void);
+
 /* worker.c */
 extern void tz_worker_register(void);
 
