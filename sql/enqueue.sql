@@ -323,3 +323,16 @@ SELECT r.account_id, count(*) AS jobs, count(*) FILTER (WHERE o.payload = to_jso
   FROM public.parted r JOIN togai_zoho.outbox o ON o.source_id = r.account_id
  GROUP BY r.account_id ORDER BY r.account_id;
 DROP TABLE public.parted;
+-- a deferred row trigger runs at commit, outside any statement: each row stages its own jobs
+CREATE TABLE public.deferred_accounts (account_id text, customer_id text, name text);
+CREATE CONSTRAINT TRIGGER to_zoho AFTER INSERT ON public.deferred_accounts DEFERRABLE INITIALLY DEFERRED
+	FOR EACH ROW EXECUTE FUNCTION togai_zoho.enqueue_sync('account', 'togai');
+DELETE FROM togai_zoho.outbox;
+BEGIN;
+INSERT INTO public.deferred_accounts VALUES ('d.1', 'c.1', 'Deferred 1'), ('d.2', 'c.2', 'Deferred 2');
+SELECT count(*) AS chunks_before_commit FROM togai_zoho.outbox_stage;
+COMMIT;
+SELECT jobs, source_ids FROM togai_zoho.outbox_stage ORDER BY id;
+SELECT togai_zoho.process_outbox(0);
+SELECT * FROM test.jobs;
+DROP TABLE public.deferred_accounts;

@@ -672,12 +672,14 @@ enqueue_statement(const TzFlowCache *cache, SourceKind kind, TriggerData *td)
  * of those calls, and they are staged when its ExecutorFinish returns, a
  * chunk per 1,000 jobs instead of a staged row per changed row.  A call with
  * no frame around it (the statement that loaded the library, a deferred
- * trigger at commit) stages its own jobs.  Frames nest with the statements
- * that triggers run; each stages its jobs before its statement returns.
+ * trigger at commit, one in a subtransaction the statement did not start in)
+ * stages its own jobs.  Frames nest with the statements that triggers run;
+ * each stages its jobs before its statement returns.
  */
 typedef struct StatementFrame
 {
 	QueryDesc  *query;
+	SubTransactionId subxact;	/* the statement's: a call in another one stages alone */
 	Oid			relid;			/* the batch's rows come from this table */
 	JobBatch   *batch;			/* in the statement's memory, until it ends */
 	struct StatementFrame *outer;
@@ -701,7 +703,7 @@ stage_frame_batch(StatementFrame *frame)
 static void
 enqueue_executor_finish(QueryDesc *query)
 {
-	StatementFrame frame = {query, InvalidOid, NULL, current_frame};
+	StatementFrame frame = {query, GetCurrentSubTransactionId(), InvalidOid, NULL, current_frame};
 
 	current_frame = &frame;
 	PG_TRY();
@@ -739,7 +741,7 @@ enqueue_row(const TzFlowCache *cache, SourceKind kind, TriggerData *td)
 	bool		any;
 	MemoryContext old;
 
-	if (frame == NULL || !stages(cache, 1))
+	if (frame == NULL || frame->subxact != GetCurrentSubTransactionId() || !stages(cache, 1))
 	{
 		any = add_row(&batch, cache, kind, &c);
 		end_batch(cache, batch);
