@@ -46,6 +46,7 @@
 #define CONN_RELOAD_S	30		/* connection settings are re-read this often */
 #define HOLD_PACED_MS	2000	/* a job paced longer than this goes back to the queue */
 #define RECHECK_DUE_MS	500		/* while busy, look for newly due retries this often */
+#define UNSTAGE_ROUNDS_PER_CLAIM 100	/* about 100,000 staged jobs */
 
 typedef struct ConnEntry
 {
@@ -71,6 +72,7 @@ struct TzEngine
 	bool		paused;
 	bool		started;
 	bool		unstage;		/* staged jobs may be waiting: write them at the next claims */
+	int			unstage_rounds; /* written since the last claim */
 	TimestampTz drained_at;
 	TimestampTz last_renew;
 	TimestampTz last_reclaim;
@@ -238,9 +240,23 @@ claim(TzEngine *e, int max_jobs)
 		e->started = true;
 		e->last_reclaim = GetCurrentTimestamp();
 	}
-	/* about 1,000 staged jobs at a time, so delivery goes on between them */
+	/*
+	 * Staged jobs are written before more jobs are claimed, so that changes
+	 * committed before a claim fold into their jobs instead of making a
+	 * claimed job run again; about 1,000 a transaction, with the answers
+	 * taken between them.  After UNSTAGE_ROUNDS_PER_CLAIM rounds a claim goes
+	 * ahead anyway: writers faster than this must not stall delivery.
+	 */
 	if (e->unstage)
+	{
 		e->unstage = tz_outbox_unstage();
+		if (e->unstage && ++e->unstage_rounds < UNSTAGE_ROUNDS_PER_CLAIM)
+		{
+			db_end(e);
+			return;
+		}
+	}
+	e->unstage_rounds = 0;
 	jobs = tz_outbox_claim(room, lease_seconds(), e->cxt);
 	foreach(lc, jobs)
 	{
@@ -593,13 +609,19 @@ renew_leases(TzEngine *e)
 	e->last_renew = GetCurrentTimestamp();
 }
 
-/* How long the loop may wait: until a paced job may go, at most a turn. */
+/*
+ * How long the loop may wait: until a paced job may go, at most a turn; not
+ * at all while staged jobs are being written.
+ */
 static long
 wait_ms(TzEngine *e)
 {
 	TimestampTz now = GetCurrentTimestamp();
 	long		ms = TURN_MS;
 	ListCell   *lc;
+
+	if (e->unstage && e->unstage_rounds > 0 && !e->paused)
+		return 0;
 
 	foreach(lc, e->held)
 	{

@@ -458,15 +458,16 @@ tz_outbox_claim(int n, int lease_s, MemoryContext parent)
  * later change (written straight to the outbox while the chunk waited) keeps
  * it.  Jobs of flows dropped meanwhile are not written.
  */
-#define UNSTAGE_JOBS "1000"
+#define UNSTAGE_JOBS 1000
+#define UNSTAGE_JOBS_SQL "1000"
 static const char *const unstage_sql =
 "WITH c AS ("
-"  SELECT id, jobs FROM togai_zoho.outbox_stage ORDER BY id LIMIT " UNSTAGE_JOBS
+"  SELECT id, jobs FROM togai_zoho.outbox_stage ORDER BY id LIMIT " UNSTAGE_JOBS_SQL
 "   FOR UPDATE SKIP LOCKED),"
 " s AS ("
 "  DELETE FROM togai_zoho.outbox_stage WHERE id IN ("
 "    SELECT id FROM (SELECT id, jobs, sum(jobs) OVER (ORDER BY id) AS upto FROM c) w"
-"     WHERE upto - jobs < " UNSTAGE_JOBS ")"
+"     WHERE upto - jobs < " UNSTAGE_JOBS_SQL ")"
 "  RETURNING *),"
 " u AS ("
 "  SELECT u.*, s.id AS version, s.created_at"
@@ -498,7 +499,7 @@ static const char *const unstage_sql =
 "    payload_version = GREATEST(COALESCE(o.payload_version, o.id), EXCLUDED.payload_version),"
 "    coalesced = o.coalesced + 1 + EXCLUDED.coalesced,"
 "    updated_at = pg_catalog.clock_timestamp()) "
-"SELECT count(*) FROM s";
+"SELECT COALESCE(pg_catalog.sum(jobs), 0) FROM s";
 
 bool
 tz_outbox_staging(void)
@@ -519,7 +520,9 @@ tz_outbox_unstage(void)
 	if (SPI_execute_plan(tz_kept_plan(&plan, unstage_sql, 0, NULL), NULL, NULL, false, 0)
 		!= SPI_OK_SELECT)
 		elog(ERROR, "togai_zoho: could not write staged jobs");
-	return DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull)) > 0;
+	/* fewer jobs than a round takes: the stage held no more (but for other claimers' chunks) */
+	return DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull)) >=
+		UNSTAGE_JOBS;
 }
 
 int

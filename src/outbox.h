@@ -23,7 +23,7 @@ extern List *tz_outbox_claim(int n, int lease_s, MemoryContext parent);
 /*
  * Writes the jobs of the oldest staged chunks (about 1,000 jobs, at least one
  * chunk) to the outbox, repeats of an object folded (the chunks other
- * claimers hold are skipped); returns false when no chunk was left.
+ * claimers hold are skipped); returns whether more may be left.
  */
 extern bool tz_outbox_unstage(void);
 

@@ -178,8 +178,9 @@ class Worker(WorkerCase):
             set_worker_settings({"togai_zoho.worker": None})
 
     def test_bulk_insert_is_staged_then_delivered_once_with_later_changes(self):
-        # 1,200 accounts in one insert (stage_min_rows is 1,000): a staged chunk, not 1,200 job
-        # rows in the writer's transaction; an update behind it goes straight to the outbox
+        # 1,200 accounts in one insert: staged chunks, not 1,200 job rows in the writer's
+        # transaction; three updates of all of them and one of a single account behind it
+        # are staged too, and all of it folds into one job an account before any is claimed
         set_worker_settings({"togai_zoho.worker": "off"})
         try:
             ids = self.accounts(1200)
@@ -187,8 +188,12 @@ class Worker(WorkerCase):
             self.assertEqual(value("SELECT sum(jobs) FROM togai_zoho.outbox_stage"), "1200")
             self.assertEqual(value("SELECT pending FROM togai_zoho.sync_status WHERE flow = 'accounts'"),
                              "1200")
+            for k in range(3):
+                sql("UPDATE togai_zoho.customers SET name = name || ' v%d' WHERE account_id LIKE '%s.acc.%%'"
+                    % (k + 2, self.prefix))
             sql("UPDATE togai_zoho.customers SET name = 'Renamed behind the bulk insert' "
                 "WHERE account_id = '%s'" % ids[7])
+            self.assertEqual(value("SELECT sum(jobs) FROM togai_zoho.outbox_stage"), "4801")
             self.assertFalse(self.idle(1), "staged jobs must keep wait_for_idle waiting")
         finally:
             set_worker_settings({"togai_zoho.worker": None})
@@ -196,9 +201,16 @@ class Worker(WorkerCase):
         self.assertExactlyOnce(ids)
         self.assertEqual(value("SELECT count(*) FROM togai_zoho.outbox_stage"), "0")
         self.assertEqual(self.states(), {"done": 1200})
+        # one call an account: no job was claimed before its later changes were written
+        self.assertEqual(len([r for r in self.zoho.requests("/books/v3/contacts")
+                              if r["method"] in ("POST", "PUT")]), 1200)
+        self.assertEqual(value("SELECT sum(coalesced) FROM togai_zoho.outbox"), str(3 * 1200 + 1))
         names = [c["contact_name"] for c in self.zoho.state()["contacts"]
                  if (c.get("notes") or "").split(" (")[0] == "Togai account " + ids[7]]
         self.assertEqual(names, ["Renamed behind the bulk insert"])
+        renamed = [c["contact_name"] for c in self.zoho.state()["contacts"]
+                   if (c.get("notes") or "").split(" (")[0] == "Togai account " + ids[8]]
+        self.assertTrue(renamed and renamed[0].endswith(" v2 v3 v4"), renamed)
 
     def test_claims_read_only_the_due_jobs(self):
         # a backlog not yet due (retries, paced jobs) is not walked by every claim: the due time
