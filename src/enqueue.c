@@ -681,7 +681,8 @@ typedef struct StatementFrame
 	QueryDesc  *query;
 	SubTransactionId subxact;	/* the statement's: a call in another one stages alone */
 	Oid			relid;			/* the batch's rows come from this table */
-	JobBatch   *batch;			/* in the statement's memory, until it ends */
+	JobBatch   *batch;			/* in cxt */
+	MemoryContext cxt;			/* in the statement's memory; emptied for another table */
 	struct StatementFrame *outer;
 } StatementFrame;
 
@@ -703,7 +704,7 @@ stage_frame_batch(StatementFrame *frame)
 static void
 enqueue_executor_finish(QueryDesc *query)
 {
-	StatementFrame frame = {query, GetCurrentSubTransactionId(), InvalidOid, NULL, current_frame};
+	StatementFrame frame = {query, GetCurrentSubTransactionId(), InvalidOid, NULL, NULL, current_frame};
 
 	current_frame = &frame;
 	PG_TRY();
@@ -747,16 +748,21 @@ enqueue_row(const TzFlowCache *cache, SourceKind kind, TriggerData *td)
 		end_batch(cache, batch);
 		return any;
 	}
-	if (frame->batch != NULL &&
-		(frame->relid != RelationGetRelid(c.rel) ||
-		 frame->batch->n > STAGED_JOBS_PER_CHUNK - MAX_FLOWS_PER_ROW))
+	if (frame->batch != NULL && frame->relid != RelationGetRelid(c.rel))
 	{
+		/* a row of another partition: its columns differ */
 		end_batch(cache, frame->batch);
 		frame->batch = NULL;
+		MemoryContextReset(frame->cxt);
 	}
+	else if (frame->batch != NULL && frame->batch->n > STAGED_JOBS_PER_CHUNK - MAX_FLOWS_PER_ROW)
+		flush_batch(cache, frame->batch);
 	if (frame->batch == NULL)
 	{
-		old = MemoryContextSwitchTo(frame->query->estate->es_query_cxt);
+		if (frame->cxt == NULL)
+			frame->cxt = AllocSetContextCreate(frame->query->estate->es_query_cxt,
+											   "togai_zoho statement jobs", ALLOCSET_DEFAULT_SIZES);
+		old = MemoryContextSwitchTo(frame->cxt);
 		frame->batch = begin_batch(c.rel, true);
 		frame->relid = RelationGetRelid(c.rel);
 		MemoryContextSwitchTo(old);
