@@ -77,8 +77,8 @@ typedef struct Change
 /* A statement's jobs go to the outbox in chunks of this many, to bound memory. */
 #define JOBS_PER_CHUNK 10000
 /*
- * Staged chunks are smaller: the worker writes one between two claims, and a
- * bulk load's first requests wait for the first.
+ * Staged chunks are smaller: the worker writes about 1,000 staged jobs a
+ * transaction, folding repeats with a sort, and a chunk is never split.
  */
 #define STAGED_JOBS_PER_CHUNK 1000
 
@@ -586,6 +586,13 @@ begin_batch(Relation rel, bool staged)
 	return b;
 }
 
+/* Whether the batch must go before another row's jobs join it. */
+static bool
+batch_full(const JobBatch *b)
+{
+	return b->n > (b->staged ? STAGED_JOBS_PER_CHUNK : JOBS_PER_CHUNK) - MAX_FLOWS_PER_ROW;
+}
+
 /* Whether a change of this many rows stages its jobs (togai_zoho.stage_min_rows). */
 static bool
 stages(const TzFlowCache *cache, int64 rows)
@@ -652,7 +659,7 @@ enqueue_statement(const TzFlowCache *cache, SourceKind kind, TriggerData *td)
 	{
 		Change		c;
 
-		if (batch->n > (batch->staged ? STAGED_JOBS_PER_CHUNK : JOBS_PER_CHUNK) - MAX_FLOWS_PER_ROW)
+		if (batch_full(batch))
 			flush_batch(cache, batch);
 		MemoryContextReset(row_cxt);
 		MemoryContextSwitchTo(row_cxt);
@@ -755,7 +762,7 @@ enqueue_row(const TzFlowCache *cache, SourceKind kind, TriggerData *td)
 		frame->batch = NULL;
 		MemoryContextReset(frame->cxt);
 	}
-	else if (frame->batch != NULL && frame->batch->n > STAGED_JOBS_PER_CHUNK - MAX_FLOWS_PER_ROW)
+	else if (frame->batch != NULL && batch_full(frame->batch))
 		flush_batch(cache, frame->batch);
 	if (frame->batch == NULL)
 	{

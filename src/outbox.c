@@ -459,15 +459,14 @@ tz_outbox_claim(int n, int lease_s, MemoryContext parent)
  * it.  Jobs of flows dropped meanwhile are not written.
  */
 #define UNSTAGE_JOBS 1000
-#define UNSTAGE_JOBS_SQL "1000"
 static const char *const unstage_sql =
 "WITH c AS ("
-"  SELECT id, jobs FROM togai_zoho.outbox_stage ORDER BY id LIMIT " UNSTAGE_JOBS_SQL
+"  SELECT id, jobs FROM togai_zoho.outbox_stage ORDER BY id LIMIT " CppAsString2(UNSTAGE_JOBS)
 "   FOR UPDATE SKIP LOCKED),"
 " s AS ("
 "  DELETE FROM togai_zoho.outbox_stage WHERE id IN ("
 "    SELECT id FROM (SELECT id, jobs, sum(jobs) OVER (ORDER BY id) AS upto FROM c) w"
-"     WHERE upto - jobs < " UNSTAGE_JOBS_SQL ")"
+"     WHERE upto - jobs < " CppAsString2(UNSTAGE_JOBS) ")"
 "  RETURNING *),"
 " u AS ("
 "  SELECT u.*, s.id AS version, s.created_at"
