@@ -383,3 +383,396 @@ ALTER TABLE togai_zoho.outbox
 	DROP CONSTRAINT outbox_coalesced_check, DROP CONSTRAINT outbox_check, DROP CONSTRAINT outbox_check1,
 	ADD CONSTRAINT outbox_row_valid CHECK (togai_zoho.outbox_row_valid(entity, state, step, attempts, coalesced,
 																	   locked_until, finished_at));
+
+/*
+ * ---------------------------------------------------------------------------
+ * Zoho Books as it documents itself: items on every line, distinct contact
+ * names, lists read only with their documented filters and sort columns.
+ * ---------------------------------------------------------------------------
+ */
+
+UPDATE togai_zoho.action_def
+   SET options = options || '{"contact_name_pattern": "string"}'
+ WHERE name = 'contact_upsert';
+UPDATE togai_zoho.action_def
+   SET options = options || '{"item_account_id": "string", "togai_id_customfield_id": "string"}'
+ WHERE name = 'invoice_create';
+
+/* Zoho Books item ids by name, found or made for the lines of invoices. */
+CREATE TABLE togai_zoho.zohobooks_item (
+	connection_id bigint NOT NULL REFERENCES togai_zoho.connection (id) ON DELETE CASCADE,
+	name          text NOT NULL CHECK (name <> '' AND length(name) <= 100),
+	item_id       text NOT NULL CHECK (item_id <> ''),
+	learnt_at     timestamptz NOT NULL DEFAULT now(),
+	PRIMARY KEY (connection_id, name)
+);
+SELECT pg_catalog.pg_extension_config_dump('togai_zoho.zohobooks_item', '');
+COMMENT ON TABLE togai_zoho.zohobooks_item IS
+'The Zoho Books item of each line name (a Togai rate card or line type), found by name or made once per organization; delete a row to have it looked up again';
+COMMENT ON COLUMN togai_zoho.zohobooks_item.connection_id IS 'Zoho Books connection (organization)';
+COMMENT ON COLUMN togai_zoho.zohobooks_item.name IS 'Item name: the line''s rate card or type, cut to Zoho''s 100 characters';
+COMMENT ON COLUMN togai_zoho.zohobooks_item.item_id IS 'Zoho Books item_id';
+COMMENT ON COLUMN togai_zoho.zohobooks_item.learnt_at IS 'When the item was found or made';
+
+CREATE OR REPLACE FUNCTION togai_zoho.job_context(entity text, connection_id bigint, payload jsonb)
+	RETURNS jsonb
+	LANGUAGE plpgsql STABLE
+	SET search_path = pg_catalog, togai_zoho, pg_temp
+	AS $$
+DECLARE
+	app text;
+	ctx jsonb;
+BEGIN
+	SELECT c.app INTO app FROM togai_zoho.connection c WHERE c.id = job_context.connection_id;
+	IF app = 'togai' THEN
+		IF entity = 'invoice' THEN
+			ctx := togai_zoho.invoice_line_items(payload);
+			/* the one line standing for a whole invoice bills the same item for every invoice */
+			IF jsonb_array_length(ctx -> 'lines') = 1
+			   AND ctx #>> '{lines,0,name}' = 'Togai invoice ' || coalesce(payload ->> 'sequence_id',
+																	   payload ->> 'invoice_id', '') THEN
+				ctx := jsonb_set(ctx, '{lines,0,item}', '"Togai invoice"');
+			END IF;
+			RETURN ctx || jsonb_build_object('item_ids',
+				(SELECT jsonb_object_agg(z.connection_id::text, z.ids)
+				   FROM (SELECT i.connection_id, jsonb_object_agg(i.name, i.item_id) AS ids
+						   FROM togai_zoho.zohobooks_item i
+						  WHERE i.name IN (SELECT left(coalesce(l ->> 'item', l ->> 'name'), 100)
+											 FROM jsonb_array_elements(ctx -> 'lines') l)
+						  GROUP BY i.connection_id) z));
+		ELSIF entity = 'account' THEN
+			RETURN jsonb_build_object('currency_ids',
+				(SELECT jsonb_object_agg(z.connection_id::text, z.currency_id)
+				   FROM togai_zoho.zohobooks_currency z
+				  WHERE z.currency_code = payload ->> 'invoice_currency'));
+		END IF;
+		RETURN NULL;
+	END IF;
+	IF entity IN ('payment', 'invoice') THEN
+		RETURN togai_zoho.payment_context(job_context.connection_id, entity, payload -> 'payload');
+	ELSIF entity = 'contact' THEN
+		RETURN jsonb_build_object('account_id',
+			(SELECT m.togai_id FROM togai_zoho.id_mapping m
+			  WHERE m.entity = 'account' AND m.zohobooks_connection_id = job_context.connection_id
+				AND m.zohobooks_id = payload ->> 'remote_id'));
+	END IF;
+	RETURN NULL;
+END
+$$;
+
+/* A time as Zoho Books' lists take it: 2026-11-23T10:15:00+0000. */
+CREATE FUNCTION togai_zoho.zoho_time(t timestamptz)
+	RETURNS text
+	LANGUAGE sql STABLE
+	SET search_path = pg_catalog, togai_zoho, pg_temp
+	AS $$
+SELECT to_char(t AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS') || '+0000'
+$$;
+COMMENT ON FUNCTION togai_zoho.zoho_time(timestamptz) IS 'A time in the form Zoho Books'' list filters take, in UTC';
+
+/*
+ * The payments of an invoice that the inbox lacks, read whole (a payment's
+ * list entries carry neither its invoices nor a modification time, and no
+ * list of payments filters by change): how many were taken.
+ */
+CREATE FUNCTION togai_zoho.take_invoice_payments(c togai_zoho.connection, invoice_id text)
+	RETURNS integer
+	LANGUAGE plpgsql
+	SET search_path = pg_catalog, togai_zoho, pg_temp
+	AS $$
+DECLARE
+	p jsonb;
+	n integer := 0;
+BEGIN
+	FOR p IN SELECT e FROM jsonb_array_elements(coalesce(togai_zoho.zohobooks_call(c.name,
+				'invoice_payments', jsonb_build_object('invoice_id', invoice_id)), '[]')) e LOOP
+		CONTINUE WHEN EXISTS (SELECT 1 FROM togai_zoho.inbox i
+							   WHERE i.connection_id = c.id AND i.entity = 'payment'
+								 AND i.remote_id = p ->> 'payment_id');
+		IF togai_zoho.mirror_inbox(c.id, 'payment', togai_zoho.zohobooks_call(c.name, 'payment_get',
+				jsonb_build_object('payment_id', p ->> 'payment_id')), 'poll') THEN
+			n := n + 1;
+		END IF;
+	END LOOP;
+	RETURN n;
+END
+$$;
+COMMENT ON FUNCTION togai_zoho.take_invoice_payments(togai_zoho.connection, text) IS
+'Reads the payments applied to a Zoho Books invoice that the inbox lacks, each in full, into the inbox; returns how many';
+
+/*
+ * Zoho Books' lists as they are documented: invoices through their
+ * last_modified_time filter (modified after the cursor); contacts sorted by
+ * last_modified_time (no filter exists; the direction is not documented, so
+ * both are followed); payments through the invoices whose balance or last
+ * payment date moved.  The next walk starts a margin before this one began,
+ * so objects changed while it ran are read again, never skipped.
+ */
+CREATE OR REPLACE FUNCTION togai_zoho.poll_zohobooks(connection text, max_pages integer DEFAULT 100)
+	RETURNS jsonb
+	LANGUAGE plpgsql
+	SECURITY DEFINER
+	SET search_path = pg_catalog, togai_zoho, pg_temp
+	AS $$
+DECLARE
+	c togai_zoho.connection;
+	stream text;
+	cur jsonb;
+	page jsonb;
+	item jsonb;
+	prev jsonb;
+	pages integer := 0;
+	page_no integer;
+	since timestamptz;
+	started timestamptz;
+	high timestamptz;
+	t timestamptz;
+	seen integer;
+	changed integer;
+	failed integer;
+	payments integer := 0;
+	more boolean;
+	newest_first boolean;
+	older_reached boolean;
+	want_payments boolean;
+	result jsonb := '{}';
+	err text;
+	err_state text;
+	stream_err text;
+	item_err text;
+	margin constant interval := '5 minutes';
+BEGIN
+	c := togai_zoho.poll_begin(poll_zohobooks.connection, 'zohobooks', max_pages);
+	IF c.id IS NULL THEN
+		RETURN jsonb_build_object('connection', poll_zohobooks.connection,
+								  'skipped', 'another poll of this connection is running');
+	END IF;
+	/* payments are looked for only for a flow that records them */
+	want_payments := EXISTS (SELECT 1 FROM togai_zoho.flow f
+							  WHERE f.trigger_connection_id = c.id AND f.enabled
+								AND f.trigger = 'payment_recorded');
+
+	FOR stream IN SELECT togai_zoho.poll_order(c.id, ARRAY['invoices', 'contacts']) LOOP
+		EXIT WHEN pages >= max_pages;
+		cur := togai_zoho.get_cursor(c.id, stream);
+		since := togai_zoho.remote_time(cur ->> 'since');
+		started := coalesce((cur ->> 'walk_started')::timestamptz, clock_timestamp());
+		high := togai_zoho.remote_time(cur ->> 'high');
+		page_no := coalesce((cur ->> 'page')::integer, 1);
+		seen := 0; changed := 0; failed := 0; more := true; older_reached := false; stream_err := NULL;
+		LOOP
+			BEGIN
+				IF stream = 'invoices' THEN
+					page := togai_zoho.zohobooks_call(c.name, 'list_changed', jsonb_strip_nulls(
+						jsonb_build_object('list', 'invoices', 'since', togai_zoho.zoho_time(since),
+										   'page', page_no)));
+				ELSE
+					page := togai_zoho.zohobooks_call(c.name, 'list_changed',
+						jsonb_build_object('list', 'contacts', 'page', page_no));
+				END IF;
+			EXCEPTION WHEN OTHERS THEN
+				GET STACKED DIAGNOSTICS stream_err = MESSAGE_TEXT, err_state = RETURNED_SQLSTATE;
+				RAISE WARNING 'togai_zoho: polling % of connection "%" stopped: %', stream, c.name, stream_err
+					USING HINT = 'The next poll resumes from the same page; togai_zoho.poll_status shows it.';
+				err := coalesce(err, stream || ': ' || stream_err);
+				EXIT;
+			END;
+			pages := pages + 1;
+			/* Zoho does not document the direction of a sort: read it from the page */
+			newest_first := coalesce(page #>> '{page_context,sort_order}' = 'D',
+				togai_zoho.remote_time(page #>> '{contacts,0,last_modified_time}') >=
+				togai_zoho.remote_time(page -> 'contacts' -> -1 ->> 'last_modified_time'), true);
+			FOR item IN SELECT e FROM jsonb_array_elements(coalesce(page -> stream, '[]')) e LOOP
+				t := togai_zoho.remote_time(item ->> 'last_modified_time');
+				/* contacts are not filtered: those not changed since the cursor were taken before */
+				IF stream = 'contacts' AND since IS NOT NULL AND t < since THEN
+					older_reached := older_reached OR newest_first;
+					CONTINUE;
+				END IF;
+				seen := seen + 1;
+				high := greatest(high, t);
+				BEGIN
+					IF stream = 'invoices' THEN
+						SELECT i.payload INTO prev FROM togai_zoho.inbox i
+						 WHERE i.connection_id = c.id AND i.entity = 'invoice'
+						   AND i.remote_id = item ->> 'invoice_id';
+					END IF;
+					IF togai_zoho.mirror_inbox(c.id, rtrim(stream, 's'), item, 'poll') THEN
+						changed := changed + 1;
+					END IF;
+					/* money applied to a synced invoice: read the payments it got */
+					IF stream = 'invoices' AND want_payments
+					   AND (prev ->> 'balance' IS DISTINCT FROM item ->> 'balance'
+							OR prev ->> 'last_payment_date' IS DISTINCT FROM item ->> 'last_payment_date')
+					   AND coalesce(togai_zoho.json_numeric(item -> 'balance'), 0)
+						   < coalesce(togai_zoho.json_numeric(item -> 'total'), 0)
+					   AND EXISTS (SELECT 1 FROM togai_zoho.id_mapping m
+									WHERE m.entity = 'invoice' AND m.zohobooks_connection_id = c.id
+									  AND m.zohobooks_id = item ->> 'invoice_id') THEN
+						payments := payments + togai_zoho.take_invoice_payments(c, item ->> 'invoice_id');
+					END IF;
+				EXCEPTION WHEN OTHERS THEN
+					GET STACKED DIAGNOSTICS item_err = MESSAGE_TEXT;
+					failed := failed + 1;
+					RAISE WARNING 'togai_zoho: Zoho Books % % of connection "%" not taken: %',
+						rtrim(stream, 's'), item ->> (rtrim(stream, 's') || '_id'), c.name, item_err;
+				END;
+			END LOOP;
+			more := coalesce((page #>> '{page_context,has_more_page}')::boolean, false)
+					AND NOT older_reached;
+			EXIT WHEN NOT more;
+			page_no := page_no + 1;
+			EXIT WHEN pages >= max_pages;
+		END LOOP;
+		IF stream_err IS NULL AND NOT more THEN
+			PERFORM togai_zoho.set_cursor(c.id, stream, jsonb_strip_nulls(jsonb_build_object(
+				'since', togai_zoho.zoho_time(least(started - margin, coalesce(high, started - margin))),
+				'high', togai_zoho.zoho_time(high),
+				/* oldest first: the next walk starts at the last page, where changes go */
+				'page', CASE WHEN NOT newest_first THEN page_no END,
+				'last_full_walk', clock_timestamp(), 'last_poll_at', clock_timestamp())));
+		ELSE
+			PERFORM togai_zoho.set_cursor(c.id, stream, jsonb_strip_nulls(jsonb_build_object(
+				'since', togai_zoho.zoho_time(since), 'high', togai_zoho.zoho_time(high),
+				'page', page_no, 'walk_started', started,
+				'last_full_walk', cur -> 'last_full_walk', 'last_poll_at', clock_timestamp(),
+				'last_error', stream_err, 'last_error_sqlstate', err_state,
+				'last_error_at', CASE WHEN stream_err IS NOT NULL THEN clock_timestamp() END)));
+		END IF;
+		result := result || jsonb_build_object(stream, jsonb_build_object(
+			'seen', seen, 'changed', changed, 'failed', failed,
+			'complete', stream_err IS NULL AND NOT more));
+		/* a stream that fails does not stop the others; a walk cut short by max_pages does */
+		EXIT WHEN stream_err IS NULL AND more;
+	END LOOP;
+	RETURN jsonb_build_object('connection', c.name, 'pages', pages, 'payments', payments) || result
+		|| jsonb_strip_nulls(jsonb_build_object('error', err));
+END
+$$;
+
+/* Where each poll stream stands, and what stopped it last. */
+CREATE VIEW togai_zoho.poll_status AS
+SELECT c.name AS connection, c.app, s.stream,
+	   (s.cursor::jsonb ->> 'last_poll_at')::timestamptz AS last_poll_at,
+	   (s.cursor::jsonb ->> 'last_full_walk')::timestamptz AS last_complete_walk_at,
+	   s.cursor::jsonb ->> 'last_error' AS last_error,
+	   (s.cursor::jsonb ->> 'last_error_at')::timestamptz AS last_error_at,
+	   s.cursor::jsonb ->> 'since' AS changed_since
+  FROM togai_zoho.sync_cursor s
+  JOIN togai_zoho.connection c ON c.id = s.connection_id;
+COMMENT ON VIEW togai_zoho.poll_status IS
+'Each polled stream of each connection: when it was last polled and last walked to its end, the error that stopped it (until a walk completes), and the change time the next poll reads from';
+
+/*
+ * A poll for pg_cron: CALL togai_zoho.poll('zoho') commits what the poll
+ * took, then fails when a stream failed, so that cron.job_run_details shows
+ * the error (a SELECT's result never reaches it).
+ */
+CREATE PROCEDURE togai_zoho.poll(connection text, max_pages integer DEFAULT 100)
+	LANGUAGE plpgsql
+	SET search_path = pg_catalog, togai_zoho, pg_temp
+	AS $$
+DECLARE
+	c togai_zoho.connection := togai_zoho.find_connection(poll.connection);
+	r jsonb;
+BEGIN
+	IF c.app = 'togai' THEN
+		r := togai_zoho.poll_togai(c.name, max_pages);
+	ELSE
+		r := togai_zoho.poll_zohobooks(c.name, max_pages);
+	END IF;
+	COMMIT;
+	IF r ? 'error' THEN
+		RAISE EXCEPTION 'togai_zoho: polling connection "%" stopped at %', c.name, r ->> 'error'
+			USING ERRCODE = 'external_routine_exception',
+				  DETAIL = format('The poll took: %s', r),
+				  HINT = 'What it took is kept; togai_zoho.poll_status shows each stream.';
+	END IF;
+END
+$$;
+COMMENT ON PROCEDURE togai_zoho.poll(text, integer) IS
+'Polls a connection (poll_togai or poll_zohobooks), commits what it took, and fails naming the stream that stopped: schedule it with pg_cron as CALL togai_zoho.poll(''<connection>'')';
+
+/* Backfilled jobs look for their remote objects before they create them. */
+CREATE OR REPLACE FUNCTION togai_zoho.backfill(flow text)
+	RETURNS bigint
+	LANGUAGE plpgsql
+	SECURITY DEFINER
+	SET search_path = pg_catalog, togai_zoho, pg_temp
+	AS $$
+DECLARE
+	f togai_zoho.flow;
+	t togai_zoho.trigger_def;
+	zoho_connections bigint[];
+	src record;
+	n bigint := 0;
+	every constant integer := 5000;
+BEGIN
+	f := togai_zoho.find_flow(backfill.flow);
+	IF NOT f.enabled THEN
+		RAISE EXCEPTION 'flow "%" is disabled', f.name
+			USING ERRCODE = 'object_not_in_prerequisite_state',
+				  HINT = 'Enable it first with set_flow_enabled(); a disabled flow sends nothing.';
+	END IF;
+	SELECT * INTO t FROM togai_zoho.trigger_def d WHERE d.name = f.trigger;
+	SELECT array_agg(a.connection_id) INTO zoho_connections
+	  FROM togai_zoho.flow_action a JOIN togai_zoho.connection c ON c.id = a.connection_id
+	 WHERE a.flow_id = f.id AND c.app = 'zohobooks';
+
+	FOR src IN
+		/* accounts without a contact */
+		SELECT 'account' AS entity, x.account_id AS source_id, to_jsonb(x) AS payload
+		  FROM togai_zoho.customers x
+		 WHERE t.entity = 'account' AND x.connection_id = f.trigger_connection_id
+		   AND NOT EXISTS (SELECT 1 FROM togai_zoho.id_mapping m
+							WHERE m.entity = 'account' AND m.togai_connection_id = x.connection_id
+							  AND m.togai_id = x.account_id
+							  AND m.zohobooks_connection_id = ANY (zoho_connections))
+		UNION ALL
+		/* generated invoices without a Zoho invoice; voided ones that have one */
+		SELECT 'invoice', x.invoice_id, to_jsonb(x)
+		  FROM togai_zoho.invoices x
+		 WHERE t.entity = 'invoice' AND t.app = 'togai' AND x.connection_id = f.trigger_connection_id
+		   AND CASE f.trigger
+				   WHEN 'invoice_generated' THEN x.status NOT IN ('DRAFT', 'VOID', 'MERGED')
+						AND NOT EXISTS (SELECT 1 FROM togai_zoho.id_mapping m
+										 WHERE m.entity = 'invoice' AND m.togai_connection_id = x.connection_id
+										   AND m.togai_id = x.invoice_id
+										   AND m.zohobooks_connection_id = ANY (zoho_connections))
+				   ELSE x.status = 'VOID'
+						AND EXISTS (SELECT 1 FROM togai_zoho.id_mapping m
+									 WHERE m.entity = 'invoice' AND m.togai_connection_id = x.connection_id
+									   AND m.togai_id = x.invoice_id) END
+		UNION ALL
+		/* Zoho Books objects of the flow's kind not recorded in Togai yet */
+		SELECT x.entity, x.remote_id, to_jsonb(x)
+		  FROM togai_zoho.inbox x
+		 WHERE t.app = 'zohobooks' AND x.connection_id = f.trigger_connection_id
+		   AND x.entity = t.entity
+		   AND (f.trigger <> 'invoice_paid' OR x.status = 'paid')
+		   AND NOT EXISTS (SELECT 1 FROM togai_zoho.id_mapping m
+							WHERE m.entity = 'payment' AND m.zohobooks_connection_id = x.connection_id
+							  AND m.zohobooks_id = CASE x.entity WHEN 'invoice' THEN 'invoice:' || x.remote_id
+														 ELSE x.remote_id END)
+	LOOP
+		/*
+		 * may_exist: what existed before the flow may have a remote object
+		 * already (a connection added again after its mappings went): each
+		 * job looks for it, by reading, before it creates one.
+		 */
+		INSERT INTO togai_zoho.outbox AS o (flow_id, connection_id, entity, source_id, payload, may_exist)
+		VALUES (f.id, f.trigger_connection_id, src.entity, src.source_id, src.payload, true)
+		ON CONFLICT (flow_id, entity, source_id) WHERE state IN ('pending', 'running')
+		DO UPDATE SET payload = EXCLUDED.payload, coalesced = o.coalesced + 1, may_exist = true,
+					  rerun = o.rerun OR o.state = 'running', updated_at = now();
+		n := n + 1;
+		IF n % every = 0 THEN
+			RAISE NOTICE 'backfill of flow "%": % rows enqueued so far', f.name, n;
+		END IF;
+	END LOOP;
+	PERFORM togai_zoho.notify_worker();
+	RAISE NOTICE 'backfill of flow "%": % rows enqueued', f.name, n
+		USING HINT = 'sync_status shows them being delivered.';
+	RETURN n;
+END
+$$;

@@ -11,6 +11,7 @@
  */
 #include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -135,28 +136,146 @@ billing_address(const json_t *address)
 	return out;
 }
 
+/* The characters of text up to n code points (UTF-8), as a new string. */
+static char *
+cut_text(const char *text, size_t n, bool *cut)
+{
+	size_t		i = 0;
+	size_t		points = 0;
+	char	   *out;
+
+	while (text[i] != '\0' && points < n)
+	{
+		i++;
+		while ((text[i] & 0xC0) == 0x80)
+			i++;
+		points++;
+	}
+	*cut = text[i] != '\0';
+	out = malloc(i + 1);
+	memcpy(out, text, i);
+	out[i] = '\0';
+	return out;
+}
+
+int
+tz_payment_terms(const json_t *row, const json_t *options, bool *capped)
+{
+	json_t	   *opt = json_is_object(options) ? json_object_get(options, "payment_terms") : NULL;
+	json_t	   *days = json_is_integer(opt) ? opt : json_object_get(row, "net_term_days");
+	json_int_t	v;
+
+	*capped = false;
+	if (!json_is_integer(days) || json_integer_value(days) < 0)
+		return -1;
+	v = json_integer_value(days);
+	if (v > TZ_ZOHO_MAX_TERMS)
+	{
+		*capped = true;
+		return TZ_ZOHO_MAX_TERMS;
+	}
+	return (int) v;
+}
+
+char *
+tz_contact_name(const json_t *account, const json_t *options, bool distinct)
+{
+	char		name_buf[64];
+	char		id_buf[64];
+	const char *name = mapped_text(account, options, "contact_name_field", "name",
+								   name_buf, sizeof(name_buf));
+	const char *account_id = tz_row_text(account, "account_id", id_buf, sizeof(id_buf));
+	const char *pattern = json_is_object(options) ?
+		json_string_value(json_object_get(options, "contact_name_pattern")) : NULL;
+	char		out[1024];
+	size_t		len = 0;
+
+	if (name == NULL || account_id == NULL)
+		return NULL;
+	if (!distinct)
+		return strdup(name);
+	/* {name} and {account_id} in the pattern; anything else as written */
+	for (const char *p = pattern ? pattern : TZ_DISTINCT_NAME_PATTERN; *p && len < sizeof(out) - 1;)
+	{
+		const char *with = NULL;
+
+		if (strncmp(p, "{name}", 6) == 0)
+			with = name, p += 6;
+		else if (strncmp(p, "{account_id}", 12) == 0)
+			with = account_id, p += 12;
+		if (with)
+			while (*with && len < sizeof(out) - 1)
+				out[len++] = *with++;
+		else
+			out[len++] = *p++;
+	}
+	out[len] = '\0';
+	return strdup(out);
+}
+
+/* The primary person of a whole contact, or NULL. */
+static json_t *
+primary_person(const json_t *contact)
+{
+	json_t	   *persons = json_is_object(contact) ? json_object_get(contact, "contact_persons") : NULL;
+	size_t		i;
+	json_t	   *p;
+
+	json_array_foreach(persons, i, p)
+		if (json_is_true(json_object_get(p, "is_primary_contact")))
+		return p;
+	return json_array_get(persons, 0);
+}
+
+/* A custom field naming the account: by index (a number in the option) or by label. */
+static json_t *
+custom_field(const char *field, const char *value)
+{
+	char	   *end;
+	long		index = strtol(field, &end, 10);
+
+	if (*field != '\0' && *end == '\0')
+		return json_pack("{s:I, s:s}", "index", (json_int_t) index, "value", value);
+	return json_pack("{s:s, s:s}", "label", field, "value", value);
+}
+
 json_t *
-tz_contact_body(const json_t *account, const json_t *options, const char *currency_id)
+tz_contact_body(const json_t *account, const json_t *options, const char *currency_id,
+				const json_t *current, bool distinct)
 {
 	char		buf[64];
-	char		name_buf[64];
 	char		id_buf[64];
 	char		marker[320];
 	char		notes[700];
 	char		cus_buf[64];
 	const char *customer_id = tz_row_text(account, "customer_id", cus_buf, sizeof(cus_buf));
-	const char *name = mapped_text(account, options, "contact_name_field", "name",
-								   name_buf, sizeof(name_buf));
 	const char *account_id = tz_row_text(account, "account_id", id_buf, sizeof(id_buf));
+	const char *current_name = json_is_object(current) ?
+		json_string_value(json_object_get(current, "contact_name")) : NULL;
+	char	   *name;
+	char	   *other;
 	const char *v;
 	json_t	   *body;
 	json_t	   *opt;
 	json_t	   *address;
+	bool		capped;
+	int			terms;
 
-	if (name == NULL || account_id == NULL)
+	name = tz_contact_name(account, options, distinct);
+	if (name == NULL)
 		return NULL;
+	/* a contact that carries the distinct name keeps it: no rename into a collision */
+	other = tz_contact_name(account, options, true);
+	if (!distinct && current_name != NULL && strcmp(current_name, other) == 0)
+	{
+		free(name);
+		name = other;
+		other = NULL;
+	}
+	free(other);
 	body = new_object();
 	set_text(body, "contact_name", name);
+	free(name);
 	/* both Togai ids, where GET /contacts?search_text= finds them */
 	tz_contact_marker(account_id, marker, sizeof(marker));
 	if (customer_id != NULL)
@@ -172,20 +291,25 @@ tz_contact_body(const json_t *account, const json_t *options, const char *curren
 	opt = json_is_object(options) ? json_object_get(options, "customer_sub_type") : NULL;
 	set_text(body, "customer_sub_type", json_is_string(opt) ? json_string_value(opt) : "business");
 
-	opt = json_is_object(options) ? json_object_get(options, "payment_terms") : NULL;
-	if (json_is_integer(opt))
-		json_object_set_new(body, "payment_terms", json_integer(json_integer_value(opt)));
-	else if (json_is_integer(json_object_get(account, "net_term_days")))
-		json_object_set_new(body, "payment_terms",
-							json_integer(json_integer_value(json_object_get(account, "net_term_days"))));
+	terms = tz_payment_terms(account, options, &capped);
+	if (terms >= 0)
+		json_object_set_new(body, "payment_terms", json_integer(terms));
 
 	if ((v = tz_row_text(account, "primary_email", buf, sizeof(buf))) != NULL)
 	{
 		json_t	   *person = new_object();
+		json_t	   *was = primary_person(current);
+		const char *was_id = json_string_value(json_object_get(was, "contact_person_id"));
+		char		first_buf[64];
+		const char *first = tz_row_text(account, "name", first_buf, sizeof(first_buf));
+		bool		cut = false;
+		char	   *first_cut = first ? cut_text(first, TZ_ZOHO_MAX_NAME, &cut) : NULL;
 
+		/* an update names the person it changes, or Zoho adds another */
+		set_text(person, "contact_person_id", was_id);
 		set_text(person, "email", v);
-		set_text(person, "first_name",
-				 tz_row_text(account, "name", buf, sizeof(buf)));
+		set_text(person, "first_name", first_cut);
+		free(first_cut);
 		json_object_set_new(person, "is_primary_contact", json_true());
 		json_object_set_new(body, "contact_persons", json_pack("[o]", person));
 	}
@@ -195,64 +319,99 @@ tz_contact_body(const json_t *account, const json_t *options, const char *curren
 	opt = json_is_object(options) ? json_object_get(options, "togai_id_custom_field") : NULL;
 	if (json_is_string(opt))
 		json_object_set_new(body, "custom_fields",
-							json_pack("[{s:s, s:s}]", "api_name", json_string_value(opt),
-									  "value", account_id));
+							json_pack("[o]", custom_field(json_string_value(opt), account_id)));
 	return body;
 }
 
-/* Whether the contact in a list names the account in a custom field. */
+/* Whether a custom field of a whole contact holds the account id: by index or label. */
 static bool
-custom_field_names(const json_t *contact, const char *account_id)
+custom_field_names(const json_t *contact, const char *field, const char *account_id)
 {
 	json_t	   *fields = json_object_get(contact, "custom_fields");
+	char	   *end;
+	long		index = strtol(field, &end, 10);
+	bool		by_index = *field != '\0' && *end == '\0';
 	size_t		i;
 	json_t	   *f;
 
 	json_array_foreach(fields, i, f)
 	{
 		const char *v = json_string_value(json_object_get(f, "value"));
+		json_t	   *at = json_object_get(f, "index");
+		const char *label = json_string_value(json_object_get(f, "label"));
+		bool		named = by_index ? (json_is_integer(at) && json_integer_value(at) == index) :
+			(label != NULL && strcmp(label, field) == 0);
 
-		if (v != NULL && strcmp(v, account_id) == 0)
+		if (named && v != NULL && strcmp(v, account_id) == 0)
 			return true;
 	}
 	return false;
 }
 
-const char *
-tz_find_contact(const json_t *answer, const char *account_id, const char *contact_name)
+void
+tz_contact_search_text(const char *account_id, char *buf, size_t size)
+{
+	bool		cut;
+	char	   *text = cut_text(account_id, TZ_ZOHO_MAX_SEARCH, &cut);
+
+	/* the id alone: in the marker of the notes, or in a distinct contact name */
+	snprintf(buf, size, "%s", text);
+	free(text);
+}
+
+json_t *
+tz_contact_candidates(const json_t *answer, const char *name, const char *distinct_name)
 {
 	json_t	   *list = json_is_object(answer) ? json_object_get(answer, "contacts") : NULL;
-	char		marker[320];
+	json_t	   *first = json_array();
+	json_t	   *rest = json_array();
 	size_t		i;
 	json_t	   *c;
 
-	tz_contact_marker(account_id, marker, sizeof(marker));
+	/* those named as we name the account's contact first: likeliest ours */
 	json_array_foreach(list, i, c)
 	{
 		const char *id = json_string_value(json_object_get(c, "contact_id"));
-		const char *notes = json_string_value(json_object_get(c, "notes"));
-		const char *name = json_string_value(json_object_get(c, "contact_name"));
-		size_t		mlen = strlen(marker);
-		const char *at;
+		const char *n = json_string_value(json_object_get(c, "contact_name"));
 
-		if (id == NULL)
+		if (id == NULL || id[0] == '\0')
 			continue;
-		/* the marker as a whole: "Togai account a1" must not match "... a10" */
-		for (at = notes ? strstr(notes, marker) : NULL; at; at = strstr(at + 1, marker))
-		{
-			char		next = at[mlen];
-
-			if (next == '\0' || next == ' ' || next == '\n' || next == ',' || next == '.' ||
-				next == '(')
-				return id;
-		}
-		if (custom_field_names(c, account_id))
-			return id;
-		if (notes == NULL && json_object_get(c, "custom_fields") == NULL &&
-			name != NULL && contact_name != NULL && strcmp(name, contact_name) == 0)
-			return id;
+		if (n != NULL && ((name && strcmp(n, name) == 0) ||
+						  (distinct_name && strcmp(n, distinct_name) == 0)))
+			json_array_append_new(first, json_string(id));
+		else
+			json_array_append_new(rest, json_string(id));
 	}
-	return NULL;
+	json_array_extend(first, rest);
+	json_decref(rest);
+	return first;
+}
+
+bool
+tz_contact_is_ours(const json_t *contact, const char *account_id, const json_t *options)
+{
+	const char *notes = json_is_object(contact) ?
+		json_string_value(json_object_get(contact, "notes")) : NULL;
+	json_t	   *opt = json_is_object(options) ? json_object_get(options, "togai_id_custom_field") : NULL;
+	char		marker[320];
+	size_t		mlen;
+
+	if (!json_is_object(contact) || account_id == NULL)
+		return false;
+	tz_contact_marker(account_id, marker, sizeof(marker));
+	mlen = strlen(marker);
+	/* the marker as a whole: "Togai account a1" must not match "... a10" */
+	for (const char *at = notes ? strstr(notes, marker) : NULL; at; at = strstr(at + 1, marker))
+	{
+		char		next = at[mlen];
+		char		after = next ? at[mlen + 1] : '\0';
+
+		/* a full stop ends the id only at the end of a sentence: ids hold dots */
+		if (next == '\0' || next == ' ' || next == '\n' || next == ',' || next == '(' ||
+			(next == '.' && (after == '\0' || after == ' ' || after == '\n')))
+			return true;
+	}
+	return json_is_string(opt) && custom_field_names(contact, json_string_value(opt), account_id);
 }
 
 const char *
@@ -275,18 +434,12 @@ date_of(const json_t *row, const char *field)
 	return json_stringn(v, 10);
 }
 
-/*
- * The Zoho line items: those worked out, exactly, by the database
- * (togai_zoho.invoice_line_items) in context["lines"], with the fixed item
- * or tax of the options; one line for the total when there are none.
- */
+/* The lines worked out, exactly, by the database (context["lines"]), or one for the total. */
 static json_t *
-line_items(const json_t *invoice, const json_t *options, const json_t *context)
+given_lines(const json_t *invoice, const json_t *context)
 {
 	json_t	   *given = json_is_object(context) ? json_object_get(context, "lines") : NULL;
 	json_t	   *lines = json_array();
-	json_t	   *item_id = json_is_object(options) ? json_object_get(options, "item_id") : NULL;
-	json_t	   *tax_id = json_is_object(options) ? json_object_get(options, "tax_id") : NULL;
 	size_t		i;
 	json_t	   *node;
 
@@ -305,14 +458,98 @@ line_items(const json_t *invoice, const json_t *options, const json_t *context)
 		snprintf(name, sizeof(name), "Togai invoice %s",
 				 tz_invoice_reference(invoice, buf, sizeof(buf)) ?: "");
 		set_text(line, "name", name);
+		set_text(line, "item", TZ_TOTAL_ITEM_NAME);
 		json_object_set_new(line, "quantity", json_integer(1));
 		json_object_set_new(line, "rate", json_is_number(total) ? json_copy(total) : json_integer(0));
 		json_array_append_new(lines, line);
 	}
+	return lines;
+}
+
+/* The Zoho Books item a line is billed under: its rate card or line type, by name. */
+static char *
+line_item_name(const json_t *line)
+{
+	const char *item = json_string_value(json_object_get(line, "item"));
+	const char *name = json_string_value(json_object_get(line, "name"));
+	bool		cut;
+
+	return cut_text(item ? item : (name ? name : TZ_TOTAL_ITEM_NAME), TZ_ZOHO_MAX_NAME, &cut);
+}
+
+json_t *
+tz_invoice_item_names(const json_t *invoice, const json_t *options, const json_t *context)
+{
+	json_t	   *names = json_array();
+	json_t	   *lines;
+	size_t		i;
+	json_t	   *line;
+
+	if (json_is_string(json_is_object(options) ? json_object_get(options, "item_id") : NULL))
+		return names;
+	lines = given_lines(invoice, context);
+	json_array_foreach(lines, i, line)
+	{
+		char	   *name = line_item_name(line);
+		bool		seen = false;
+		size_t		k;
+		json_t	   *n;
+
+		json_array_foreach(names, k, n)
+			seen |= strcmp(json_string_value(n), name) == 0;
+		if (!seen)
+			json_array_append_new(names, json_string(name));
+		free(name);
+	}
+	json_decref(lines);
+	return names;
+}
+
+/*
+ * The Zoho line items: names cut to Zoho's 100 characters (the whole text in
+ * the description), each with its item (the fixed one of the options, or the
+ * line's item from items by name) and the fixed tax of the options.
+ */
+static json_t *
+line_items(const json_t *invoice, const json_t *options, const json_t *context,
+		   const json_t *items)
+{
+	json_t	   *lines = given_lines(invoice, context);
+	json_t	   *item_id = json_is_object(options) ? json_object_get(options, "item_id") : NULL;
+	json_t	   *tax_id = json_is_object(options) ? json_object_get(options, "tax_id") : NULL;
+	size_t		i;
+	json_t	   *node;
+
 	json_array_foreach(lines, i, node)
 	{
+		const char *name = json_string_value(json_object_get(node, "name"));
+		char	   *item = line_item_name(node);
+		const char *found = json_is_object(items) ?
+			json_string_value(json_object_get(items, item)) : NULL;
+		bool		cut = false;
+
+		if (name != NULL)
+		{
+			char	   *short_name = cut_text(name, TZ_ZOHO_MAX_NAME, &cut);
+			const char *was = json_string_value(json_object_get(node, "description"));
+
+			if (cut)
+			{
+				char	   *full = malloc(strlen(name) + (was ? strlen(was) : 0) + 3);
+
+				sprintf(full, "%s%s%s", name, was ? "\n" : "", was ? was : "");
+				json_object_set_new(node, "description", json_string(full));
+				free(full);
+			}
+			json_object_set_new(node, "name", json_string(short_name));
+			free(short_name);
+		}
+		json_object_del(node, "item");
 		if (json_is_string(item_id))
 			json_object_set(node, "item_id", item_id);
+		else if (found)
+			set_text(node, "item_id", found);
+		free(item);
 		if (json_is_string(tax_id))
 			json_object_set(node, "tax_id", tax_id);
 	}
@@ -321,13 +558,17 @@ line_items(const json_t *invoice, const json_t *options, const json_t *context)
 
 json_t *
 tz_invoice_body(const json_t *invoice, const char *contact_id, const json_t *options,
-				const json_t *context)
+				const json_t *context, const json_t *items)
 {
 	char		buf[64];
 	const char *reference = tz_invoice_reference(invoice, buf, sizeof(buf));
 	json_t	   *body;
 	json_t	   *d;
 	json_t	   *adjustment = json_is_object(context) ? json_object_get(context, "adjustment") : NULL;
+	json_t	   *field = json_is_object(options) ?
+		json_object_get(options, "togai_id_customfield_id") : NULL;
+	bool		capped;
+	int			terms;
 
 	if (reference == NULL || contact_id == NULL)
 		return NULL;
@@ -340,16 +581,65 @@ tz_invoice_body(const json_t *invoice, const char *contact_id, const json_t *opt
 		json_object_set_new(body, "date", d);
 	if ((d = date_of(invoice, "due_date")) != NULL)
 		json_object_set_new(body, "due_date", d);
-	if (json_is_integer(json_object_get(invoice, "net_term_days")))
-		json_object_set(body, "payment_terms", json_object_get(invoice, "net_term_days"));
-	json_object_set_new(body, "line_items", line_items(invoice, options, context));
+	terms = tz_payment_terms(invoice, NULL, &capped);
+	if (terms >= 0)
+		json_object_set_new(body, "payment_terms", json_integer(terms));
+	json_object_set_new(body, "line_items", line_items(invoice, options, context, items));
 	/* what the lines do not carry (discounts, credits, minimums) keeps the total exact */
 	if (json_is_number(adjustment))
 	{
 		json_object_set(body, "adjustment", adjustment);
 		set_text(body, "adjustment_description", "Discounts, credits and adjustments in Togai");
 	}
+	if (json_is_string(field))
+		json_object_set_new(body, "custom_fields",
+							json_pack("[{s:O, s:s}]", "customfield_id", field, "value", reference));
 	return body;
+}
+
+const char *
+tz_find_item(const json_t *answer, const char *name)
+{
+	json_t	   *list = json_is_object(answer) ? json_object_get(answer, "items") : NULL;
+	size_t		i;
+	json_t	   *it;
+
+	json_array_foreach(list, i, it)
+	{
+		const char *id = json_string_value(json_object_get(it, "item_id"));
+		const char *n = json_string_value(json_object_get(it, "name"));
+
+		if (id != NULL && id[0] != '\0' && n != NULL && strcasecmp(n, name) == 0)
+			return id;
+	}
+	return NULL;
+}
+
+json_t *
+tz_item_body(const char *name, const json_t *options)
+{
+	json_t	   *account = json_is_object(options) ? json_object_get(options, "item_account_id") : NULL;
+	json_t	   *body = json_pack("{s:s, s:i, s:s}", "name", name, "rate", 0,
+								 "description", "Billed by Togai");
+
+	if (json_is_string(account))
+		json_object_set(body, "account_id", account);
+	return body;
+}
+
+bool
+tz_zoho_duplicate(long http_status, const json_t *answer)
+{
+	json_t	   *code = json_is_object(answer) ? json_object_get(answer, "code") : NULL;
+	const char *message = json_is_object(answer) ?
+		json_string_value(json_object_get(answer, "message")) : NULL;
+
+	if (http_status != 400)
+		return false;
+	if (json_is_integer(code) && (json_integer_value(code) == 3062 ||
+								  json_integer_value(code) == 1001))
+		return true;
+	return message != NULL && strstr(message, "already exists") != NULL;
 }
 
 const char *
@@ -368,7 +658,8 @@ tz_find_invoice(const json_t *answer, const char *reference, const char *contact
 
 		if (id == NULL || ref == NULL || strcmp(ref, reference) != 0)
 			continue;
-		if (customer != NULL && contact_id != NULL && strcmp(customer, contact_id) != 0)
+		/* ours only for our contact: the reference alone may be someone else's */
+		if (customer == NULL || contact_id == NULL || strcmp(customer, contact_id) != 0)
 			continue;
 		if (status != NULL && strcmp(status, "void") == 0)
 			continue;
@@ -428,7 +719,8 @@ tz_togai_source_type(const char *payment_mode)
 	static const char *const modes[][2] = {
 		{"cash", "CASH"}, {"check", "CHEQUE"}, {"cheque", "CHEQUE"},
 		{"bank transfer", "BANK_TRANSFER"}, {"bank remittance", "BANK_TRANSFER"},
-		{"banktransfer", "BANK_TRANSFER"}, {"ach", "BANK_TRANSFER"}, {"wire", "BANK_TRANSFER"},
+		{"banktransfer", "BANK_TRANSFER"}, {"bankremittance", "BANK_TRANSFER"},
+		{"ach", "BANK_TRANSFER"}, {"wire", "BANK_TRANSFER"}, {"autotransaction", "GATEWAY"},
 		{"credit card", "CARD"}, {"creditcard", "CARD"}, {"debit card", "CARD"}, {"card", "CARD"}
 	};
 
@@ -534,7 +826,9 @@ tz_account_update_body(const json_t *contact)
 	const char *v;
 
 	set_text(body, "name", tz_row_text(contact, "contact_name", buf, sizeof(buf)));
-	set_text(body, "primaryEmail", tz_row_text(contact, "email", buf, sizeof(buf)));
+	/* a whole contact has its email on its primary person */
+	set_text(body, "primaryEmail", tz_row_text(contact, "email", buf, sizeof(buf)) ?:
+			 tz_row_text(primary_person(contact), "email", buf, sizeof(buf)));
 	for (size_t i = 0; json_is_object(billing) && i < sizeof(pairs) / sizeof(pairs[0]); i++)
 		if ((v = tz_row_text(billing, pairs[i][0], buf, sizeof(buf))) != NULL)
 			set_text(address, pairs[i][1], v);

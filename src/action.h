@@ -45,32 +45,87 @@ extern const char *tz_row_text(const json_t *row, const char *field, char *buf, 
  */
 extern void tz_contact_marker(const char *account_id, char *buf, size_t size);
 
+/* Zoho Books' documented limits: line and person names, search texts, payment terms. */
+#define TZ_ZOHO_MAX_NAME	100
+#define TZ_ZOHO_MAX_SEARCH	100
+#define TZ_ZOHO_MAX_TERMS	100
+
+/* How a contact is named when the account's own name is taken in the organization. */
+#define TZ_DISTINCT_NAME_PATTERN "{name} ({account_id})"
+
+/* The item of the one line that stands for a whole invoice. */
+#define TZ_TOTAL_ITEM_NAME "Togai invoice"
+
+/*
+ * The payment terms of a row (the option payment_terms, else its
+ * net_term_days), capped at Zoho's 100 days (capped says so); -1 for none.
+ */
+extern int	tz_payment_terms(const json_t *row, const json_t *options, bool *capped);
+
+/*
+ * The contact name of an account: its name (or the field the options name),
+ * or, distinct, the options' contact_name_pattern ({name} and {account_id})
+ * or TZ_DISTINCT_NAME_PATTERN.  malloc'd; NULL without a name or account id.
+ */
+extern char *tz_contact_name(const json_t *account, const json_t *options, bool distinct);
+
 /*
  * The body of POST/PUT /contacts for a Togai account row, with the Zoho
  * currency id when known; NULL if the row lacks a name or an account id.
+ * current is the whole contact an update changes (its primary person keeps
+ * its id, a distinct name stays), or NULL.
  */
 extern json_t *tz_contact_body(const json_t *account, const json_t *options,
-							   const char *currency_id);
+							   const char *currency_id, const json_t *current, bool distinct);
 
 /*
- * Finds, in an answer to GET /contacts?search_text=<account id>, the contact
- * made for the account: by the marker in notes, by the Togai id in a custom
- * field, or, when the list shows neither, by the exact contact name.
+ * The search_text that finds an account's contacts (Zoho searches names and
+ * notes): the account id, cut to 100 characters.
  */
-extern const char *tz_find_contact(const json_t *answer, const char *account_id,
-								   const char *contact_name);
+extern void tz_contact_search_text(const char *account_id, char *buf, size_t size);
+
+/*
+ * The contact ids of a search answer as a new array, those named name or
+ * distinct_name first.  Candidates only: list entries carry no notes, so
+ * each must be read and confirmed with tz_contact_is_ours().
+ */
+extern json_t *tz_contact_candidates(const json_t *answer, const char *name,
+									 const char *distinct_name);
+
+/*
+ * Whether a whole contact (GET /contacts/{id}) was made for the account: the
+ * marker in its notes, or the account id in the custom field the options'
+ * togai_id_custom_field names (an index, or a label).  Never by name.
+ */
+extern bool tz_contact_is_ours(const json_t *contact, const char *account_id,
+							   const json_t *options);
 
 /* The reference number a Zoho Books invoice carries for a Togai invoice. */
 extern const char *tz_invoice_reference(const json_t *invoice, char *buf, size_t size);
 
 /*
  * The body of POST /invoices for a Togai invoice row and the mapped contact;
- * context holds the exact lines and adjustment (togai_zoho.invoice_line_items).
+ * context holds the exact lines and adjustment (togai_zoho.invoice_line_items),
+ * items the Zoho item id of each line's item name.
  */
 extern json_t *tz_invoice_body(const json_t *invoice, const char *contact_id,
-							   const json_t *options, const json_t *context);
+							   const json_t *options, const json_t *context,
+							   const json_t *items);
 
-/* Finds, in an answer to GET /invoices?reference_number=..., the invoice for the contact. */
+/* The item names an invoice's lines need (none with a fixed item_id), as a new array. */
+extern json_t *tz_invoice_item_names(const json_t *invoice, const json_t *options,
+									 const json_t *context);
+
+/* The item_id of the item named name in an answer to GET /items?name=. */
+extern const char *tz_find_item(const json_t *answer, const char *name);
+
+/* The body of POST /items for an item billed by Togai. */
+extern json_t *tz_item_body(const char *name, const json_t *options);
+
+/* Whether a Zoho Books refusal says the name or number is taken. */
+extern bool tz_zoho_duplicate(long http_status, const json_t *answer);
+
+/* Finds, in an answer to GET /invoices?reference_number=..., the invoice of the contact. */
 extern const char *tz_find_invoice(const json_t *answer, const char *reference,
 								   const char *contact_id);
 

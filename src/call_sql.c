@@ -14,7 +14,9 @@
 #include "executor/spi.h"
 #include "fmgr.h"
 
+#include "action.h"
 #include "conn.h"
+#include "remote_ops.h"
 #include "sql_util.h"
 #include "togai.h"
 #include "togai_zoho.h"
@@ -46,7 +48,7 @@ read_args(FunctionCallInfo fcinfo, int argno, const char *operation)
 	return a;
 }
 
-/* A required string argument, escaped for a URL. */
+/* A required string argument (tz_remote_path escapes it). */
 static char *
 arg_id(const Args *a, const char *key)
 {
@@ -56,29 +58,7 @@ arg_id(const Args *a, const char *key)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("operation \"%s\" needs the string argument \"%s\"", a->operation, key)));
-	return tz_url_escape(v);
-}
-
-/* An optional string argument as "key=value&" for a query, or "". */
-static char *
-query_part(const Args *a, const char *arg, const char *param)
-{
-	json_t	   *v = json_object_get(a->json, arg);
-
-	if (json_is_string(v) && json_string_value(v)[0] != '\0')
-		return psprintf("%s=%s&", param, tz_url_escape(json_string_value(v)));
-	if (json_is_integer(v))
-		return psprintf("%s=%lld&", param, (long long) json_integer_value(v));
-	return "";
-}
-
-/* Joins query parts, dropping the trailing '&'; NULL when empty. */
-static char *
-query_of(const char *parts)
-{
-	size_t		len = strlen(parts);
-
-	return len == 0 ? NULL : pnstrdup(parts, len - 1);
+	return pstrdup(v);
 }
 
 /* A required object argument as exact JSON text. */
@@ -96,12 +76,137 @@ arg_body(const Args *a, const char *key)
 															  CStringGetTextDatum(key)))->root, 0);
 }
 
-static Datum
-list_element(const TzApiResult *r, const char *member, int index)
+/* An argument as query text: a string as it is, an integer written out, else NULL. */
+static const char *
+arg_text(const Args *a, const char *key)
 {
-	Jsonb	   *list = tz_api_jsonb(r, member);
+	json_t	   *v = key ? json_object_get(a->json, key) : NULL;
 
-	return DirectFunctionCall2(jsonb_array_element, JsonbPGetDatum(list), Int32GetDatum(index));
+	if (json_is_string(v) && json_string_value(v)[0] != '\0')
+		return json_string_value(v);
+	if (json_is_integer(v))
+		return psprintf("%lld", (long long) json_integer_value(v));
+	if (json_is_true(v))
+		return "true";
+	return NULL;
+}
+
+/* The query of an operation from the call's arguments, the documented parameters only. */
+static char *
+args_query(const TzRemoteOp *op, const Args *a)
+{
+	const char *v[TZ_OP_MAX_QUERY] = {0};
+	int			n = 0;
+
+	for (; n < TZ_OP_MAX_QUERY && op->query[n].param; n++)
+		v[n] = op->query[n].fixed ? NULL : arg_text(a, op->query[n].arg);
+	/* unused pairs are (NULL, ...): the list ends at the first */
+	return tz_remote_query(op, n > 0 ? op->query[0].param : NULL, v[0],
+						   n > 1 ? op->query[1].param : NULL, v[1],
+						   n > 2 ? op->query[2].param : NULL, v[2],
+						   n > 3 ? op->query[3].param : NULL, v[3],
+						   n > 4 ? op->query[4].param : NULL, v[4],
+						   n > 5 ? op->query[5].param : NULL, v[5],
+						   n > 6 ? op->query[6].param : NULL, v[6],
+						   n > 7 ? op->query[7].param : NULL, v[7], NULL);
+}
+
+/* Runs one operation of the table with the call's arguments. */
+static void
+run_op(TzApiResult *r, TzConnInfo *conn, const TzRemoteOp *op, const Args *a, const char *id)
+{
+	char	   *path = tz_remote_path(op, op->id_arg ? (id ? id : arg_id(a, op->id_arg)) : NULL);
+	char	   *query = args_query(op, a);
+	char	   *body = op->body_arg ? arg_body(a, op->body_arg) : NULL;
+
+	if (op->app == TZ_APP_ZOHOBOOKS)
+		tz_zoho_request(r, conn, op->method, path, query, body);
+	else
+		tz_togai_request(r, conn, op->method, path, query, body);
+	tz_api_raise(r);
+}
+
+static const TzRemoteOp *
+op_of(TzApp app, const char *name)
+{
+	const TzRemoteOp *op = tz_remote_op(app, name);
+
+	if (op == NULL)
+		elog(ERROR, "togai_zoho: no remote operation %s", name);
+	return op;
+}
+
+/*
+ * The account's contact: each candidate of a search by its marker read in
+ * full and taken only when it carries the account id (steps.c does the same).
+ */
+static Jsonb *
+find_contact(TzConnInfo *conn, const Args *a)
+{
+	const char *account_id = tz_json_str(a->json, "togai_account_id");
+	json_t	   *options = json_object_get(a->json, "options");
+	json_t	   *candidates;
+	char		text[128];
+	TzApiResult r;
+	size_t		i;
+	json_t	   *id;
+
+	arg_id(a, "togai_account_id");
+	tz_contact_search_text(account_id, text, sizeof(text));
+	tz_zoho_request(&r, conn, "GET", "/contacts",
+					tz_remote_query(op_of(TZ_APP_ZOHOBOOKS, "contact_search"), "search_text", text,
+									NULL), NULL);
+	tz_api_raise(&r);
+	candidates = tz_contact_candidates(r.root, NULL, NULL);
+	json_array_foreach(candidates, i, id)
+	{
+		TzApiResult c;
+
+		run_op(&c, conn, op_of(TZ_APP_ZOHOBOOKS, "contact_get"), a, json_string_value(id));
+		if (tz_contact_is_ours(json_object_get(c.root, "contact"), account_id, options))
+			return tz_api_jsonb(&c, "contact");
+	}
+	return NULL;
+}
+
+/* The invoice of a reference number (and customer): read from the list's own fields. */
+static Jsonb *
+find_invoice(TzConnInfo *conn, const Args *a)
+{
+	TzApiResult r;
+	const char *id;
+
+	arg_id(a, "reference_number");
+	arg_id(a, "customer_id");
+	run_op(&r, conn, op_of(TZ_APP_ZOHOBOOKS, "invoice_search"), a, NULL);
+	id = tz_find_invoice(r.root, tz_json_str(a->json, "reference_number"),
+						 tz_json_str(a->json, "customer_id"));
+	if (id == NULL)
+		return NULL;
+	run_op(&r, conn, op_of(TZ_APP_ZOHOBOOKS, "invoice_get"), a, id);
+	return tz_api_jsonb(&r, "invoice");
+}
+
+/* One page of a list in the order its changes can be followed (see poll_zohobooks). */
+static Jsonb *
+list_changed(TzConnInfo *conn, const Args *a)
+{
+	const char *list = tz_json_str(a->json, "list");
+	TzApiResult r;
+
+	if (list != NULL && strcmp(list, "invoices") == 0)
+		run_op(&r, conn, op_of(TZ_APP_ZOHOBOOKS, "invoices_changed"), a, NULL);
+	else if (list != NULL && strcmp(list, "contacts") == 0)
+		run_op(&r, conn, op_of(TZ_APP_ZOHOBOOKS, "contacts_by_change"), a, NULL);
+	else
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("operation \"list_changed\" needs \"list\": invoices or contacts"),
+				 errdetail("Zoho Books documents no changed-since filter or change order for "
+						   "customer payments."),
+				 errhint("Payments are found through the invoices they pay: operation "
+						 "\"invoice_payments\" with {\"invoice_id\"}.")));
+	return tz_api_jsonb(&r, NULL);
 }
 
 /*
@@ -111,17 +216,17 @@ list_element(const TzApiResult *r, const char *member, int index)
 static TzConnInfo *
 begin_call(FunctionCallInfo fcinfo, TzApp app, char **op, Args *a)
 {
-	char	   *name;
+	char	   *conn_name;
 
 	if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
 		ereport(ERROR,
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
 				 errmsg("connection and operation must not be null")));
-	name = text_to_cstring(PG_GETARG_TEXT_PP(0));
+	conn_name = text_to_cstring(PG_GETARG_TEXT_PP(0));
 	*op = text_to_cstring(PG_GETARG_TEXT_PP(1));
 	*a = read_args(fcinfo, 2, *op);
 	SPI_connect();
-	return tz_conn_load(name, app);
+	return tz_conn_load(conn_name, app);
 }
 
 static void
@@ -139,153 +244,38 @@ PG_FUNCTION_INFO_V1(zohobooks_call);
 Datum
 zohobooks_call(PG_FUNCTION_ARGS)
 {
-	char	   *op;
+	char	   *name;
 	Args		a;
-	TzConnInfo *conn = begin_call(fcinfo, TZ_APP_ZOHOBOOKS, &op, &a);
-	TzApiResult r;
-	Jsonb	   *out = NULL;
+	TzConnInfo *conn = begin_call(fcinfo, TZ_APP_ZOHOBOOKS, &name, &a);
+	const TzRemoteOp *op = tz_remote_op(TZ_APP_ZOHOBOOKS, name);
+	Jsonb	   *out;
 	bool		isnull;
 	Datum		result;
 
-	if (strcmp(op, "organizations") == 0)
+	if (strcmp(name, "contact_find") == 0)
+		out = find_contact(conn, &a);
+	else if (strcmp(name, "invoice_find") == 0)
+		out = find_invoice(conn, &a);
+	else if (strcmp(name, "list_changed") == 0)
+		out = list_changed(conn, &a);
+	else if (op != NULL)
 	{
-		tz_zoho_request(&r, conn, "GET", "/organizations", NULL, NULL);
-		tz_api_raise(&r);
-		out = tz_api_jsonb(&r, "organizations");
-	}
-	else if (strcmp(op, "currencies") == 0)
-	{
-		tz_zoho_request(&r, conn, "GET", "/settings/currencies", NULL, NULL);
-		tz_api_raise(&r);
-		out = tz_api_jsonb(&r, "currencies");
-	}
-	else if (strcmp(op, "contact_create") == 0)
-	{
-		tz_zoho_request(&r, conn, "POST", "/contacts", NULL, arg_body(&a, "contact"));
-		tz_api_raise(&r);
-		out = tz_api_jsonb(&r, "contact");
-	}
-	else if (strcmp(op, "contact_update") == 0)
-	{
-		tz_zoho_request(&r, conn, "PUT", psprintf("/contacts/%s", arg_id(&a, "contact_id")),
-						NULL, arg_body(&a, "contact"));
-		tz_api_raise(&r);
-		out = tz_api_jsonb(&r, "contact");
-	}
-	else if (strcmp(op, "contact_get") == 0)
-	{
-		tz_zoho_request(&r, conn, "GET", psprintf("/contacts/%s", arg_id(&a, "contact_id")),
-						NULL, NULL);
-		tz_api_raise(&r);
-		out = tz_api_jsonb(&r, "contact");
-	}
-	else if (strcmp(op, "contact_find") == 0)
-	{
-		const char *id = tz_json_str(a.json, "togai_account_id");
-		int			i;
+		TzApiResult r;
 
-		tz_zoho_request(&r, conn, "GET", "/contacts",
-						psprintf("search_text=%s", arg_id(&a, "togai_account_id")), NULL);
-		tz_api_raise(&r);
-		i = tz_find_in_list(&r, "contacts", id, false);
-		out = i < 0 ? NULL : DatumGetJsonbP(list_element(&r, "contacts", i));
-	}
-	else if (strcmp(op, "invoice_create") == 0)
-	{
-		json_t	   *ign = json_object_get(a.json, "ignore_auto_number_generation");
-
-		tz_zoho_request(&r, conn, "POST", "/invoices",
-						json_is_true(ign) ? "ignore_auto_number_generation=true" : NULL,
-						arg_body(&a, "invoice"));
-		tz_api_raise(&r);
-		out = tz_api_jsonb(&r, "invoice");
-	}
-	else if (strcmp(op, "invoice_get") == 0)
-	{
-		tz_zoho_request(&r, conn, "GET", psprintf("/invoices/%s", arg_id(&a, "invoice_id")),
-						NULL, NULL);
-		tz_api_raise(&r);
-		out = tz_api_jsonb(&r, "invoice");
-	}
-	else if (strcmp(op, "invoice_find") == 0)
-	{
-		int			i;
-
-		tz_zoho_request(&r, conn, "GET", "/invoices",
-						psprintf("reference_number=%s", arg_id(&a, "reference_number")), NULL);
-		tz_api_raise(&r);
-		i = tz_find_in_list(&r, "invoices", NULL, true);
-		out = i < 0 ? NULL : DatumGetJsonbP(list_element(&r, "invoices", i));
-	}
-	else if (strcmp(op, "invoice_mark_sent") == 0 || strcmp(op, "invoice_void") == 0)
-	{
-		tz_zoho_request(&r, conn, "POST",
-						psprintf("/invoices/%s/status/%s", arg_id(&a, "invoice_id"),
-								 strcmp(op, "invoice_void") == 0 ? "void" : "sent"),
-						NULL, NULL);
-		tz_api_raise(&r);
-		out = tz_api_jsonb(&r, NULL);
-	}
-	else if (strcmp(op, "payments_since") == 0 || strcmp(op, "list_changed") == 0)
-	{
-		/* one page of a list, oldest change first, from "since" on */
-		const char *list = strcmp(op, "payments_since") == 0 ? "customerpayments" :
-			tz_json_str(a.json, "list");
-		char	   *q;
-
-		if (list == NULL || (strcmp(list, "customerpayments") != 0 &&
-							 strcmp(list, "invoices") != 0 && strcmp(list, "contacts") != 0))
-			ereport(ERROR,
-					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("operation \"%s\" needs \"list\": customerpayments, invoices or contacts",
-							op)));
-		q = psprintf("%s%s%s", query_part(&a, "since", "last_modified_time"),
-					 query_part(&a, "page", "page"),
-					 "per_page=200&sort_column=last_modified_time&sort_order=A&");
-		tz_zoho_request(&r, conn, "GET", psprintf("/%s", list), query_of(q), NULL);
-		tz_api_raise(&r);
-		out = tz_api_jsonb(&r, NULL);
-	}
-	else if (strcmp(op, "payment_create") == 0)
-	{
-		tz_zoho_request(&r, conn, "POST", "/customerpayments", NULL, arg_body(&a, "payment"));
-		tz_api_raise(&r);
-		out = tz_api_jsonb(&r, "payment");
-	}
-	else if (strcmp(op, "payment_get") == 0)
-	{
-		tz_zoho_request(&r, conn, "GET",
-						psprintf("/customerpayments/%s", arg_id(&a, "payment_id")), NULL, NULL);
-		tz_api_raise(&r);
-		out = tz_api_jsonb(&r, "payment");
+		run_op(&r, conn, op, &a, NULL);
+		out = tz_api_jsonb(&r, op->member);
 	}
 	else
-		unknown_operation(TZ_ZOHO_APP, op,
-						  "organizations, currencies, contact_create, contact_update, contact_get, "
-						  "contact_find, invoice_create, invoice_get, invoice_find, invoice_mark_sent, "
-						  "invoice_void, payments_since, list_changed, payment_create, payment_get");
-
+	{
+		unknown_operation(TZ_ZOHO_APP, name,
+						  psprintf("%s, contact_find, invoice_find, list_changed",
+								   tz_remote_op_names(TZ_APP_ZOHOBOOKS)));
+		out = NULL;
+	}
 	result = tz_finish_jsonb(out, &isnull);
 	if (isnull)
 		PG_RETURN_NULL();
 	PG_RETURN_DATUM(result);
-}
-
-/* The account's metadata with key set to value, as a PATCH body (exact, via jsonb). */
-static char *
-write_back_body(const TzApiResult *account, const char *key, const char *value)
-{
-	Oid			types[3] = {TEXTOID, TEXTOID, TEXTOID};
-	Datum		values[3] = {CStringGetTextDatum(account->body), CStringGetTextDatum(key),
-	CStringGetTextDatum(value)};
-
-	if (SPI_execute_with_args("SELECT pg_catalog.jsonb_build_object('metadata', "
-							  "coalesce(CASE WHEN pg_catalog.jsonb_typeof($1::jsonb -> 'metadata') = 'object' "
-							  "THEN $1::jsonb -> 'metadata' END, '{}') || "
-							  "pg_catalog.jsonb_build_object($2, $3))::text",
-							  3, types, values, NULL, true, 1) != SPI_OK_SELECT || SPI_processed != 1)
-		elog(ERROR, "togai_zoho: could not build the account metadata");
-	return SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
 }
 
 PG_FUNCTION_INFO_V1(togai_call);
@@ -294,67 +284,44 @@ PG_FUNCTION_INFO_V1(togai_call);
 Datum
 togai_call(PG_FUNCTION_ARGS)
 {
-	char	   *op;
+	char	   *name;
 	Args		a;
-	TzConnInfo *conn = begin_call(fcinfo, TZ_APP_TOGAI, &op, &a);
+	TzConnInfo *conn = begin_call(fcinfo, TZ_APP_TOGAI, &name, &a);
+	const TzRemoteOp *op = tz_remote_op(TZ_APP_TOGAI, name);
 	TzApiResult r;
-	char	   *list_query = query_of(psprintf("%s%s", query_part(&a, "next_token", "nextToken"),
-											   query_part(&a, "page_size", "pageSize")));
 	bool		isnull;
 	Datum		result;
 
-	if (strcmp(op, "accounts_list") == 0)
-		tz_togai_request(&r, conn, "GET", "/accounts", list_query, NULL);
-	else if (strcmp(op, "account_get") == 0)
-		tz_togai_request(&r, conn, "GET", psprintf("/accounts/%s", arg_id(&a, "account_id")),
-						 NULL, NULL);
-	else if (strcmp(op, "customers_list") == 0)
-		tz_togai_request(&r, conn, "GET", "/customers", list_query, NULL);
-	else if (strcmp(op, "customer_get") == 0)
-		tz_togai_request(&r, conn, "GET", psprintf("/customers/%s", arg_id(&a, "customer_id")),
-						 NULL, NULL);
-	else if (strcmp(op, "invoices_list") == 0)
-		tz_togai_request(&r, conn, "GET", "/invoices",
-						 query_of(psprintf("%s%s%s%s%s%s%s",
-										   query_part(&a, "next_token", "nextToken"),
-										   query_part(&a, "page_size", "pageSize"),
-										   query_part(&a, "status", "status"),
-										   query_part(&a, "owner_id", "owner_id"),
-										   query_part(&a, "customer_id", "customer_id"),
-										   query_part(&a, "start_time", "start_time"),
-										   query_part(&a, "end_time", "end_time"))),
-						 NULL);
-	else if (strcmp(op, "invoice_get") == 0)
-		tz_togai_request(&r, conn, "GET", psprintf("/invoices/%s", arg_id(&a, "invoice_id")),
-						 NULL, NULL);
-	else if (strcmp(op, "payments_list") == 0)
-		tz_togai_request(&r, conn, "GET", "/payments", list_query, NULL);
-	else if (strcmp(op, "payment_record") == 0)
-		tz_togai_request(&r, conn, "POST", "/payments", NULL, arg_body(&a, "payment"));
-	else if (strcmp(op, "account_write_back") == 0)
+	if (strcmp(name, "account_write_back") == 0)
 	{
-		char	   *path = psprintf("/accounts/%s", arg_id(&a, "account_id"));
 		const char *key = tz_json_str(a.json, "metadata_key");
 		const char *contact = tz_json_str(a.json, "zohobooks_contact_id");
+		json_t	   *body;
 
 		if (contact == NULL || contact[0] == '\0')
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("operation \"%s\" needs the string argument \"%s\"", op,
+					 errmsg("operation \"%s\" needs the string argument \"%s\"", name,
 							"zohobooks_contact_id")));
-		/* metadata replaces the whole map: read, merge, write */
-		tz_togai_request(&r, conn, "GET", path, NULL, NULL);
-		tz_api_raise(&r);
-		tz_togai_request(&r, conn, "PATCH", path, NULL,
-						 write_back_body(&r, key ? key : "zohobooks_contact_id", contact));
+		/* metadata replaces the whole map: read, merge, write (as the action does) */
+		run_op(&r, conn, op_of(TZ_APP_TOGAI, "account_get"), &a, NULL);
+		body = tz_write_back_body(r.root, key ? key : "zohobooks_contact_id", contact);
+		if (body != NULL)
+		{
+			tz_togai_request(&r, conn, "PATCH",
+							 tz_remote_path(op_of(TZ_APP_TOGAI, "account_update"),
+											tz_json_str(a.json, "account_id")),
+							 NULL, json_dumps(body, JSON_COMPACT));
+			tz_api_raise(&r);
+		}
 	}
+	else if (op != NULL)
+		run_op(&r, conn, op, &a, NULL);
 	else
-		unknown_operation(TZ_TOGAI_APP, op,
-						  "accounts_list, account_get, customers_list, customer_get, invoices_list, "
-						  "invoice_get, payments_list, payment_record, account_write_back");
+		unknown_operation(TZ_TOGAI_APP, name,
+						  psprintf("%s, account_write_back", tz_remote_op_names(TZ_APP_TOGAI)));
 
-	tz_api_raise(&r);
-	result = tz_finish_jsonb(tz_api_jsonb(&r, NULL), &isnull);
+	result = tz_finish_jsonb(tz_api_jsonb(&r, op ? op->member : NULL), &isnull);
 	if (isnull)
 		PG_RETURN_NULL();
 	PG_RETURN_DATUM(result);

@@ -164,11 +164,6 @@ conn_entry(TzEngine *e, int64 id, bool load)
 	return ce;
 }
 
-static TzJobAction *
-action_of(TzJob *job)
-{
-	return &job->actions[job->current];
-}
 
 static void
 finish_job(TzJob *job, TzOutcome outcome, int64 delay_ms, const char *error)
@@ -264,6 +259,8 @@ claim(TzEngine *e, int max_jobs)
 
 		for (int k = 0; k < job->nactions; k++)
 			conn_entry(e, job->actions[k].connection_id, true);
+		/* some actions read from the source app too (account_update) */
+		conn_entry(e, job->source_connection_id, true);
 	}
 	db_end(e);
 
@@ -283,7 +280,7 @@ claim(TzEngine *e, int max_jobs)
 static void
 start_call(TzEngine *e, TzJob *job)
 {
-	ConnEntry  *ce = conn_entry(e, action_of(job)->connection_id, false);
+	ConnEntry  *ce = conn_entry(e, job->call_connection_id, false);
 	TzConnInfo *conn = ce->info;
 	TimestampTz now = GetCurrentTimestamp();
 	TzApiResult r;
@@ -405,7 +402,7 @@ refresh_tokens(TzEngine *e)
 
 		if (!job->needs_token)
 			continue;
-		ce = conn_entry(e, action_of(job)->connection_id, false);
+		ce = conn_entry(e, job->call_connection_id, false);
 		/*
 		 * One refresh serves every job of the connection: a job refused with a
 		 * token that has been replaced since just goes again with the new one.
@@ -436,7 +433,7 @@ refresh_tokens(TzEngine *e)
 				TzJob	   *other = lfirst(lc2);
 
 				if (other->needs_token && !other->force_token &&
-					action_of(other)->connection_id == ce->id)
+					other->call_connection_id == ce->id)
 					other->needs_token = false;
 			}
 		}
@@ -448,7 +445,7 @@ refresh_tokens(TzEngine *e)
 static void
 answered(TzEngine *e, TzJob *job, TzHttpResponse *resp)
 {
-	ConnEntry  *ce = conn_entry(e, action_of(job)->connection_id, false);
+	ConnEntry  *ce = conn_entry(e, job->call_connection_id, false);
 	TzApiResult r;
 	MemoryContext old = MemoryContextSwitchTo(job->cxt);
 	bool		reached;

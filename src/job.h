@@ -43,7 +43,10 @@ typedef enum TzPhase
 	TZ_PHASE_MARK_SENT,
 	TZ_PHASE_VOID,
 	TZ_PHASE_CURRENCIES,		/* looking up the Zoho currency id of a code */
-	TZ_PHASE_READ				/* reading the object before a merge-write */
+	TZ_PHASE_READ,				/* reading the object before a merge-write */
+	TZ_PHASE_CONFIRM,			/* reading a search's candidate: is it ours? */
+	TZ_PHASE_ITEM_SEARCH,		/* looking up the Zoho item of a line by name */
+	TZ_PHASE_ITEM_CREATE		/* making that item */
 } TzPhase;
 
 /* One action of the job's flow. */
@@ -56,10 +59,19 @@ typedef struct TzJobAction
 	bool		togai;			/* the action changes Togai (else Zoho Books) */
 	json_t	   *options;
 	char	   *currency_id;	/* Zoho currency id of the account's currency */
+	json_t	   *items;			/* Zoho item ids by name, known or learnt (invoice_create) */
 	/* mappings known when claimed (NULL: none) */
 	char	   *account_zoho_id;
 	char	   *invoice_zoho_id;
 } TzJobAction;
+
+/* A Zoho Books item found or made, to keep for later invoices. */
+typedef struct TzLearntItem
+{
+	int64		connection_id;
+	char	   *name;
+	char	   *item_id;
+} TzLearntItem;
 
 /* A mapping to store, whatever the attempt's outcome. */
 typedef struct TzNewMapping
@@ -95,7 +107,17 @@ typedef struct TzJob
 	bool		created_sent;	/* a create may have reached the remote */
 	bool		sent_any;		/* a request of this claim went out */
 
+	/* what the current action found out on its way */
+	json_t	   *candidates;		/* contact ids a search returned, to read one by one */
+	size_t		next_candidate;
+	bool		searched;		/* the object was looked for in this attempt */
+	bool		distinct;		/* the contact takes its distinct name */
+	json_t	   *current_object;	/* the whole remote object an update changes */
+	char	   *call_item;		/* the item name being looked up or made */
+	char	   *note;			/* said in the action's result ("note") */
+
 	/* the call the current phase makes (planned by steps.c) */
+	int64		call_connection_id;
 	const char *call_method;
 	char	   *call_path;
 	char	   *call_query;		/* escaped, or NULL */
@@ -121,6 +143,7 @@ typedef struct TzJob
 	char	   *currency_code;	/* a currency id learnt, to keep (with currency_id) */
 	char	   *currency_id;
 	int64		currency_connection_id;
+	List	   *items_learnt;	/* of TzLearntItem */
 	StringInfoData result;		/* JSON array of what each action did */
 } TzJob;
 

@@ -97,6 +97,11 @@ static const char *const mapping_sql =
 "    IS DISTINCT FROM (EXCLUDED.zohobooks_id, EXCLUDED.togai_connection_id,"
 "                      coalesce(EXCLUDED.togai_customer_id, m.togai_customer_id))";
 
+static const char *const item_sql =
+"INSERT INTO togai_zoho.zohobooks_item AS z (connection_id, name, item_id)"
+" VALUES ($1, $2, $3) ON CONFLICT (connection_id, name) DO UPDATE"
+" SET item_id = EXCLUDED.item_id WHERE z.item_id <> EXCLUDED.item_id";
+
 static const char *const currency_sql =
 "INSERT INTO togai_zoho.zohobooks_currency AS z (connection_id, currency_code, currency_id)"
 " VALUES ($1, $2, $3) ON CONFLICT (connection_id, currency_code) DO UPDATE"
@@ -296,6 +301,10 @@ attach_currencies(TzJob *job)
 		id = json_string_value(json_object_get(ids, key));
 		if (id != NULL)
 			job->actions[k].currency_id = pstrdup(id);
+		/* and the Zoho items of the invoice's lines, by name */
+		if (json_is_object(json_object_get(json_object_get(job->context, "item_ids"), key)))
+			job->actions[k].items =
+				json_deep_copy(json_object_get(json_object_get(job->context, "item_ids"), key));
 	}
 }
 
@@ -656,6 +665,19 @@ write_outcome(TzJob *job, const char *who)
 		if (SPI_execute_plan(tz_kept_plan(&currency_plan, currency_sql, 3, ctypes), cv, NULL, false, 0)
 			!= SPI_OK_INSERT)
 			elog(ERROR, "togai_zoho: could not keep a currency id");
+	}
+
+	foreach(lc, job->items_learnt)
+	{
+		static SPIPlanPtr item_plan = NULL;
+		TzLearntItem *it = lfirst(lc);
+		Oid			itypes[3] = {INT8OID, TEXTOID, TEXTOID};
+		Datum		iv[3] = {Int64GetDatum(it->connection_id), CStringGetTextDatum(it->name),
+		CStringGetTextDatum(it->item_id)};
+
+		if (SPI_execute_plan(tz_kept_plan(&item_plan, item_sql, 3, itypes), iv, NULL, false, 0)
+			!= SPI_OK_INSERT)
+			elog(ERROR, "togai_zoho: could not keep an item id");
 	}
 
 	fv[0] = Int64GetDatum(job->id);

@@ -182,7 +182,23 @@ stand_in_answer(TzJob *job)
 			if (a->kind == TZ_ACTION_PAYMENT_RECORD)
 				return json_pack("{s:s}", "id", "(new payment id)");
 			return json_pack("{s:{s:s}}", "invoice", "invoice_id", "(new invoice id)");
+		case TZ_PHASE_ITEM_SEARCH:
+			return json_pack("{s:[]}", "items");
+		case TZ_PHASE_ITEM_CREATE:
+			return json_pack("{s:{s:s}}", "item", "item_id",
+							 psprintf("(new item id of %s)", job->call_item));
 		case TZ_PHASE_READ:
+			if (a->kind == TZ_ACTION_CONTACT_UPSERT)
+				return json_pack("{s:{s:s, s:[{s:s, s:b}]}}", "contact", "contact_id",
+								 a->account_zoho_id, "contact_persons", "contact_person_id",
+								 "(its primary person's id)", "is_primary_contact", 1);
+			if (a->kind == TZ_ACTION_ACCOUNT_UPDATE)
+			{
+				json_t	   *contact = json_object_get(job->payload, "payload");
+
+				return json_pack("{s:O}", "contact", json_is_object(contact) ? contact :
+								 json_pack("{}"));
+			}
 			{
 				json_t	   *metadata = json_object_get(job->payload, "metadata");
 
@@ -276,7 +292,7 @@ preview_flow(PG_FUNCTION_ARGS)
 				assume_contact(job);
 			continue;
 		}
-		append_request(&requests, job, job->actions[job->current].connection_id);
+		append_request(&requests, job, job->call_connection_id);
 		MemoryContextSwitchTo(cxt);
 		memset(&answer, 0, sizeof(answer));
 		answer.ok = true;

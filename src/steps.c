@@ -4,17 +4,21 @@
  *	  The actions, phase by phase.
  *
  * contact_upsert: looks up the Zoho currency id once per currency, then
- * updates the mapped contact, or creates one, or, when an earlier attempt
- * may have created it, searches for it first.
+ * reads and updates the mapped contact, or creates one, or, when it may
+ * exist (an earlier attempt, a backfill, a name already taken), searches for
+ * it first: every candidate of the search is read and taken only when its
+ * notes or custom field carry the account id, never by name.  An account
+ * whose name is taken by another contact gets its distinct name.
  * invoice_create: waits (deferred) until the account has a contact; an
- * invoice already mapped is not created again; otherwise as above, searched
- * by reference number first when it may exist.  invoice_void voids the
- * mapped invoice.
+ * invoice already mapped is not created again; finds or makes the Zoho item
+ * of each line; otherwise as above, searched by reference number and
+ * customer first when it may exist.  invoice_void voids the mapped invoice.
  * account_write_back: reads the Togai account and writes the contact id
  * into its metadata, keeping the other keys.
  * payment_record: records a Zoho Books payment in Togai once: the payment
  * mapping, and a search by transaction number when it may exist, guard it.
- * account_update: copies a Zoho Books contact onto its Togai account.
+ * account_update: reads the whole Zoho Books contact (list entries carry no
+ * address) and copies it onto its Togai account.
  *
  *-------------------------------------------------------------------------
  */
@@ -24,30 +28,53 @@
 
 #include "utils/json.h"
 
+#include "remote_ops.h"
 #include "steps.h"
 
 #define DEFER_MS (60 * 1000)	/* a waiter is also woken when its mapping is written */
 #define DEFAULT_METADATA_KEY "zohobooks_contact_id"
-
-static void
-set_call(TzJob *job, TzPhase phase, const char *method, char *path, char *query,
-		 json_t *body, bool creates)
-{
-	job->phase = phase;
-	job->call_method = method;
-	job->call_path = path;
-	job->call_query = query;
-	job->call_body = body ? json_dumps(body, JSON_COMPACT | JSON_REAL_PRECISION(15)) : NULL;
-	job->call_creates = creates;
-	if (body)
-		json_decref(body);
-}
 
 static TzJobAction *
 current_action(TzJob *job)
 {
 	return &job->actions[job->current];
 }
+
+/* The next call: an operation (see remote_ops.c) at a connection of its app. */
+static void
+set_call_at(TzJob *job, int64 connection_id, TzApp app, TzPhase phase, const char *operation,
+			const char *id, char *query, json_t *body)
+{
+	const TzRemoteOp *op = tz_remote_op(app, operation);
+
+	if (op == NULL)
+		elog(ERROR, "togai_zoho: no remote operation %s", operation);
+	job->phase = phase;
+	job->call_connection_id = connection_id;
+	job->call_method = op->method;
+	job->call_path = tz_remote_path(op, id);
+	job->call_query = query;
+	job->call_body = body ? json_dumps(body, JSON_COMPACT | JSON_REAL_PRECISION(15)) : NULL;
+	job->call_creates = op->creates;
+	if (body)
+		json_decref(body);
+}
+
+/* The next call: an operation at the current action's connection. */
+static void
+set_call(TzJob *job, TzPhase phase, const char *operation, const char *id, char *query,
+		 json_t *body)
+{
+	TzJobAction *a = current_action(job);
+
+	set_call_at(job, a->connection_id, a->togai ? TZ_APP_TOGAI : TZ_APP_ZOHOBOOKS, phase,
+				operation, id, query, body);
+}
+
+/* The query of an operation of the current action's app. */
+#define QUERY(job, operation, ...) \
+	tz_remote_query(tz_remote_op(current_action(job)->togai ? TZ_APP_TOGAI : TZ_APP_ZOHOBOOKS, \
+								 operation), __VA_ARGS__, NULL)
 
 static const char *
 context_text(const TzJob *job, const char *key)
@@ -111,11 +138,22 @@ action_done(TzJob *job, const char *did, const char *remote_id)
 		appendStringInfoString(out, a->togai ? ", \"togai_id\": " : ", \"zohobooks_id\": ");
 		escape_json(out, remote_id);
 	}
+	if (job->note)
+	{
+		appendStringInfoString(out, ", \"note\": ");
+		escape_json(out, job->note);
+	}
 	appendStringInfoChar(out, '}');
 	job->current++;
 	job->phase = TZ_PHASE_START;
 	job->call_method = NULL;
 	job->refreshed = false;
+	job->candidates = NULL;
+	job->next_candidate = 0;
+	job->searched = false;
+	job->distinct = false;
+	job->current_object = NULL;
+	job->note = NULL;
 }
 
 static void
@@ -138,16 +176,42 @@ wait_for_account(TzJob *job)
 					account_id ? account_id : "(none)"));
 }
 
-static char *
-contact_path(const char *id)
+/* The account's contact body as the action sends it now. */
+static json_t *
+contact_body(TzJob *job)
 {
-	return psprintf("/contacts/%s", tz_url_escape(id));
+	TzJobAction *a = current_action(job);
+
+	return tz_contact_body(job->payload, a->options, a->currency_id, job->current_object,
+						   job->distinct);
 }
 
-static char *
-account_path(const char *id)
+/* Look for the account's contact: candidates by search_text, each read and confirmed. */
+static void
+search_contact(TzJob *job)
 {
-	return psprintf("/accounts/%s", tz_url_escape(id));
+	char		id_buf[64];
+	char		text[128];
+
+	tz_contact_search_text(tz_row_text(job->payload, "account_id", id_buf, sizeof(id_buf)),
+						   text, sizeof(text));
+	job->searched = true;
+	set_call(job, TZ_PHASE_SEARCH, "contact_search", NULL,
+			 QUERY(job, "contact_search", "search_text", text), NULL);
+}
+
+static void
+create_contact(TzJob *job)
+{
+	set_call(job, TZ_PHASE_CREATE, "contact_create", NULL, NULL, contact_body(job));
+}
+
+/* The account's contact is known: update it with what it is now. */
+static void
+update_contact(TzJob *job)
+{
+	set_call(job, TZ_PHASE_UPDATE, "contact_update", current_action(job)->account_zoho_id, NULL,
+			 contact_body(job));
 }
 
 static bool
@@ -155,35 +219,62 @@ plan_contact(TzJob *job)
 {
 	TzJobAction *a = current_action(job);
 	json_t	   *body;
-	char		buf[64];
-	const char *account_id = tz_row_text(job->payload, "account_id", buf, sizeof(buf));
 	const char *currency = tz_json_str(job->payload, "invoice_currency");
+	bool		capped;
 
 	/* Zoho takes a currency id, not a code: look it up once per organization */
 	if (currency != NULL && a->currency_id == NULL)
 	{
-		set_call(job, TZ_PHASE_CURRENCIES, "GET", pstrdup("/settings/currencies"), NULL, NULL,
-				 false);
+		set_call(job, TZ_PHASE_CURRENCIES, "currencies", NULL, NULL, NULL);
 		return true;
 	}
-	body = tz_contact_body(job->payload, a->options, a->currency_id);
+	body = contact_body(job);
 	if (body == NULL)
 	{
 		finish(job, TZ_OUTCOME_DEAD,
 			   "the account row has no account_id or no name to make a contact from");
 		return false;
 	}
+	json_decref(body);
+	if (tz_payment_terms(job->payload, a->options, &capped) >= 0 && capped)
+		job->note = psprintf("net terms over %d days sent as %d, Zoho Books' most",
+							 TZ_ZOHO_MAX_TERMS, TZ_ZOHO_MAX_TERMS);
+	/* an update names the persons it changes: read the contact first */
 	if (a->account_zoho_id)
-		set_call(job, TZ_PHASE_UPDATE, "PUT", contact_path(a->account_zoho_id), NULL, body, false);
+		set_call(job, TZ_PHASE_READ, "contact_get", a->account_zoho_id, NULL, NULL);
 	else if (job->search_first)
-	{
-		json_decref(body);
-		set_call(job, TZ_PHASE_SEARCH, "GET", pstrdup("/contacts"),
-				 psprintf("search_text=%s", tz_url_escape(account_id)), NULL, false);
-	}
+		search_contact(job);
 	else
-		set_call(job, TZ_PHASE_CREATE, "POST", pstrdup("/contacts"), NULL, body, true);
+		create_contact(job);
 	return true;
+}
+
+/* The Zoho item of the next line item name not known yet; false when all are. */
+static bool
+plan_items(TzJob *job)
+{
+	TzJobAction *a = current_action(job);
+	json_t	   *names = tz_invoice_item_names(job->payload, a->options, job->context);
+	size_t		i;
+	json_t	   *n;
+
+	if (a->items == NULL)
+		a->items = json_pack("{}");
+	json_array_foreach(names, i, n)
+	{
+		const char *name = json_string_value(n);
+
+		if (json_object_get(a->items, name) == NULL)
+		{
+			job->call_item = pstrdup(name);
+			set_call(job, TZ_PHASE_ITEM_SEARCH, "item_search", NULL,
+					 QUERY(job, "item_search", "name", name), NULL);
+			json_decref(names);
+			return true;
+		}
+	}
+	json_decref(names);
+	return false;
 }
 
 static void
@@ -191,10 +282,28 @@ create_invoice(TzJob *job)
 {
 	TzJobAction *a = current_action(job);
 	bool		own_number = json_is_true(json_object_get(a->options, "use_togai_number"));
+	bool		capped;
 
-	set_call(job, TZ_PHASE_CREATE, "POST", pstrdup("/invoices"),
-			 own_number ? pstrdup("ignore_auto_number_generation=true") : NULL,
-			 tz_invoice_body(job->payload, a->account_zoho_id, a->options, job->context), true);
+	if (plan_items(job))
+		return;
+	if (tz_payment_terms(job->payload, NULL, &capped) >= 0 && capped)
+		job->note = psprintf("net terms over %d days sent as %d, Zoho Books' most",
+							 TZ_ZOHO_MAX_TERMS, TZ_ZOHO_MAX_TERMS);
+	set_call(job, TZ_PHASE_CREATE, "invoice_create", NULL,
+			 own_number ? QUERY(job, "invoice_create", "ignore_auto_number_generation", "true") : NULL,
+			 tz_invoice_body(job->payload, a->account_zoho_id, a->options, job->context, a->items));
+}
+
+static void
+search_invoice(TzJob *job)
+{
+	char		buf[64];
+
+	job->searched = true;
+	set_call(job, TZ_PHASE_SEARCH, "invoice_search", NULL,
+			 QUERY(job, "invoice_search",
+				   "reference_number", tz_invoice_reference(job->payload, buf, sizeof(buf)),
+				   "customer_id", current_action(job)->account_zoho_id), NULL);
 }
 
 static bool
@@ -202,7 +311,6 @@ plan_invoice(TzJob *job)
 {
 	TzJobAction *a = current_action(job);
 	char		buf[64];
-	const char *reference;
 
 	if (a->invoice_zoho_id)
 	{
@@ -214,17 +322,13 @@ plan_invoice(TzJob *job)
 		wait_for_account(job);
 		return false;
 	}
-	reference = tz_invoice_reference(job->payload, buf, sizeof(buf));
-	if (reference == NULL)
+	if (tz_invoice_reference(job->payload, buf, sizeof(buf)) == NULL)
 	{
 		finish(job, TZ_OUTCOME_DEAD, "the invoice row has no invoice_id");
 		return false;
 	}
 	if (job->search_first)
-		set_call(job, TZ_PHASE_SEARCH, "GET", pstrdup("/invoices"),
-				 psprintf("reference_number=%s&customer_id=%s", tz_url_escape(reference),
-						  tz_url_escape(a->account_zoho_id)),
-				 NULL, false);
+		search_invoice(job);
 	else
 		create_invoice(job);
 	return true;
@@ -246,16 +350,14 @@ plan_write_back(TzJob *job)
 		finish(job, TZ_OUTCOME_DEAD, "the account row has no account_id");
 		return false;
 	}
-	set_call(job, TZ_PHASE_READ, "GET", account_path(account_id), NULL, NULL, false);
+	set_call(job, TZ_PHASE_READ, "account_get", account_id, NULL, NULL);
 	return true;
 }
 
 static char *
-payments_query(const char *next_token)
+payments_query(TzJob *job, const char *next_token)
 {
-	if (next_token)
-		return psprintf("pageSize=50&nextToken=%s", tz_url_escape(next_token));
-	return pstrdup("pageSize=50");
+	return QUERY(job, "payments_list", "pageSize", "50", "nextToken", next_token);
 }
 
 static bool
@@ -287,11 +389,10 @@ plan_payment(TzJob *job)
 	if (job->search_first)
 	{
 		json_decref(body);
-		set_call(job, TZ_PHASE_SEARCH, "GET", pstrdup("/payments"), payments_query(NULL), NULL,
-				 false);
+		set_call(job, TZ_PHASE_SEARCH, "payments_list", NULL, payments_query(job, NULL), NULL);
 	}
 	else
-		set_call(job, TZ_PHASE_CREATE, "POST", pstrdup("/payments"), NULL, body, true);
+		set_call(job, TZ_PHASE_CREATE, "payment_record", NULL, NULL, body);
 	return true;
 }
 
@@ -299,20 +400,21 @@ static bool
 plan_account_update(TzJob *job)
 {
 	const char *account_id = context_text(job, "account_id");
-	json_t	   *body;
+	const char *contact_id = json_string_value(json_object_get(job->payload, "remote_id"));
 
 	if (account_id == NULL)
 	{
 		action_done(job, "the contact is not mapped to a Togai account: nothing to update", NULL);
 		return false;
 	}
-	body = tz_account_update_body(inbound_object(job));
-	if (body == NULL)
+	if (contact_id == NULL)
 	{
-		action_done(job, "the contact has nothing to copy", NULL);
+		action_done(job, "the inbox row names no contact", NULL);
 		return false;
 	}
-	set_call(job, TZ_PHASE_UPDATE, "PATCH", account_path(account_id), NULL, body, false);
+	/* list entries carry no address: read the whole contact at Zoho Books first */
+	set_call_at(job, job->source_connection_id, TZ_APP_ZOHOBOOKS, TZ_PHASE_READ, "contact_get",
+				contact_id, NULL, NULL);
 	return true;
 }
 
@@ -344,9 +446,7 @@ tz_steps_plan(TzJob *job, bool search_first)
 					action_done(job, "no Zoho Books invoice to void", NULL);
 					break;
 				}
-				set_call(job, TZ_PHASE_VOID, "POST",
-						 psprintf("/invoices/%s/status/void", tz_url_escape(a->invoice_zoho_id)),
-						 NULL, NULL, false);
+				set_call(job, TZ_PHASE_VOID, "invoice_void", a->invoice_zoho_id, NULL, NULL);
 				return true;
 			case TZ_ACTION_ACCOUNT_WRITE_BACK:
 				return plan_write_back(job);
@@ -367,30 +467,40 @@ tz_steps_plan(TzJob *job, bool search_first)
 	return false;
 }
 
+/* Reads the next candidate of the contact search, or creates the contact. */
+static void
+next_candidate(TzJob *job)
+{
+	const char *id = json_string_value(json_array_get(job->candidates, job->next_candidate));
+
+	if (id == NULL)
+	{
+		create_contact(job);
+		return;
+	}
+	job->next_candidate++;
+	set_call(job, TZ_PHASE_CONFIRM, "contact_get", id, NULL, NULL);
+}
+
 static void
 answered_search(TzJob *job, const TzApiResult *r)
 {
 	TzJobAction *a = current_action(job);
 	const char *id;
 	char		buf[64];
-	char		name_buf[64];
 
 	switch (a->kind)
 	{
 		case TZ_ACTION_CONTACT_UPSERT:
 			{
-				const char *account_id = tz_row_text(job->payload, "account_id", buf, sizeof(buf));
-				json_t	   *body = tz_contact_body(job->payload, a->options, a->currency_id);
-				const char *name = tz_row_text(body, "contact_name", name_buf, sizeof(name_buf));
+				char	   *name = tz_contact_name(job->payload, a->options, false);
+				char	   *distinct = tz_contact_name(job->payload, a->options, true);
 
-				id = tz_find_contact(r->root, account_id, name);
-				if (id)
-				{
-					remember_mapping(job, "account", account_id, id);
-					set_call(job, TZ_PHASE_UPDATE, "PUT", contact_path(id), NULL, body, false);
-				}
-				else
-					set_call(job, TZ_PHASE_CREATE, "POST", pstrdup("/contacts"), NULL, body, true);
+				job->candidates = tz_contact_candidates(r->root, name, distinct);
+				job->next_candidate = 0;
+				free(name);
+				free(distinct);
+				next_candidate(job);
 				return;
 			}
 		case TZ_ACTION_PAYMENT_RECORD:
@@ -405,11 +515,11 @@ answered_search(TzJob *job, const TzApiResult *r)
 					action_done(job, "found in Togai", id);
 				}
 				else if (next)
-					set_call(job, TZ_PHASE_SEARCH, "GET", pstrdup("/payments"),
-							 payments_query(next), NULL, false);
+					set_call(job, TZ_PHASE_SEARCH, "payments_list", NULL, payments_query(job, next),
+							 NULL);
 				else
-					set_call(job, TZ_PHASE_CREATE, "POST", pstrdup("/payments"), NULL,
-							 tz_payment_body(job->context, inbound_object(job), a->options), true);
+					set_call(job, TZ_PHASE_CREATE, "payment_record", NULL, NULL,
+							 tz_payment_body(job->context, inbound_object(job), a->options));
 				return;
 			}
 		default:
@@ -424,6 +534,26 @@ answered_search(TzJob *job, const TzApiResult *r)
 				create_invoice(job);
 			return;
 	}
+}
+
+/* A candidate read in full: ours when its notes or custom field name the account. */
+static void
+answered_confirm(TzJob *job, const TzApiResult *r)
+{
+	TzJobAction *a = current_action(job);
+	json_t	   *contact = json_object_get(r->root, "contact");
+	const char *id = json_string_value(json_object_get(contact, "contact_id"));
+	char		buf[64];
+	const char *account_id = tz_row_text(job->payload, "account_id", buf, sizeof(buf));
+
+	if (id == NULL || !tz_contact_is_ours(contact, account_id, a->options))
+	{
+		next_candidate(job);
+		return;
+	}
+	remember_mapping(job, "account", account_id, id);
+	job->current_object = contact;
+	update_contact(job);
 }
 
 /* A successful answer: the phase's next step.  False: it did not say what it made. */
@@ -442,7 +572,7 @@ answered_create(TzJob *job, const TzApiResult *r)
 				return false;
 			remember_mapping(job, "account",
 							 tz_row_text(job->payload, "account_id", buf, sizeof(buf)), id);
-			action_done(job, "created", id);
+			action_done(job, job->distinct ? "created with its distinct name" : "created", id);
 			return true;
 		case TZ_ACTION_PAYMENT_RECORD:
 			id = json_is_object(r->root) ? json_string_value(json_object_get(r->root, "id")) : NULL;
@@ -458,13 +588,28 @@ answered_create(TzJob *job, const TzApiResult *r)
 			remember_mapping(job, "invoice", job->source_id, id);
 			if (json_is_true(json_object_get(a->options, "mark_sent")))
 			{
-				set_call(job, TZ_PHASE_MARK_SENT, "POST",
-						 psprintf("/invoices/%s/status/sent", tz_url_escape(id)), NULL, NULL, false);
+				set_call(job, TZ_PHASE_MARK_SENT, "invoice_mark_sent", id, NULL, NULL);
 				return true;
 			}
 			action_done(job, "created", id);
 			return true;
 	}
+}
+
+/* The item a line needs is known now: keep it, and go on with the next. */
+static void
+item_known(TzJob *job, const char *item_id)
+{
+	TzJobAction *a = current_action(job);
+	TzLearntItem *learnt = palloc(sizeof(TzLearntItem));
+
+	json_object_set_new(a->items, job->call_item, json_string(item_id));
+	learnt->connection_id = a->connection_id;
+	learnt->name = job->call_item;
+	learnt->item_id = pstrdup(item_id);
+	job->items_learnt = lappend(job->items_learnt, learnt);
+	job->call_item = NULL;
+	create_invoice(job);
 }
 
 void
@@ -478,10 +623,36 @@ tz_steps_answered(TzJob *job, const TzApiResult *r)
 			answered_search(job, r);
 			return;
 
+		case TZ_PHASE_CONFIRM:
+			answered_confirm(job, r);
+			return;
+
 		case TZ_PHASE_CREATE:
 			if (answered_create(job, r))
 				return;
 			break;
+
+		case TZ_PHASE_ITEM_SEARCH:
+			{
+				const char *id = tz_find_item(r->root, job->call_item);
+
+				if (id)
+					item_known(job, id);
+				else
+					set_call(job, TZ_PHASE_ITEM_CREATE, "item_create", NULL, NULL,
+							 tz_item_body(job->call_item, a->options));
+				return;
+			}
+
+		case TZ_PHASE_ITEM_CREATE:
+			{
+				const char *id = tz_created_id(r->root, "item", "item_id");
+
+				if (id == NULL)
+					break;
+				item_known(job, id);
+				return;
+			}
 
 		case TZ_PHASE_CURRENCIES:
 			{
@@ -505,6 +676,22 @@ tz_steps_answered(TzJob *job, const TzApiResult *r)
 			}
 
 		case TZ_PHASE_READ:
+			if (a->kind == TZ_ACTION_CONTACT_UPSERT)
+			{
+				job->current_object = json_object_get(r->root, "contact");
+				update_contact(job);
+			}
+			else if (a->kind == TZ_ACTION_ACCOUNT_UPDATE)
+			{
+				json_t	   *body = tz_account_update_body(json_object_get(r->root, "contact"));
+
+				if (body == NULL)
+					action_done(job, "the contact has nothing to copy", NULL);
+				else
+					set_call(job, TZ_PHASE_UPDATE, "account_update",
+							 context_text(job, "account_id"), NULL, body);
+			}
+			else
 			{
 				const char *key = json_string_value(json_object_get(a->options, "metadata_key"));
 				json_t	   *body = tz_write_back_body(r->root, key ? key : DEFAULT_METADATA_KEY,
@@ -513,11 +700,10 @@ tz_steps_answered(TzJob *job, const TzApiResult *r)
 				if (body == NULL)
 					action_done(job, "already written back", a->account_zoho_id);
 				else
-					set_call(job, TZ_PHASE_UPDATE, "PATCH",
-							 account_path(tz_json_str(job->payload, "account_id")), NULL, body,
-							 false);
-				return;
+					set_call(job, TZ_PHASE_UPDATE, "account_update",
+							 tz_json_str(job->payload, "account_id"), NULL, body);
 			}
+			return;
 
 		case TZ_PHASE_UPDATE:
 			if (a->kind == TZ_ACTION_ACCOUNT_WRITE_BACK)
@@ -525,7 +711,8 @@ tz_steps_answered(TzJob *job, const TzApiResult *r)
 			else if (a->kind == TZ_ACTION_ACCOUNT_UPDATE)
 				action_done(job, "updated", context_text(job, "account_id"));
 			else
-				action_done(job, "updated", a->account_zoho_id);
+				action_done(job, job->distinct ? "updated, with its distinct name" : "updated",
+							a->account_zoho_id);
 			return;
 
 		case TZ_PHASE_MARK_SENT:
@@ -548,15 +735,49 @@ bool
 tz_steps_refused(TzJob *job, const TzApiResult *r)
 {
 	TzJobAction *a = current_action(job);
+	bool		duplicate = tz_zoho_duplicate(r->http_status, r->root);
 
-	/* the mapped contact was deleted in Zoho Books: make a new one */
-	if (job->phase == TZ_PHASE_UPDATE && r->http_status == 404 &&
-		a->kind == TZ_ACTION_CONTACT_UPSERT)
+	if (a->togai)
+		return false;
+	/* the mapped contact was deleted in Zoho Books: look for it, or make a new one */
+	if ((job->phase == TZ_PHASE_READ || job->phase == TZ_PHASE_UPDATE) &&
+		r->http_status == 404 && a->kind == TZ_ACTION_CONTACT_UPSERT)
 	{
-		json_t	   *body = tz_contact_body(job->payload, a->options, a->currency_id);
-
 		a->account_zoho_id = NULL;
-		set_call(job, TZ_PHASE_CREATE, "POST", pstrdup("/contacts"), NULL, body, true);
+		job->current_object = NULL;
+		search_contact(job);
+		return true;
+	}
+	if (!duplicate)
+		return false;
+	if (a->kind == TZ_ACTION_CONTACT_UPSERT && !job->distinct &&
+		(job->phase == TZ_PHASE_CREATE || job->phase == TZ_PHASE_UPDATE))
+	{
+		/*
+		 * The name is taken: by our own contact (made by an attempt or a
+		 * connection we do not remember), or by another.  Ours is found by
+		 * reading; another's name is never ours: take the distinct name.
+		 */
+		job->distinct = true;
+		if (job->phase == TZ_PHASE_CREATE && !job->searched)
+			search_contact(job);
+		else if (job->phase == TZ_PHASE_CREATE)
+			create_contact(job);
+		else
+			update_contact(job);
+		return true;
+	}
+	if (a->kind == TZ_ACTION_INVOICE_CREATE && job->phase == TZ_PHASE_CREATE && !job->searched)
+	{
+		/* an invoice number taken: ours, made before we remembered it? */
+		search_invoice(job);
+		return true;
+	}
+	if (job->phase == TZ_PHASE_ITEM_CREATE)
+	{
+		/* made meanwhile by another job: look it up again */
+		set_call(job, TZ_PHASE_ITEM_SEARCH, "item_search", NULL,
+				 QUERY(job, "item_search", "name", job->call_item), NULL);
 		return true;
 	}
 	return false;

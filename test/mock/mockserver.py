@@ -111,6 +111,9 @@ class App:
     def authenticate(self, req):
         """Raise Reply when the request's credentials are not acceptable."""
 
+    def check_request(self, req):
+        """Raise Reply when the service would refuse the request as written (documented rules)."""
+
     # faults and limits ---------------------------------------------------------
     def take_fault(self, req):
         with self.lock:
@@ -159,6 +162,8 @@ class Request:
         self.raw = handler.rfile.read(n) if n else b""
         self.text = self.raw.decode("utf-8", "replace")
         self.params = {}
+        self.op = {}
+        self.log_entry = None
 
     def json(self):
         ctype = self.headers.get("content-type", "")
@@ -277,6 +282,7 @@ def make_handler(app):
                          "query": req.query, "headers": req.headers, "body": req.text, "status": None,
                          "client_port": self.client_address[1]}
                 app.log.append(entry)
+                req.log_entry = entry
                 app.in_flight += 1
                 app.peak_in_flight = max(app.peak_in_flight, app.in_flight)
             status = None
@@ -312,6 +318,7 @@ def make_handler(app):
                 if not getattr(handler, "no_auth", False):
                     app.authenticate(req)
                     app.check_rate(req)
+                    app.check_request(req)
                 status, body = handler(req)[:2]
                 if kind == "after_success_drop":
                     raise Drop()

@@ -4,13 +4,26 @@ Follows the reference notes on Zoho Books: envelopes {"code": 0, "message": ...,
 `Authorization: Zoho-oauthtoken <token>`, `organization_id` on every call but GET /organizations,
 page/per_page lists with page_context, HTTP 429 with code 44 over the per-organization limit.
 
+Every request is checked against zohobooks-api.json (what Zoho's description of Books v3
+documents): a query parameter it does not list is ignored, as a live service may, and recorded
+(GET /_mock/undocumented, and "undocumented" in the request log); an enumerated sort column
+outside the list, a missing required field, a text over its documented length and a value over
+its documented maximum answer 400 code 2. Lists give the documented summaries only (no notes,
+custom fields, addresses or persons in contacts; no line items in invoices; no invoices, customer
+or modification time in payments), in each list's own default order; contact names and item names
+are unique in an organization; a contact update adds every person without a contact_person_id.
+
 Seed format (POST /_mock/seed, or --seed FILE):
   {"clients": {"<client id>": "<client secret>"},
    "grant_codes": {"<code>": {"client_id": "...", "scope": "..."}},
    "organizations": [{"organization_id": "...", "name": "...", "currency_code": "USD"}],
    "refresh_tokens": {"<refresh token>": "<client id>"}}
 Settings (POST /_mock/config): token_ttl_seconds (3600), oauth_error_status (200; 400 also seen),
-mint_limit (10 tokens per refresh token per 10 minutes), cf_search (true: cf_<api_name> filters).
+mint_limit (10 tokens per refresh token per 10 minutes), item_id_required (true: a line item
+without item_id is refused, as the description marks it required; false: accepted), payments_list_key
+("customerpayments", as Zoho's SDKs read; or "customer_payments", as the description writes),
+time_sorts_descending (true: time and date columns sort newest first; false: oldest first),
+utc_offset ("+0000": the organization's time zone in every timestamp the mock writes).
 
 Choices where the reference is unsure, and why:
   - duplicate contact name: 400, code 3062 "The customer "X" already exists." (Zoho's usual code)
@@ -19,7 +32,11 @@ Choices where the reference is unsure, and why:
   - unknown organization: 401, code 57 (not authorized for this organization)
 """
 
+import datetime
 import itertools
+import json
+import os
+import re
 import secrets
 import sys
 import time
@@ -27,11 +44,46 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from mockserver import App, Reply, main, no_auth
 
-STAMP = "%Y-%m-%dT%H:%M:%S+0000"
+API = os.path.join(os.path.dirname(os.path.abspath(__file__)), "zohobooks-api.json")
+TIME_COLUMNS = ("created_time", "last_modified_time", "date", "due_date")
 
 
-def now_stamp():
-    return time.strftime(STAMP, time.gmtime())
+def stamp(offset="+0000", at=None):
+    """A Zoho timestamp in the organization's time zone: 2026-11-23T15:45:00+0530."""
+    sign = -1 if offset[0] == "-" else 1
+    delta = datetime.timedelta(hours=int(offset[1:3]), minutes=int(offset[3:5])) * sign
+    t = datetime.datetime.fromtimestamp(at if at is not None else time.time(),
+                                        datetime.timezone(delta))
+    return t.strftime("%Y-%m-%dT%H:%M:%S") + offset
+
+
+def parse_time(text):
+    """A Zoho timestamp (any offset) as an aware datetime; None when it is not one."""
+    m = re.match(r"^(\d{4}-\d{2}-\d{2})T(\d{2}:\d{2}:\d{2})([+-]\d{2}):?(\d{2})$", text or "")
+    if not m:
+        return None
+    return datetime.datetime.fromisoformat("%sT%s%s:%s" % m.groups())
+
+
+class ApiTable:
+    """zohobooks-api.json: the documented query parameters, bodies and list shapes."""
+
+    def __init__(self, path=API):
+        with open(path) as f:
+            self.ops = json.load(f)["operations"]
+        self.templates = []
+        for key in self.ops:
+            method, template = key.split(" ", 1)
+            rx = re.compile("^/books/v3" + template.replace("{id}", "[^/]+") + "$")
+            self.templates.append((template.count("{"), method, rx, key))
+        # literal paths before templated ones
+        self.templates.sort(key=lambda t: (t[0], t[3]))
+
+    def operation(self, method, path):
+        for _, m, rx, key in self.templates:
+            if m == method and rx.match(path):
+                return key, self.ops[key]
+        return None, None
 
 
 def money(value):
@@ -53,14 +105,20 @@ class ZohoBooks(App):
         ("GET", r"/books/v3/invoices", "invoice_list"),
         ("GET", r"/books/v3/invoices/(?P<id>[^/]+)", "invoice_get"),
         ("POST", r"/books/v3/invoices/(?P<id>[^/]+)/status/(?P<status>sent|void)", "invoice_status"),
+        ("GET", r"/books/v3/invoices/(?P<id>[^/]+)/payments", "invoice_payments"),
         ("POST", r"/books/v3/customerpayments", "payment_create"),
         ("GET", r"/books/v3/customerpayments", "payment_list"),
         ("GET", r"/books/v3/customerpayments/(?P<id>[^/]+)", "payment_get"),
+        ("POST", r"/books/v3/items", "item_create"),
+        ("GET", r"/books/v3/items", "item_list"),
+        ("GET", r"/books/v3/items/(?P<id>[^/]+)", "item_get"),
     ]
 
     def default_config(self):
         return {"rate_limit_per_minute": None, "latency_ms": 0, "token_ttl_seconds": 3600,
-                "oauth_error_status": 200, "mint_limit": 10, "cf_search": True}
+                "oauth_error_status": 200, "mint_limit": 10, "item_id_required": True,
+                "payments_list_key": "customerpayments", "time_sorts_descending": True,
+                "utc_offset": "+0000"}
 
     def reset_state(self):
         self.clients = {}
@@ -73,8 +131,15 @@ class ZohoBooks(App):
         self.contact_by_name = {}     # (organization, name) -> contact: creates cost O(1)
         self.invoices = {}
         self.payments = {}
+        self.items = {}
+        self.undocumented = []        # (operation, parameter) sent though not documented
         self.ids = itertools.count(460000000000001)
         self.numbers = itertools.count(1)
+
+    api = ApiTable()
+
+    def now(self):
+        return stamp(self.config["utc_offset"])
 
     def add_arguments(self, ap):
         pass
@@ -101,6 +166,7 @@ class ZohoBooks(App):
     def state(self):
         return {"organizations": self.orgs, "contacts": list(self.contacts.values()),
                 "invoices": list(self.invoices.values()), "payments": list(self.payments.values()),
+                "items": list(self.items.values()),
                 "refresh_tokens": list(self.refresh_tokens), "access_tokens": len(self.access_tokens)}
 
     # errors ---------------------------------------------------------------------
@@ -193,20 +259,120 @@ class ZohoBooks(App):
                 raise self.fail(401, 57, "You are not authorized to perform this operation")
             req.org = org
 
+    # what the description documents ---------------------------------------------------
+    def check_request(self, req):
+        """Checks the query against the table: undocumented parameters are recorded and
+        ignored, documented ones that break a documented rule are refused."""
+        key, op = self.api.operation(req.method, req.path)
+        req.op = op or {}
+        if op is None:
+            return
+        known = set(op.get("query", [])) | {"organization_id"}
+        odd = sorted(k for k in req.query if k not in known)
+        if odd:
+            with self.lock:
+                self.undocumented.extend({"operation": key, "parameter": k} for k in odd)
+                if getattr(req, "log_entry", None) is not None:
+                    req.log_entry["undocumented"] = odd
+            req.query = {k: v for k, v in req.query.items() if k in known}
+        for name, limit in op.get("max_length", {}).items():
+            if len(req.query.get(name, "")) > limit:
+                raise self.fail(400, 2, "Invalid value passed for %s" % name)
+        if "sort_column" in req.query and op.get("sort_columns") is not None \
+                and req.query["sort_column"] not in op["sort_columns"]:
+            raise self.fail(400, 2, "Invalid value passed for sort_column")
+        for name in ("page", "per_page"):
+            if name in req.query and not req.query[name].isdigit():
+                raise self.fail(400, 2, "Invalid value passed for %s" % name)
+
+    def check_body(self, req, body):
+        """The documented rules of a create or update body."""
+        op = getattr(req, "op", None) or {}
+        for name in op.get("required", []):
+            if body.get(name) in (None, "", []):
+                raise self.fail(400, 2, "Invalid value passed for %s: it is required" % name)
+        for name, limit in op.get("max_length", {}).items():
+            if len(str(body.get(name) or "")) > limit:
+                raise self.fail(400, 2, "Invalid value passed for %s: at most %d characters"
+                                % (name, limit))
+        for name, limit in op.get("maximum", {}).items():
+            v = body.get(name)
+            if isinstance(v, (int, float)) and v > limit:
+                raise self.fail(400, 2, "Invalid value passed for %s: at most %s" % (name, limit))
+        for line in body.get("line_items") or []:
+            for name in op.get("line_required", []):
+                if self.config["item_id_required"] and not line.get(name):
+                    raise self.fail(400, 2, "Invalid value passed for line_items: %s is required"
+                                    % name)
+            for name, limit in op.get("line_max_length", {}).items():
+                if len(str(line.get(name) or "")) > limit:
+                    raise self.fail(400, 2, "Invalid value passed for line_items: %s is at most "
+                                    "%d characters" % (name, limit))
+        keys = op.get("custom_field_keys")
+        for field in body.get("custom_fields") or []:
+            if keys and not any(k in field for k in keys):
+                raise self.fail(400, 2, "Invalid value passed for custom_fields: each needs %s"
+                                % " or ".join(keys))
+        for person in body.get("contact_persons") or []:
+            for name, limit in op.get("person_max_length", {}).items():
+                if len(str(person.get(name) or "")) > limit:
+                    raise self.fail(400, 2, "Invalid value passed for contact_persons: %s is at "
+                                    "most %d characters" % (name, limit))
+
+    def control_undocumented(self, req):
+        with self.lock:
+            if req.method == "DELETE":
+                self.undocumented.clear()
+            return 200, {"undocumented": list(self.undocumented)}
+
     def ok(self, message, **objects):
         body = {"code": 0, "message": message}
         body.update(objects)
         return body
 
+    def summary(self, req, obj):
+        fields = req.op.get("entry_fields")
+        return {k: obj[k] for k in fields if k in obj} if fields else self.public(obj)
+
+    def order(self, req, items):
+        """The list's own order, or the documented sort column asked for."""
+        column = req.query.get("sort_column") or req.op.get("default_sort")
+        if not column:
+            return items
+        descending = column in TIME_COLUMNS and self.config["time_sorts_descending"]
+
+        def key(o):
+            v = o.get(column)
+            t = parse_time(v) if isinstance(v, str) else None
+            if t is not None:
+                return (0, t.timestamp(), o.get("_seq", 0))
+            if isinstance(v, (int, float)):
+                return (0, float(v), o.get("_seq", 0))
+            return (1, str(v or "").lower(), o.get("_seq", 0))
+        return sorted(items, key=key, reverse=descending)
+
     def page(self, req, items, key):
-        if req.query.get("sort_column") == "last_modified_time":
-            items = sorted(items, key=lambda o: o.get("last_modified_time", ""),
-                           reverse=req.query.get("sort_order") == "D")
+        items = [self.summary(req, o) for o in self.order(req, items)]
         page = max(1, int(req.query.get("page", 1)))
         per_page = min(200, max(1, int(req.query.get("per_page", 200))))
         chunk = items[(page - 1) * per_page:page * per_page]
+        column = req.query.get("sort_column") or req.op.get("default_sort") or ""
         return self.ok("success", **{key: chunk, "page_context": {
-            "page": page, "per_page": per_page, "has_more_page": page * per_page < len(items)}})
+            "page": page, "per_page": per_page, "has_more_page": page * per_page < len(items),
+            "sort_column": column, "applied_filter": req.query.get("filter_by", "Status.All"),
+            "sort_order": "D" if column in TIME_COLUMNS and self.config["time_sorts_descending"]
+            else "A"}})
+
+    def text_filter(self, q, obj, name, field=None):
+        """name, name_startswith and name_contains, as the lists document them."""
+        v = str(obj.get(field or name) or "").lower()
+        if name in q and v != q[name].lower():
+            return False
+        if name + "_startswith" in q and not v.startswith(q[name + "_startswith"].lower()):
+            return False
+        if name + "_contains" in q and q[name + "_contains"].lower() not in v:
+            return False
+        return True
 
     def organizations(self, req):
         return 200, self.ok("success", organizations=self.orgs)
@@ -224,14 +390,63 @@ class ZohoBooks(App):
             {"currency_id": str(460000000000000 + i), "currency_code": c, "currency_symbol": c}
             for i, c in enumerate(self.CURRENCIES)])
 
+    def new_object(self, **fields):
+        """An object with its id, a creation order (ties in sorts) and both timestamps."""
+        now = self.now()
+        return dict(fields, _seq=next(self.ids), created_time=now, last_modified_time=now)
+
+    def public(self, obj):
+        return {k: v for k, v in obj.items() if k != "organization_id" and not k.startswith("_")}
+
+    def find(self, table, req, what):
+        obj = table.get(req.params["id"])
+        if obj is None or obj["organization_id"] != req.org:
+            raise self.fail(404, 1002, "%s does not exist." % what)
+        return obj
+
     # contacts -------------------------------------------------------------------
     def check_contact(self, req, body, current=None):
+        self.check_body(req, body)
         name = body.get("contact_name", current and current["contact_name"])
-        if not name:
-            raise self.fail(400, 2, "Contact name is required")
         other = self.contact_by_name.get((req.org, name))
         if other is not None and other is not current:
             raise self.fail(400, 3062, 'The customer "%s" already exists.' % name)
+
+    def persons(self, contact, given):
+        """Persons with an id replace theirs; as in Zoho Books, one without is added."""
+        persons = contact.setdefault("contact_persons", [])
+        for p in given or []:
+            p = dict(p)
+            same = [x for x in persons if p.get("contact_person_id")
+                    and x["contact_person_id"] == p["contact_person_id"]]
+            if p.get("contact_person_id") and not same:
+                raise self.fail(400, 2, "Invalid value passed for contact_person_id")
+            if same:
+                same[0].update(p)
+            else:
+                p["contact_person_id"] = str(next(self.ids))
+                persons.append(p)
+        primary = [x for x in persons if x.get("is_primary_contact")] or persons[:1]
+        for x in persons:
+            x["is_primary_contact"] = x is primary[0]
+        if primary:
+            for k in ("first_name", "last_name", "email", "phone"):
+                contact[k] = primary[0].get(k, "")
+            contact["primary_contact_id"] = primary[0]["contact_person_id"]
+
+    def custom_fields(self, contact, given):
+        """Custom fields by index (1 to 10) or label; the label names the index."""
+        fields = contact.setdefault("custom_fields", [])
+        for f in given or []:
+            index = f.get("index")
+            if index is None:
+                m = re.match(r"^cf(\d+)$", str(f.get("label", "")))
+                index = int(m.group(1)) if m else len(fields) + 1
+            if not isinstance(index, int) or not 1 <= index <= 10:
+                raise self.fail(400, 2, "Invalid value passed for custom_fields: index 1 to 10")
+            fields[:] = [x for x in fields if x["index"] != index]
+            fields.append({"index": index, "label": f.get("label", "cf%d" % index),
+                           "value": str(f.get("value", ""))})
 
     def contact_create(self, req):
         body = req.json()
@@ -239,23 +454,18 @@ class ZohoBooks(App):
             self.check_contact(req, body)
             cid = str(next(self.ids))
             org_currency = [o for o in self.orgs if o["organization_id"] == req.org][0]["currency_code"]
-            contact = dict(body, contact_id=cid, organization_id=req.org,
-                           currency_code=self.currency_code(body["currency_id"])
-                           if body.get("currency_id") else org_currency,
-                           contact_type=body.get("contact_type", "customer"),
-                           created_time=now_stamp(), last_modified_time=now_stamp())
+            fields = {k: v for k, v in body.items() if k not in ("contact_persons", "custom_fields")}
+            contact = self.new_object(**dict(
+                fields, contact_id=cid, organization_id=req.org,
+                currency_code=self.currency_code(body["currency_id"])
+                if body.get("currency_id") else org_currency,
+                contact_type=body.get("contact_type", "customer"), status="active",
+                outstanding_receivable_amount=0.0))
+            self.persons(contact, body.get("contact_persons"))
+            self.custom_fields(contact, body.get("custom_fields"))
             self.contacts[cid] = contact
             self.contact_by_name[(req.org, contact["contact_name"])] = contact
             return 201, self.ok("The contact has been added.", contact=self.public(contact))
-
-    def public(self, obj):
-        return {k: v for k, v in obj.items() if k != "organization_id"}
-
-    def find(self, table, req, what):
-        obj = table.get(req.params["id"])
-        if obj is None or obj["organization_id"] != req.org:
-            raise self.fail(404, 1002, "%s does not exist." % what)
-        return obj
 
     def contact_get(self, req):
         return 200, self.ok("success", contact=self.public(self.find(self.contacts, req, "Contact")))
@@ -268,10 +478,27 @@ class ZohoBooks(App):
             if body.get("currency_id"):
                 contact["currency_code"] = self.currency_code(body["currency_id"])
             self.contact_by_name.pop((req.org, contact["contact_name"]), None)
-            contact.update(body)
+            contact.update({k: v for k, v in body.items()
+                            if k not in ("contact_persons", "custom_fields")})
+            self.persons(contact, body.get("contact_persons"))
+            self.custom_fields(contact, body.get("custom_fields"))
             self.contact_by_name[(req.org, contact["contact_name"])] = contact
-            contact["last_modified_time"] = now_stamp()
+            contact["last_modified_time"] = self.now()
             return 200, self.ok("Contact information has been saved.", contact=self.public(contact))
+
+    def rename_contact(self, contact_id, name):
+        """What a Zoho user does in the web app (tests call it through /_mock/rename)."""
+        with self.lock:
+            c = self.contacts[contact_id]
+            self.contact_by_name.pop((c["organization_id"], c["contact_name"]), None)
+            c["contact_name"] = name
+            c["last_modified_time"] = self.now()
+            self.contact_by_name[(c["organization_id"], name)] = c
+
+    def control_rename(self, req):
+        b = req.json()
+        self.rename_contact(b["contact_id"], b["contact_name"])
+        return 200, {"ok": True}
 
     def contact_list(self, req):
         q = req.query
@@ -279,36 +506,59 @@ class ZohoBooks(App):
         def matches(c):
             if c["organization_id"] != req.org:
                 return False
-            if "last_modified_time" in q and c["last_modified_time"] < q["last_modified_time"]:
+            if "contact_type" in q and c.get("contact_type") != q["contact_type"]:
                 return False
-            for key in ("contact_name", "company_name", "email"):
-                if key in q and c.get(key) != q[key]:
+            for key in ("contact_name", "company_name", "first_name", "last_name", "email", "phone"):
+                if not self.text_filter(q, c, key):
                     return False
             if "search_text" in q:
-                hay = [c.get("contact_name"), c.get("company_name"), c.get("email"), c.get("notes")]
-                hay += [f.get("value") for f in c.get("custom_fields", [])]
-                if not any(q["search_text"] in str(h) for h in hay if h):
+                # the contact name or the notes, as documented: nothing else
+                hay = [c.get("contact_name"), c.get("notes")]
+                if not any(q["search_text"].lower() in str(h).lower() for h in hay if h):
                     return False
-            for key, value in q.items():
-                if key.startswith("cf_") and self.config["cf_search"]:
-                    fields = {f.get("api_name"): f.get("value") for f in c.get("custom_fields", [])}
-                    if fields.get(key) != value:
-                        return False
             return True
 
-        items = [self.public(c) for c in self.contacts.values() if matches(c)]
+        items = [c for c in self.contacts.values() if matches(c)]
         return 200, self.page(req, items, "contacts")
+
+    # items ----------------------------------------------------------------------
+    def item_create(self, req):
+        body = req.json()
+        with self.lock:
+            self.check_body(req, body)
+            for it in self.items.values():
+                if it["organization_id"] == req.org and it["name"].lower() == body["name"].lower():
+                    raise self.fail(400, 1001, 'The item "%s" already exists.' % body["name"])
+            iid = str(next(self.ids))
+            item = self.new_object(**dict(body, item_id=iid, organization_id=req.org,
+                                          status="active"))
+            self.items[iid] = item
+            return 201, self.ok("The item has been added.", item=self.public(item))
+
+    def item_get(self, req):
+        return 200, self.ok("success", item=self.public(self.find(self.items, req, "Item")))
+
+    def item_list(self, req):
+        q = req.query
+        items = [i for i in self.items.values() if i["organization_id"] == req.org
+                 and self.text_filter(q, i, "name") and self.text_filter(q, i, "description")
+                 and ("search_text" not in q or q["search_text"].lower()
+                      in (i.get("name", "") + " " + i.get("description", "")).lower())]
+        return 200, self.page(req, items, "items")
 
     # invoices -------------------------------------------------------------------
     def invoice_create(self, req):
         body = req.json()
         with self.lock:
+            self.check_body(req, body)
             customer = self.contacts.get(str(body.get("customer_id")))
             if customer is None or customer["organization_id"] != req.org:
                 raise self.fail(400, 2, "Invalid value passed for customer_id")
             lines = body.get("line_items") or []
-            if not lines:
-                raise self.fail(400, 2, "Line items are required")
+            for li in lines:
+                item = self.items.get(str(li.get("item_id")))
+                if li.get("item_id") and (item is None or item["organization_id"] != req.org):
+                    raise self.fail(400, 2, "Invalid value passed for item_id")
             if req.query.get("ignore_auto_number_generation") == "true" and body.get("invoice_number"):
                 number = body["invoice_number"]
             else:
@@ -327,12 +577,14 @@ class ZohoBooks(App):
             adjustment = Decimal(str(body.get("adjustment", 0) or 0))
             total = money(total + adjustment)
             iid = str(next(self.ids))
-            inv = dict(body, invoice_id=iid, invoice_number=number, organization_id=req.org,
-                       status="draft", line_items=items, sub_total=float(total), total=float(total),
-                       balance=float(total), currency_code=customer.get("currency_code", "USD"),
-                       customer_name=customer["contact_name"], created_time=now_stamp(),
-                       last_modified_time=now_stamp())
+            inv = self.new_object(**dict(
+                body, invoice_id=iid, invoice_number=number, organization_id=req.org,
+                status="draft", line_items=items, sub_total=float(total), total=float(total),
+                balance=float(total), payment_made=0.0, currency_code=customer.get("currency_code", "USD"),
+                customer_name=customer["contact_name"]))
             self.invoices[iid] = inv
+            customer["outstanding_receivable_amount"] = float(
+                money(customer.get("outstanding_receivable_amount", 0)) + total)
             return 201, self.ok("The invoice has been created.", invoice=self.public(inv))
 
     def invoice_get(self, req):
@@ -340,10 +592,23 @@ class ZohoBooks(App):
 
     def invoice_list(self, req):
         q = req.query
-        keys = ("invoice_number", "reference_number", "customer_id", "status")
-        items = [self.public(i) for i in self.invoices.values()
-                 if i["organization_id"] == req.org and all(k not in q or str(i.get(k)) == q[k] for k in keys)
-                 and ("last_modified_time" not in q or i["last_modified_time"] >= q["last_modified_time"])]
+        since = parse_time(q.get("last_modified_time"))
+        if "last_modified_time" in q and since is None:
+            raise self.fail(400, 2, "Invalid value passed for last_modified_time")
+
+        def matches(i):
+            if i["organization_id"] != req.org:
+                return False
+            for k in ("reference_number", "invoice_number", "customer_name"):
+                if not self.text_filter(q, i, k):
+                    return False
+            for k in ("customer_id", "status"):
+                if k in q and str(i.get(k)) != q[k]:
+                    return False
+            # "modified after that time"
+            return since is None or parse_time(i["last_modified_time"]) > since
+
+        items = [i for i in self.invoices.values() if matches(i)]
         return 200, self.page(req, items, "invoices")
 
     def invoice_status(self, req):
@@ -356,13 +621,31 @@ class ZohoBooks(App):
             else:
                 inv["status"] = "void"
                 message = "Invoice status has been changed to Void."
-            inv["last_modified_time"] = now_stamp()
+            inv["last_modified_time"] = self.now()
             return 200, self.ok(message)
+
+    def invoice_payments(self, req):
+        with self.lock:
+            inv = self.find(self.invoices, req, "Invoice")
+            out = []
+            for p in self.payments.values():
+                for a in p["invoices"]:
+                    if a["invoice_id"] == inv["invoice_id"]:
+                        out.append({"payment_id": p["payment_id"],
+                                    "payment_number": p["payment_number"],
+                                    "invoice_id": inv["invoice_id"],
+                                    "invoice_payment_id": a["invoice_payment_id"],
+                                    "payment_mode": p.get("payment_mode"),
+                                    "date": p.get("date"),
+                                    "reference_number": p.get("reference_number", ""),
+                                    "amount": a["amount_applied"]})
+            return 200, self.ok("success", payments=out)
 
     # payments -------------------------------------------------------------------
     def payment_create(self, req):
         body = req.json()
         with self.lock:
+            self.check_body(req, body)
             applied = []
             for a in body.get("invoices", []):
                 inv = self.invoices.get(str(a.get("invoice_id")))
@@ -373,26 +656,31 @@ class ZohoBooks(App):
                 amount = money(a.get("amount_applied", 0))
                 balance = money(inv["balance"]) - amount
                 inv["balance"] = float(balance)
+                inv["payment_made"] = float(money(inv.get("payment_made", 0)) + amount)
                 inv["status"] = "paid" if balance <= 0 else "partially_paid"
-                inv["last_modified_time"] = now_stamp()
+                inv["last_payment_date"] = body.get("date", "")
+                inv["last_modified_time"] = self.now()
                 applied.append({"invoice_id": inv["invoice_id"], "invoice_number": inv["invoice_number"],
-                                "amount_applied": float(amount)})
+                                "amount_applied": float(amount),
+                                "invoice_payment_id": str(next(self.ids))})
             pid = str(next(self.ids))
-            payment = dict(body, payment_id=pid, organization_id=req.org, invoices=applied,
-                           invoice_numbers=",".join(a["invoice_number"] for a in applied),
-                           created_time=now_stamp(), last_modified_time=now_stamp())
+            payment = self.new_object(**dict(
+                body, payment_id=pid, payment_number=str(len(self.payments) + 1),
+                organization_id=req.org, invoices=applied,
+                invoice_number=",".join(a["invoice_number"] for a in applied)))
+            # the description's payment object has no modification time
+            del payment["last_modified_time"]
             self.payments[pid] = payment
             return 201, self.ok("The payment has been recorded.", payment=self.public(payment))
 
     def payment_list(self, req):
         q = req.query
-        items = [self.public(p) for p in self.payments.values()
+        items = [p for p in self.payments.values()
                  if p["organization_id"] == req.org
                  and ("customer_id" not in q or p.get("customer_id") == q["customer_id"])
-                 and ("last_modified_time" not in q or p["last_modified_time"] >= q["last_modified_time"])]
-        # as in Zoho Books, a list entry names the invoices but does not carry the amounts applied
-        items = [{k: v for k, v in p.items() if k != "invoices"} for p in items]
-        return 200, self.page(req, items, "customerpayments")
+                 and self.text_filter(q, p, "reference_number")
+                 and ("date" not in q or p.get("date") == q["date"])]
+        return 200, self.page(req, items, self.config["payments_list_key"])
 
     def payment_get(self, req):
         return 200, self.ok("success", payment=self.public(self.find(self.payments, req, "Payment")))
