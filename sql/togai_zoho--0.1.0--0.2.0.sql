@@ -527,6 +527,8 @@ DECLARE
 	started timestamptz;
 	high timestamptz;
 	t timestamptz;
+	first_high timestamptz;
+	stream_pages integer;
 	seen integer;
 	changed integer;
 	failed integer;
@@ -560,6 +562,7 @@ BEGIN
 		high := togai_zoho.remote_time(cur ->> 'high');
 		page_no := coalesce((cur ->> 'page')::integer, 1);
 		seen := 0; changed := 0; failed := 0; more := true; older_reached := false; stream_err := NULL;
+		stream_pages := 0; first_high := NULL;
 		LOOP
 			BEGIN
 				IF stream = 'invoices' THEN
@@ -578,6 +581,7 @@ BEGIN
 				EXIT;
 			END;
 			pages := pages + 1;
+			stream_pages := stream_pages + 1;
 			/* Zoho does not document the direction of a sort: read it from the page */
 			newest_first := coalesce(page #>> '{page_context,sort_order}' = 'D',
 				togai_zoho.remote_time(page #>> '{contacts,0,last_modified_time}') >=
@@ -591,6 +595,9 @@ BEGIN
 				END IF;
 				seen := seen + 1;
 				high := greatest(high, t);
+				IF stream_pages = 1 THEN
+					first_high := greatest(first_high, t);
+				END IF;
 				BEGIN
 					IF stream = 'invoices' THEN
 						SELECT i.payload INTO prev FROM togai_zoho.inbox i
@@ -625,8 +632,18 @@ BEGIN
 			EXIT WHEN pages >= max_pages;
 		END LOOP;
 		IF stream_err IS NULL AND NOT more THEN
+			/*
+			 * The next walk reads what changed after this one could see: after
+			 * the newest change of a walk of one page (a second back, for
+			 * changes within that second), of the first page when newest come
+			 * first, and otherwise after the walk began (less a margin for
+			 * the clocks), so that a change made meanwhile is read again.
+			 */
 			PERFORM togai_zoho.set_cursor(c.id, stream, jsonb_strip_nulls(jsonb_build_object(
-				'since', togai_zoho.zoho_time(least(started - margin, coalesce(high, started - margin))),
+				'since', togai_zoho.zoho_time(CASE
+					WHEN stream_pages = 1 AND (cur ->> 'page') IS NULL THEN high - interval '1 s'
+					WHEN stream = 'contacts' AND newest_first THEN first_high - interval '1 s'
+					ELSE least(high, started - margin) END),
 				'high', togai_zoho.zoho_time(high),
 				/* oldest first: the next walk starts at the last page, where changes go */
 				'page', CASE WHEN NOT newest_first THEN page_no END,
@@ -662,36 +679,6 @@ SELECT c.name AS connection, c.app, s.stream,
   JOIN togai_zoho.connection c ON c.id = s.connection_id;
 COMMENT ON VIEW togai_zoho.poll_status IS
 'Each polled stream of each connection: when it was last polled and last walked to its end, the error that stopped it (until a walk completes), and the change time the next poll reads from';
-
-/*
- * A poll for pg_cron: CALL togai_zoho.poll('zoho') commits what the poll
- * took, then fails when a stream failed, so that cron.job_run_details shows
- * the error (a SELECT's result never reaches it).
- */
-CREATE PROCEDURE togai_zoho.poll(connection text, max_pages integer DEFAULT 100)
-	LANGUAGE plpgsql
-	SET search_path = pg_catalog, togai_zoho, pg_temp
-	AS $$
-DECLARE
-	c togai_zoho.connection := togai_zoho.find_connection(poll.connection);
-	r jsonb;
-BEGIN
-	IF c.app = 'togai' THEN
-		r := togai_zoho.poll_togai(c.name, max_pages);
-	ELSE
-		r := togai_zoho.poll_zohobooks(c.name, max_pages);
-	END IF;
-	COMMIT;
-	IF r ? 'error' THEN
-		RAISE EXCEPTION 'togai_zoho: polling connection "%" stopped at %', c.name, r ->> 'error'
-			USING ERRCODE = 'external_routine_exception',
-				  DETAIL = format('The poll took: %s', r),
-				  HINT = 'What it took is kept; togai_zoho.poll_status shows each stream.';
-	END IF;
-END
-$$;
-COMMENT ON PROCEDURE togai_zoho.poll(text, integer) IS
-'Polls a connection (poll_togai or poll_zohobooks), commits what it took, and fails naming the stream that stopped: schedule it with pg_cron as CALL togai_zoho.poll(''<connection>'')';
 
 /* Backfilled jobs look for their remote objects before they create them. */
 CREATE OR REPLACE FUNCTION togai_zoho.backfill(flow text)

@@ -189,11 +189,12 @@ tz_contact_name(const json_t *account, const json_t *options, bool distinct)
 		json_string_value(json_object_get(options, "contact_name_pattern")) : NULL;
 	char		out[1024];
 	size_t		len = 0;
+	bool		cut;
 
 	if (name == NULL || account_id == NULL)
 		return NULL;
 	if (!distinct)
-		return strdup(name);
+		return cut_text(name, (size_t) -1, &cut);
 	/* {name} and {account_id} in the pattern; anything else as written */
 	for (const char *p = pattern ? pattern : TZ_DISTINCT_NAME_PATTERN; *p && len < sizeof(out) - 1;)
 	{
@@ -210,7 +211,7 @@ tz_contact_name(const json_t *account, const json_t *options, bool distinct)
 			out[len++] = *p++;
 	}
 	out[len] = '\0';
-	return strdup(out);
+	return cut_text(out, (size_t) -1, &cut);
 }
 
 /* The primary person of a whole contact, or NULL. */

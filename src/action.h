@@ -14,6 +14,8 @@
 #ifndef TZ_ACTION_H
 #define TZ_ACTION_H
 
+#include <stdbool.h>
+
 #include <jansson.h>
 
 typedef enum TzActionKind

@@ -1,7 +1,9 @@
 """The background worker: wake on commit, concurrency, pacing, faults, retries."""
+import json
 
 import time
 
+from harness import literal
 from worker_case import WorkerCase, set_worker_settings, sql, value, wait_until, worker_pid
 
 
@@ -101,8 +103,27 @@ class Worker(WorkerCase):
         self.assertEqual(value("SELECT requests FROM togai_zoho.outbox_attempt"), "2")
         self.assertEqual(len(self.zoho.requests("/oauth/v2/token")), 1)
 
-    def test_validation_error_dies_at_once_with_the_remote_message(self):
+    def test_same_named_accounts_get_distinct_contacts(self):
+        # names are unique in a Zoho Books organization: the second account takes its distinct name
         ids = self.accounts(1, name="Same Name") + self.accounts(1, start=2, name="Same Name")
+        self.assertTrue(self.idle())
+        self.assertEqual(value("SELECT count(*) FROM togai_zoho.dead_jobs"), "0")
+        names = sorted(c["contact_name"] for c in self.zoho.state()["contacts"]
+                       if (c.get("notes") or "").startswith("Togai account " + self.prefix))
+        self.assertEqual(len(names), 2)
+        self.assertIn("Same Name", names)
+        self.assertIn("Same Name (%s)" % ids[1], names + ["Same Name (%s)" % ids[0]])
+        for c in self.zoho.state()["contacts"]:
+            if c["contact_name"].startswith("Same Name ("):
+                self.assertEqual(c["company_name"], "Co " + c["contact_name"][11:-1])
+
+    def test_validation_error_dies_at_once_with_the_remote_message(self):
+        # the account's name and its distinct name both taken by contacts that are not ours
+        aid = "%s.acc.1" % self.prefix
+        for name in ("Taken %s" % self.prefix, "Taken %s (%s)" % (self.prefix, aid)):
+            value("SELECT togai_zoho.zohobooks_call('zoho', 'contact_create', %s)"
+                  % literal(json.dumps({"contact": {"contact_name": name, "notes": "someone else's"}})))
+        ids = self.accounts(1, name="Taken %s" % self.prefix)
         self.assertTrue(self.idle())
         dead = sql("SELECT source_id, attempts, last_http_status, last_error FROM togai_zoho.dead_jobs")
         self.assertEqual(len(dead), 1)
@@ -162,7 +183,8 @@ class Worker(WorkerCase):
         names = [c["contact_name"] for c in self.zoho.state()["contacts"]
                  if (c.get("notes") or "").split(" (")[0] == "Togai account " + ids[0]]
         self.assertEqual(names, ["Renamed"])
-        self.assertEqual([r["method"] for r in self.zoho.requests("/books/v3/contacts")], ["POST", "PUT"])
+        # the rerun reads the contact it updates (its persons keep their ids), then updates it
+        self.assertEqual([r["method"] for r in self.zoho.requests("/books/v3/contacts")], ["POST", "GET", "PUT"])
 
     def test_worker_off_pauses_and_process_outbox_delivers(self):
         set_worker_settings({"togai_zoho.worker": "off"})

@@ -87,8 +87,10 @@ class FlowFeatures(FlowsCase):
                          [(1, "contact_upsert", "created"), (2, "account_write_back", "written back")])
 
     def test_fixed_item_and_tax_on_invoice_lines(self):
+        item = self.json("SELECT togai_zoho.zohobooks_call('zoho', 'item_create', %s)" % literal(json.dumps(
+            {"item": {"name": "Fixed %s" % self.prefix, "rate": 0}})))["item_id"]
         self.custom_flow("custom invoices", "outbound", "togai", "invoice_generated", [
-            ("zoho", "invoice_create", {"item_id": "4600000000777", "tax_id": "4600000000888",
+            ("zoho", "invoice_create", {"item_id": item, "tax_id": "4600000000888",
                                         "use_togai_number": True})], instead_of=INVOICES_FLOW)
         (aid,) = self.seed_accounts(1)
         inv = invoice(self.prefix + ".inv.i", aid, aid.replace(".acc.", ".cus."), self.prefix + "-I",
@@ -99,7 +101,7 @@ class FlowFeatures(FlowsCase):
         z = self.zoho_invoices()[self.prefix + "-I"]
         self.assertEqual(z["invoice_number"], self.prefix + "-I")
         self.assertEqual({(li["item_id"], li["tax_id"]) for li in z["line_items"]},
-                         {("4600000000777", "4600000000888")})
+                         {(item, "4600000000888")})
         self.assertEqual(z["status"], "draft", "mark_sent is off in this flow")
 
     def test_disabled_flow_does_nothing_then_backfill_sends_it(self):
@@ -185,10 +187,14 @@ class FlowFeatures(FlowsCase):
                                                 "lineItems": []}]}}
         out = self.json("SELECT togai_zoho.preview_flow(%s, %s)" % (literal(INVOICES_FLOW),
                                                                   literal(json.dumps(inv))))
-        create, sent = out["requests"]
+        # the line's item is looked up (and made) first unless it is known already
+        *items, create, sent = out["requests"]
+        self.assertEqual([(r["method"], r["url"].split("?")[0].rsplit("/", 1)[-1]) for r in items],
+                         [] if not items else [("GET", "items"), ("POST", "items")])
         self.assertEqual(create["body"]["customer_id"], "(contact id of account acc.nowhere, once synced)")
-        self.assertEqual(create["body"]["line_items"],
-                         [{"name": "Seats", "quantity": 3, "rate": 3.5}])
+        (li,) = create["body"]["line_items"]
+        self.assertEqual((li["name"], li["quantity"], li["rate"]), ("Seats", 3, 3.5))
+        self.assertTrue(li["item_id"])
         self.assertEqual(create["body"]["reference_number"], "PRE-1")
         self.assertTrue(sent["url"].startswith(self.zoho.url + "/books/v3/invoices/(new invoice id)/status/sent")
                         or "status/sent" in sent["url"])
@@ -231,21 +237,62 @@ class FlowFeatures(FlowsCase):
         self.assertTrue(self.idle(120))
         self.assertEqual(sum(len(self.contact_of(a)) for a in ids), 120)
 
+    def poll_requests(self):
+        """The list reads of one poll of Zoho Books, by path."""
+        self.zoho.clear_requests()
+        out = self.poll_zoho()
+        reads = [r for r in self.zoho.requests("/books/v3/") if r["method"] == "GET"]
+        return out, reads
+
     def test_poll_zohobooks_pages_and_cursor(self):
         for i in range(205):
             self.zoho_api("POST", "/contacts", {"contact_name": "%s zoho-made %d" % (self.prefix, i)})
         out = self.poll_zoho()
+        self.assertNotIn("error", out)
         self.assertGreaterEqual(out["contacts"]["changed"], 205, out)
-        self.assertGreaterEqual(out["pages"], 4)
         n = int(value("SELECT count(*) FROM togai_zoho.inbox WHERE entity = 'contact' "
                       "AND payload->>'contact_name' LIKE %s" % literal(self.prefix + " zoho-made %")))
         self.assertEqual(n, 205)
-        again = self.poll_zoho()
+        # a quiet poll reads one page of each stream, with documented parameters only
+        again, reads = self.poll_requests()
         self.assertEqual(again["contacts"]["changed"], 0, again)
-        since = value("SELECT cursor::jsonb->>'since' FROM togai_zoho.sync_cursor WHERE stream = 'contacts'")
+        self.assertEqual(sorted(r["path"] for r in reads), ["/books/v3/contacts", "/books/v3/invoices"])
+        since = value("SELECT cursor::jsonb->>'since' FROM togai_zoho.sync_cursor WHERE stream = 'invoices'")
         self.assertRegex(since, r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+0000$")
-        listed = [r for r in self.zoho.requests("/books/v3/contacts") if r["method"] == "GET"]
-        self.assertEqual(listed[-1]["query"].get("last_modified_time"), since)
+        by_path = {r["path"]: r["query"] for r in reads}
+        self.assertEqual(by_path["/books/v3/invoices"].get("last_modified_time"), since)
+        self.assertNotIn("sort_column", by_path["/books/v3/invoices"])
+        self.assertEqual(by_path["/books/v3/contacts"].get("sort_column"), "last_modified_time")
+        self.assertNotIn("last_modified_time", by_path["/books/v3/contacts"])
+        # a contact changed in Zoho Books is seen, whichever way Zoho sorts by change
+        for descending in (False, True):
+            self.zoho.config(time_sorts_descending=descending)
+            self.poll_zoho()
+            (c,) = [c for c in self.zoho.state()["contacts"]
+                    if c["contact_name"] == "%s zoho-made 3" % self.prefix]
+            self.zoho.call("POST", "rename", {"contact_id": c["contact_id"],
+                                              "contact_name": "%s renamed %s" % (self.prefix, descending)})
+            out, reads = self.poll_requests()
+            self.assertEqual(out["contacts"]["changed"], 1, out)
+            self.assertEqual(len([r for r in reads if r["path"] == "/books/v3/contacts"]), 1, reads)
+            quiet, reads = self.poll_requests()
+            self.assertEqual(quiet["contacts"]["changed"], 0, quiet)
+            self.assertEqual(len(reads), 2, reads)
+        self.zoho.config(time_sorts_descending=True)
+
+    def test_poll_errors_are_shown_where_users_look(self):
+        self.zoho.faults({"kind": "500", "count": 1, "match": {"method": "GET", "path_prefix": "/books/v3/invoices"}})
+        out = self.poll_zoho()
+        self.assertIn("invoices", out["error"])
+        status = dict(sql("SELECT stream, last_error FROM togai_zoho.poll_status WHERE connection = 'zoho'"))
+        self.assertIn("Internal server error", status["invoices"])
+        # the other stream still ran
+        self.assertTrue(out["contacts"]["complete"], out)
+        self.assertIsNotNone(value("SELECT last_poll_at FROM togai_zoho.poll_status WHERE connection = 'zoho' "
+                                   "AND stream = 'contacts'"))
+        self.assertNotIn("error", self.poll_zoho())
+        self.assertEqual(value("SELECT last_error FROM togai_zoho.poll_status WHERE connection = 'zoho' "
+                               "AND stream = 'invoices'"), None)
 
     def test_polls_from_pg_cron(self):
         sql("CREATE EXTENSION IF NOT EXISTS pg_cron")
@@ -269,7 +316,7 @@ class FlowFeatures(FlowsCase):
         self.assertTrue(self.idle())
         (contact,) = self.contact_of(aid)
         self.zoho_api("PUT", "/contacts/" + contact["contact_id"], {
-            "contact_name": "Edited in Zoho", "billing_address": {"address": "9 New Rd", "city": "Leeds",
+            "contact_name": "Edited in Zoho", "contact_type": "customer", "billing_address": {"address": "9 New Rd", "city": "Leeds",
                                                                   "zip": "LS1", "country": "GB"}})
         self.poll_zoho()
         self.assertTrue(self.idle())

@@ -44,15 +44,17 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	const char *id = tz_row_text(root, "account_id", buf, sizeof(buf));
 	const char *found;
 
-	consume(tz_contact_body(root, options, "4600001"));
-	consume(tz_contact_body(root, NULL, NULL));
-	consume(tz_invoice_body(root, "4600002", options, context));
+	consume(tz_contact_body(root, options, "4600001", answer, false));
+	consume(tz_contact_body(root, NULL, NULL, NULL, true));
+	consume(tz_invoice_body(root, "4600002", options, context, answer));
+	consume(tz_invoice_item_names(root, options, context));
+	consume(tz_contact_candidates(answer, "Acme", "Acme (acc.1)"));
 	consume(tz_payment_body(context, root, options));
 	consume(tz_write_back_body(answer, "zohobooks_contact_id", "4600003"));
 	consume(tz_account_update_body(root));
 
-	found = tz_find_contact(answer, id ? id : "acc.1", "Acme");
-	if (found)
+	(void) tz_contact_is_ours(answer, id ? id : "acc.1", options);
+	if ((found = tz_find_item(answer, "Seats")) != NULL)
 		(void) strlen(found);
 	found = tz_find_invoice(answer, tz_invoice_reference(root, buf, sizeof(buf)) ?: "INV-1", "c1");
 	if (found)

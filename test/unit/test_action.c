@@ -3,8 +3,8 @@
  *	  Unit tests of the action bodies and finders (src/action.c), run without
  *	  a server and under valgrind by make test.
  */
-#include <stdlib.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "../../src/action.h"
@@ -68,8 +68,15 @@ test_contact(void)
 							" \"postalCode\": \"94105\", \"country\": \"US\"}}");
 	json_t	   *options = parse("{\"contact_name_field\": \"customer_name\", \"togai_id_custom_field\": \"cf_togai_id\","
 								" \"payment_terms\": 15, \"customer_sub_type\": \"individual\"}");
+	json_t	   *by_index = parse("{\"togai_id_custom_field\": \"3\", \"payment_terms\": 120,"
+								 " \"contact_name_pattern\": \"{name} / {account_id}\"}");
+	json_t	   *current = parse("{\"contact_name\": \"Acme Main (acc.1)\", \"contact_persons\": ["
+								" {\"contact_person_id\": \"p2\", \"is_primary_contact\": false},"
+								" {\"contact_person_id\": \"p1\", \"is_primary_contact\": true}]}");
+	bool		capped;
+	char	   *name;
 	json_t	   *nameless = parse("{\"account_id\": \"acc.2\"}");
-	json_t	   *body = tz_contact_body(row, NULL, NULL);
+	json_t	   *body = tz_contact_body(row, NULL, NULL, NULL, false);
 
 	CHECK(body != NULL);
 	CHECK(body_has(body, "\"contact_name\":\"Acme Main\""));
@@ -85,18 +92,41 @@ test_contact(void)
 	CHECK(body_has(body, "\"zip\":\"94105\""));
 	json_decref(body);
 
-	body = tz_contact_body(row, options, "4600042");
+	body = tz_contact_body(row, options, "4600042", NULL, false);
 	CHECK(body_has(body, "\"currency_id\":\"4600042\""));
 	CHECK(body_has(body, "\"contact_name\":\"Acme Inc\""));
-	CHECK(body_has(body, "\"custom_fields\":[{\"api_name\":\"cf_togai_id\",\"value\":\"acc.1\"}]"));
+	/* contacts take custom fields by label or index, never by api_name */
+	CHECK(body_has(body, "\"custom_fields\":[{\"label\":\"cf_togai_id\",\"value\":\"acc.1\"}]"));
 	CHECK(body_has(body, "\"payment_terms\":15"));
 	CHECK(body_has(body, "\"customer_sub_type\":\"individual\""));
 	json_decref(body);
 
-	CHECK(tz_contact_body(nameless, NULL, NULL) == NULL);
-	CHECK(tz_contact_body(NULL, NULL, NULL) == NULL);
+	/* a distinct name, terms capped at 100, the custom field by index */
+	body = tz_contact_body(row, by_index, NULL, NULL, true);
+	CHECK(body_has(body, "\"contact_name\":\"Acme Main / acc.1\""));
+	CHECK(body_has(body, "\"company_name\":\"Acme Inc\""));
+	CHECK(body_has(body, "\"payment_terms\":100"));
+	CHECK(body_has(body, "\"custom_fields\":[{\"index\":3,\"value\":\"acc.1\"}]"));
+	json_decref(body);
+	CHECK(tz_payment_terms(row, by_index, &capped) == 100 && capped);
+	CHECK(tz_payment_terms(row, NULL, &capped) == 30 && !capped);
+	name = tz_contact_name(row, NULL, true);
+	CHECK(strcmp(name, "Acme Main (acc.1)") == 0);
+	free(name);
+
+	/* an update keeps the primary person's id and a distinct name it has */
+	body = tz_contact_body(row, NULL, NULL, current, false);
+	CHECK(body_has(body, "\"contact_name\":\"Acme Main (acc.1)\""));
+	CHECK(body_has(body, "\"contact_person_id\":\"p1\""));
+	CHECK(!body_has(body, "p2"));
+	json_decref(body);
+
+	CHECK(tz_contact_body(nameless, NULL, NULL, NULL, false) == NULL);
+	CHECK(tz_contact_body(NULL, NULL, NULL, NULL, false) == NULL);
 	json_decref(row);
 	json_decref(options);
+	json_decref(by_index);
+	json_decref(current);
 	json_decref(nameless);
 }
 
@@ -104,22 +134,83 @@ static void
 test_find_contact(void)
 {
 	json_t	   *answer = parse("{\"contacts\": ["
-							   " {\"contact_id\": \"9\", \"contact_name\": \"X\", \"notes\": \"Togai account acc.10\"},"
-							   " {\"contact_id\": \"7\", \"contact_name\": \"Acme\", \"notes\": \"Togai account acc.1 (customer c)\"},"
-							   " {\"contact_id\": \"8\", \"custom_fields\": [{\"api_name\": \"cf\", \"value\": \"acc.5\"}]},"
-							   " {\"contact_id\": \"6\", \"contact_name\": \"Bare\"}, 3, \"x\"]}");
+							   " {\"contact_id\": \"9\", \"contact_name\": \"X\"},"
+							   " {\"contact_id\": \"7\", \"contact_name\": \"Acme\"}, 3, \"x\", {\"contact_id\": 5}]}");
+	json_t	   *ours = parse("{\"contact_id\": \"7\", \"notes\": \"Togai account acc.1 (customer c)\"}");
+	json_t	   *dotted = parse("{\"contact_id\": \"7\", \"notes\": \"Togai account acc.1.5\"}");
+	json_t	   *ended = parse("{\"contact_id\": \"7\", \"notes\": \"Made for Togai account acc.1. Thanks\"}");
+	json_t	   *fielded = parse("{\"contact_id\": \"8\", \"custom_fields\": [{\"index\": 2, \"label\": \"Togai\", \"value\": \"acc.5\"}]}");
+	json_t	   *by_index = parse("{\"togai_id_custom_field\": \"2\"}");
+	json_t	   *by_label = parse("{\"togai_id_custom_field\": \"Togai\"}");
 	json_t	   *garbage = parse("{\"contacts\": {\"a\": 1}}");
+	json_t	   *c = tz_contact_candidates(answer, "Acme", NULL);
+	char		text[128];
 
-	CHECK(strcmp(tz_find_contact(answer, "acc.1", "Other"), "7") == 0);
-	CHECK(strcmp(tz_find_contact(answer, "acc.10", NULL), "9") == 0);
-	CHECK(strcmp(tz_find_contact(answer, "acc.5", NULL), "8") == 0);
-	CHECK(strcmp(tz_find_contact(answer, "acc.3", "Bare"), "6") == 0);	/* list shows no notes */
-	CHECK(tz_find_contact(answer, "acc.3", "X") == NULL);	/* X has notes naming another account */
-	CHECK(tz_find_contact(answer, "acc.100", NULL) == NULL);
-	CHECK(tz_find_contact(garbage, "acc.1", "Acme") == NULL);
-	CHECK(tz_find_contact(NULL, "acc.1", "Acme") == NULL);
+	/* candidates: every listed id, the one named like ours first; confirmed only by reading */
+	CHECK(json_array_size(c) == 2);
+	CHECK(strcmp(json_string_value(json_array_get(c, 0)), "7") == 0);
+	json_decref(c);
+	c = tz_contact_candidates(garbage, "Acme", NULL);
+	CHECK(json_array_size(c) == 0);
+	json_decref(c);
+	CHECK(tz_contact_is_ours(ours, "acc.1", NULL));
+	CHECK(!tz_contact_is_ours(ours, "acc.10", NULL));
+	CHECK(!tz_contact_is_ours(dotted, "acc.1", NULL));	/* acc.1.5 is another account */
+	CHECK(tz_contact_is_ours(ended, "acc.1", NULL));
+	CHECK(!tz_contact_is_ours(fielded, "acc.5", NULL));
+	CHECK(tz_contact_is_ours(fielded, "acc.5", by_index));
+	CHECK(tz_contact_is_ours(fielded, "acc.5", by_label));
+	CHECK(!tz_contact_is_ours(NULL, "acc.1", NULL));
+	CHECK(!tz_contact_is_ours(answer, "acc.1", NULL));	/* a name never identifies a contact */
+	tz_contact_search_text("acc.1", text, sizeof(text));
+	CHECK(strcmp(text, "acc.1") == 0);
 	json_decref(answer);
+	json_decref(ours);
+	json_decref(dotted);
+	json_decref(ended);
+	json_decref(fielded);
+	json_decref(by_index);
+	json_decref(by_label);
 	json_decref(garbage);
+}
+
+/* Items by line name, names cut to 100 characters with the whole text in the description. */
+static void
+test_invoice_items(const json_t *inv)
+{
+	char		long_name[200];
+	char		context_text[400];
+	json_t	   *context;
+	json_t	   *items = parse("{\"Platform fee\": \"it.9\"}");
+	json_t	   *names;
+	json_t	   *body;
+	json_t	   *line;
+
+	memset(long_name, 'n', 150);
+	long_name[150] = '\0';
+	snprintf(context_text, sizeof(context_text),
+			 "{\"lines\": [{\"name\": \"%s\", \"description\": \"d\", \"quantity\": 1, \"rate\": 1},"
+			 " {\"name\": \"Platform fee\", \"quantity\": 1, \"rate\": 49}]}", long_name);
+	context = parse(context_text);
+	names = tz_invoice_item_names(inv, NULL, context);
+	CHECK(json_array_size(names) == 2);
+	CHECK(strlen(json_string_value(json_array_get(names, 0))) == 100);
+	json_decref(names);
+	body = tz_invoice_body(inv, "c1", NULL, context, items);
+	line = json_array_get(json_object_get(body, "line_items"), 0);
+	CHECK(strlen(json_string_value(json_object_get(line, "name"))) == 100);
+	CHECK(strncmp(json_string_value(json_object_get(line, "description")), long_name, 150) == 0);
+	CHECK(json_object_get(line, "item_id") == NULL);	/* not known yet */
+	CHECK(json_object_get(line, "item") == NULL);
+	line = json_array_get(json_object_get(body, "line_items"), 1);
+	CHECK(strcmp(json_string_value(json_object_get(line, "item_id")), "it.9") == 0);
+	json_decref(body);
+	/* the one line for a whole invoice bills one item */
+	names = tz_invoice_item_names(inv, NULL, NULL);
+	CHECK(strcmp(json_string_value(json_array_get(names, 0)), "Togai invoice") == 0);
+	json_decref(names);
+	json_decref(context);
+	json_decref(items);
 }
 
 static void
@@ -143,7 +234,7 @@ test_invoice(void)
 	CHECK(strcmp(tz_invoice_reference(inv, buf, sizeof(buf)), "INV-1") == 0);
 	CHECK(strcmp(tz_invoice_reference(lines, buf, sizeof(buf)), "inv.2") == 0);
 
-	body = tz_invoice_body(inv, "c1", NULL, NULL);
+	body = tz_invoice_body(inv, "c1", NULL, NULL, NULL);
 	CHECK(body_has(body, "\"customer_id\":\"c1\""));
 	CHECK(body_has(body, "\"reference_number\":\"INV-1\""));
 	CHECK(body_has(body, "\"date\":\"2026-11-01\""));
@@ -153,7 +244,7 @@ test_invoice(void)
 	CHECK(body_has(body, "\"rate\":123.45"));
 	json_decref(body);
 
-	body = tz_invoice_body(lines, "c1", options, context);
+	body = tz_invoice_body(lines, "c1", options, context, NULL);
 	CHECK(json_array_size(json_object_get(body, "line_items")) == 2);
 	CHECK(body_has(body, "\"quantity\":1500,\"rate\":0.02"));
 	CHECK(body_has(body, "\"name\":\"Platform fee\",\"quantity\":1,\"rate\":49"));
@@ -163,7 +254,8 @@ test_invoice(void)
 	CHECK(body_has(body, "\"item_id\":\"it.1\""));
 	CHECK(body_has(body, "\"tax_id\":\"tx.1\""));
 	json_decref(body);
-	CHECK(tz_invoice_body(inv, NULL, NULL, NULL) == NULL);
+	CHECK(tz_invoice_body(inv, NULL, NULL, NULL, NULL) == NULL);
+	test_invoice_items(inv);
 
 	CHECK(strcmp(tz_find_invoice(found, "INV-1", "c1"), "3") == 0);
 	CHECK(strcmp(tz_find_invoice(found, "INV-1", "c2"), "1") == 0);
@@ -218,6 +310,9 @@ test_togai_side(void)
 	CHECK(strcmp(tz_togai_source_type("cash"), "CASH") == 0);
 	CHECK(strcmp(tz_togai_source_type("Check"), "CHEQUE") == 0);
 	CHECK(strcmp(tz_togai_source_type("Stripe"), "GATEWAY") == 0);
+	/* Zoho's documented modes */
+	CHECK(strcmp(tz_togai_source_type("bankremittance"), "BANK_TRANSFER") == 0);
+	CHECK(strcmp(tz_togai_source_type("autotransaction"), "GATEWAY") == 0);
 	CHECK(strcmp(tz_togai_source_type(NULL), "GATEWAY") == 0);
 
 	body = tz_payment_body(context, payment, NULL);
