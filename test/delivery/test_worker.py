@@ -192,7 +192,12 @@ class Worker(WorkerCase):
             ids = self.accounts(3)
             time.sleep(0.7)
             self.assertEqual(self.posts("/contacts"), [])
-            self.assertEqual(value("SELECT togai_zoho.process_outbox(10)"), "3")
+            # the class's earlier tests may have spent the connection's calls of this minute:
+            # a paced job waits (not an attempt) and the next call delivers it
+            self.assertGreaterEqual(int(value("SELECT togai_zoho.process_outbox(10)")), 1)
+            self.assertTrue(wait_until(lambda: value("SELECT togai_zoho.process_outbox(10)") == "0"
+                                       and value("SELECT count(*) FROM togai_zoho.outbox WHERE state "
+                                                 "IN ('pending', 'running')") == "0", timeout=70, interval=1))
             self.assertExactlyOnce(ids)
             self.assertEqual(value("SELECT DISTINCT worker FROM togai_zoho.job_attempts")[:14],
                              "process_outbox")

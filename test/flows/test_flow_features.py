@@ -265,11 +265,11 @@ class FlowFeatures(FlowsCase):
         self.assertEqual(by_path["/books/v3/contacts"].get("sort_column"), "last_modified_time")
         self.assertNotIn("last_modified_time", by_path["/books/v3/contacts"])
         # a contact changed in Zoho Books is seen, whichever way Zoho sorts by change
-        for descending in (False, True):
+        for n, descending in enumerate((False, True)):
             self.zoho.config(time_sorts_descending=descending)
             self.poll_zoho()
             (c,) = [c for c in self.zoho.state()["contacts"]
-                    if c["contact_name"] == "%s zoho-made 3" % self.prefix]
+                    if c["contact_name"] == "%s zoho-made %d" % (self.prefix, 3 + n)]
             self.zoho.call("POST", "rename", {"contact_id": c["contact_id"],
                                               "contact_name": "%s renamed %s" % (self.prefix, descending)})
             out, reads = self.poll_requests()
