@@ -763,3 +763,13 @@ BEGIN
 	RETURN n;
 END
 $$;
+COMMENT ON COLUMN togai_zoho.poll_status.connection IS 'Polled connection';
+COMMENT ON COLUMN togai_zoho.poll_status.app IS 'togai or zohobooks';
+COMMENT ON COLUMN togai_zoho.poll_status.stream IS 'What is polled (invoices, contacts, accounts, customers)';
+COMMENT ON COLUMN togai_zoho.poll_status.last_poll_at IS 'When a poll last read the stream';
+COMMENT ON COLUMN togai_zoho.poll_status.last_complete_walk_at IS 'When a poll last read the stream to its end';
+COMMENT ON COLUMN togai_zoho.poll_status.last_error IS 'What stopped the stream''s last walk (NULL once a walk completes)';
+COMMENT ON COLUMN togai_zoho.poll_status.last_error_at IS 'When that happened';
+COMMENT ON COLUMN togai_zoho.poll_status.changed_since IS 'The change time the next walk reads from (Zoho Books)';
+REVOKE ALL ON FUNCTION togai_zoho.zoho_time(timestamptz) FROM PUBLIC;
+REVOKE ALL ON FUNCTION togai_zoho.take_invoice_payments(togai_zoho.connection, text) FROM PUBLIC;
