@@ -136,6 +136,32 @@ billing_address(const json_t *address)
 	return out;
 }
 
+/*
+ * The non-empty id_key of the first element of answer[list] whose key equals
+ * value (case aside when nocase), or NULL.
+ */
+static const char *
+id_where(const json_t *answer, const char *list, const char *id_key, const char *key,
+		 const char *value, bool nocase)
+{
+	json_t	   *items = json_is_object(answer) ? json_object_get(answer, list) : NULL;
+	size_t		i;
+	json_t	   *it;
+
+	if (value == NULL)
+		return NULL;
+	json_array_foreach(items, i, it)
+	{
+		const char *id = json_string_value(json_object_get(it, id_key));
+		const char *v = json_string_value(json_object_get(it, key));
+
+		if (id != NULL && id[0] != '\0' && v != NULL &&
+			(nocase ? strcasecmp(v, value) : strcmp(v, value)) == 0)
+			return id;
+	}
+	return NULL;
+}
+
 /* The characters of text up to n code points (UTF-8), as a new string. */
 static char *
 cut_text(const char *text, size_t n, bool *cut)
@@ -156,6 +182,15 @@ cut_text(const char *text, size_t n, bool *cut)
 	memcpy(out, text, i);
 	out[i] = '\0';
 	return out;
+}
+
+/* A malloc'd copy (strdup is not C11). */
+static char *
+copy_text(const char *text)
+{
+	bool		cut;
+
+	return cut_text(text, (size_t) -1, &cut);
 }
 
 int
@@ -189,12 +224,11 @@ tz_contact_name(const json_t *account, const json_t *options, bool distinct)
 		json_string_value(json_object_get(options, "contact_name_pattern")) : NULL;
 	char		out[1024];
 	size_t		len = 0;
-	bool		cut;
 
 	if (name == NULL || account_id == NULL)
 		return NULL;
 	if (!distinct)
-		return cut_text(name, (size_t) -1, &cut);
+		return copy_text(name);
 	/* {name} and {account_id} in the pattern; anything else as written */
 	for (const char *p = pattern ? pattern : TZ_DISTINCT_NAME_PATTERN; *p && len < sizeof(out) - 1;)
 	{
@@ -211,7 +245,7 @@ tz_contact_name(const json_t *account, const json_t *options, bool distinct)
 			out[len++] = *p++;
 	}
 	out[len] = '\0';
-	return cut_text(out, (size_t) -1, &cut);
+	return copy_text(out);
 }
 
 /* The primary person of a whole contact, or NULL. */
@@ -601,19 +635,7 @@ tz_invoice_body(const json_t *invoice, const char *contact_id, const json_t *opt
 const char *
 tz_find_item(const json_t *answer, const char *name)
 {
-	json_t	   *list = json_is_object(answer) ? json_object_get(answer, "items") : NULL;
-	size_t		i;
-	json_t	   *it;
-
-	json_array_foreach(list, i, it)
-	{
-		const char *id = json_string_value(json_object_get(it, "item_id"));
-		const char *n = json_string_value(json_object_get(it, "name"));
-
-		if (id != NULL && id[0] != '\0' && n != NULL && strcasecmp(n, name) == 0)
-			return id;
-	}
-	return NULL;
+	return id_where(answer, "items", "item_id", "name", name, true);
 }
 
 json_t *
@@ -681,21 +703,7 @@ tz_created_id(const json_t *answer, const char *object, const char *id_key)
 const char *
 tz_find_currency(const json_t *answer, const char *code)
 {
-	json_t	   *list = json_is_object(answer) ? json_object_get(answer, "currencies") : NULL;
-	size_t		i;
-	json_t	   *c;
-
-	if (code == NULL)
-		return NULL;
-	json_array_foreach(list, i, c)
-	{
-		const char *cc = json_string_value(json_object_get(c, "currency_code"));
-		const char *id = json_string_value(json_object_get(c, "currency_id"));
-
-		if (cc != NULL && id != NULL && id[0] != '\0' && strcmp(cc, code) == 0)
-			return id;
-	}
-	return NULL;
+	return id_where(answer, "currencies", "currency_id", "currency_code", code, false);
 }
 
 json_t *

@@ -95,20 +95,11 @@ arg_text(const Args *a, const char *key)
 static char *
 args_query(const TzRemoteOp *op, const Args *a)
 {
-	const char *v[TZ_OP_MAX_QUERY] = {0};
-	int			n = 0;
+	const char *values[TZ_OP_MAX_QUERY] = {0};
 
-	for (; n < TZ_OP_MAX_QUERY && op->query[n].param; n++)
-		v[n] = op->query[n].fixed ? NULL : arg_text(a, op->query[n].arg);
-	/* unused pairs are (NULL, ...): the list ends at the first */
-	return tz_remote_query(op, n > 0 ? op->query[0].param : NULL, v[0],
-						   n > 1 ? op->query[1].param : NULL, v[1],
-						   n > 2 ? op->query[2].param : NULL, v[2],
-						   n > 3 ? op->query[3].param : NULL, v[3],
-						   n > 4 ? op->query[4].param : NULL, v[4],
-						   n > 5 ? op->query[5].param : NULL, v[5],
-						   n > 6 ? op->query[6].param : NULL, v[6],
-						   n > 7 ? op->query[7].param : NULL, v[7], NULL);
+	for (int i = 0; i < TZ_OP_MAX_QUERY && op->query[i].param; i++)
+		values[i] = arg_text(a, op->query[i].arg);
+	return tz_remote_query_values(op, values);
 }
 
 /* Runs one operation of the table with the call's arguments. */
@@ -151,11 +142,12 @@ find_contact(TzConnInfo *conn, const Args *a)
 	size_t		i;
 	json_t	   *id;
 
+	const TzRemoteOp *search = op_of(TZ_APP_ZOHOBOOKS, "contact_search");
+
 	arg_id(a, "togai_account_id");
 	tz_contact_search_text(account_id, text, sizeof(text));
-	tz_zoho_request(&r, conn, "GET", "/contacts",
-					tz_remote_query(op_of(TZ_APP_ZOHOBOOKS, "contact_search"), "search_text", text,
-									NULL), NULL);
+	tz_zoho_request(&r, conn, search->method, tz_remote_path(search, NULL),
+					tz_remote_query(search, "search_text", text, NULL), NULL);
 	tz_api_raise(&r);
 	candidates = tz_contact_candidates(r.root, NULL, NULL);
 	json_array_foreach(candidates, i, id)

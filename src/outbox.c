@@ -296,15 +296,16 @@ attach_currencies(TzJob *job)
 	{
 		char		key[32];
 		const char *id;
+		json_t	   *items;
 
 		snprintf(key, sizeof(key), INT64_FORMAT, job->actions[k].connection_id);
 		id = json_string_value(json_object_get(ids, key));
 		if (id != NULL)
 			job->actions[k].currency_id = pstrdup(id);
 		/* and the Zoho items of the invoice's lines, by name */
-		if (json_is_object(json_object_get(json_object_get(job->context, "item_ids"), key)))
-			job->actions[k].items =
-				json_deep_copy(json_object_get(json_object_get(job->context, "item_ids"), key));
+		items = json_object_get(json_object_get(job->context, "item_ids"), key);
+		if (json_is_object(items))
+			job->actions[k].items = json_deep_copy(items);
 	}
 }
 

@@ -97,37 +97,42 @@ tz_remote_path(const TzRemoteOp *op, const char *id)
 	return psprintf(op->path, tz_url_escape(id));
 }
 
-static bool
-documented(const TzRemoteOp *op, const char *param)
+char *
+tz_remote_query_values(const TzRemoteOp *op, const char *const *values)
 {
+	StringInfoData out;
+
+	initStringInfo(&out);
 	for (int i = 0; i < TZ_OP_MAX_QUERY && op->query[i].param; i++)
-		if (strcmp(op->query[i].param, param) == 0)
-			return true;
-	return false;
+	{
+		const char *v = op->query[i].fixed ? op->query[i].fixed : values[i];
+
+		if (v != NULL)
+			appendStringInfo(&out, "%s%s=%s", out.len ? "&" : "", op->query[i].param,
+							 op->query[i].fixed ? v : tz_url_escape(v));
+	}
+	return out.len ? out.data : NULL;
 }
 
 char *
 tz_remote_query(const TzRemoteOp *op,...)
 {
-	StringInfoData out;
+	const char *values[TZ_OP_MAX_QUERY] = {0};
 	va_list		ap;
 	const char *param;
 
-	initStringInfo(&out);
-	for (int i = 0; i < TZ_OP_MAX_QUERY && op->query[i].param; i++)
-		if (op->query[i].fixed)
-			appendStringInfo(&out, "%s%s=%s", out.len ? "&" : "", op->query[i].param,
-							 op->query[i].fixed);
 	va_start(ap, op);
 	while ((param = va_arg(ap, const char *)) != NULL)
 	{
 		const char *value = va_arg(ap, const char *);
+		int			i = 0;
 
-		if (!documented(op, param))
+		while (i < TZ_OP_MAX_QUERY && op->query[i].param && strcmp(op->query[i].param, param) != 0)
+			i++;
+		if (i == TZ_OP_MAX_QUERY || op->query[i].param == NULL)
 			elog(ERROR, "togai_zoho: %s does not document the query parameter %s", op->name, param);
-		if (value != NULL)
-			appendStringInfo(&out, "%s%s=%s", out.len ? "&" : "", param, tz_url_escape(value));
+		values[i] = value;
 	}
 	va_end(ap);
-	return out.len ? out.data : NULL;
+	return tz_remote_query_values(op, values);
 }

@@ -55,4 +55,7 @@ extern char *tz_remote_path(const TzRemoteOp *op, const char *id);
  */
 extern char *tz_remote_query(const TzRemoteOp *op,...);
 
+/* The same from a value for each of op->query's parameters, by position (NULL: left out). */
+extern char *tz_remote_query_values(const TzRemoteOp *op, const char *const *values);
+
 #endif							/* TZ_REMOTE_OPS_H */
