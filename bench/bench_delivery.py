@@ -28,7 +28,7 @@ def contact_body(run):
     """A contact create like the worker's, numbered by wrk's %d; run keeps names unique."""
     name = "wrk %s %%d" % run
     return ('{"contact_name": "%s", "company_name": "%s Inc", "contact_type": "customer", '
-            '"notes": "Togai account: %s", "custom_fields": [{"api_name": "cf_togai_account_id", '
+            '"notes": "Togai account %s", "custom_fields": [{"index": 1, '
             '"value": "%s"}]}' % (name, name, name, name))
 
 

@@ -471,6 +471,23 @@ $$;
 COMMENT ON FUNCTION togai_zoho.zoho_time(timestamptz) IS 'A time in the form Zoho Books'' list filters take, in UTC';
 
 /*
+ * How far a one-page read has seen, given the newest change on it: all of
+ * it once that change is a minute older than the read (nothing can still be
+ * changing within its second); otherwise a second less, so that a change
+ * made later in that same second is read again.
+ */
+CREATE FUNCTION togai_zoho.seen_through(newest timestamptz, read_at timestamptz)
+	RETURNS timestamptz
+	LANGUAGE sql IMMUTABLE
+	SET search_path = pg_catalog, togai_zoho, pg_temp
+	AS $$
+SELECT CASE WHEN newest < read_at - interval '1 minute' THEN newest ELSE newest - interval '1 s' END
+$$;
+COMMENT ON FUNCTION togai_zoho.seen_through(timestamptz, timestamptz) IS
+'The change time a one-page read has seen everything up to: its newest change, or a second less while that change is under a minute old';
+REVOKE ALL ON FUNCTION togai_zoho.seen_through(timestamptz, timestamptz) FROM PUBLIC;
+
+/*
  * The payments of an invoice that the inbox lacks, read whole (a payment's
  * list entries carry neither its invoices nor a modification time, and no
  * list of payments filters by change): how many were taken.
@@ -583,13 +600,13 @@ BEGIN
 			pages := pages + 1;
 			stream_pages := stream_pages + 1;
 			/* Zoho does not document the direction of a sort: read it from the page */
-			newest_first := coalesce(page #>> '{page_context,sort_order}' = 'D',
+			newest_first := stream <> 'contacts' OR coalesce(page #>> '{page_context,sort_order}' = 'D',
 				togai_zoho.remote_time(page #>> '{contacts,0,last_modified_time}') >=
 				togai_zoho.remote_time(page -> 'contacts' -> -1 ->> 'last_modified_time'), true);
 			FOR item IN SELECT e FROM jsonb_array_elements(coalesce(page -> stream, '[]')) e LOOP
 				t := togai_zoho.remote_time(item ->> 'last_modified_time');
-				/* contacts are not filtered: those not changed since the cursor were taken before */
-				IF stream = 'contacts' AND since IS NOT NULL AND t < since THEN
+				/* contacts are not filtered: those not changed after the cursor were taken before */
+				IF stream = 'contacts' AND since IS NOT NULL AND t <= since THEN
 					older_reached := older_reached OR newest_first;
 					CONTINUE;
 				END IF;
@@ -634,19 +651,19 @@ BEGIN
 		IF stream_err IS NULL AND NOT more THEN
 			/*
 			 * The next walk reads what changed after this one could see: after
-			 * the newest change of a walk of one page (a second back, for
-			 * changes within that second), of the first page when newest come
-			 * first, and otherwise after the walk began (less a margin for
-			 * the clocks), so that a change made meanwhile is read again.
+			 * the newest change of a walk of one page, or of the first page
+			 * when newest come first (see seen_through), and otherwise after
+			 * the walk began (less a margin for the clocks), so that a change
+			 * made meanwhile is read again.
 			 */
 			PERFORM togai_zoho.set_cursor(c.id, stream, jsonb_strip_nulls(jsonb_build_object(
-				'since', togai_zoho.zoho_time(CASE
-					WHEN stream_pages = 1 AND (cur ->> 'page') IS NULL THEN high - interval '1 s'
-					WHEN stream = 'contacts' AND newest_first THEN first_high - interval '1 s'
-					ELSE least(high, started - margin) END),
+				'since', togai_zoho.zoho_time(coalesce(CASE
+					WHEN stream_pages = 1 AND (cur ->> 'page') IS NULL THEN togai_zoho.seen_through(high, started)
+					WHEN stream = 'contacts' AND newest_first THEN togai_zoho.seen_through(first_high, started)
+					ELSE least(high, started - margin) END, since, started - margin)),
 				'high', togai_zoho.zoho_time(high),
 				/* oldest first: the next walk starts at the last page, where changes go */
-				'page', CASE WHEN NOT newest_first THEN page_no END,
+				'page', CASE WHEN stream = 'contacts' AND NOT newest_first THEN page_no END,
 				'last_full_walk', clock_timestamp(), 'last_poll_at', clock_timestamp())));
 		ELSE
 			PERFORM togai_zoho.set_cursor(c.id, stream, jsonb_strip_nulls(jsonb_build_object(
@@ -679,6 +696,38 @@ SELECT c.name AS connection, c.app, s.stream,
   JOIN togai_zoho.connection c ON c.id = s.connection_id;
 COMMENT ON VIEW togai_zoho.poll_status IS
 'Each polled stream of each connection: when it was last polled and last walked to its end, the error that stopped it (until a walk completes), and the change time the next poll reads from';
+
+/*
+ * A poll for pg_cron: CALL togai_zoho.poll('zoho') commits what the poll
+ * took, then fails when a stream failed, so that cron.job_run_details shows
+ * the error (a SELECT's result never reaches it).  No SET clause: a
+ * procedure with one cannot commit; every name is qualified instead.
+ */
+CREATE PROCEDURE togai_zoho.poll(connection text, max_pages integer DEFAULT 100)
+	LANGUAGE plpgsql
+	AS $$
+DECLARE
+	c togai_zoho.connection := togai_zoho.find_connection(poll.connection);
+	r jsonb;
+BEGIN
+	IF c.app = 'togai' THEN
+		r := togai_zoho.poll_togai(c.name, max_pages);
+	ELSE
+		r := togai_zoho.poll_zohobooks(c.name, max_pages);
+	END IF;
+	COMMIT;
+	IF r OPERATOR(pg_catalog.?) 'error' THEN
+		RAISE EXCEPTION 'togai_zoho: polling connection "%" stopped at %', c.name,
+			r OPERATOR(pg_catalog.->>) 'error'
+			USING ERRCODE = 'external_routine_exception',
+				  DETAIL = pg_catalog.format('The poll took: %s', r),
+				  HINT = 'What it took is kept; togai_zoho.poll_status shows each stream.';
+	END IF;
+END
+$$;
+REVOKE ALL ON PROCEDURE togai_zoho.poll(text, integer) FROM PUBLIC;
+COMMENT ON PROCEDURE togai_zoho.poll(text, integer) IS
+'Polls a connection (poll_togai or poll_zohobooks), commits what it took, then fails naming the stream that stopped: schedule it with pg_cron as CALL togai_zoho.poll(''<connection>'')';
 
 /* Backfilled jobs look for their remote objects before they create them. */
 CREATE OR REPLACE FUNCTION togai_zoho.backfill(flow text)

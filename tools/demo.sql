@@ -35,8 +35,8 @@ SELECT r ->> 'position' AS step, r ->> 'method' AS method, r ->> 'url' AS url,
 
 \echo
 \echo '== 5. pg_cron polls Togai and Zoho Books every minute'
-SELECT cron.schedule('togai_zoho: poll togai', '* * * * *', $$SELECT togai_zoho.poll_togai('togai')$$) AS job;
-SELECT cron.schedule('togai_zoho: poll zoho', '* * * * *', $$SELECT togai_zoho.poll_zohobooks('zoho')$$) AS job;
+SELECT cron.schedule('togai_zoho: poll togai', '* * * * *', $$CALL togai_zoho.poll('togai')$$) AS job;
+SELECT cron.schedule('togai_zoho: poll zoho', '* * * * *', $$CALL togai_zoho.poll('zoho')$$) AS job;
 \echo 'waiting for the first poll (pg_cron runs at the top of each minute) ...'
 DO $$
 DECLARE deadline timestamptz := clock_timestamp() + interval '90 s';
@@ -59,8 +59,9 @@ SELECT j.jobname AS job, d.status, d.return_message AS result
 SELECT c ->> 'contact_id' AS contact_id, c ->> 'contact_name' AS contact_name,
 	   c ->> 'company_name' AS company, c ->> 'currency_code' AS currency,
 	   c -> 'billing_address' ->> 'city' AS city, c ->> 'notes' AS notes
-  FROM jsonb_array_elements(togai_zoho.zohobooks_call('zoho', 'list_changed', '{"list": "contacts"}')
-						   -> 'contacts') c ORDER BY 1;
+  FROM togai_zoho.id_mapping m,
+	   togai_zoho.zohobooks_call('zoho', 'contact_get', jsonb_build_object('contact_id', m.zohobooks_id)) c
+ WHERE m.entity = 'account' ORDER BY 1;
 
 \echo
 \echo '== 7. Generated Togai invoices became Zoho Books invoices, to the cent (INV-0004 is still ongoing: nothing sent)'
@@ -70,14 +71,19 @@ SELECT t.sequence_id AS togai_invoice, t.status AS togai_status, t.total_amount 
 	   jsonb_array_length(z -> 'line_items') AS lines,
 	   round(t.total_amount, 2) = round((z ->> 'total')::numeric, 2) AS equal_to_the_cent
   FROM togai_zoho.invoices t
-  LEFT JOIN jsonb_array_elements(togai_zoho.zohobooks_call('zoho', 'list_changed', '{"list": "invoices"}')
-								-> 'invoices') z ON z ->> 'reference_number' = t.sequence_id
+  LEFT JOIN togai_zoho.id_mapping m ON m.entity = 'invoice' AND m.togai_id = t.invoice_id
+  LEFT JOIN LATERAL (SELECT togai_zoho.zohobooks_call('zoho', 'invoice_get',
+							jsonb_build_object('invoice_id', m.zohobooks_id)) AS z
+					  WHERE m.zohobooks_id IS NOT NULL) i ON true
  ORDER BY t.sequence_id;
+\echo 'Every line carries a Zoho Books item, one per rate card, made once:'
 SELECT z ->> 'reference_number' AS invoice, li ->> 'name' AS line_item, li ->> 'quantity' AS quantity,
-	   li ->> 'rate' AS rate, li ->> 'item_total' AS amount
-  FROM jsonb_array_elements(togai_zoho.zohobooks_call('zoho', 'list_changed', '{"list": "invoices"}')
-						   -> 'invoices') z,
+	   li ->> 'rate' AS rate, li ->> 'item_total' AS amount, it.name AS zoho_item
+  FROM togai_zoho.id_mapping m,
+	   togai_zoho.zohobooks_call('zoho', 'invoice_get', jsonb_build_object('invoice_id', m.zohobooks_id)) z,
 	   jsonb_array_elements(z -> 'line_items') li
+  LEFT JOIN togai_zoho.zohobooks_item it ON it.item_id = li ->> 'item_id'
+ WHERE m.entity = 'invoice'
  ORDER BY 1;
 
 \echo
@@ -94,7 +100,7 @@ SELECT a.account_id, (togai_zoho.togai_call('togai', 'account_get',
 SELECT total_amount AS amount_due FROM togai_zoho.invoices WHERE invoice_id = 'inv.demo.1' \gset
 SELECT p ->> 'payment_id' AS zoho_payment, p ->> 'amount' AS amount, p ->> 'payment_mode' AS mode
   FROM togai_zoho.zohobooks_call('zoho', 'payment_create', jsonb_build_object('payment', jsonb_build_object(
-		'customer_id', togai_zoho.zohobooks_id('account', 'acc.demo.1'), 'payment_mode', 'Bank Transfer',
+		'customer_id', togai_zoho.zohobooks_id('account', 'acc.demo.1'), 'payment_mode', 'banktransfer',
 		'amount', :amount_due, 'date', current_date, 'reference_number', 'UTR-DEMO-1',
 		'invoices', jsonb_build_array(jsonb_build_object(
 			'invoice_id', togai_zoho.zohobooks_id('invoice', 'inv.demo.1'), 'amount_applied', :amount_due))))) p;

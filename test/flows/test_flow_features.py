@@ -245,8 +245,13 @@ class FlowFeatures(FlowsCase):
         return out, reads
 
     def test_poll_zohobooks_pages_and_cursor(self):
+        # made two minutes ago (settled), found by the first walk of the contacts
+        sql("DELETE FROM togai_zoho.sync_cursor WHERE stream = 'contacts'")
+        self.zoho.config(clock_offset_s=-120)
+        self.addCleanup(self.zoho.config, clock_offset_s=0)
         for i in range(205):
             self.zoho_api("POST", "/contacts", {"contact_name": "%s zoho-made %d" % (self.prefix, i)})
+        self.zoho.config(clock_offset_s=0)
         out = self.poll_zoho()
         self.assertNotIn("error", out)
         self.assertGreaterEqual(out["contacts"]["changed"], 205, out)
@@ -290,6 +295,14 @@ class FlowFeatures(FlowsCase):
         self.assertTrue(out["contacts"]["complete"], out)
         self.assertIsNotNone(value("SELECT last_poll_at FROM togai_zoho.poll_status WHERE connection = 'zoho' "
                                    "AND stream = 'contacts'"))
+        # CALL togai_zoho.poll() (for pg_cron) keeps what it took, then fails naming the stream
+        self.zoho.faults({"kind": "500", "count": 1, "match": {"method": "GET", "path_prefix": "/books/v3/invoices"}})
+        before = value("SELECT last_poll_at FROM togai_zoho.poll_status WHERE connection = 'zoho' "
+                       "AND stream = 'contacts'")
+        err = self.error("CALL togai_zoho.poll('zoho')")
+        self.assertSQLState(err, "38000", 'polling connection "zoho" stopped at invoices')
+        self.assertNotEqual(value("SELECT last_poll_at FROM togai_zoho.poll_status WHERE connection = 'zoho' "
+                                  "AND stream = 'contacts'"), before, "the poll's work was committed")
         self.assertNotIn("error", self.poll_zoho())
         self.assertEqual(value("SELECT last_error FROM togai_zoho.poll_status WHERE connection = 'zoho' "
                                "AND stream = 'invoices'"), None)
@@ -297,15 +310,28 @@ class FlowFeatures(FlowsCase):
     def test_polls_from_pg_cron(self):
         sql("CREATE EXTENSION IF NOT EXISTS pg_cron")
         (aid,) = self.seed_accounts(1)
+        # a Zoho Books stream that fails while pg_cron polls: its run says so
+        self.zoho.faults({"kind": "500", "rate": 1.0, "match": {"method": "GET", "path_prefix": "/books/v3/invoices"}})
         # pg_cron 1.4 runs jobs at most once a minute
         job = value("SELECT cron.schedule('togai poll', '* * * * *', "
-                    "$$SELECT togai_zoho.poll_togai('togai')$$)")
+                    "$$CALL togai_zoho.poll('togai')$$)")
+        zjob = value("SELECT cron.schedule('zoho poll', '* * * * *', $$CALL togai_zoho.poll('zoho')$$)")
         try:
             self.assertTrue(wait_until(lambda: len(self.contact_of(aid)) == 1, timeout=90))
+            self.assertTrue(wait_until(lambda: sql("SELECT 1 FROM cron.job_run_details WHERE jobid = %s "
+                                                   "AND status = 'failed'" % zjob), timeout=90))
         finally:
             sql("SELECT cron.unschedule(%s::bigint)" % job)
+            sql("SELECT cron.unschedule(%s::bigint)" % zjob)
+            self.zoho.call("DELETE", "faults")
         runs = sql("SELECT status FROM cron.job_run_details WHERE jobid = %s" % job)
         self.assertTrue(runs and all(r[0] in ("succeeded", "running") for r in runs), runs)
+        message = value("SELECT return_message FROM cron.job_run_details WHERE jobid = %s "
+                        "AND status = 'failed' LIMIT 1" % zjob)
+        self.assertIn('polling connection "zoho" stopped at invoices', message)
+        # what the failed run took (the contacts stream) was kept
+        self.assertIsNotNone(value("SELECT last_complete_walk_at FROM togai_zoho.poll_status "
+                                   "WHERE connection = 'zoho' AND stream = 'contacts'"))
 
     # the other inbound triggers -----------------------------------------------------------
     def test_contact_edited_in_zoho_updates_the_togai_account(self):

@@ -23,7 +23,8 @@ mint_limit (10 tokens per refresh token per 10 minutes), item_id_required (true:
 without item_id is refused, as the description marks it required; false: accepted), payments_list_key
 ("customerpayments", as Zoho's SDKs read; or "customer_payments", as the description writes),
 time_sorts_descending (true: time and date columns sort newest first; false: oldest first),
-utc_offset ("+0000": the organization's time zone in every timestamp the mock writes).
+utc_offset ("+0000": the organization's time zone in every timestamp the mock writes),
+clock_offset_s (0: seconds added to the mock's clock, for changes made "a while ago").
 
 Choices where the reference is unsure, and why:
   - duplicate contact name: 400, code 3062 "The customer "X" already exists." (Zoho's usual code)
@@ -118,7 +119,7 @@ class ZohoBooks(App):
         return {"rate_limit_per_minute": None, "latency_ms": 0, "token_ttl_seconds": 3600,
                 "oauth_error_status": 200, "mint_limit": 10, "item_id_required": True,
                 "payments_list_key": "customerpayments", "time_sorts_descending": True,
-                "utc_offset": "+0000"}
+                "utc_offset": "+0000", "clock_offset_s": 0}
 
     def reset_state(self):
         self.clients = {}
@@ -139,7 +140,7 @@ class ZohoBooks(App):
     api = ApiTable()
 
     def now(self):
-        return stamp(self.config["utc_offset"])
+        return stamp(self.config["utc_offset"], time.time() + float(self.config["clock_offset_s"]))
 
     def add_arguments(self, ap):
         pass
