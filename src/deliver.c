@@ -164,7 +164,6 @@ conn_entry(TzEngine *e, int64 id, bool load)
 	return ce;
 }
 
-
 static void
 finish_job(TzJob *job, TzOutcome outcome, int64 delay_ms, const char *error)
 {

@@ -286,9 +286,21 @@ attach_actions(TzJob *job, int step, SPITupleTable *tt, uint64 n)
 				 "the flow has no action left to run");
 }
 
-/* The Zoho currency ids the database knows for the account's currency. */
+/* A Zoho id learnt by a job (a currency's, an item's), kept for the jobs after it. */
 static void
-attach_currencies(TzJob *job)
+keep_id(SPIPlanPtr *plan, const char *sql, int64 connection_id, const char *key, const char *id)
+{
+	Oid			types[3] = {INT8OID, TEXTOID, TEXTOID};
+	Datum		values[3] = {Int64GetDatum(connection_id), CStringGetTextDatum(key),
+	CStringGetTextDatum(id)};
+
+	if (SPI_execute_plan(tz_kept_plan(plan, sql, 3, types), values, NULL, false, 0) != SPI_OK_INSERT)
+		elog(ERROR, "togai_zoho: could not keep the Zoho id of %s", key);
+}
+
+/* The Zoho ids the database knows for the job: its account's currency, its lines' items. */
+static void
+attach_known_ids(TzJob *job)
 {
 	json_t	   *ids = json_object_get(job->context, "currency_ids");
 
@@ -375,7 +387,7 @@ tz_outbox_prepare_job(TzJob *job, bool inbound)
 	if (job->outcome == TZ_OUTCOME_NONE && !inbound)
 		attach_mappings(job);
 	MemoryContextSwitchTo(cxt);
-	attach_currencies(job);
+	attach_known_ids(job);
 }
 
 List *
@@ -450,7 +462,7 @@ tz_outbox_claim(int n, int lease_s, MemoryContext parent)
 			if (job->outcome == TZ_OUTCOME_NONE && !inbound)
 				attach_mappings(job);
 			MemoryContextSwitchTo(cxt);
-			attach_currencies(job);
+			attach_known_ids(job);
 			MemoryContextSwitchTo(cxt);
 		}
 		MemoryContextSwitchTo(parent);
@@ -659,26 +671,16 @@ write_outcome(TzJob *job, const char *who)
 	if (job->currency_id)
 	{
 		static SPIPlanPtr currency_plan = NULL;
-		Oid			ctypes[3] = {INT8OID, TEXTOID, TEXTOID};
-		Datum		cv[3] = {Int64GetDatum(job->currency_connection_id),
-		CStringGetTextDatum(job->currency_code), CStringGetTextDatum(job->currency_id)};
 
-		if (SPI_execute_plan(tz_kept_plan(&currency_plan, currency_sql, 3, ctypes), cv, NULL, false, 0)
-			!= SPI_OK_INSERT)
-			elog(ERROR, "togai_zoho: could not keep a currency id");
+		keep_id(&currency_plan, currency_sql, job->currency_connection_id, job->currency_code,
+				job->currency_id);
 	}
-
 	foreach(lc, job->items_learnt)
 	{
 		static SPIPlanPtr item_plan = NULL;
 		TzLearntItem *it = lfirst(lc);
-		Oid			itypes[3] = {INT8OID, TEXTOID, TEXTOID};
-		Datum		iv[3] = {Int64GetDatum(it->connection_id), CStringGetTextDatum(it->name),
-		CStringGetTextDatum(it->item_id)};
 
-		if (SPI_execute_plan(tz_kept_plan(&item_plan, item_sql, 3, itypes), iv, NULL, false, 0)
-			!= SPI_OK_INSERT)
-			elog(ERROR, "togai_zoho: could not keep an item id");
+		keep_id(&item_plan, item_sql, it->connection_id, it->name, it->item_id);
 	}
 
 	fv[0] = Int64GetDatum(job->id);

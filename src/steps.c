@@ -218,7 +218,7 @@ static bool
 plan_contact(TzJob *job)
 {
 	TzJobAction *a = current_action(job);
-	json_t	   *body;
+	char	   *name;
 	const char *currency = tz_json_str(job->payload, "invoice_currency");
 	bool		capped;
 
@@ -228,14 +228,14 @@ plan_contact(TzJob *job)
 		set_call(job, TZ_PHASE_CURRENCIES, "currencies", NULL, NULL, NULL);
 		return true;
 	}
-	body = contact_body(job);
-	if (body == NULL)
+	name = tz_contact_name(job->payload, a->options, false);
+	if (name == NULL)
 	{
 		finish(job, TZ_OUTCOME_DEAD,
 			   "the account row has no account_id or no name to make a contact from");
 		return false;
 	}
-	json_decref(body);
+	free(name);
 	if (tz_payment_terms(job->payload, a->options, &capped) >= 0 && capped)
 		job->note = psprintf("net terms over %d days sent as %d, Zoho Books' most",
 							 TZ_ZOHO_MAX_TERMS, TZ_ZOHO_MAX_TERMS);
