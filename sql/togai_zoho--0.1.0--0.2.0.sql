@@ -650,16 +650,19 @@ BEGIN
 		END LOOP;
 		IF stream_err IS NULL AND NOT more THEN
 			/*
-			 * The next walk reads what changed after this one could see: after
-			 * the newest change of a walk of one page, or of the first page
-			 * when newest come first (see seen_through), and otherwise after
-			 * the walk began (less a margin for the clocks), so that a change
-			 * made meanwhile is read again.
+			 * The next walk reads what changed after this one could see (see
+			 * seen_through).  Contacts sorted by change: after the newest on
+			 * the page where the newest stand (the first, or the last when
+			 * oldest come first), since a contact changed during the walk
+			 * moves there.  Invoices: after the newest of a walk of one page;
+			 * after a longer walk, from before it began (less a margin for the
+			 * clocks), so that an invoice changed meanwhile is read again.
 			 */
 			PERFORM togai_zoho.set_cursor(c.id, stream, jsonb_strip_nulls(jsonb_build_object(
 				'since', togai_zoho.zoho_time(coalesce(CASE
-					WHEN stream_pages = 1 AND (cur ->> 'page') IS NULL THEN togai_zoho.seen_through(high, started)
 					WHEN stream = 'contacts' AND newest_first THEN togai_zoho.seen_through(first_high, started)
+					WHEN stream = 'contacts' OR (stream_pages = 1 AND (cur ->> 'page') IS NULL)
+						THEN togai_zoho.seen_through(high, started)
 					ELSE least(high, started - margin) END, since, started - margin)),
 				'high', togai_zoho.zoho_time(high),
 				/* oldest first: the next walk starts at the last page, where changes go */
