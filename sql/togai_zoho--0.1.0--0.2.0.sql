@@ -559,7 +559,7 @@ DECLARE
 	err_state text;
 	stream_err text;
 	item_err text;
-	margin constant interval := '5 minutes';
+	margin constant interval := '1 minute';
 BEGIN
 	c := togai_zoho.poll_begin(poll_zohobooks.connection, 'zohobooks', max_pages);
 	IF c.id IS NULL THEN

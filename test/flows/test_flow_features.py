@@ -237,6 +237,11 @@ class FlowFeatures(FlowsCase):
         self.assertTrue(self.idle(120))
         self.assertEqual(sum(len(self.contact_of(a)) for a in ids), 120)
 
+    def forget_zoho_cursor(self, stream):
+        """As if the stream of the Zoho Books connection had never been polled."""
+        sql("DELETE FROM togai_zoho.sync_cursor WHERE stream = %s AND connection_id = "
+            "(SELECT id FROM togai_zoho.connection WHERE name = 'zoho')" % literal(stream))
+
     def poll_requests(self):
         """The list reads of one poll of Zoho Books, by path."""
         self.zoho.clear_requests()
@@ -246,7 +251,7 @@ class FlowFeatures(FlowsCase):
 
     def test_poll_zohobooks_pages_and_cursor(self):
         # made two minutes ago (settled), found by the first walk of the contacts
-        sql("DELETE FROM togai_zoho.sync_cursor WHERE stream = 'contacts'")
+        self.forget_zoho_cursor("contacts")
         self.zoho.config(clock_offset_s=-120)
         self.addCleanup(self.zoho.config, clock_offset_s=0)
         for i in range(205):
@@ -284,6 +289,30 @@ class FlowFeatures(FlowsCase):
             self.assertEqual(quiet["contacts"]["changed"], 0, quiet)
             self.assertEqual(len(reads), 2, reads)
         self.zoho.config(time_sorts_descending=True)
+
+    def test_an_invoice_changed_during_a_walk_is_read_again(self):
+        (aid,) = self.seed_accounts(1)
+        self.poll_togai()
+        self.assertTrue(self.idle())
+        (contact,) = self.contact_of(aid)
+        item = self.json("SELECT togai_zoho.zohobooks_call('zoho', 'item_create', %s)" % literal(json.dumps(
+            {"item": {"name": "Walk %s" % self.prefix, "rate": 0}})))["item_id"]
+        # made ten minutes ago (the later polls of this class find them settled)
+        self.zoho.config(clock_offset_s=-600)
+        self.addCleanup(self.zoho.config, clock_offset_s=0)
+        made = [self.zoho_api("POST", "/invoices", {"customer_id": contact["contact_id"], "line_items": [
+            {"item_id": item, "name": "x", "rate": 1, "quantity": 1}]})["invoice"] for _ in range(210)]
+        self.zoho.config(clock_offset_s=0)
+        self.forget_zoho_cursor("invoices")
+        # a walk of two pages cut after the first (newest first), then one on that page changes
+        first = self.json("SELECT togai_zoho.poll_zohobooks('zoho', 1)")
+        self.assertFalse(first.get("invoices", {"complete": True})["complete"], first)
+        changed = made[-1]["invoice_id"]
+        self.zoho_api("POST", "/invoices/%s/status/sent" % changed)
+        self.poll_zoho()        # the walk's end
+        self.poll_zoho()        # the next walk starts before the first began
+        self.assertEqual(value("SELECT status FROM togai_zoho.inbox WHERE entity = 'invoice' AND remote_id = %s"
+                               % literal(changed)), "sent")
 
     def test_poll_errors_are_shown_where_users_look(self):
         self.zoho.faults({"kind": "500", "count": 1, "match": {"method": "GET", "path_prefix": "/books/v3/invoices"}})

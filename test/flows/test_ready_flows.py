@@ -75,6 +75,10 @@ class ReadyFlows(FlowsCase):
         self.assertEqual(after["contact_id"], before["contact_id"])
         self.assertEqual(after["contact_name"], "Renamed " + aid)
         self.assertEqual(after["contact_persons"][0]["email"], "new@x.example")
+        # the update named the person it changed: Zoho Books added none
+        self.assertEqual(len(after["contact_persons"]), 1)
+        self.assertEqual(after["contact_persons"][0]["contact_person_id"],
+                         before["contact_persons"][0]["contact_person_id"])
         puts = [r for r in self.zoho.requests("/books/v3/contacts/") if r["method"] == "PUT"]
         self.assertEqual(len(puts), 1)
         # the customer renamed in Togai: the contact's company follows
