@@ -64,12 +64,16 @@ test/unit/bin/test_policy: test/unit/test_policy.c src/policy.c src/policy.h
 	@mkdir -p test/unit/bin
 	$(CC) $(UNIT_CFLAGS) -o $@ test/unit/test_policy.c src/policy.c -lm
 
+test/unit/bin/test_budget: test/unit/test_budget.c src/budget.c src/budget.h
+	@mkdir -p test/unit/bin
+	$(CC) $(UNIT_CFLAGS) -o $@ test/unit/test_budget.c src/budget.c
+
 test/unit/bin/test_action: test/unit/test_action.c src/action.c src/action.h
 	@mkdir -p test/unit/bin
 	$(CC) $(UNIT_CFLAGS) -o $@ test/unit/test_action.c src/action.c $(UNIT_LIBS)
 
 UNIT_TESTS = test/unit/bin/test_url test/unit/bin/test_parse test/unit/bin/test_policy \
-             test/unit/bin/test_action
+             test/unit/bin/test_action test/unit/bin/test_budget
 VALGRIND   = valgrind -q --leak-check=full --errors-for-leak-kinds=definite,indirect --error-exitcode=1
 
 .PHONY: unit

@@ -41,6 +41,9 @@ GRANT EXECUTE ON FUNCTION
 	togai_zoho.retry(bigint),
 	togai_zoho.retry_dead(text),
 	togai_zoho.set_rate_limit(text, integer),
+	togai_zoho.set_api_budget(text, integer, integer, text),
+	togai_zoho.api_budget_live(bigint),
+	togai_zoho.api_day(text),
 	togai_zoho.install_default_flows(text, text),
 	togai_zoho.preview_flow(text, jsonb),
 	togai_zoho.backfill(text),
@@ -50,7 +53,7 @@ GRANT EXECUTE ON FUNCTION
 	TO regress_operator;
 GRANT SELECT ON togai_zoho.connections, togai_zoho.flows, togai_zoho.available_triggers,
 	togai_zoho.available_actions, togai_zoho.sync_status, togai_zoho.dead_jobs, togai_zoho.mappings,
-	togai_zoho.job_attempts
+	togai_zoho.job_attempts, togai_zoho.api_usage
 	TO regress_operator;
 GRANT SELECT, INSERT, UPDATE ON togai_zoho.customers, togai_zoho.invoices TO regress_operator;
 GRANT CREATE ON SCHEMA public TO regress_operator;  -- for its own source table below
@@ -98,6 +101,10 @@ SELECT togai_zoho.add_togai_connection('ops togai', 'tok_ops_secret', 'https://s
 SELECT togai_zoho.create_flow('ops flow', 'outbound', 'ops togai', 'account_created') > 0 AS created;
 SELECT togai_zoho.add_flow_action('ops flow', 'zoho', 'contact_upsert');
 SELECT togai_zoho.set_flow_enabled('ops flow');
+-- an operator sets a budget and reads the usage
+SELECT connection, per_day, concurrent, calls_today
+  FROM togai_zoho.set_api_budget('ops togai', per_day => 500, concurrent => 4);
+SELECT connection, per_day, concurrent, calls_today FROM togai_zoho.api_usage WHERE connection = 'ops togai';
 -- a preview shows what would be sent, never the token
 SELECT r ->> 'method' AS method, r ->> 'url' AS url, r -> 'headers' AS headers
   FROM jsonb_array_elements(togai_zoho.preview_flow('ops flow',

@@ -168,7 +168,8 @@ BEGIN
 						WHERE o.state = 'running'
 						   OR (o.state = 'pending' AND o.waiting_for IS NULL
 							   AND o.due_at <= greatest(deadline, clock_timestamp())))
-		   AND NOT EXISTS (SELECT 1 FROM togai_zoho.outbox_stage) THEN
+		   AND NOT EXISTS (SELECT 1 FROM togai_zoho.outbox_stage)
+		   AND NOT EXISTS (SELECT 1 FROM togai_zoho.zohobooks_unsent u WHERE u.attempts < 5) THEN
 			RETURN true;
 		END IF;
 		IF clock_timestamp() >= deadline THEN
@@ -305,6 +306,14 @@ COMMENT ON COLUMN togai_zoho.outbox_stage.coalesced IS 'Repeats of each job fold
 COMMENT ON COLUMN togai_zoho.outbox_stage.created_at IS 'When the chunk was staged (its jobs are due from then)';
 
 /* Staged jobs count as pending wherever the outbox's pending jobs are counted. */
+ALTER TABLE togai_zoho.flow
+	ADD COLUMN backfill_calls bigint,
+	ADD COLUMN backfill_days numeric,
+	ADD COLUMN backfill_at timestamptz;
+COMMENT ON COLUMN togai_zoho.flow.backfill_calls IS 'Zoho Books calls the last backfill needs (an estimate)';
+COMMENT ON COLUMN togai_zoho.flow.backfill_days IS 'Days those calls take within the daily budget, less the polls'' share';
+COMMENT ON COLUMN togai_zoho.flow.backfill_at IS 'When the last backfill ran';
+
 CREATE OR REPLACE VIEW togai_zoho.sync_status AS
 SELECT f.name AS flow, f.direction, f.trigger, f.enabled,
 	   count(o.id) FILTER (WHERE o.state = 'pending') +
@@ -318,10 +327,13 @@ SELECT f.name AS flow, f.direction, f.trigger, f.enabled,
 	   max(o.finished_at) FILTER (WHERE o.state = 'done') AS last_delivered_at,
 	   (SELECT e.last_error FROM togai_zoho.outbox e
 		 WHERE e.flow_id = f.id AND e.last_error IS NOT NULL
-		 ORDER BY e.updated_at DESC LIMIT 1) AS last_error
+		 ORDER BY e.updated_at DESC LIMIT 1) AS last_error,
+	   f.backfill_calls, f.backfill_days
   FROM togai_zoho.flow f
   LEFT JOIN togai_zoho.outbox o ON o.flow_id = f.id
  GROUP BY f.id;
+COMMENT ON COLUMN togai_zoho.sync_status.backfill_calls IS 'Zoho Books calls the flow''s last backfill needs (an estimate)';
+COMMENT ON COLUMN togai_zoho.sync_status.backfill_days IS 'Days those calls take within the daily budget, less the polls'' share (NULL: no daily budget)';
 
 CREATE OR REPLACE FUNCTION togai_zoho.drop_flow(name text, force boolean DEFAULT false)
 	RETURNS void
@@ -488,34 +500,100 @@ COMMENT ON FUNCTION togai_zoho.seen_through(timestamptz, timestamptz) IS
 REVOKE ALL ON FUNCTION togai_zoho.seen_through(timestamptz, timestamptz) FROM PUBLIC;
 
 /*
- * The payments of an invoice that the inbox lacks, read whole (a payment's
- * list entries carry neither its invoices nor a modification time, and no
- * list of payments filters by change): how many were taken.
+ * What a Zoho Books payment says that a flow uses: a payment read from an
+ * invoice's list of payments and the same payment read whole differ in
+ * fields nobody reads, and must not count as a change.
  */
-CREATE FUNCTION togai_zoho.take_invoice_payments(c togai_zoho.connection, invoice_id text)
+CREATE FUNCTION togai_zoho.payment_essence(p jsonb)
+	RETURNS jsonb
+	LANGUAGE sql IMMUTABLE
+	SET search_path = pg_catalog, togai_zoho, pg_temp
+	AS $$
+SELECT jsonb_build_object('payment_id', p ->> 'payment_id', 'payment_mode', p ->> 'payment_mode',
+		'date', p ->> 'date', 'amount', togai_zoho.json_numeric(p -> 'amount'),
+		'reference_number', nullif(p ->> 'reference_number', ''),
+		'invoices', (SELECT jsonb_agg(jsonb_build_object('invoice_id', x ->> 'invoice_id',
+						'amount_applied', togai_zoho.json_numeric(x -> 'amount_applied'))
+						ORDER BY x ->> 'invoice_id')
+					   FROM jsonb_array_elements(CASE jsonb_typeof(p -> 'invoices')
+							WHEN 'array' THEN p -> 'invoices' ELSE '[]' END) x))
+$$;
+REVOKE ALL ON FUNCTION togai_zoho.payment_essence(jsonb) FROM PUBLIC;
+COMMENT ON FUNCTION togai_zoho.payment_essence(jsonb) IS
+'The fields of a Zoho Books payment the flows use, to tell a change from the same payment read another way';
+
+/* Upserts a Zoho Books object into the inbox; true when the row changed. */
+CREATE OR REPLACE FUNCTION togai_zoho.mirror_inbox(connection_id bigint, entity text, object jsonb,
+												   source text)
+	RETURNS boolean
+	LANGUAGE plpgsql
+	SET search_path = pg_catalog, togai_zoho, pg_temp
+	AS $$
+DECLARE
+	changed boolean;
+BEGIN
+	INSERT INTO togai_zoho.inbox AS t (connection_id, entity, remote_id, status, payload,
+									   remote_modified_at, source)
+	VALUES (mirror_inbox.connection_id, mirror_inbox.entity,
+			object ->> (mirror_inbox.entity || '_id'), object ->> 'status', object,
+			togai_zoho.remote_time(object ->> 'last_modified_time'), mirror_inbox.source)
+	ON CONFLICT ON CONSTRAINT inbox_connection_id_entity_remote_id_key DO UPDATE SET
+		status = EXCLUDED.status, payload = EXCLUDED.payload,
+		remote_modified_at = EXCLUDED.remote_modified_at, source = EXCLUDED.source
+	WHERE CASE WHEN t.entity = 'payment'
+			   THEN togai_zoho.payment_essence(t.payload) IS DISTINCT FROM
+					togai_zoho.payment_essence(EXCLUDED.payload)
+			   ELSE t.payload IS DISTINCT FROM EXCLUDED.payload END
+	RETURNING true INTO changed;
+	RETURN coalesce(changed, false);
+END
+$$;
+
+/*
+ * The payments of an invoice that the inbox lacks (a payment's list entries
+ * carry neither its invoices nor a modification time, and no list of
+ * payments filters by change): how many were taken.  A payment of this
+ * invoice alone is whole in the invoice's list of payments; one that pays
+ * several invoices is read whole (GET /customerpayments/{id}).
+ */
+CREATE FUNCTION togai_zoho.take_invoice_payments(c togai_zoho.connection, invoice jsonb)
 	RETURNS integer
 	LANGUAGE plpgsql
 	SET search_path = pg_catalog, togai_zoho, pg_temp
 	AS $$
 DECLARE
 	p jsonb;
+	whole jsonb;
 	n integer := 0;
 BEGIN
 	FOR p IN SELECT e FROM jsonb_array_elements(coalesce(togai_zoho.zohobooks_call(c.name,
-				'invoice_payments', jsonb_build_object('invoice_id', invoice_id)), '[]')) e LOOP
+				'invoice_payments', jsonb_build_object('invoice_id', invoice ->> 'invoice_id')), '[]')) e LOOP
 		CONTINUE WHEN EXISTS (SELECT 1 FROM togai_zoho.inbox i
 							   WHERE i.connection_id = c.id AND i.entity = 'payment'
 								 AND i.remote_id = p ->> 'payment_id');
-		IF togai_zoho.mirror_inbox(c.id, 'payment', togai_zoho.zohobooks_call(c.name, 'payment_get',
-				jsonb_build_object('payment_id', p ->> 'payment_id')), 'poll') THEN
+		IF p ->> 'is_single_invoice_payment' = 'true' THEN
+			whole := jsonb_strip_nulls(jsonb_build_object(
+				'payment_id', p ->> 'payment_id', 'payment_number', p ->> 'payment_number',
+				'payment_mode', p ->> 'payment_mode', 'date', p ->> 'date',
+				'reference_number', p ->> 'reference_number', 'description', p ->> 'description',
+				'amount', p -> 'amount', 'exchange_rate', p -> 'exchange_rate',
+				'customer_id', invoice ->> 'customer_id', 'currency_code', invoice ->> 'currency_code',
+				'invoices', jsonb_build_array(jsonb_build_object(
+					'invoice_id', invoice ->> 'invoice_id', 'invoice_number', invoice ->> 'invoice_number',
+					'amount_applied', p -> 'amount'))));
+		ELSE
+			whole := togai_zoho.zohobooks_call(c.name, 'payment_get',
+				jsonb_build_object('payment_id', p ->> 'payment_id'));
+		END IF;
+		IF togai_zoho.mirror_inbox(c.id, 'payment', whole, 'poll') THEN
 			n := n + 1;
 		END IF;
 	END LOOP;
 	RETURN n;
 END
 $$;
-COMMENT ON FUNCTION togai_zoho.take_invoice_payments(togai_zoho.connection, text) IS
-'Reads the payments applied to a Zoho Books invoice that the inbox lacks, each in full, into the inbox; returns how many';
+COMMENT ON FUNCTION togai_zoho.take_invoice_payments(togai_zoho.connection, jsonb) IS
+'Reads the payments applied to a Zoho Books invoice (its list entry) that the inbox lacks into the inbox, a payment of several invoices read whole; returns how many';
 
 /*
  * Zoho Books' lists as they are documented: invoices through their
@@ -530,6 +608,7 @@ CREATE OR REPLACE FUNCTION togai_zoho.poll_zohobooks(connection text, max_pages 
 	LANGUAGE plpgsql
 	SECURITY DEFINER
 	SET search_path = pg_catalog, togai_zoho, pg_temp
+	SET togai_zoho.call_purpose = 'poll'
 	AS $$
 DECLARE
 	c togai_zoho.connection;
@@ -560,6 +639,11 @@ DECLARE
 	stream_err text;
 	item_err text;
 	margin constant interval := '1 minute';
+	streams text[];
+	spacing double precision;
+	idle integer;
+	next_at timestamptz;
+	polled integer := 0;
 BEGIN
 	c := togai_zoho.poll_begin(poll_zohobooks.connection, 'zohobooks', max_pages);
 	IF c.id IS NULL THEN
@@ -571,9 +655,36 @@ BEGIN
 							  WHERE f.trigger_connection_id = c.id AND f.enabled
 								AND f.trigger = 'payment_recorded');
 
-	FOR stream IN SELECT togai_zoho.poll_order(c.id, ARRAY['invoices', 'contacts']) LOOP
+	/* only the lists an enabled flow needs: payments come through invoices */
+	streams := ARRAY(SELECT s FROM unnest(ARRAY['invoices', 'contacts']) s
+		WHERE EXISTS (SELECT 1 FROM togai_zoho.flow f
+					   WHERE f.trigger_connection_id = c.id AND f.enabled
+						 AND f.trigger = ANY (CASE s WHEN 'invoices'
+							 THEN ARRAY['payment_recorded', 'invoice_paid']
+							 ELSE ARRAY['contact_updated'] END)));
+	IF cardinality(streams) = 0 THEN
+		RETURN jsonb_build_object('connection', c.name, 'pages', 0,
+								  'skipped', 'no enabled flow needs a Zoho Books list');
+	END IF;
+	/* polls pay from the day's budget: their share, spread over the day */
+	PERFORM togai_zoho.api_budget_refresh(c.id, false);
+	spacing := togai_zoho.api_poll_spacing(c.id, cardinality(streams), false);
+	IF spacing IS NULL THEN
+		next_at := (togai_zoho.api_day(c.time_zone)).ends_at;
+		RAISE NOTICE 'togai_zoho: the polls of connection "%" spent their share of the day''s API budget; the next poll runs at %',
+			c.name, next_at
+			USING HINT = 'togai_zoho.poll_share sets the share; togai_zoho.api_usage shows the day''s calls.';
+		RETURN jsonb_build_object('connection', c.name, 'pages', 0, 'next_poll_at', next_at,
+								  'skipped', 'the polls'' share of the day''s API budget is spent');
+	END IF;
+
+	FOR stream IN SELECT togai_zoho.poll_order(c.id, streams) LOOP
 		EXIT WHEN pages >= max_pages;
 		cur := togai_zoho.get_cursor(c.id, stream);
+		/* a quiet stream waits its turn; a walk under way goes on */
+		CONTINUE WHEN (cur ->> 'next_poll_at')::timestamptz > clock_timestamp()
+					  AND NOT cur ? 'walk_started';
+		polled := polled + 1;
 		since := togai_zoho.remote_time(cur ->> 'since');
 		started := coalesce((cur ->> 'walk_started')::timestamptz, clock_timestamp());
 		high := togai_zoho.remote_time(cur ->> 'high');
@@ -633,7 +744,7 @@ BEGIN
 					   AND EXISTS (SELECT 1 FROM togai_zoho.id_mapping m
 									WHERE m.entity = 'invoice' AND m.zohobooks_connection_id = c.id
 									  AND m.zohobooks_id = item ->> 'invoice_id') THEN
-						payments := payments + togai_zoho.take_invoice_payments(c, item ->> 'invoice_id');
+						payments := payments + togai_zoho.take_invoice_payments(c, item);
 					END IF;
 				EXCEPTION WHEN OTHERS THEN
 					GET STACKED DIAGNOSTICS item_err = MESSAGE_TEXT;
@@ -649,6 +760,17 @@ BEGIN
 			EXIT WHEN pages >= max_pages;
 		END LOOP;
 		IF stream_err IS NULL AND NOT more THEN
+			/*
+			 * The next poll of the stream: at once after a change (while the
+			 * polls are not ahead of their budget's pace); after a quiet one
+			 * twice as long each time, up to togai_zoho.poll_idle_max, and
+			 * never sooner than the budget's even spread.
+			 */
+			idle := CASE WHEN changed > 0 THEN 0 ELSE coalesce((cur ->> 'idle_polls')::integer, 0) + 1 END;
+			next_at := clock_timestamp() + make_interval(secs => CASE WHEN idle = 0
+				THEN coalesce(togai_zoho.api_poll_spacing(c.id, cardinality(streams), true), spacing)
+				ELSE greatest(least(extract(epoch FROM current_setting('togai_zoho.poll_idle_max')::interval),
+									30 * 2 ^ least(idle, 20)), spacing) END);
 			/*
 			 * The next walk reads what changed after this one could see (see
 			 * seen_through).  Contacts sorted by change: after the newest on
@@ -667,7 +789,8 @@ BEGIN
 				'high', togai_zoho.zoho_time(high),
 				/* oldest first: the next walk starts at the last page, where changes go */
 				'page', CASE WHEN stream = 'contacts' AND NOT newest_first THEN page_no END,
-				'last_full_walk', clock_timestamp(), 'last_poll_at', clock_timestamp())));
+				'last_full_walk', clock_timestamp(), 'last_poll_at', clock_timestamp(),
+				'idle_polls', idle, 'next_poll_at', next_at)));
 		ELSE
 			PERFORM togai_zoho.set_cursor(c.id, stream, jsonb_strip_nulls(jsonb_build_object(
 				'since', togai_zoho.zoho_time(since), 'high', togai_zoho.zoho_time(high),
@@ -682,8 +805,17 @@ BEGIN
 		/* a stream that fails does not stop the others; a walk cut short by max_pages does */
 		EXIT WHEN stream_err IS NULL AND more;
 	END LOOP;
+	SELECT min((s.cursor::jsonb ->> 'next_poll_at')::timestamptz) INTO next_at
+	  FROM togai_zoho.sync_cursor s
+	 WHERE s.connection_id = c.id AND s.stream = ANY (streams);
+	IF polled = 0 THEN
+		RAISE NOTICE 'togai_zoho: no list of connection "%" is due; the next poll runs at %', c.name, next_at
+			USING HINT = 'Quiet lists are polled less often (togai_zoho.poll_idle_max); a change brings them back to every poll.';
+		RETURN jsonb_build_object('connection', c.name, 'pages', 0, 'next_poll_at', next_at,
+								  'skipped', 'no list is due');
+	END IF;
 	RETURN jsonb_build_object('connection', c.name, 'pages', pages, 'payments', payments) || result
-		|| jsonb_strip_nulls(jsonb_build_object('error', err));
+		|| jsonb_strip_nulls(jsonb_build_object('error', err, 'next_poll_at', next_at));
 END
 $$;
 
@@ -694,7 +826,9 @@ SELECT c.name AS connection, c.app, s.stream,
 	   (s.cursor::jsonb ->> 'last_full_walk')::timestamptz AS last_complete_walk_at,
 	   s.cursor::jsonb ->> 'last_error' AS last_error,
 	   (s.cursor::jsonb ->> 'last_error_at')::timestamptz AS last_error_at,
-	   s.cursor::jsonb ->> 'since' AS changed_since
+	   s.cursor::jsonb ->> 'since' AS changed_since,
+	   (s.cursor::jsonb ->> 'next_poll_at')::timestamptz AS next_poll_at,
+	   (s.cursor::jsonb ->> 'idle_polls')::integer AS quiet_polls
   FROM togai_zoho.sync_cursor s
   JOIN togai_zoho.connection c ON c.id = s.connection_id;
 COMMENT ON VIEW togai_zoho.poll_status IS
@@ -732,6 +866,31 @@ REVOKE ALL ON PROCEDURE togai_zoho.poll(text, integer) FROM PUBLIC;
 COMMENT ON PROCEDURE togai_zoho.poll(text, integer) IS
 'Polls a connection (poll_togai or poll_zohobooks), commits what it took, then fails naming the stream that stopped: schedule it with pg_cron as CALL togai_zoho.poll(''<connection>'')';
 
+/*
+ * What a backfill costs at Zoho Books: calls per job of each action (a
+ * backfilled job searches before it creates: two calls for a contact or an
+ * invoice, plus a share of a bulk call to mark invoices sent) times the
+ * jobs, and the days that takes within the day's budget less the polls'
+ * share.  Togai calls are not budgeted.
+ */
+CREATE FUNCTION togai_zoho.backfill_cost(flow_id bigint, jobs bigint, OUT calls bigint, OUT days numeric)
+	LANGUAGE sql STABLE
+	SET search_path = pg_catalog, togai_zoho, pg_temp
+	AS $$
+SELECT ceil(jobs * coalesce(sum(CASE a.action
+			WHEN 'contact_upsert' THEN 2 WHEN 'invoice_create' THEN 2.01 ELSE 1 END), 0))::bigint,
+	   round(max(ceil(jobs * CASE a.action WHEN 'contact_upsert' THEN 2 WHEN 'invoice_create' THEN 2.01
+							ELSE 1 END)
+				 / (c.api_per_day * (1 - current_setting('togai_zoho.poll_share')::numeric))), 1)
+  FROM togai_zoho.flow_action a
+  JOIN togai_zoho.connection c ON c.id = a.connection_id AND c.app = 'zohobooks'
+ WHERE a.flow_id = backfill_cost.flow_id
+$$;
+REVOKE ALL ON FUNCTION togai_zoho.backfill_cost(bigint, bigint) FROM PUBLIC;
+COMMENT ON FUNCTION togai_zoho.backfill_cost(bigint, bigint) IS
+'Internal: the Zoho Books calls a backfill of that many jobs needs, and the days they take within the budget (NULL without a daily budget)';
+
+
 /* Backfilled jobs look for their remote objects before they create them. */
 CREATE OR REPLACE FUNCTION togai_zoho.backfill(flow text)
 	RETURNS bigint
@@ -746,6 +905,7 @@ DECLARE
 	src record;
 	n bigint := 0;
 	every constant integer := 5000;
+	est record;
 BEGIN
 	f := togai_zoho.find_flow(backfill.flow);
 	IF NOT f.enabled THEN
@@ -810,8 +970,15 @@ BEGIN
 		END IF;
 	END LOOP;
 	PERFORM togai_zoho.notify_worker();
-	RAISE NOTICE 'backfill of flow "%": % rows enqueued', f.name, n
-		USING HINT = 'sync_status shows them being delivered.';
+	SELECT * INTO est FROM togai_zoho.backfill_cost(f.id, n);
+	UPDATE togai_zoho.flow x SET backfill_calls = est.calls, backfill_days = est.days,
+		   backfill_at = now()
+	 WHERE x.id = f.id;
+	RAISE NOTICE 'backfill of flow "%": % rows enqueued, about % API calls%', f.name, n, est.calls,
+		CASE WHEN est.days IS NOT NULL
+			 THEN format(', %s days within the daily budget', est.days)
+			 ELSE ' (no daily budget set)' END
+		USING HINT = 'sync_status shows them being delivered; togai_zoho.api_usage the calls.';
 	RETURN n;
 END
 $$;
@@ -823,5 +990,262 @@ COMMENT ON COLUMN togai_zoho.poll_status.last_complete_walk_at IS 'When a poll l
 COMMENT ON COLUMN togai_zoho.poll_status.last_error IS 'What stopped the stream''s last walk (NULL once a walk completes)';
 COMMENT ON COLUMN togai_zoho.poll_status.last_error_at IS 'When that happened';
 COMMENT ON COLUMN togai_zoho.poll_status.changed_since IS 'The change time the next walk reads from (Zoho Books)';
+COMMENT ON COLUMN togai_zoho.poll_status.next_poll_at IS 'A poll before then skips the stream: it was quiet, or the polls'' budget share is spread over the day (Zoho Books)';
+COMMENT ON COLUMN togai_zoho.poll_status.quiet_polls IS 'Polls in a row that found nothing new; each doubles the wait, up to togai_zoho.poll_idle_max';
 REVOKE ALL ON FUNCTION togai_zoho.zoho_time(timestamptz) FROM PUBLIC;
-REVOKE ALL ON FUNCTION togai_zoho.take_invoice_payments(togai_zoho.connection, text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION togai_zoho.take_invoice_payments(togai_zoho.connection, jsonb) FROM PUBLIC;
+
+/*
+ * ---------------------------------------------------------------------------
+ * API budgets: a day's calls and the calls in flight per connection, kept
+ * in shared memory (every process sees them at once) and stored by the
+ * worker every few seconds (they survive a restart and a dump).
+ * ---------------------------------------------------------------------------
+ */
+ALTER TABLE togai_zoho.connection
+	ADD COLUMN api_per_day integer CHECK (api_per_day > 0),
+	ADD COLUMN api_concurrent integer CHECK (api_concurrent > 0),
+	ADD COLUMN api_plan text CHECK (api_plan IN ('free', 'standard', 'professional', 'premium',
+												 'elite', 'ultimate')),
+	ADD COLUMN time_zone text;
+COMMENT ON COLUMN togai_zoho.connection.api_per_day IS 'API calls a day allowed to this connection (set_api_budget); NULL: no daily budget';
+COMMENT ON COLUMN togai_zoho.connection.api_concurrent IS 'API calls in flight at once (set_api_budget); NULL: Zoho Books'' 10 of paid plans, no cap for Togai';
+COMMENT ON COLUMN togai_zoho.connection.api_plan IS 'The Zoho Books plan the budget was set from, if any';
+COMMENT ON COLUMN togai_zoho.connection.time_zone IS 'The organization''s time zone, whose midnight ends the API day; NULL: UTC';
+
+CREATE TABLE togai_zoho.api_usage_day (
+	connection_id  bigint NOT NULL REFERENCES togai_zoho.connection (id) ON DELETE CASCADE,
+	day            date NOT NULL,
+	delivery_calls integer NOT NULL DEFAULT 0,
+	poll_calls     integer NOT NULL DEFAULT 0,
+	session_calls  integer NOT NULL DEFAULT 0,
+	token_calls    integer NOT NULL DEFAULT 0,
+	refused        integer NOT NULL DEFAULT 0,
+	paused_until   timestamptz,
+	first_call_at  timestamptz,
+	PRIMARY KEY (connection_id, day)
+);
+REVOKE ALL ON togai_zoho.api_usage_day FROM PUBLIC;
+SELECT pg_catalog.pg_extension_config_dump('togai_zoho.api_usage_day', '');
+COMMENT ON COLUMN togai_zoho.api_usage_day.connection_id IS 'The connection';
+COMMENT ON COLUMN togai_zoho.api_usage_day.day IS 'The date in the organization''s time zone (connection.time_zone)';
+COMMENT ON COLUMN togai_zoho.api_usage_day.delivery_calls IS 'API calls of jobs (the worker and process_outbox)';
+COMMENT ON COLUMN togai_zoho.api_usage_day.poll_calls IS 'API calls of poll_togai and poll_zohobooks';
+COMMENT ON COLUMN togai_zoho.api_usage_day.session_calls IS 'API calls of other SQL functions (zohobooks_call, checks, set-up)';
+COMMENT ON COLUMN togai_zoho.api_usage_day.token_calls IS 'Access tokens minted at the accounts server (not API calls)';
+COMMENT ON COLUMN togai_zoho.api_usage_day.refused IS 'Calls the remote refused for rate (HTTP 429)';
+COMMENT ON COLUMN togai_zoho.api_usage_day.paused_until IS 'The remote''s daily cap was reached: calls pause until then';
+COMMENT ON COLUMN togai_zoho.api_usage_day.first_call_at IS 'The day''s first API call, for the pace';
+COMMENT ON TABLE togai_zoho.api_usage_day IS
+'API calls of each connection per day of its organization, by purpose, as the worker stored them (togai_zoho.api_usage shows the live figures)';
+
+/* The organization's day now: its date and when it ends. */
+CREATE FUNCTION togai_zoho.api_day(time_zone text, OUT day date, OUT ends_at timestamptz)
+	LANGUAGE sql STABLE
+	SET search_path = pg_catalog, togai_zoho, pg_temp
+	AS $$
+SELECT (now() AT TIME ZONE coalesce(time_zone, 'UTC'))::date,
+	   ((now() AT TIME ZONE coalesce(time_zone, 'UTC'))::date + 1)::timestamp AT TIME ZONE coalesce(time_zone, 'UTC')
+$$;
+REVOKE ALL ON FUNCTION togai_zoho.api_day(text) FROM PUBLIC;
+COMMENT ON FUNCTION togai_zoho.api_day(text) IS 'The date in a time zone (NULL: UTC) and the moment it ends';
+
+CREATE FUNCTION togai_zoho.api_budget_refresh(connection_id bigint, lift_pause boolean)
+	RETURNS void
+	LANGUAGE C STRICT
+	AS 'MODULE_PATHNAME', 'api_budget_refresh';
+REVOKE ALL ON FUNCTION togai_zoho.api_budget_refresh(bigint, boolean) FROM PUBLIC;
+COMMENT ON FUNCTION togai_zoho.api_budget_refresh(bigint, boolean) IS
+'Internal: gives the shared budget of a connection its stored settings now, and lifts a pause for the day';
+
+CREATE FUNCTION togai_zoho.api_budget_live(connection_id bigint,
+	OUT delivery_calls integer, OUT poll_calls integer, OUT session_calls integer,
+	OUT token_calls integer, OUT refused integer, OUT in_flight integer,
+	OUT paused_until timestamptz, OUT day_resets_at timestamptz, OUT runs_out_at timestamptz)
+	LANGUAGE C STRICT
+	AS 'MODULE_PATHNAME', 'api_budget_live';
+REVOKE ALL ON FUNCTION togai_zoho.api_budget_live(bigint) FROM PUBLIC;
+COMMENT ON FUNCTION togai_zoho.api_budget_live(bigint) IS
+'Internal: the day''s calls of a connection as every process sees them now (NULLs before its first call since the server started)';
+
+CREATE FUNCTION togai_zoho.api_poll_spacing(connection_id bigint, streams integer, active boolean)
+	RETURNS double precision
+	LANGUAGE C STRICT
+	AS 'MODULE_PATHNAME', 'api_poll_spacing';
+REVOKE ALL ON FUNCTION togai_zoho.api_poll_spacing(bigint, integer, boolean) FROM PUBLIC;
+COMMENT ON FUNCTION togai_zoho.api_poll_spacing(bigint, integer, boolean) IS
+'Internal: seconds between polls of a stream that keep the polls within togai_zoho.poll_share of the day''s budget; NULL when that share is spent';
+
+/*
+ * The organization's time zone, for the end of its API day: Zoho Books
+ * names it in GET /organizations (time_zone, or timezone in older answers).
+ */
+CREATE FUNCTION togai_zoho.learn_time_zone(c togai_zoho.connection)
+	RETURNS text
+	LANGUAGE plpgsql
+	SET search_path = pg_catalog, togai_zoho, pg_temp
+	AS $$
+DECLARE
+	tz text;
+BEGIN
+	SELECT coalesce(o ->> 'time_zone', o ->> 'timezone') INTO tz
+	  FROM jsonb_array_elements(togai_zoho.zohobooks_call(c.name, 'organizations')) o
+	 WHERE o ->> 'organization_id' = c.organization_id;
+	IF tz IS NULL OR NOT EXISTS (SELECT 1 FROM pg_timezone_names WHERE name = tz) THEN
+		RAISE WARNING 'togai_zoho: the time zone of organization % is unknown (%): its API day ends at midnight UTC',
+			c.organization_id, coalesce(tz, 'not given');
+		RETURN NULL;
+	END IF;
+	RETURN tz;
+EXCEPTION WHEN OTHERS THEN
+	RAISE WARNING 'togai_zoho: could not read the time zone of organization %: %', c.organization_id, SQLERRM
+		USING HINT = 'Its API day ends at midnight UTC until set_api_budget() is called again.';
+	RETURN NULL;
+END
+$$;
+REVOKE ALL ON FUNCTION togai_zoho.learn_time_zone(togai_zoho.connection) FROM PUBLIC;
+COMMENT ON FUNCTION togai_zoho.learn_time_zone(togai_zoho.connection) IS
+'Internal: the time zone of a Zoho Books connection''s organization, read from GET /organizations (NULL, with a WARNING, when unknown)';
+
+CREATE VIEW togai_zoho.api_usage AS
+SELECT c.name AS connection, c.app, c.api_plan AS plan, c.api_per_day AS per_day,
+	   coalesce(c.api_concurrent, CASE c.app WHEN 'zohobooks' THEN 10 END) AS concurrent,
+	   coalesce(l.delivery_calls + l.poll_calls + l.session_calls,
+				u.delivery_calls + u.poll_calls + u.session_calls, 0) AS calls_today,
+	   coalesce(l.delivery_calls, u.delivery_calls, 0) AS delivery_calls,
+	   coalesce(l.poll_calls, u.poll_calls, 0) AS poll_calls,
+	   coalesce(l.session_calls, u.session_calls, 0) AS session_calls,
+	   coalesce(l.token_calls, u.token_calls, 0) AS token_calls,
+	   coalesce(l.refused, u.refused, 0) AS refused_today,
+	   coalesce(l.in_flight, 0) AS in_flight,
+	   CASE WHEN l.in_flight IS NOT NULL THEN l.paused_until
+			WHEN u.paused_until > now() THEN u.paused_until END AS paused_until,
+	   d.ends_at AS day_resets_at,
+	   l.runs_out_at AS budget_runs_out_at,
+	   coalesce(c.time_zone, 'UTC') AS time_zone
+  FROM togai_zoho.connection c
+ CROSS JOIN LATERAL togai_zoho.api_day(c.time_zone) d
+ CROSS JOIN LATERAL togai_zoho.api_budget_live(c.id) l
+  LEFT JOIN togai_zoho.api_usage_day u ON u.connection_id = c.id AND u.day = d.day;
+REVOKE ALL ON togai_zoho.api_usage FROM PUBLIC;
+COMMENT ON VIEW togai_zoho.api_usage IS
+'Each connection''s API calls today (its organization''s day), by purpose, against its daily budget and concurrency cap: refusals, a pause for the day, when the day resets and when the budget runs out at today''s pace';
+COMMENT ON COLUMN togai_zoho.api_usage.connection IS 'The connection''s name';
+COMMENT ON COLUMN togai_zoho.api_usage.app IS 'togai or zohobooks';
+COMMENT ON COLUMN togai_zoho.api_usage.plan IS 'The Zoho Books plan the budget was set from, if any';
+COMMENT ON COLUMN togai_zoho.api_usage.per_day IS 'API calls a day allowed (NULL: no daily budget)';
+COMMENT ON COLUMN togai_zoho.api_usage.concurrent IS 'API calls in flight at once allowed, whatever togai_zoho.max_concurrency says (NULL: no cap)';
+COMMENT ON COLUMN togai_zoho.api_usage.delivery_calls IS 'Today''s API calls of jobs';
+COMMENT ON COLUMN togai_zoho.api_usage.poll_calls IS 'Today''s API calls of polls';
+COMMENT ON COLUMN togai_zoho.api_usage.session_calls IS 'Today''s API calls of other SQL functions';
+COMMENT ON COLUMN togai_zoho.api_usage.token_calls IS 'Access tokens minted today (the accounts server: not in calls_today)';
+COMMENT ON COLUMN togai_zoho.api_usage.in_flight IS 'API calls in flight now, from every process';
+COMMENT ON COLUMN togai_zoho.api_usage.day_resets_at IS 'The organization''s next midnight, when the counts start again';
+COMMENT ON COLUMN togai_zoho.api_usage.time_zone IS 'The organization''s time zone (from GET /organizations; UTC when unknown)';
+COMMENT ON COLUMN togai_zoho.api_usage.calls_today IS 'API calls today: delivery, poll and session calls (token mints go to the accounts server and are not counted)';
+COMMENT ON COLUMN togai_zoho.api_usage.refused_today IS 'Calls the remote refused for rate (HTTP 429) today';
+COMMENT ON COLUMN togai_zoho.api_usage.paused_until IS 'The remote''s daily cap was reached: no call until then (set_api_budget lifts it)';
+COMMENT ON COLUMN togai_zoho.api_usage.budget_runs_out_at IS 'When per_day is reached at today''s pace, if before the day resets';
+
+/*
+ * set_api_budget: the daily budget and concurrency cap of a connection.  A
+ * plan gives both; a NULL keeps what is set; 0 removes a limit.  It takes
+ * effect at once for every process and lifts a pause for the day.
+ */
+CREATE FUNCTION togai_zoho.set_api_budget(connection text, per_day integer DEFAULT NULL,
+										  concurrent integer DEFAULT NULL, plan text DEFAULT NULL)
+	RETURNS SETOF togai_zoho.api_usage
+	LANGUAGE plpgsql
+	SECURITY DEFINER
+	SET search_path = pg_catalog, togai_zoho, pg_temp
+	AS $$
+DECLARE
+	c togai_zoho.connection := togai_zoho.find_connection(set_api_budget.connection);
+	v_day integer := c.api_per_day;
+	v_conc integer := c.api_concurrent;
+	v_tz text := c.time_zone;
+BEGIN
+	IF set_api_budget.plan IS NOT NULL THEN
+		IF c.app <> 'zohobooks' THEN
+			RAISE EXCEPTION 'a plan is a Zoho Books plan; connection "%" is a % connection', c.name, c.app
+				USING ERRCODE = 'invalid_parameter_value',
+					  HINT = 'Give per_day and concurrent for a Togai connection.';
+		END IF;
+		v_day := CASE set_api_budget.plan WHEN 'free' THEN 1000 WHEN 'standard' THEN 2000
+					  WHEN 'professional' THEN 5000
+					  WHEN 'premium' THEN 10000 WHEN 'elite' THEN 10000 WHEN 'ultimate' THEN 10000 END;
+		v_conc := CASE set_api_budget.plan WHEN 'free' THEN 5 ELSE 10 END;
+		IF v_day IS NULL THEN
+			RAISE EXCEPTION 'unknown Zoho Books plan "%"', set_api_budget.plan
+				USING ERRCODE = 'invalid_parameter_value',
+					  HINT = 'Plans: free, standard, professional, premium, elite, ultimate.';
+		END IF;
+	END IF;
+	IF set_api_budget.per_day < 0 OR set_api_budget.concurrent < 0 THEN
+		RAISE EXCEPTION 'per_day and concurrent must not be negative'
+			USING ERRCODE = 'invalid_parameter_value',
+				  HINT = 'NULL keeps the value set; 0 removes the limit.';
+	END IF;
+	IF set_api_budget.per_day IS NOT NULL THEN
+		v_day := nullif(set_api_budget.per_day, 0);
+	END IF;
+	IF set_api_budget.concurrent IS NOT NULL THEN
+		v_conc := nullif(set_api_budget.concurrent, 0);
+	END IF;
+	UPDATE togai_zoho.connection x
+	   SET api_per_day = v_day, api_concurrent = v_conc,
+		   api_plan = coalesce(set_api_budget.plan, CASE WHEN set_api_budget.per_day IS NULL
+													  AND set_api_budget.concurrent IS NULL
+													 THEN x.api_plan END),
+		   updated_at = now()
+	 WHERE x.id = c.id
+	RETURNING * INTO c;
+	/* a new budget lifts a pause for the day, before the time zone is read */
+	PERFORM togai_zoho.api_budget_refresh(c.id, true);
+	IF c.app = 'zohobooks' THEN
+		v_tz := coalesce(togai_zoho.learn_time_zone(c), v_tz);
+		UPDATE togai_zoho.connection x SET time_zone = v_tz WHERE x.id = c.id RETURNING * INTO c;
+		PERFORM togai_zoho.api_budget_refresh(c.id, false);
+	END IF;
+	/* the jobs that wait for this connection's budget look again now */
+	UPDATE togai_zoho.outbox o SET due_at = now()
+	 WHERE o.state = 'pending' AND o.due_at > now()
+	   AND (o.last_error LIKE 'the daily API budget of connection %'
+			OR o.last_error LIKE 'the remote refused connection %')
+	   AND position(format('connection "%s"', c.name) IN o.last_error) > 0;
+	IF FOUND THEN
+		PERFORM togai_zoho.notify_worker();
+	END IF;
+	RETURN QUERY SELECT * FROM togai_zoho.api_usage u WHERE u.connection = c.name;
+END
+$$;
+REVOKE ALL ON FUNCTION togai_zoho.set_api_budget(text, integer, integer, text) FROM PUBLIC;
+COMMENT ON FUNCTION togai_zoho.set_api_budget(text, integer, integer, text) IS
+'Sets a connection''s daily API budget and concurrency cap (plan: free, standard, professional, premium, elite, ultimate gives both; NULL keeps a value; 0 removes a limit); takes effect at once and lifts a pause for the day';
+
+
+/* Togai polls count as polls in api_usage */
+ALTER FUNCTION togai_zoho.poll_togai(text, integer) SET togai_zoho.call_purpose = 'poll';
+
+/*
+ * Invoices made as drafts, to be marked sent with one bulk call for many
+ * (POST /invoices/status/sent): written with the job's outcome, deleted
+ * once Zoho Books marked them.
+ */
+CREATE TABLE togai_zoho.zohobooks_unsent (
+	connection_id bigint NOT NULL REFERENCES togai_zoho.connection (id) ON DELETE CASCADE,
+	invoice_id    text NOT NULL,
+	queued_at     timestamptz NOT NULL DEFAULT now(),
+	attempts      integer NOT NULL DEFAULT 0,
+	last_error    text,
+	PRIMARY KEY (connection_id, invoice_id)
+);
+REVOKE ALL ON togai_zoho.zohobooks_unsent FROM PUBLIC;
+SELECT pg_catalog.pg_extension_config_dump('togai_zoho.zohobooks_unsent', '');
+COMMENT ON TABLE togai_zoho.zohobooks_unsent IS
+'Zoho Books invoices made as drafts by invoice_create with mark_sent, waiting for the bulk call that marks them sent';
+COMMENT ON COLUMN togai_zoho.zohobooks_unsent.connection_id IS 'The Zoho Books connection';
+COMMENT ON COLUMN togai_zoho.zohobooks_unsent.invoice_id IS 'The Zoho Books invoice';
+COMMENT ON COLUMN togai_zoho.zohobooks_unsent.queued_at IS 'When its job made it';
+COMMENT ON COLUMN togai_zoho.zohobooks_unsent.attempts IS 'Times Zoho Books refused to mark it (after 5 it is left for a person)';
+COMMENT ON COLUMN togai_zoho.zohobooks_unsent.last_error IS 'Zoho Books'' words for the last refusal';

@@ -18,6 +18,7 @@
 #include "utils/timestamp.h"
 
 #include "conn.h"
+#include "shmem.h"
 #include "togai_zoho.h"
 
 static char *
@@ -58,10 +59,21 @@ load(const char *where, Oid type, Datum value, int app)
 						 "c.organization_id, c.client_id, s.api_token, s.client_secret, "
 						 "s.refresh_token, s.access_token, s.access_token_expires_at, "
 						 "coalesce(c.rate_limit_per_minute, "
-						 "CASE c.app WHEN 'zohobooks' THEN 100 ELSE 0 END) "
+						 "CASE c.app WHEN 'zohobooks' THEN 100 ELSE 0 END), "
+						 /* the budget, today's counters, the organization's day */
+						 "coalesce(c.api_per_day, 0), coalesce(c.api_concurrent, "
+						 "CASE c.app WHEN 'zohobooks' THEN %d ELSE 0 END), "
+						 "extract(epoch FROM d.ends_at), d.day - date '2000-01-01', "
+						 "coalesce(u.delivery_calls, 0), coalesce(u.poll_calls, 0), "
+						 "coalesce(u.session_calls, 0), coalesce(u.token_calls, 0), "
+						 "coalesce(u.refused, 0), coalesce(extract(epoch FROM u.paused_until), 0), "
+						 "coalesce(extract(epoch FROM u.first_call_at), 0) "
 						 "FROM togai_zoho.connection c "
 						 "LEFT JOIN togai_zoho.connection_secret s ON s.connection_id = c.id "
-						 "%s", where),
+						 "CROSS JOIN LATERAL togai_zoho.api_day(c.time_zone) d "
+						 "LEFT JOIN togai_zoho.api_usage_day u "
+						 "ON u.connection_id = c.id AND u.day = d.day "
+						 "%s", TZ_ZOHO_DEFAULT_CONCURRENT, where),
 						 1, types, values, true) != SPI_OK_SELECT)
 		elog(ERROR, "togai_zoho: could not read a connection");
 	if (SPI_processed == 0)
@@ -101,6 +113,16 @@ load(const char *where, Oid type, Datum value, int app)
 												ObjectIdGetDatum(InvalidOid), Int32GetDatum(-1))) : 0;
 
 	c->rate_limit_per_minute = atoi(SPI_getvalue(t, d, 13));
+	c->budget.per_day = atoi(SPI_getvalue(t, d, 14));
+	c->budget.concurrent = atoi(SPI_getvalue(t, d, 15));
+	c->budget.day_ends_s = strtod(SPI_getvalue(t, d, 16), NULL);
+	c->budget.day = atoi(SPI_getvalue(t, d, 17));
+	for (int p = 0; p < TZ_NPURPOSES; p++)
+		c->budget.calls[p] = atoi(SPI_getvalue(t, d, 18 + p));
+	c->budget.refused = atoi(SPI_getvalue(t, d, 22));
+	c->budget.paused_until_s = strtod(SPI_getvalue(t, d, 23), NULL);
+	c->budget.first_call_s = strtod(SPI_getvalue(t, d, 24), NULL);
+	tz_budget_attach(c->id, &c->budget);
 
 	if (app >= 0 && c->app != (TzApp) app)
 		ereport(ERROR,

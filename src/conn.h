@@ -11,6 +11,7 @@
 #include "datatype/timestamp.h"
 #include "nodes/pg_list.h"
 
+#include "budget.h"
 #include "flow_cache.h"
 
 typedef struct TzConnInfo
@@ -29,10 +30,13 @@ typedef struct TzConnInfo
 	char	   *access_token;	/* Zoho, may be NULL or stale */
 	TimestampTz access_token_expires_at;
 	int			rate_limit_per_minute;	/* calls allowed; 0: no limit */
+	TzBudget	budget;			/* as stored: settings and today's counters */
 } TzConnInfo;
 
 /* Zoho Books publishes 100 calls a minute per organization; Togai publishes none. */
 #define TZ_ZOHO_DEFAULT_RATE_LIMIT 100
+/* Zoho Books' concurrency cap on paid plans (set_api_budget sets the free plan's 5) */
+#define TZ_ZOHO_DEFAULT_CONCURRENT 10
 
 /*
  * Loads a connection by name (an error if there is none, or if app is given

@@ -30,12 +30,14 @@
 #include "utils/timestamp.h"
 
 #include "deliver.h"
+#include "mark_sent.h"
 #include "outbox.h"
 #include "policy.h"
 #include "shmem.h"
 #include "steps.h"
 #include "togai.h"
 #include "togai_zoho.h"
+#include "usage.h"
 #include "zoho.h"
 
 #define TURN_MS			100		/* longest wait for transfers in one turn */
@@ -44,6 +46,9 @@
 #define PUMP_EVERY		8		/* outcomes written between two looks at the transfers */
 #define RECLAIM_EVERY_S	10
 #define CONN_RELOAD_S	30		/* connection settings are re-read this often */
+#define USAGE_STORE_MS	5000
+#define MARK_SENT_EVERY_MS 1000	/* a bulk call waits this long for more invoices */
+#define BUSY_RETRY_MS	20		/* a job under a full concurrency cap looks again */
 #define HOLD_PACED_MS	2000	/* a job paced longer than this goes back to the queue */
 #define RECHECK_DUE_MS	500		/* while busy, look for newly due retries this often */
 #define UNSTAGE_ROUNDS_PER_CLAIM 100	/* about 100,000 staged jobs */
@@ -55,6 +60,8 @@ typedef struct ConnEntry
 	TzConnInfo *info;
 	TimestampTz loaded_at;
 	int			paced;			/* jobs waiting for this connection's tokens */
+	json_t	   *currencies;		/* the organization's currencies, once one job read them */
+	bool		currencies_asked;	/* a job's request for them is in flight */
 } ConnEntry;
 
 struct TzEngine
@@ -77,6 +84,8 @@ struct TzEngine
 	TimestampTz last_renew;
 	TimestampTz last_reclaim;
 	TimestampTz last_write;
+	TimestampTz last_usage_store;
+	TimestampTz unsent_since;	/* jobs queued invoices to mark sent (0: none) */
 };
 
 static int
@@ -146,6 +155,7 @@ conn_entry(TzEngine *e, int64 id, bool load)
 	}
 	if (ce->cxt)
 		MemoryContextDelete(ce->cxt);
+	ce->currencies = NULL;
 	ce->cxt = AllocSetContextCreate(e->cxt, "togai_zoho connection", ALLOCSET_SMALL_SIZES);
 	old = MemoryContextSwitchTo(ce->cxt);
 	ce->info = palloc(sizeof(TzConnInfo));
@@ -284,6 +294,8 @@ start_call(TzEngine *e, TzJob *job)
 	TimestampTz now = GetCurrentTimestamp();
 	TzApiResult r;
 	int64		wait;
+	double		until_s;
+	TzBudgetVerdict verdict;
 	MemoryContext old;
 
 	if (job->not_before > now)
@@ -313,6 +325,22 @@ start_call(TzEngine *e, TzJob *job)
 		return;
 	}
 
+	/* the day's budget and the concurrency cap, shared with every process */
+	verdict = tz_budget_call(conn->id, TZ_PURPOSE_DELIVERY, &until_s);
+	if (verdict == TZ_BUDGET_BUSY)
+	{
+		job->not_before = TimestampTzPlusMilliseconds(now, BUSY_RETRY_MS);
+		return;
+	}
+	if (verdict != TZ_BUDGET_GO)
+	{
+		/* not an attempt: the job waits in the outbox for the budget */
+		finish_job(job, TZ_OUTCOME_THROTTLED,
+				   Max((int64) ((until_s - tz_unix_now()) * 1000.0), 1000),
+				   tz_usage_wait_reason(conn, verdict, until_s));
+		return;
+	}
+
 	old = MemoryContextSwitchTo(job->cxt);
 	if (conn->app == TZ_APP_ZOHOBOOKS)
 		tz_zoho_prepare(&r, &job->req, conn, job->call_method, job->call_path,
@@ -323,14 +351,49 @@ start_call(TzEngine *e, TzJob *job)
 	MemoryContextSwitchTo(old);
 	if (!r.ok)
 	{
+		tz_budget_call_ended(conn->id);
 		fail_transient(job, describe(&r), 0);
 		return;
 	}
 	tz_http_multi_add(e->multi, &job->req, job);
+	if (job->phase == TZ_PHASE_CURRENCIES)
+		ce->currencies_asked = true;
 	job->in_flight = true;
 	job->sent_any = true;
 	job->requests++;
 	e->in_flight++;
+}
+
+/*
+ * Jobs that start together need the organization's currencies once: the
+ * first asks, the others wait for its answer and take it.  Returns true when
+ * the job must not call.
+ */
+static bool
+currencies_known(TzEngine *e, TzJob *job)
+{
+	ConnEntry  *ce;
+	TzApiResult r;
+	MemoryContext old;
+
+	if (job->phase != TZ_PHASE_CURRENCIES)
+		return false;
+	ce = conn_entry(e, job->call_connection_id, false);
+	if (ce->currencies == NULL)
+	{
+		if (!ce->currencies_asked)
+			return false;
+		job->not_before = TimestampTzPlusMilliseconds(GetCurrentTimestamp(), BUSY_RETRY_MS);
+		return true;
+	}
+	memset(&r, 0, sizeof(r));
+	r.ok = true;
+	r.root = ce->currencies;
+	old = MemoryContextSwitchTo(job->cxt);
+	job->call_method = NULL;
+	tz_steps_answered(job, &r);
+	MemoryContextSwitchTo(old);
+	return true;
 }
 
 /* Plans and starts what each held job does next. */
@@ -361,6 +424,8 @@ advance_all(TzEngine *e)
 			if (!planned || e->in_flight >= tz_max_concurrency)
 				continue;
 		}
+		if (currencies_known(e, job))
+			continue;
 		start_call(e, job);
 	}
 	/* on the wire now, not after the database work that may come next */
@@ -451,11 +516,23 @@ answered(TzEngine *e, TzJob *job, TzHttpResponse *resp)
 
 	e->in_flight--;
 	job->in_flight = false;
+	tz_budget_call_ended(ce->id);
 	if (ce->info->app == TZ_APP_ZOHOBOOKS)
 		tz_zoho_read_answer(&r, &job->req, resp);
 	else
 		tz_togai_read_answer(&r, &job->req, resp);
 	job->http_status = r.http_status;
+	if (job->phase == TZ_PHASE_CURRENCIES)
+	{
+		/* the answer serves every job of the connection that waits for it */
+		ce->currencies_asked = false;
+		if (r.ok && r.root)
+		{
+			MemoryContextSwitchTo(ce->cxt);
+			ce->currencies = json_deep_copy(r.root);
+			MemoryContextSwitchTo(job->cxt);
+		}
+	}
 	reached = resp->outcome != TZ_HTTP_CONNECT_FAILED && resp->outcome != TZ_HTTP_URL_REFUSED;
 	if (job->call_creates && tz_may_have_reached(reached, r.ok ? 200 : r.http_status))
 		job->created_sent = true;
@@ -478,7 +555,20 @@ answered(TzEngine *e, TzJob *job, TzHttpResponse *resp)
 			case TZ_VERDICT_THROTTLED:
 				{
 					int64		wait = r.retry_after_s > 0 ? r.retry_after_s * 1000 : backoff(job);
+					TzBudget	b;
 
+					if (tz_usage_refused(ce->info, r.message, r.retry_after_s) &&
+						tz_budget_read(ce->id, &b) && b.paused_until_s > 0)
+					{
+						/* the day's cap: every job of the connection waits for midnight */
+						finish_job(job, TZ_OUTCOME_THROTTLED,
+								   Max((int64) ((b.paused_until_s - tz_unix_now()) * 1000.0), 1000),
+								   psprintf("%s: %s",
+											tz_usage_wait_reason(ce->info, TZ_BUDGET_PAUSED,
+																 b.paused_until_s),
+											describe(&r)));
+						break;
+					}
 					tz_rate_pause(ce->id, ce->info->rate_limit_per_minute, wait);
 					finish_job(job, TZ_OUTCOME_THROTTLED, wait, describe(&r));
 					break;
@@ -567,6 +657,10 @@ write_finished(TzEngine *e, bool force)
 	}
 	db_end(e);
 
+	foreach(lc, finished)
+		if (((TzJob *) lfirst(lc))->unsent != NIL && e->unsent_since == 0)
+			e->unsent_since = GetCurrentTimestamp();
+
 	/* jobs sent back unsent (paced, waiting for a mapping) made no attempt */
 	n = 0;
 	foreach(lc, finished)
@@ -603,6 +697,36 @@ renew_leases(TzEngine *e)
 		db_end(e);
 	}
 	e->last_renew = GetCurrentTimestamp();
+}
+
+/*
+ * Invoices the finished jobs made are marked sent in bulk: when the queue
+ * has waited MARK_SENT_EVERY_MS, or the jobs ran out (force).
+ */
+static void
+mark_sent(TzEngine *e, bool force)
+{
+	if (e->unsent_since == 0 ||
+		!(force || TimestampDifferenceExceeds(e->unsent_since, GetCurrentTimestamp(),
+											  MARK_SENT_EVERY_MS)))
+		return;
+	db_begin(e);
+	(void) tz_mark_sent_flush();
+	db_end(e);
+	e->unsent_since = 0;
+}
+
+/* The worker stores the day's API calls every few seconds while it delivers. */
+static void
+store_usage(TzEngine *e)
+{
+	if (!e->in_worker ||
+		!TimestampDifferenceExceeds(e->last_usage_store, GetCurrentTimestamp(), USAGE_STORE_MS))
+		return;
+	db_begin(e);
+	tz_usage_store();
+	db_end(e);
+	e->last_usage_store = GetCurrentTimestamp();
 }
 
 /*
@@ -698,11 +822,16 @@ run_loop(TzEngine *e, int max_jobs)
 		advance_all(e);
 		done += write_finished(e, false);
 		renew_leases(e);
+		store_usage(e);
+		mark_sent(e, false);
 
 		if (e->held == NIL)
 		{
 			if (!wants_more(e, max_jobs))
+			{
+				mark_sent(e, true);
 				break;
+			}
 			continue;
 		}
 
@@ -747,6 +876,7 @@ tz_engine_run(TzEngine *e, int max_jobs)
 		tz_http_multi_destroy(e->multi);
 		e->multi = NULL;
 		e->in_flight = 0;
+		tz_budget_release_all();
 		PG_RE_THROW();
 	}
 	PG_END_TRY();

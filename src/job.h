@@ -73,6 +73,13 @@ typedef struct TzLearntItem
 	char	   *item_id;
 } TzLearntItem;
 
+/* A Zoho Books invoice made as a draft, to mark sent with the next bulk call. */
+typedef struct TzUnsentInvoice
+{
+	int64		connection_id;
+	char	   *invoice_id;
+} TzUnsentInvoice;
+
 /* A mapping to store, whatever the attempt's outcome. */
 typedef struct TzNewMapping
 {
@@ -144,6 +151,7 @@ typedef struct TzJob
 	char	   *currency_id;
 	int64		currency_connection_id;
 	List	   *items_learnt;	/* of TzLearntItem */
+	List	   *unsent;			/* of TzUnsentInvoice */
 	StringInfoData result;		/* JSON array of what each action did */
 } TzJob;
 

@@ -97,6 +97,10 @@ static const char *const mapping_sql =
 "    IS DISTINCT FROM (EXCLUDED.zohobooks_id, EXCLUDED.togai_connection_id,"
 "                      coalesce(EXCLUDED.togai_customer_id, m.togai_customer_id))";
 
+static const char *const unsent_sql =
+"INSERT INTO togai_zoho.zohobooks_unsent (connection_id, invoice_id) VALUES ($1, $2)"
+"  ON CONFLICT DO NOTHING";
+
 static const char *const item_sql =
 "INSERT INTO togai_zoho.zohobooks_item AS z (connection_id, name, item_id)"
 " VALUES ($1, $2, $3) ON CONFLICT (connection_id, name) DO UPDATE"
@@ -674,6 +678,17 @@ write_outcome(TzJob *job, const char *who)
 
 		keep_id(&currency_plan, currency_sql, job->currency_connection_id, job->currency_code,
 				job->currency_id);
+	}
+	foreach(lc, job->unsent)
+	{
+		static SPIPlanPtr unsent_plan = NULL;
+		TzUnsentInvoice *u = lfirst(lc);
+		Oid			utypes[2] = {INT8OID, TEXTOID};
+		Datum		uv[2] = {Int64GetDatum(u->connection_id), CStringGetTextDatum(u->invoice_id)};
+
+		if (SPI_execute_plan(tz_kept_plan(&unsent_plan, unsent_sql, 2, utypes), uv, NULL, false, 0)
+			!= SPI_OK_INSERT)
+			elog(ERROR, "togai_zoho: could not queue invoice %s to be marked sent", u->invoice_id);
 	}
 	foreach(lc, job->items_learnt)
 	{

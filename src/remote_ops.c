@@ -40,6 +40,8 @@ static const TzRemoteOp ops[] = {
 	{"invoices_changed", Z, "GET", "/invoices", NULL, NULL,
 	{{"last_modified_time", "since"}, {"page", "page"}, {"per_page", NULL, "200"}}, NULL},
 	{"invoice_mark_sent", Z, "POST", "/invoices/%s/status/sent", "invoice_id", NULL, {{0}}, NULL},
+	{"invoices_mark_sent", Z, "POST", "/invoices/status/sent", NULL, NULL,
+	{{"invoice_ids", "invoice_ids"}}, NULL},
 	{"invoice_void", Z, "POST", "/invoices/%s/status/void", "invoice_id", NULL, {{0}}, NULL},
 	{"invoice_payments", Z, "GET", "/invoices/%s/payments", "invoice_id", NULL, {{0}}, "payments"},
 	{"payment_create", Z, "POST", "/customerpayments", NULL, "payment", {{0}}, "payment", true},

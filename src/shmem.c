@@ -18,6 +18,7 @@
 #include "storage/shmem.h"
 #include "utils/timestamp.h"
 
+#include "budget.h"
 #include "policy.h"
 #include "shmem.h"
 
@@ -25,8 +26,11 @@
 
 typedef struct SharedBucket
 {
+	Oid			dboid;			/* connection ids are a database's own */
 	int64		connection_id;	/* 0: free slot */
 	TzBucket	bucket;
+	bool		budget_loaded;	/* the counters were taken from the table */
+	TzBudget	budget;
 } SharedBucket;
 
 typedef struct TzShared
@@ -136,26 +140,50 @@ tz_wake_worker_at_commit(void)
 	wake_at_commit = true;
 }
 
-/* The bucket of a connection, claiming a slot on first use. */
-static TzBucket *
-bucket_of(SharedBucket *table, int64 connection_id)
+/* The slot of a connection, claiming one on first use; caller holds the lock. */
+static SharedBucket *
+slot_of(int64 connection_id)
 {
-	uint64		h = (uint64) connection_id * UINT64CONST(0x9E3779B97F4A7C15);
+	SharedBucket *table = shared ? shared->buckets : local_buckets;
+	uint64		h = (uint64) connection_id * UINT64CONST(0x9E3779B97F4A7C15) + MyDatabaseId;
 
 	for (int i = 0; i < TZ_BUCKETS; i++)
 	{
 		SharedBucket *slot = &table[(h + i) % TZ_BUCKETS];
 
-		if (slot->connection_id == connection_id)
-			return &slot->bucket;
+		if (slot->connection_id == connection_id && slot->dboid == MyDatabaseId)
+			return slot;
 		if (slot->connection_id == 0)
 		{
 			memset(slot, 0, sizeof(*slot));
+			slot->dboid = MyDatabaseId;
 			slot->connection_id = connection_id;
-			return &slot->bucket;
+			return slot;
 		}
 	}
 	return NULL;				/* full: that connection goes unpaced */
+}
+
+static TzBucket *
+bucket_of(int64 connection_id)
+{
+	SharedBucket *slot = slot_of(connection_id);
+
+	return slot ? &slot->bucket : NULL;
+}
+
+static void
+lock_slots(void)
+{
+	if (shared)
+		LWLockAcquire(shared->lock, LW_EXCLUSIVE);
+}
+
+static void
+unlock_slots(void)
+{
+	if (shared)
+		LWLockRelease(shared->lock);
 }
 
 static double
@@ -172,13 +200,11 @@ tz_rate_take(int64 connection_id, int per_minute)
 
 	if (per_minute <= 0)
 		return 0;
-	if (shared)
-		LWLockAcquire(shared->lock, LW_EXCLUSIVE);
-	b = bucket_of(shared ? shared->buckets : local_buckets, connection_id);
+	lock_slots();
+	b = bucket_of(connection_id);
 	if (b)
 		wait = tz_bucket_take(b, now_seconds(), per_minute);
-	if (shared)
-		LWLockRelease(shared->lock);
+	unlock_slots();
 	return wait;
 }
 
@@ -203,11 +229,216 @@ tz_rate_pause(int64 connection_id, int per_minute, int64 pause_ms)
 
 	if (per_minute <= 0)
 		return;
-	if (shared)
-		LWLockAcquire(shared->lock, LW_EXCLUSIVE);
-	b = bucket_of(shared ? shared->buckets : local_buckets, connection_id);
+	lock_slots();
+	b = bucket_of(connection_id);
 	if (b)
 		tz_bucket_pause(b, now_seconds(), per_minute, pause_ms);
-	if (shared)
-		LWLockRelease(shared->lock);
+	unlock_slots();
+}
+
+/*
+ * ---------------------------------------------------------------------------
+ * Daily budgets and concurrency caps (budget.h), beside the buckets
+ * ---------------------------------------------------------------------------
+ */
+
+/* Calls this process holds slots for, so that an error or an exit frees them. */
+typedef struct HeldCalls
+{
+	int64		connection_id;
+	int			n;
+} HeldCalls;
+
+#define TZ_HELD_MAX 64
+static HeldCalls held[TZ_HELD_MAX];
+static bool exit_callback_registered = false;
+
+double
+tz_unix_now(void)
+{
+	return (double) GetCurrentTimestamp() / USECS_PER_SEC +
+		(POSTGRES_EPOCH_JDATE - UNIX_EPOCH_JDATE) * (double) SECS_PER_DAY;
+}
+
+static void
+release_held_at_exit(int code, Datum arg)
+{
+	tz_budget_release_all();
+}
+
+static void
+note_held(int64 connection_id, int delta)
+{
+	int			free_i = -1;
+
+	if (!exit_callback_registered)
+	{
+		before_shmem_exit(release_held_at_exit, (Datum) 0);
+		exit_callback_registered = true;
+	}
+	for (int i = 0; i < TZ_HELD_MAX; i++)
+	{
+		if (held[i].n > 0 && held[i].connection_id == connection_id)
+		{
+			held[i].n += delta;
+			return;
+		}
+		if (held[i].n == 0 && free_i < 0)
+			free_i = i;
+	}
+	if (delta > 0 && free_i >= 0)
+	{
+		held[free_i].connection_id = connection_id;
+		held[free_i].n = delta;
+	}
+}
+
+void
+tz_budget_attach(int64 connection_id, const TzBudget *stored)
+{
+	SharedBucket *slot;
+
+	lock_slots();
+	slot = slot_of(connection_id);
+	if (slot)
+	{
+		TzBudget   *b = &slot->budget;
+
+		b->per_day = stored->per_day;
+		b->concurrent = stored->concurrent;
+		if (!slot->budget_loaded || stored->day > b->day)
+		{
+			/* a restart, or the first look after midnight: the table's counts */
+			memcpy(b->calls, stored->calls, sizeof(b->calls));
+			b->refused = stored->refused;
+			b->paused_until_s = stored->paused_until_s;
+			b->first_call_s = stored->first_call_s;
+			b->day = stored->day;
+			b->dirty = false;
+			slot->budget_loaded = true;
+		}
+		if (stored->day == b->day)
+			b->day_ends_s = stored->day_ends_s;	/* the time zone's own midnight */
+	}
+	unlock_slots();
+}
+
+TzBudgetVerdict
+tz_budget_call(int64 connection_id, TzPurpose purpose, double *until_s)
+{
+	SharedBucket *slot;
+	TzBudgetVerdict v = TZ_BUDGET_GO;
+
+	*until_s = 0;
+	lock_slots();
+	slot = slot_of(connection_id);
+	if (slot)
+		v = tz_budget_take(&slot->budget, tz_unix_now(), purpose, until_s);
+	unlock_slots();
+	if (slot && v == TZ_BUDGET_GO && purpose != TZ_PURPOSE_TOKEN)
+		note_held(connection_id, 1);
+	return v;
+}
+
+void
+tz_budget_call_ended(int64 connection_id)
+{
+	SharedBucket *slot;
+
+	lock_slots();
+	slot = slot_of(connection_id);
+	if (slot)
+		tz_budget_release(&slot->budget);
+	unlock_slots();
+	note_held(connection_id, -1);
+}
+
+void
+tz_budget_release_all(void)
+{
+	lock_slots();
+	for (int i = 0; i < TZ_HELD_MAX; i++)
+	{
+		SharedBucket *slot;
+
+		if (held[i].n <= 0)
+			continue;
+		slot = slot_of(held[i].connection_id);
+		while (slot && held[i].n-- > 0)
+			tz_budget_release(&slot->budget);
+		held[i].n = 0;
+	}
+	unlock_slots();
+}
+
+bool
+tz_budget_refusal(int64 connection_id, TzRefusal kind)
+{
+	SharedBucket *slot;
+	bool		for_day = false;
+
+	lock_slots();
+	slot = slot_of(connection_id);
+	if (slot)
+		for_day = tz_budget_refused(&slot->budget, tz_unix_now(), kind);
+	unlock_slots();
+	return for_day;
+}
+
+void
+tz_budget_clear_pause(int64 connection_id)
+{
+	SharedBucket *slot;
+
+	lock_slots();
+	slot = slot_of(connection_id);
+	if (slot)
+	{
+		slot->budget.paused_until_s = 0;
+		slot->budget.dirty = true;
+	}
+	unlock_slots();
+}
+
+bool
+tz_budget_read(int64 connection_id, TzBudget *out)
+{
+	SharedBucket *slot;
+	bool		found = false;
+
+	lock_slots();
+	slot = slot_of(connection_id);
+	if (slot && slot->budget_loaded)
+	{
+		tz_budget_roll(&slot->budget, tz_unix_now());
+		*out = slot->budget;
+		found = true;
+	}
+	unlock_slots();
+	return found;
+}
+
+int
+tz_budget_take_dirty(int64 *ids, TzBudget *out, int max)
+{
+	SharedBucket *table = shared ? shared->buckets : local_buckets;
+	int			n = 0;
+
+	lock_slots();
+	for (int i = 0; i < TZ_BUCKETS && n < max; i++)
+	{
+		SharedBucket *slot = &table[i];
+
+		if (slot->connection_id == 0 || slot->dboid != MyDatabaseId || !slot->budget_loaded)
+			continue;
+		tz_budget_roll(&slot->budget, tz_unix_now());
+		if (!slot->budget.dirty)
+			continue;
+		ids[n] = slot->connection_id;
+		out[n] = slot->budget;
+		slot->budget.dirty = false;
+		n++;
+	}
+	unlock_slots();
+	return n;
 }

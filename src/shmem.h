@@ -15,6 +15,8 @@
 
 #include "storage/latch.h"
 
+#include "budget.h"
+
 /* Asks for the shared segment; called from _PG_init while preloading. */
 extern void tz_shmem_init(void);
 
@@ -33,7 +35,6 @@ extern void tz_wake_worker_at_commit(void);
  */
 extern int64 tz_rate_take(int64 connection_id, int per_minute);
 
-/* Stops calls to the connection for pause_ms (the remote said wait). */
 /*
  * Waits (interruptibly) until the connection's bucket gives a token: the
  * pacing of calls made in a session (polls, webhooks, checks), which share
@@ -41,6 +42,41 @@ extern int64 tz_rate_take(int64 connection_id, int per_minute);
  */
 extern void tz_rate_wait(int64 connection_id, int per_minute);
 
+/* Stops calls to the connection for pause_ms (the remote said wait). */
 extern void tz_rate_pause(int64 connection_id, int per_minute, int64 pause_ms);
+
+/* Now, in seconds since 1970 (the budget's clock). */
+extern double tz_unix_now(void);
+
+/*
+ * Gives the connection's slot its settings from the table (stored), and,
+ * the first time after a start or on a new day, its counters: conn.c calls
+ * it on every load, so a change of the budget takes effect at once.
+ */
+extern void tz_budget_attach(int64 connection_id, const TzBudget *stored);
+
+/*
+ * Takes a call of the connection for the purpose (see tz_budget_take); a
+ * GO must be followed by tz_budget_call_ended.  Slots this process holds are
+ * freed at exit and by tz_budget_release_all (after an error).
+ */
+extern TzBudgetVerdict tz_budget_call(int64 connection_id, TzPurpose purpose, double *until_s);
+extern void tz_budget_call_ended(int64 connection_id);
+extern void tz_budget_release_all(void);
+
+/* The remote answered 429 (see tz_budget_refused): true when paused for the day. */
+extern bool tz_budget_refusal(int64 connection_id, TzRefusal kind);
+
+/* Lifts a pause for the day (a new budget was set). */
+extern void tz_budget_clear_pause(int64 connection_id);
+
+/* A copy of the connection's budget as every process sees it; false if none yet. */
+extern bool tz_budget_read(int64 connection_id, TzBudget *out);
+
+/*
+ * Copies the budgets of this database's connections that changed since the
+ * last call (at most max), for the worker to store.
+ */
+extern int	tz_budget_take_dirty(int64 *ids, TzBudget *out, int max);
 
 #endif							/* TZ_SHMEM_H */

@@ -588,7 +588,13 @@ answered_create(TzJob *job, const TzApiResult *r)
 			remember_mapping(job, "invoice", job->source_id, id);
 			if (json_is_true(json_object_get(a->options, "mark_sent")))
 			{
-				set_call(job, TZ_PHASE_MARK_SENT, "invoice_mark_sent", id, NULL, NULL);
+				/* one bulk call marks many invoices sent (mark_sent.c) */
+				TzUnsentInvoice *u = palloc(sizeof(TzUnsentInvoice));
+
+				u->connection_id = a->connection_id;
+				u->invoice_id = pstrdup(id);
+				job->unsent = lappend(job->unsent, u);
+				action_done(job, "created; marked sent with the next bulk call", id);
 				return true;
 			}
 			action_done(job, "created", id);

@@ -37,6 +37,16 @@ int			tz_retry_base_ms = 1000;
 int			tz_retry_max_ms = 3600 * 1000;
 int			tz_ttl_s = 7 * 24 * 3600;
 int			tz_stage_min_rows = 1;
+int			tz_call_purpose = TZ_PURPOSE_SESSION;
+double		tz_poll_share = 0.1;
+int			tz_poll_idle_max_s = 600;
+
+static const struct config_enum_entry purpose_options[] = {
+	{"session", TZ_PURPOSE_SESSION, false},
+	{"poll", TZ_PURPOSE_POLL, false},
+	{"delivery", TZ_PURPOSE_DELIVERY, true},	/* bulk calls of the worker */
+	{NULL, 0, false}
+};
 
 void		_PG_init(void);
 
@@ -193,6 +203,35 @@ _PG_init(void)
 							1, 0, INT_MAX,
 							PGC_USERSET,
 							0,
+							NULL, NULL, NULL);
+
+	DefineCustomEnumVariable("togai_zoho.call_purpose",
+							 "What this session's API calls count as in togai_zoho.api_usage.",
+							 "The poll functions set it for their own calls.",
+							 &tz_call_purpose,
+							 TZ_PURPOSE_SESSION, purpose_options,
+							 PGC_USERSET,
+							 GUC_NO_SHOW_ALL | GUC_NOT_IN_SAMPLE | GUC_DISALLOW_IN_FILE,
+							 NULL, NULL, NULL);
+
+	DefineCustomRealVariable("togai_zoho.poll_share",
+							 "Share of a connection's daily API budget that polls may spend.",
+							 "The rest is kept for delivery and sessions; polls space themselves "
+							 "to make their share last the day.",
+							 &tz_poll_share,
+							 0.1, 0.0, 1.0,
+							 PGC_SUSET,
+							 0,
+							 NULL, NULL, NULL);
+
+	DefineCustomIntVariable("togai_zoho.poll_idle_max",
+							"Longest wait between two polls of a stream that found nothing new.",
+							"A quiet stream waits twice as long after each quiet poll, up to this; "
+							"a change brings it back to every call. 0: every call polls.",
+							&tz_poll_idle_max_s,
+							600, 0, 86400,
+							PGC_SUSET,
+							GUC_UNIT_S,
 							NULL, NULL, NULL);
 
 	MarkGUCPrefixReserved("togai_zoho");

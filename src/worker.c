@@ -5,8 +5,8 @@
  *	  togai_zoho.database_name, delivering the outbox until told to stop.
  *
  * It sleeps on its latch, which every transaction that enqueued a job sets
- * when it commits, and on a timer for the next due retry or lease; it never
- * polls when there is nothing to do.  An error ends the turn, not the
+ * when it commits, and on a timer for the next due retry or lease, or at
+ * most ten seconds, to store the day's API calls of every process.  An error ends the turn, not the
  * worker: it is reported, the transaction is rolled back, held jobs are
  * taken back at the next turn, and the worker waits a little before going
  * on, so a broken remote cannot make it crash-loop.
@@ -31,14 +31,17 @@
 #include "utils/snapmgr.h"
 
 #include "deliver.h"
+#include "mark_sent.h"
 #include "outbox.h"
 #include "shmem.h"
 #include "togai_zoho.h"
+#include "usage.h"
 
 #define NOT_INSTALLED_WAIT_MS	(5 * 60 * 1000)	/* CREATE EXTENSION wakes it sooner */
 #define AFTER_ERROR_WAIT_MS		5000
 #define CLEANUP_BATCH			1000
 #define WAKE_LINGER_MS			2
+#define USAGE_STORE_MS			10000
 
 PGDLLEXPORT void tz_worker_main(Datum arg);
 
@@ -90,6 +93,12 @@ housekeeping(bool *is_installed)
 			next = 0;			/* more to delete: come back at once */
 		else
 			next = (long) tz_outbox_next_wake_ms(tz_ttl_s);
+		/* the day's API calls of sessions too: stored within USAGE_STORE_MS */
+		tz_usage_store();
+		/* invoices left to mark sent (by a turn cut short, or a crash) */
+		(void) tz_mark_sent_flush();
+		if (next < 0 || next > USAGE_STORE_MS)
+			next = USAGE_STORE_MS;
 		SPI_finish();
 	}
 	PopActiveSnapshot();

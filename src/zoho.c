@@ -21,6 +21,7 @@
 #include "utils/timestamp.h"
 
 #include "shmem.h"
+#include "usage.h"
 #include "zoho.h"
 #include "togai_zoho.h"
 
@@ -225,6 +226,7 @@ refresh_token(TzApiResult *r, TzConnInfo *conn)
 	form = psprintf("grant_type=refresh_token&refresh_token=%s&client_id=%s&client_secret=%s",
 					tz_url_escape(conn->refresh_token), tz_url_escape(conn->client_id),
 					tz_url_escape(conn->client_secret));
+	tz_usage_token(conn);
 	tz_zoho_token_request(r, conn->accounts_url, form,
 						  psprintf("the refresh token of connection \"%s\"", conn->name));
 	explicit_bzero(form, strlen(form));
@@ -333,6 +335,7 @@ tz_zoho_request(TzApiResult *r, TzConnInfo *conn, const char *method, const char
 				const char *query, const char *body)
 {
 	TzHttpRequest req;
+	TzHttpResponse resp;
 
 	for (int attempt = 0; attempt < 2; attempt++)
 	{
@@ -340,7 +343,10 @@ tz_zoho_request(TzApiResult *r, TzConnInfo *conn, const char *method, const char
 		if (!r->ok)
 			return;
 		tz_rate_wait(conn->id, conn->rate_limit_per_minute);
-		perform(r, &req);
+		tz_usage_perform(conn, &req, &resp);
+		tz_zoho_read_answer(r, &req, &resp);
+		if (r->http_status == 429)
+			(void) tz_usage_refused(conn, r->message, r->retry_after_s);
 		/* a 401 may mean the token was revoked or expired early: refresh once */
 		if (r->ok || r->sqlstate != ERRCODE_TZ_REMOTE_AUTH || r->http_status != 401)
 			return;

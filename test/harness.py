@@ -61,7 +61,8 @@ def sql(query, db="postgres", timeout=60, settings=None):
     if proc.returncode != 0:
         raise parse_error(proc.stderr)
     rows = []
-    for line in proc.stdout.splitlines():
+    # split on newlines only: str.splitlines() also splits on the NULL marker (\x1e)
+    for line in proc.stdout.split("\n"):
         if line == "":
             continue
         rows.append(tuple(None if f == NULL else f for f in line.split(SEP)))

@@ -41,6 +41,7 @@ zoho_port=$(mock_port zohobooks)
 pg_virtualenv -t \
 	-o "shared_preload_libraries=togai_zoho,pg_cron" \
 	-o "cron.database_name=postgres" -o "cron.use_background_workers=on" \
+	-o "togai_zoho.poll_idle_max=1min" \
 	psql -X -v ON_ERROR_STOP=1 -q \
 		-v togai_url="http://127.0.0.1:$togai_port" \
 		-v zoho_url="http://127.0.0.1:$zoho_port" \

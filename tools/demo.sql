@@ -19,6 +19,9 @@ SELECT togai_zoho.add_togai_connection('togai', 'demo-togai-token', :'togai_url'
 SELECT togai_zoho.add_zohobooks_connection('zoho', '1000.DEMOCLIENT', 'demo-client-secret',
 	code => 'demo-grant-code', accounts_url => :'zoho_url', api_url => :'zoho_url') AS zoho_connection;
 SELECT name, app, base_url, organization_id, has_credentials FROM togai_zoho.connections;
+-- the organization's plan: a daily budget and a concurrency cap, its day ending at its midnight
+SELECT connection, plan, per_day, concurrent, day_resets_at, time_zone
+  FROM togai_zoho.set_api_budget('zoho', plan => 'standard');
 
 \echo
 \echo '== 3. The ready flows of the integration guide, and the inbound payment flow'
@@ -104,13 +107,15 @@ SELECT p ->> 'payment_id' AS zoho_payment, p ->> 'amount' AS amount, p ->> 'paym
 		'amount', :amount_due, 'date', current_date, 'reference_number', 'UTR-DEMO-1',
 		'invoices', jsonb_build_array(jsonb_build_object(
 			'invoice_id', togai_zoho.zohobooks_id('invoice', 'inv.demo.1'), 'amount_applied', :amount_due))))) p;
-\echo 'waiting for the next poll of Zoho Books ...'
+\echo 'waiting for the next poll of Zoho Books (quiet lists are polled less often: in this demo'
+\echo 'at least once a minute, in production by default every 10 minutes or the budget's spread) ...'
+SELECT stream, next_poll_at, quiet_polls FROM togai_zoho.poll_status WHERE connection = 'zoho';
 DO $$
-DECLARE deadline timestamptz := clock_timestamp() + interval '90 s';
+DECLARE deadline timestamptz := clock_timestamp() + interval '180 s';
 BEGIN
 	WHILE NOT EXISTS (SELECT 1 FROM togai_zoho.inbox WHERE entity = 'payment') LOOP
 		IF clock_timestamp() > deadline THEN
-			RAISE EXCEPTION 'pg_cron did not poll Zoho Books within 90 s';
+			RAISE EXCEPTION 'pg_cron did not poll Zoho Books within 180 s';
 		END IF;
 		PERFORM pg_sleep(0.5);
 	END LOOP;
@@ -128,9 +133,12 @@ SELECT togai_zoho.receive_webhook('zoho', jsonb_build_object('payment', jsonb_bu
 		'payment_id', (SELECT remote_id FROM togai_zoho.inbox WHERE entity = 'payment')))) AS webhook_changed;
 
 \echo
-\echo '== 10. sync_status, and what every job did'
+\echo '== 10. sync_status, what every job did, and the calls each app counted today'
 SELECT flow, enabled, pending, running, done, dead, last_error FROM togai_zoho.sync_status;
 SELECT job, flow, source_id, outcome, http_status, requests FROM togai_zoho.job_attempts ORDER BY job;
+SELECT connection, plan, per_day, concurrent, calls_today, delivery_calls, poll_calls, session_calls,
+	   refused_today, day_resets_at, time_zone
+  FROM togai_zoho.api_usage;
 SELECT count(cron.unschedule(jobid)) AS cron_jobs_removed FROM cron.job;
 
 \echo

@@ -10,7 +10,12 @@ This module adds what every mock needs and what tests steer through /_mock/:
   DELETE /_mock/requests          forget them
   GET    /_mock/stats             counts by status, requests in flight now and at the peak
   POST   /_mock/stats/reset
-  POST   /_mock/config            {"rate_limit_per_minute": N|null, "latency_ms": L, ...app settings}
+  POST   /_mock/config            {"rate_limit_per_minute": N|null, "latency_ms": L,
+                                   "daily_limit": N|null, "concurrency_limit": N|null, ...app settings}
+                                   (daily_limit: calls answered per rate key and day, then 429 without
+                                   Retry-After; concurrency_limit: requests in flight per rate key, the
+                                   one over it answered 429 at once; refusals counted in /_mock/stats)
+  POST   /_mock/new_day           a new day: the daily counts start again
   POST   /_mock/faults            {"faults": [{"kind": K, "count": N, "match": {"method", "path_prefix"}, ...}]}
                                    (with "rate": p instead of "count", a fault stays and fires on that
                                    share of the calls it matches, from a seeded random sequence)
@@ -77,13 +82,19 @@ class App:
         self.in_flight = 0
         self.peak_in_flight = 0
         self.rate_limited = 0
+        self.daily_used = {}
+        self.daily_refused = 0
+        self.key_in_flight = {}
+        self.peak_key_in_flight = 0
+        self.concurrency_refused = 0
         self.faults_fired = 0
         self.faults_by_kind = {}
         self.random = random.Random(7)
         self.reset_state()
 
     def default_config(self):
-        return {"rate_limit_per_minute": None, "latency_ms": 0}
+        return {"rate_limit_per_minute": None, "latency_ms": 0, "daily_limit": None,
+                "concurrency_limit": None}
 
     def reset_state(self):
         raise NotImplementedError
@@ -101,6 +112,12 @@ class App:
 
     def rate_limit_reply(self, retry_after):
         raise NotImplementedError
+
+    def daily_limit_reply(self):
+        return Reply(429, {"message": "The daily limit of API calls is reached."})
+
+    def concurrency_limit_reply(self):
+        return Reply(429, {"message": "Too many concurrent requests."})
 
     def expired_token_reply(self):
         raise NotImplementedError
@@ -135,6 +152,16 @@ class App:
                 self.faults_by_kind[str(f.get("kind"))] = self.faults_by_kind.get(str(f.get("kind")), 0) + 1
                 return f
         return None
+
+    def check_daily(self, req):
+        """The day's cap per rate key: a call over it is refused, and not counted."""
+        limit = self.config.get("daily_limit")
+        with self.lock:
+            key = self.rate_key(req)
+            if limit is not None and self.daily_used.get(key, 0) >= int(limit):
+                self.daily_refused += 1
+                raise self.daily_limit_reply()
+            self.daily_used[key] = self.daily_used.get(key, 0) + 1
 
     def check_rate(self, req):
         limit = self.config.get("rate_limit_per_minute")
@@ -234,11 +261,16 @@ def make_handler(app):
                         "by_status": {str(k): v for k, v in app.counts.items()},
                         "in_flight": app.in_flight, "peak_in_flight": app.peak_in_flight,
                         "rate_limited": app.rate_limited, "faults_fired": app.faults_fired,
+                        "daily_refused": app.daily_refused, "daily_used": app.daily_used,
+                        "concurrency_refused": app.concurrency_refused,
+                        "peak_key_in_flight": app.peak_key_in_flight,
                         "faults_by_kind": app.faults_by_kind})
                 if p == "stats/reset":
                     app.counts.clear()
                     app.peak_in_flight = app.in_flight
                     app.rate_limited = app.faults_fired = 0
+                    app.daily_refused = app.concurrency_refused = 0
+                    app.peak_key_in_flight = max(app.key_in_flight.values() or [0])
                     app.faults_by_kind = {}
                     return self.send_json(200, {"ok": True})
                 if p == "config" and m == "POST":
@@ -254,6 +286,9 @@ def make_handler(app):
                     return self.send_json(200, app.state())
                 if p == "seed" and m == "POST":
                     app.seed(req.json())
+                    return self.send_json(200, {"ok": True})
+                if p == "new_day" and m == "POST":
+                    app.daily_used.clear()
                     return self.send_json(200, {"ok": True})
                 if p == "reset" and m == "POST":
                     app.reset()
@@ -285,6 +320,11 @@ def make_handler(app):
                 req.log_entry = entry
                 app.in_flight += 1
                 app.peak_in_flight = max(app.peak_in_flight, app.in_flight)
+                key = app.rate_key(req)
+                app.key_in_flight[key] = app.key_in_flight.get(key, 0) + 1
+                app.peak_key_in_flight = max(app.peak_key_in_flight, app.key_in_flight[key])
+                limit = app.config.get("concurrency_limit")
+                req.over_concurrency = limit is not None and app.key_in_flight[key] > int(limit)
             status = None
             try:
                 latency = app.config.get("latency_ms") or 0
@@ -296,6 +336,7 @@ def make_handler(app):
             finally:
                 with app.lock:
                     app.in_flight -= 1
+                    app.key_in_flight[key] -= 1
                     entry["status"] = status
                     entry["answered"] = time.time()
                     app.counts[status] = app.counts.get(status, 0) + 1
@@ -310,6 +351,9 @@ def make_handler(app):
                     time.sleep(float(fault.get("seconds", 5)))
                 if kind == "429":
                     raise app.rate_limit_reply(int(fault.get("retry_after", 1)))
+                if getattr(req, "over_concurrency", False):
+                    app.concurrency_refused += 1
+                    raise app.concurrency_limit_reply()
                 if kind in ("500", "503"):
                     raise app.error_reply(int(kind))
                 if kind == "expired_token":
@@ -317,6 +361,7 @@ def make_handler(app):
                 handler = self.route(req)
                 if not getattr(handler, "no_auth", False):
                     app.authenticate(req)
+                    app.check_daily(req)
                     app.check_rate(req)
                     app.check_request(req)
                 status, body = handler(req)[:2]

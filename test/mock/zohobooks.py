@@ -105,6 +105,7 @@ class ZohoBooks(App):
         ("POST", r"/books/v3/invoices", "invoice_create"),
         ("GET", r"/books/v3/invoices", "invoice_list"),
         ("GET", r"/books/v3/invoices/(?P<id>[^/]+)", "invoice_get"),
+        ("POST", r"/books/v3/invoices/status/sent", "invoices_mark_sent"),
         ("POST", r"/books/v3/invoices/(?P<id>[^/]+)/status/(?P<status>sent|void)", "invoice_status"),
         ("GET", r"/books/v3/invoices/(?P<id>[^/]+)/payments", "invoice_payments"),
         ("POST", r"/books/v3/customerpayments", "payment_create"),
@@ -154,7 +155,8 @@ class ZohoBooks(App):
             self.grant_codes.update(data.get("grant_codes", {}))
             self.refresh_tokens.update(data.get("refresh_tokens", {}))
             for org in data.get("organizations", []):
-                org = dict({"currency_code": "USD", "is_default_org": not self.orgs}, **org)
+                org = dict({"currency_code": "USD", "is_default_org": not self.orgs,
+                            "time_zone": "Asia/Kolkata"}, **org)
                 self.orgs.append(org)
 
     def demo_seed(self):
@@ -177,6 +179,15 @@ class ZohoBooks(App):
     def rate_limit_reply(self, retry_after):
         return Reply(429, {"code": 44, "message": "You have exceeded the maximum number of requests "
                            "allowed per minute."}, {"Retry-After": retry_after})
+
+    def daily_limit_reply(self):
+        # the day's cap: no Retry-After (the reference: 429, code unsure; 44/45 seen)
+        return Reply(429, {"code": 45, "message": "You have reached the maximum number of API calls "
+                           "allowed for your organization per day."})
+
+    def concurrency_limit_reply(self):
+        return Reply(429, {"code": 44, "message": "You have exceeded the maximum number of concurrent "
+                           "requests allowed."})
 
     def expired_token_reply(self):
         return self.fail(401, 14, "Invalid OAuth access token.")
@@ -625,6 +636,21 @@ class ZohoBooks(App):
             inv["last_modified_time"] = self.now()
             return 200, self.ok(message)
 
+    def invoices_mark_sent(self, req):
+        """The bulk call: invoice_ids, comma-separated numeric ids (required)."""
+        ids = req.query.get("invoice_ids", "")
+        if not re.match(r"^\d+(,\d+)*$", ids):
+            raise self.fail(400, 2, "Invalid value passed for invoice_ids")
+        with self.lock:
+            found = [self.invoices.get(i) for i in ids.split(",")]
+            if any(inv is None or inv["organization_id"] != req.org for inv in found):
+                raise self.fail(404, 1002, "Invoice does not exist.")
+            for inv in found:
+                if inv["status"] == "draft":
+                    inv["status"] = "sent"
+                    inv["last_modified_time"] = self.now()
+            return 200, self.ok("The invoices have been marked as sent.")
+
     def invoice_payments(self, req):
         with self.lock:
             inv = self.find(self.invoices, req, "Invoice")
@@ -639,7 +665,8 @@ class ZohoBooks(App):
                                     "payment_mode": p.get("payment_mode"),
                                     "date": p.get("date"),
                                     "reference_number": p.get("reference_number", ""),
-                                    "amount": a["amount_applied"]})
+                                    "amount": a["amount_applied"],
+                                    "is_single_invoice_payment": len(p["invoices"]) == 1})
             return 200, self.ok("success", payments=out)
 
     # payments -------------------------------------------------------------------

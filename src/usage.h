@@ -1,0 +1,45 @@
+/*-------------------------------------------------------------------------
+ *
+ * usage.h
+ *	  A connection's API usage as the database sees it: the gate a
+ *	  session's call passes, the worker's storing of the day's counters, and
+ *	  the words for a spent budget.
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef TZ_USAGE_H
+#define TZ_USAGE_H
+
+#include "budget.h"
+#include "conn.h"
+#include "http.h"
+
+/*
+ * Takes a call of this session for the connection (purpose from
+ * togai_zoho.call_purpose): waits for a free slot under the concurrency
+ * cap, and raises TZ429 when the day's budget is spent or the remote paused
+ * the connection for the day.  End it with tz_usage_end, also on error.
+ */
+extern void tz_usage_begin(const TzConnInfo *conn);
+extern void tz_usage_end(const TzConnInfo *conn);
+
+/* tz_http_perform between the two, for a session's call. */
+extern void tz_usage_perform(const TzConnInfo *conn, const TzHttpRequest *req,
+							 TzHttpResponse *resp);
+
+/* Counts a token mint of the connection (never refused). */
+extern void tz_usage_token(const TzConnInfo *conn);
+
+/* A 429 answer from the connection's remote: pauses it for the day if it says so. */
+extern bool tz_usage_refused(const TzConnInfo *conn, const char *message, long retry_after_s);
+
+/* Why a call waits: "the daily API budget of connection ... is spent ...". */
+extern char *tz_usage_wait_reason(const TzConnInfo *conn, TzBudgetVerdict v, double until_s);
+
+/*
+ * Stores the day's counters of this database's connections that changed
+ * (the worker, every few seconds, in a transaction with SPI connected).
+ */
+extern void tz_usage_store(void);
+
+#endif							/* TZ_USAGE_H */
