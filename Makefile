@@ -8,7 +8,7 @@ DATA         = $(wildcard sql/togai_zoho--*.sql)
 REGRESS      = setup connections flows enqueue mappings invoice_lines views privileges
 REGRESS_OPTS = --dbname=contrib_regression
 ISOLATION    = enqueue_concurrency
-EXTRA_CLEAN  = test/unit/bin test/fuzz/bin output_iso
+EXTRA_CLEAN  = test/unit/bin test/fuzz/bin output_iso src/receiver/togai_zoho_receiver
 
 PG_CONFIG   ?= $(firstword $(wildcard /usr/lib/postgresql/15/bin/pg_config) pg_config)
 PG_CPPFLAGS += -DEXTVERSION=\"$(EXTVERSION)\" -Wall -Wextra -Werror -Wno-unused-parameter \
@@ -26,7 +26,20 @@ all install installcheck:
 	@echo "PostgreSQL 15 server headers not found: run 'make deps' as root first" >&2; exit 1
 endif
 
-.PHONY: deps test demo bench
+.PHONY: deps test demo bench receiver install-receiver
+
+# The webhook receiver: a program of its own (src/receiver), not part of the server.
+RECEIVER = src/receiver/togai_zoho_receiver
+receiver: $(RECEIVER)
+$(RECEIVER): src/receiver/receiver.c src/receiver/signature.c src/receiver/signature.h
+	$(CC) -std=gnu11 -O2 -g -Wall -Wextra -Werror -I$(shell $(PG_CONFIG) --includedir) -o $@ \
+		src/receiver/receiver.c src/receiver/signature.c -lmicrohttpd -lpq -lcrypto
+install-receiver: $(RECEIVER)
+	install -D -m 755 $(RECEIVER) $(DESTDIR)$(shell $(PG_CONFIG) --bindir)/togai_zoho_receiver
+ifneq ($(wildcard $(PGXS)),)
+all: $(RECEIVER)
+install: install-receiver
+endif
 
 deps:
 	@sh tools/deps.sh
@@ -68,12 +81,16 @@ test/unit/bin/test_budget: test/unit/test_budget.c src/budget.c src/budget.h
 	@mkdir -p test/unit/bin
 	$(CC) $(UNIT_CFLAGS) -o $@ test/unit/test_budget.c src/budget.c
 
+test/unit/bin/test_signature: test/unit/test_signature.c src/receiver/signature.c src/receiver/signature.h
+	@mkdir -p test/unit/bin
+	$(CC) $(UNIT_CFLAGS) -o $@ test/unit/test_signature.c src/receiver/signature.c -lcrypto
+
 test/unit/bin/test_action: test/unit/test_action.c src/action.c src/action.h
 	@mkdir -p test/unit/bin
 	$(CC) $(UNIT_CFLAGS) -o $@ test/unit/test_action.c src/action.c $(UNIT_LIBS)
 
 UNIT_TESTS = test/unit/bin/test_url test/unit/bin/test_parse test/unit/bin/test_policy \
-             test/unit/bin/test_action test/unit/bin/test_budget
+             test/unit/bin/test_action test/unit/bin/test_budget test/unit/bin/test_signature
 VALGRIND   = valgrind -q --leak-check=full --errors-for-leak-kinds=definite,indirect --error-exitcode=1
 
 .PHONY: unit

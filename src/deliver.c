@@ -62,6 +62,8 @@ typedef struct ConnEntry
 	int			paced;			/* jobs waiting for this connection's tokens */
 	json_t	   *currencies;		/* the organization's currencies, once one job read them */
 	bool		currencies_asked;	/* a job's request for them is in flight */
+	json_t	   *items;			/* item name -> id, found or made by a job of this engine */
+	json_t	   *items_asked;	/* item names a job is finding or making now */
 } ConnEntry;
 
 struct TzEngine
@@ -156,6 +158,8 @@ conn_entry(TzEngine *e, int64 id, bool load)
 	if (ce->cxt)
 		MemoryContextDelete(ce->cxt);
 	ce->currencies = NULL;
+	ce->items = NULL;
+	ce->items_asked = NULL;
 	ce->cxt = AllocSetContextCreate(e->cxt, "togai_zoho connection", ALLOCSET_SMALL_SIZES);
 	old = MemoryContextSwitchTo(ce->cxt);
 	ce->info = palloc(sizeof(TzConnInfo));
@@ -285,6 +289,20 @@ claim(TzEngine *e, int max_jobs)
 	MemoryContextSwitchTo(e->turn_cxt);
 }
 
+/* An object of the connection's entry, made in its context on first use. */
+static json_t *
+shared_object(ConnEntry *ce, json_t **slot)
+{
+	if (*slot == NULL)
+	{
+		MemoryContext old = MemoryContextSwitchTo(ce->cxt);
+
+		*slot = json_pack("{}");	/* not json_object(): see action.c */
+		MemoryContextSwitchTo(old);
+	}
+	return *slot;
+}
+
 /* Starts the job's planned call, unless its connection must wait. */
 static void
 start_call(TzEngine *e, TzJob *job)
@@ -334,6 +352,8 @@ start_call(TzEngine *e, TzJob *job)
 	}
 	if (verdict != TZ_BUDGET_GO)
 	{
+		if (job->phase == TZ_PHASE_ITEM_CREATE && ce->items_asked)
+			json_object_del(ce->items_asked, job->call_item);
 		/* not an attempt: the job waits in the outbox for the budget */
 		finish_job(job, TZ_OUTCOME_THROTTLED,
 				   Max((int64) ((until_s - tz_unix_now()) * 1000.0), 1000),
@@ -358,6 +378,8 @@ start_call(TzEngine *e, TzJob *job)
 	tz_http_multi_add(e->multi, &job->req, job);
 	if (job->phase == TZ_PHASE_CURRENCIES)
 		ce->currencies_asked = true;
+	if (job->phase == TZ_PHASE_ITEM_SEARCH)
+		json_object_set_new(shared_object(ce, &ce->items_asked), job->call_item, json_true());
 	job->in_flight = true;
 	job->sent_any = true;
 	job->requests++;
@@ -365,17 +387,71 @@ start_call(TzEngine *e, TzJob *job)
 }
 
 /*
- * Jobs that start together need the organization's currencies once: the
- * first asks, the others wait for its answer and take it.  Returns true when
- * the job must not call.
+ * Jobs that start together look an item up once per name: the first finds
+ * or makes it, the others wait for it and take its id.  True when the job
+ * must not call.
  */
 static bool
-currencies_known(TzEngine *e, TzJob *job)
+item_known(TzEngine *e, TzJob *job)
+{
+	ConnEntry  *ce = conn_entry(e, job->call_connection_id, false);
+	const char *id = ce->items ? json_string_value(json_object_get(ce->items, job->call_item)) : NULL;
+	MemoryContext old;
+
+	if (id)
+	{
+		old = MemoryContextSwitchTo(job->cxt);
+		tz_steps_item_known(job, pstrdup(id));
+		MemoryContextSwitchTo(old);
+		return true;
+	}
+	if (ce->items_asked && json_object_get(ce->items_asked, job->call_item))
+	{
+		job->not_before = TimestampTzPlusMilliseconds(GetCurrentTimestamp(), BUSY_RETRY_MS);
+		return true;
+	}
+	return false;
+}
+
+/* What a job's answer tells the others about an item. */
+static void
+item_answered(ConnEntry *ce, TzJob *job, const TzApiResult *r)
+{
+	const char *id = NULL;
+	MemoryContext old;
+
+	if (r->ok && job->phase == TZ_PHASE_ITEM_SEARCH)
+	{
+		id = tz_find_item(r->root, job->call_item);
+		if (id == NULL)
+			return;				/* it makes the item next: the others go on waiting */
+	}
+	else if (r->ok)
+		id = tz_created_id(r->root, "item", "item_id");
+	if (ce->items_asked)
+		json_object_del(ce->items_asked, job->call_item);
+	if (id)
+	{
+		old = MemoryContextSwitchTo(ce->cxt);
+		json_object_set_new(shared_object(ce, &ce->items), job->call_item, json_string(id));
+		MemoryContextSwitchTo(old);
+	}
+}
+
+/*
+ * Jobs that start together need the organization's currencies, and each
+ * item, once: the first asks, the others wait for its answer and take it.
+ * Returns true when the job must not call.
+ */
+static bool
+known_already(TzEngine *e, TzJob *job)
 {
 	ConnEntry  *ce;
 	TzApiResult r;
 	MemoryContext old;
 
+	if (job->phase == TZ_PHASE_ITEM_SEARCH)
+		return item_known(e, job);
 	if (job->phase != TZ_PHASE_CURRENCIES)
 		return false;
 	ce = conn_entry(e, job->call_connection_id, false);
@@ -424,7 +500,7 @@ advance_all(TzEngine *e)
 			if (!planned || e->in_flight >= tz_max_concurrency)
 				continue;
 		}
-		if (currencies_known(e, job))
+		if (known_already(e, job))
 			continue;
 		start_call(e, job);
 	}
@@ -522,6 +598,8 @@ answered(TzEngine *e, TzJob *job, TzHttpResponse *resp)
 	else
 		tz_togai_read_answer(&r, &job->req, resp);
 	job->http_status = r.http_status;
+	if (job->phase == TZ_PHASE_ITEM_SEARCH || job->phase == TZ_PHASE_ITEM_CREATE)
+		item_answered(ce, job, &r);
 	if (job->phase == TZ_PHASE_CURRENCIES)
 	{
 		/* the answer serves every job of the connection that waits for it */

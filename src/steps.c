@@ -619,6 +619,13 @@ item_known(TzJob *job, const char *item_id)
 }
 
 void
+tz_steps_item_known(TzJob *job, const char *item_id)
+{
+	job->call_method = NULL;
+	item_known(job, item_id);
+}
+
+void
 tz_steps_answered(TzJob *job, const TzApiResult *r)
 {
 	TzJobAction *a = current_action(job);

@@ -31,4 +31,10 @@ extern void tz_steps_answered(TzJob *job, const TzApiResult *r);
  */
 extern bool tz_steps_refused(TzJob *job, const TzApiResult *r);
 
+/*
+ * The item the job looks for (job->call_item) is known: another job of the
+ * same engine found or made it.  The job goes on as if its search had found it.
+ */
+extern void tz_steps_item_known(TzJob *job, const char *item_id);
+
 #endif							/* TZ_STEPS_H */

@@ -19,9 +19,6 @@ SELECT togai_zoho.add_togai_connection('togai', 'demo-togai-token', :'togai_url'
 SELECT togai_zoho.add_zohobooks_connection('zoho', '1000.DEMOCLIENT', 'demo-client-secret',
 	code => 'demo-grant-code', accounts_url => :'zoho_url', api_url => :'zoho_url') AS zoho_connection;
 SELECT name, app, base_url, organization_id, has_credentials FROM togai_zoho.connections;
--- the organization's plan: a daily budget and a concurrency cap, its day ending at its midnight
-SELECT connection, plan, per_day, concurrent, day_resets_at, time_zone
-  FROM togai_zoho.set_api_budget('zoho', plan => 'standard');
 
 \echo
 \echo '== 3. The ready flows of the integration guide, and the inbound payment flow'
@@ -108,7 +105,7 @@ SELECT p ->> 'payment_id' AS zoho_payment, p ->> 'amount' AS amount, p ->> 'paym
 		'invoices', jsonb_build_array(jsonb_build_object(
 			'invoice_id', togai_zoho.zohobooks_id('invoice', 'inv.demo.1'), 'amount_applied', :amount_due))))) p;
 \echo 'waiting for the next poll of Zoho Books (quiet lists are polled less often: in this demo'
-\echo 'at least once a minute, in production by default every 10 minutes or the budget's spread) ...'
+\echo 'at least once a minute, in production every 10 minutes or as the budget spreads them) ...'
 SELECT stream, next_poll_at, quiet_polls FROM togai_zoho.poll_status WHERE connection = 'zoho';
 DO $$
 DECLARE deadline timestamptz := clock_timestamp() + interval '180 s';
@@ -136,9 +133,12 @@ SELECT togai_zoho.receive_webhook('zoho', jsonb_build_object('payment', jsonb_bu
 \echo '== 10. sync_status, what every job did, and the calls each app counted today'
 SELECT flow, enabled, pending, running, done, dead, last_error FROM togai_zoho.sync_status;
 SELECT job, flow, source_id, outcome, http_status, requests FROM togai_zoho.job_attempts ORDER BY job;
+-- the organization's plan: a daily budget and a concurrency cap, its day ending at its midnight
+-- (polls then spread a tenth of the day's calls over the day)
 SELECT connection, plan, per_day, concurrent, calls_today, delivery_calls, poll_calls, session_calls,
 	   refused_today, day_resets_at, time_zone
-  FROM togai_zoho.api_usage;
+  FROM togai_zoho.set_api_budget('zoho', plan => 'standard');
+SELECT connection, calls_today, token_calls FROM togai_zoho.api_usage WHERE connection = 'togai';
 SELECT count(cron.unschedule(jobid)) AS cron_jobs_removed FROM cron.job;
 
 \echo

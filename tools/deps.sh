@@ -5,6 +5,7 @@ set -eu
 
 PACKAGES="postgresql-15 postgresql-server-dev-15 postgresql-15-cron postgresql-common
 libcurl4-openssl-dev libjansson-dev pkg-config make gcc python3 openssl
+libmicrohttpd-dev libpq-dev libssl-dev
 clang libclang-rt-14-dev valgrind wrk gnuplot-nox"
 
 missing=""

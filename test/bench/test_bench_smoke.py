@@ -8,8 +8,10 @@ import unittest
 os.environ["TZ_BENCH_SMOKE"] = "1"
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "bench"))
 
+import bench_budget  # noqa: E402
 import bench_delivery  # noqa: E402
 import bench_enqueue  # noqa: E402
+import bench_webhooks  # noqa: E402
 import run  # noqa: E402
 
 
@@ -27,3 +29,9 @@ class BenchSmoke(unittest.TestCase):
     def test_delivery(self):
         self.check(bench_delivery.run(), ["throughput", "latency", "rate limit", "claim cost", "memory",
                                           "coalescing"])
+
+    def test_budget(self):
+        self.check(bench_budget.run(), ["calls per object", "quiet day"])
+
+    def test_webhooks(self):
+        self.check(bench_webhooks.run(), ["webhooks"])
