@@ -767,7 +767,11 @@ BEGIN
 			 * never sooner than the budget's even spread.
 			 */
 			idle := CASE WHEN changed > 0 THEN 0 ELSE coalesce((cur ->> 'idle_polls')::integer, 0) + 1 END;
-			next_at := clock_timestamp() + make_interval(secs => CASE WHEN idle = 0
+			next_at := clock_timestamp() + make_interval(secs => CASE
+				/* webhooks bring the changes: a slow sweep catches what they missed */
+				WHEN c.webhook_url IS NOT NULL
+				THEN greatest(extract(epoch FROM current_setting('togai_zoho.poll_sweep')::interval), spacing)
+				WHEN idle = 0
 				THEN coalesce(togai_zoho.api_poll_spacing(c.id, cardinality(streams), true), spacing)
 				ELSE greatest(least(extract(epoch FROM current_setting('togai_zoho.poll_idle_max')::interval),
 									30 * 2 ^ least(idle, 20)), spacing) END);
@@ -1249,3 +1253,73 @@ COMMENT ON COLUMN togai_zoho.zohobooks_unsent.invoice_id IS 'The Zoho Books invo
 COMMENT ON COLUMN togai_zoho.zohobooks_unsent.queued_at IS 'When its job made it';
 COMMENT ON COLUMN togai_zoho.zohobooks_unsent.attempts IS 'Times Zoho Books refused to mark it (after 5 it is left for a person)';
 COMMENT ON COLUMN togai_zoho.zohobooks_unsent.last_error IS 'Zoho Books'' words for the last refusal';
+
+/*
+ * ---------------------------------------------------------------------------
+ * Webhooks: Zoho Books told to call the receiver (src/receiver); while it
+ * does, polls only sweep, every togai_zoho.poll_sweep.
+ * ---------------------------------------------------------------------------
+ */
+ALTER TABLE togai_zoho.connection
+	ADD COLUMN webhook_url text,
+	ADD COLUMN webhook_id text,
+	ADD COLUMN webhook_registered_at timestamptz;
+COMMENT ON COLUMN togai_zoho.connection.webhook_url IS 'Where Zoho Books sends this connection''s webhooks (register_zohobooks_webhook); while set, polls only sweep';
+COMMENT ON COLUMN togai_zoho.connection.webhook_id IS 'Zoho Books'' id of that webhook';
+COMMENT ON COLUMN togai_zoho.connection.webhook_registered_at IS 'When it was registered';
+
+CREATE FUNCTION togai_zoho.register_zohobooks_webhook(connection text, url text, secret text,
+	events text[] DEFAULT ARRAY['invoice_updated', 'customerpayment_created', 'contact_updated'])
+	RETURNS text
+	LANGUAGE plpgsql
+	SECURITY DEFINER
+	SET search_path = pg_catalog, togai_zoho, pg_temp
+	SET log_min_error_statement = panic
+	AS $$
+DECLARE
+	c togai_zoho.connection := togai_zoho.find_connection(register_zohobooks_webhook.connection,
+														   'zohobooks');
+	hook jsonb;
+BEGIN
+	PERFORM togai_zoho.normalize_url(url, 'url');
+	IF secret IS NULL OR secret !~ '^[A-Za-z0-9]{12,50}$' THEN
+		RAISE EXCEPTION 'a Zoho Books webhook secret is 12 to 50 letters and digits'
+			USING ERRCODE = 'invalid_parameter_value',
+				  HINT = 'Put the same secret in the receiver''s secrets file.';
+	END IF;
+	IF events IS NULL OR cardinality(events) = 0 THEN
+		RAISE EXCEPTION 'events must name at least one event' USING ERRCODE = 'invalid_parameter_value';
+	END IF;
+	hook := togai_zoho.zohobooks_call(c.name, 'webhook_create', jsonb_build_object('webhook',
+		jsonb_build_object('url', url, 'events', to_jsonb(events), 'secret', secret)));
+	UPDATE togai_zoho.connection x
+	   SET webhook_url = url, webhook_id = hook ->> 'webhook_id', webhook_registered_at = now(),
+		   updated_at = now()
+	 WHERE x.id = c.id;
+	RETURN hook ->> 'webhook_id';
+END
+$$;
+REVOKE ALL ON FUNCTION togai_zoho.register_zohobooks_webhook(text, text, text, text[]) FROM PUBLIC;
+COMMENT ON FUNCTION togai_zoho.register_zohobooks_webhook(text, text, text, text[]) IS
+'Registers the receiver''s URL as a Zoho Books webhook (POST /settings/webhooks) signed with secret; from then on the connection''s polls only sweep (togai_zoho.poll_sweep). Returns Zoho''s webhook id';
+
+CREATE FUNCTION togai_zoho.forget_zohobooks_webhook(connection text)
+	RETURNS void
+	LANGUAGE plpgsql
+	SECURITY DEFINER
+	SET search_path = pg_catalog, togai_zoho, pg_temp
+	AS $$
+DECLARE
+	c togai_zoho.connection := togai_zoho.find_connection(forget_zohobooks_webhook.connection,
+														   'zohobooks');
+BEGIN
+	UPDATE togai_zoho.connection x
+	   SET webhook_url = NULL, webhook_id = NULL, webhook_registered_at = NULL, updated_at = now()
+	 WHERE x.id = c.id;
+	RAISE NOTICE 'togai_zoho: polls of connection "%" no longer count on webhooks', c.name
+		USING HINT = 'Delete the webhook in Zoho Books (Settings, Automation) if it is still there.';
+END
+$$;
+REVOKE ALL ON FUNCTION togai_zoho.forget_zohobooks_webhook(text) FROM PUBLIC;
+COMMENT ON FUNCTION togai_zoho.forget_zohobooks_webhook(text) IS
+'Polls of the connection go back to their own pacing (the webhook at Zoho Books is left as it is)';

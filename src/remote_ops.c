@@ -49,6 +49,7 @@ static const TzRemoteOp ops[] = {
 	{"item_search", Z, "GET", "/items", NULL, NULL, {{"name", "name"}}, "items"},
 	{"item_create", Z, "POST", "/items", NULL, "item", {{0}}, "item", true},
 	{"item_get", Z, "GET", "/items/%s", "item_id", NULL, {{0}}, "item"},
+	{"webhook_create", Z, "POST", "/settings/webhooks", NULL, "webhook", {{0}}, "webhook", true},
 
 	/* Togai */
 	{"accounts_list", T, "GET", "/accounts", NULL, NULL,

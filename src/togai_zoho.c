@@ -40,6 +40,7 @@ int			tz_stage_min_rows = 1;
 int			tz_call_purpose = TZ_PURPOSE_SESSION;
 double		tz_poll_share = 0.1;
 int			tz_poll_idle_max_s = 600;
+int			tz_poll_sweep_s = 3600;
 
 static const struct config_enum_entry purpose_options[] = {
 	{"session", TZ_PURPOSE_SESSION, false},
@@ -230,6 +231,15 @@ _PG_init(void)
 							"a change brings it back to every call. 0: every call polls.",
 							&tz_poll_idle_max_s,
 							600, 0, 86400,
+							PGC_SUSET,
+							GUC_UNIT_S,
+							NULL, NULL, NULL);
+
+	DefineCustomIntVariable("togai_zoho.poll_sweep",
+							"Wait between two polls of a Zoho Books list while its webhooks are registered.",
+							"Webhooks bring the changes; the sweep catches any they missed.",
+							&tz_poll_sweep_s,
+							3600, 60, 7 * 86400,
 							PGC_SUSET,
 							GUC_UNIT_S,
 							NULL, NULL, NULL);

@@ -39,6 +39,7 @@ extern int	tz_stage_min_rows;
 extern int	tz_call_purpose;	/* a TzPurpose */
 extern double tz_poll_share;
 extern int	tz_poll_idle_max_s;
+extern int	tz_poll_sweep_s;
 
 /* outbox.c: a statement prepared once per backend and kept in *slot */
 extern struct _SPI_plan *tz_kept_plan(struct _SPI_plan **slot, const char *sql, int nargs,

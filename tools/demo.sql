@@ -130,6 +130,25 @@ SELECT togai_zoho.receive_webhook('zoho', jsonb_build_object('payment', jsonb_bu
 		'payment_id', (SELECT remote_id FROM togai_zoho.inbox WHERE entity = 'payment')))) AS webhook_changed;
 
 \echo
+\echo '== 9b. The path that costs no polling: INV-0002 is paid, and Zoho Books calls the webhook receiver'
+\echo '   (its own process, connected as a role that may only call receive_webhook)'
+CREATE ROLE togai_zoho_webhook LOGIN PASSWORD 'demo-receiver-pw';
+GRANT USAGE ON SCHEMA togai_zoho TO togai_zoho_webhook;
+GRANT EXECUTE ON FUNCTION togai_zoho.receive_webhook(text, jsonb) TO togai_zoho_webhook;
+SELECT total_amount AS amount_due_2 FROM togai_zoho.invoices WHERE invoice_id = 'inv.demo.2' \gset
+SELECT p ->> 'payment_id' AS zoho_payment_2
+  FROM togai_zoho.zohobooks_call('zoho', 'payment_create', jsonb_build_object('payment', jsonb_build_object(
+		'customer_id', togai_zoho.zohobooks_id('account', 'acc.demo.2'), 'payment_mode', 'creditcard',
+		'amount', :amount_due_2, 'date', current_date, 'reference_number', 'CARD-DEMO-2',
+		'invoices', jsonb_build_array(jsonb_build_object(
+			'invoice_id', togai_zoho.zohobooks_id('invoice', 'inv.demo.2'), 'amount_applied', :amount_due_2))))) p \gset
+\setenv DEMO_ZOHO_PAYMENT :zoho_payment_2
+\! sh tools/demo-webhook.sh "$DEMO_ZOHO_PAYMENT"
+SELECT togai_zoho.wait_for_idle('60 s') AS delivered;
+SELECT i ->> 'id' AS togai_invoice, i ->> 'status' AS status, i ->> 'paidAmount' AS paid
+  FROM togai_zoho.togai_call('togai', 'invoice_get', '{"invoice_id": "inv.demo.2"}') i;
+
+\echo
 \echo '== 10. sync_status, what every job did, and the calls each app counted today'
 SELECT flow, enabled, pending, running, done, dead, last_error FROM togai_zoho.sync_status;
 SELECT job, flow, source_id, outcome, http_status, requests FROM togai_zoho.job_attempts ORDER BY job;
@@ -140,6 +159,8 @@ SELECT connection, plan, per_day, concurrent, calls_today, delivery_calls, poll_
   FROM togai_zoho.set_api_budget('zoho', plan => 'standard');
 SELECT connection, calls_today, token_calls FROM togai_zoho.api_usage WHERE connection = 'togai';
 SELECT count(cron.unschedule(jobid)) AS cron_jobs_removed FROM cron.job;
+DROP OWNED BY togai_zoho_webhook;
+DROP ROLE togai_zoho_webhook;
 
 \echo
 \echo 'The mocks are stopped and the cluster is dropped now.'

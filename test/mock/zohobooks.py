@@ -114,6 +114,7 @@ class ZohoBooks(App):
         ("POST", r"/books/v3/items", "item_create"),
         ("GET", r"/books/v3/items", "item_list"),
         ("GET", r"/books/v3/items/(?P<id>[^/]+)", "item_get"),
+        ("POST", r"/books/v3/settings/webhooks", "webhook_create"),
     ]
 
     def default_config(self):
@@ -134,6 +135,7 @@ class ZohoBooks(App):
         self.invoices = {}
         self.payments = {}
         self.items = {}
+        self.webhooks = {}
         self.undocumented = []        # (operation, parameter) sent though not documented
         self.ids = itertools.count(460000000000001)
         self.numbers = itertools.count(1)
@@ -169,7 +171,7 @@ class ZohoBooks(App):
     def state(self):
         return {"organizations": self.orgs, "contacts": list(self.contacts.values()),
                 "invoices": list(self.invoices.values()), "payments": list(self.payments.values()),
-                "items": list(self.items.values()),
+                "items": list(self.items.values()), "webhooks": list(self.webhooks.values()),
                 "refresh_tokens": list(self.refresh_tokens), "access_tokens": len(self.access_tokens)}
 
     # errors ---------------------------------------------------------------------
@@ -532,6 +534,21 @@ class ZohoBooks(App):
 
         items = [c for c in self.contacts.values() if matches(c)]
         return 200, self.page(req, items, "contacts")
+
+    # webhooks (the reference notes: likely) -----------------------------------------
+    def webhook_create(self, req):
+        body = req.json()
+        with self.lock:
+            self.check_body(req, body)
+            if not re.match(r"^[A-Za-z0-9]{12,50}$", str(body.get("secret") or "")):
+                raise self.fail(400, 2, "Invalid value passed for secret: 12 to 50 letters and digits")
+            if not isinstance(body.get("events"), list) or not body["events"]:
+                raise self.fail(400, 2, "Invalid value passed for events")
+            hook = {"webhook_id": str(next(self.ids)), "organization_id": req.org, "url": body["url"],
+                    "events": body["events"], "secret": body["secret"]}
+            self.webhooks[hook["webhook_id"]] = hook
+            return 201, self.ok("The webhook has been created.",
+                                webhook={k: v for k, v in hook.items() if k != "secret"})
 
     # items ----------------------------------------------------------------------
     def item_create(self, req):

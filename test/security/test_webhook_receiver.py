@@ -141,3 +141,28 @@ class WebhookReceiver(WorkerDatabaseCase):
             self.assertNotEqual(p.returncode, 0, query)
             self.assertIn("permission denied", p.stderr, query)
         self.assertTrue(wait_until(lambda: self.proc.poll() is None, timeout=1))
+
+    def test_registering_the_zoho_webhook_makes_polls_sweep(self):
+        url = "http://127.0.0.1:%d/zohobooks/zoho" % self.port
+        self.assertSQLState(self.error("SELECT togai_zoho.register_zohobooks_webhook('zoho', %s, 'short')"
+                                       % literal(url)), "22023", "12 to 50 letters and digits")
+        self.assertSQLState(self.error("SELECT togai_zoho.register_zohobooks_webhook('togai', %s, %s)"
+                                       % (literal(url), literal(ZOHO_SECRET))), "42809")
+        hook = value("SELECT togai_zoho.register_zohobooks_webhook('zoho', %s, %s)"
+                     % (literal(url), literal(ZOHO_SECRET)))
+        self.addCleanup(sql, "SELECT togai_zoho.forget_zohobooks_webhook('zoho')")
+        (registered,) = [w for w in self.zoho.state()["webhooks"] if w["webhook_id"] == hook]
+        self.assertEqual((registered["url"], registered["secret"]), (url, ZOHO_SECRET))
+        # a flow that needs the invoices; its polls now wait a sweep (an hour), changes or not
+        sql("SELECT togai_zoho.create_flow('hooked payments', 'inbound', 'zoho', 'payment_recorded')")
+        self.addCleanup(sql, "SELECT togai_zoho.drop_flow('hooked payments', force => true)")
+        sql("SELECT togai_zoho.add_flow_action('hooked payments', 'togai', 'payment_record')")
+        sql("SELECT togai_zoho.set_flow_enabled('hooked payments')")
+        sql("SELECT togai_zoho.poll_zohobooks('zoho')")
+        wait = float(value("SELECT extract(epoch FROM next_poll_at - now()) FROM togai_zoho.poll_status "
+                           "WHERE connection = 'zoho' AND stream = 'invoices'"))
+        self.assertGreater(wait, 3500)
+        self.assertEqual(json.loads(value("SELECT togai_zoho.poll_zohobooks('zoho')"))["skipped"],
+                         "no list is due")
+        sql("SELECT togai_zoho.forget_zohobooks_webhook('zoho')")
+        sql("DELETE FROM togai_zoho.sync_cursor WHERE stream = 'invoices'")
