@@ -13,7 +13,7 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "test"))
 
-from harness import (FAST, Mock, add_zoho, literal, set_worker_settings, sql,  # noqa: E402
+from harness import (FAST, Mock, add_zoho, drop_extension, literal, set_worker_settings, sql,  # noqa: E402
                      value, wait_until, zoho_seed)
 
 SMOKE = os.environ.get("TZ_BENCH_SMOKE") == "1"
@@ -45,7 +45,7 @@ class WorkerEnv:
     TOKEN = "tok_bench_togai"
 
     def __init__(self, **worker_settings):
-        sql("DROP EXTENSION IF EXISTS togai_zoho CASCADE")
+        drop_extension()
         sql("CREATE EXTENSION togai_zoho")
         self.settings = dict(FAST, **{"togai_zoho." + k: str(v) for k, v in worker_settings.items()})
         set_worker_settings(self.settings)
@@ -95,7 +95,7 @@ class WorkerEnv:
         for m in (self.zoho, self.togai):
             m.stop()
         set_worker_settings({k: None for k in self.settings})
-        sql("DROP EXTENSION IF EXISTS togai_zoho CASCADE")
+        drop_extension()
 
 
 def mock_alone(mock, path, seconds, connections, body):

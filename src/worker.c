@@ -75,6 +75,27 @@ installed(void)
 	return OidIsValid(get_extension_oid("togai_zoho", true));
 }
 
+/* Runs fn in a transaction of its own, connected to SPI. */
+static void
+in_transaction(void (*fn) (void))
+{
+	SetCurrentStatementStartTimestamp();
+	StartTransactionCommand();
+	PushActiveSnapshot(GetTransactionSnapshot());
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "togai_zoho: SPI_connect failed");
+	fn();
+	SPI_finish();
+	PopActiveSnapshot();
+	CommitTransactionCommand();
+}
+
+static void
+flush_unsent(void)
+{
+	(void) tz_mark_sent_flush();
+}
+
 /* Deletes a batch of old finished jobs; returns the ms until the next wake. */
 static long
 housekeeping(bool *is_installed)
@@ -93,16 +114,23 @@ housekeeping(bool *is_installed)
 			next = 0;			/* more to delete: come back at once */
 		else
 			next = (long) tz_outbox_next_wake_ms(tz_ttl_s);
-		/* the day's API calls of sessions too: stored within USAGE_STORE_MS */
-		tz_usage_store();
-		/* invoices left to mark sent (by a turn cut short, or a crash) */
-		(void) tz_mark_sent_flush();
 		if (next < 0 || next > USAGE_STORE_MS)
 			next = USAGE_STORE_MS;
 		SPI_finish();
 	}
 	PopActiveSnapshot();
 	CommitTransactionCommand();
+	if (*is_installed)
+	{
+		/*
+		 * The day's API calls of sessions too, stored within USAGE_STORE_MS;
+		 * then invoices left to mark sent (by a turn cut short, or a crash).
+		 * Each in a transaction of its own, so none holds the locks of
+		 * another's tables (DROP EXTENSION takes them all).
+		 */
+		in_transaction(tz_usage_store);
+		in_transaction(flush_unsent);
+	}
 	pgstat_report_stat(false);
 	return next;
 }

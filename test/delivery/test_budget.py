@@ -5,7 +5,7 @@ The mock enforces a daily cap and a concurrency cap and counts what it refuses."
 import time
 
 from harness import literal, set_worker_settings, sql, value, wait_until
-from worker_case import WorkerCase
+from worker_case import WorkerCase, kill, worker_pid
 
 
 class ApiBudget(WorkerCase):
@@ -164,3 +164,40 @@ class ApiBudget(WorkerCase):
             "JOIN togai_zoho.connection c ON c.id = u.connection_id WHERE c.name = 'zoho' "
             "AND u.day = (togai_zoho.api_day(c.time_zone)).day") ==
             str(int(after["delivery_calls"]) + int(after["session_calls"])), timeout=20))
+
+    def reachable(self):
+        try:
+            return value("SELECT 1") == "1"
+        except Exception:
+            return False
+
+    def test_the_days_count_survives_a_crash_of_the_server(self):
+        self.budget(per_day=100000)
+        self.accounts(5)
+        self.assertTrue(self.idle())
+        counted = int(self.usage()["calls_today"])
+        # stored within seconds; a killed worker makes the postmaster start shared memory afresh
+        self.assertTrue(wait_until(lambda: int(value(
+            "SELECT delivery_calls + poll_calls + session_calls FROM togai_zoho.api_usage_day u "
+            "JOIN togai_zoho.connection c ON c.id = u.connection_id WHERE c.name = 'zoho' "
+            "AND u.day = (togai_zoho.api_day(c.time_zone)).day")) >= counted, timeout=20))
+        pid = worker_pid()
+        kill(pid, "KILL")
+        self.assertTrue(wait_until(lambda: self.reachable() and worker_pid() not in (None, pid), 60))
+        # the first look at the connection after the restart takes the stored count
+        self.assertGreaterEqual(int(self.usage()["calls_today"]), counted)
+        self.assertEqual(self.usage()["per_day"], "100000")
+
+    def test_backfill_says_what_it_costs(self):
+        self.budget(per_day=1000)
+        sql("SELECT togai_zoho.set_flow_enabled('accounts', false)")
+        self.addCleanup(sql, "SELECT togai_zoho.set_flow_enabled('accounts', true)")
+        self.accounts(900)
+        sql("SELECT togai_zoho.set_flow_enabled('accounts', true)")
+        self.assertEqual(value("SELECT togai_zoho.backfill('accounts')"), "900")
+        calls, days = sql("SELECT backfill_calls, backfill_days FROM togai_zoho.sync_status "
+                          "WHERE flow = 'accounts'")[0]
+        # a backfilled contact is looked for before it is made: 2 calls; 900 a day is left
+        # for delivery (the polls keep a tenth)
+        self.assertEqual((calls, days), ("1800", "2.0"))
+        self.assertTrue(self.idle(120))
