@@ -379,7 +379,12 @@ start_call(TzEngine *e, TzJob *job)
 	if (job->phase == TZ_PHASE_CURRENCIES)
 		ce->currencies_asked = true;
 	if (job->phase == TZ_PHASE_ITEM_SEARCH)
+	{
+		/* jansson allocates in the current context: the entry's, which outlives the turn */
+		old = MemoryContextSwitchTo(ce->cxt);
 		json_object_set_new(shared_object(ce, &ce->items_asked), job->call_item, json_true());
+		MemoryContextSwitchTo(old);
+	}
 	job->in_flight = true;
 	job->sent_any = true;
 	job->requests++;

@@ -467,6 +467,44 @@ tz_steps_plan(TzJob *job, bool search_first)
 	return false;
 }
 
+/*
+ * Queues a draft invoice to be marked sent when the action asks for it: one
+ * bulk call marks many (mark_sent.c).  Returns whether it was queued.
+ */
+static bool
+mark_sent_later(TzJob *job, const char *invoice_id, const char *status)
+{
+	TzJobAction *a = current_action(job);
+	TzUnsentInvoice *u;
+
+	if (!json_is_true(json_object_get(a->options, "mark_sent")) ||
+		status == NULL || strcmp(status, "draft") != 0)
+		return false;
+	u = palloc(sizeof(TzUnsentInvoice));
+	u->connection_id = a->connection_id;
+	u->invoice_id = pstrdup(invoice_id);
+	job->unsent = lappend(job->unsent, u);
+	return true;
+}
+
+/* The status of an invoice in a list answer, or NULL. */
+static const char *
+found_status(const json_t *answer, const char *invoice_id)
+{
+	json_t	   *list = json_object_get(answer, "invoices");
+	size_t		i;
+	json_t	   *inv;
+
+	json_array_foreach(list, i, inv)
+	{
+		const char *id = json_string_value(json_object_get(inv, "invoice_id"));
+
+		if (id && strcmp(id, invoice_id) == 0)
+			return json_string_value(json_object_get(inv, "status"));
+	}
+	return NULL;
+}
+
 /* Reads the next candidate of the contact search, or creates the contact. */
 static void
 next_candidate(TzJob *job)
@@ -528,7 +566,11 @@ answered_search(TzJob *job, const TzApiResult *r)
 			if (id)
 			{
 				remember_mapping(job, "invoice", job->source_id, id);
-				action_done(job, "found", id);
+				/* made by an attempt cut short before it was marked sent */
+				if (mark_sent_later(job, id, found_status(r->root, id)))
+					action_done(job, "found; marked sent with the next bulk call", id);
+				else
+					action_done(job, "found", id);
 			}
 			else
 				create_invoice(job);
@@ -586,18 +628,10 @@ answered_create(TzJob *job, const TzApiResult *r)
 			if (id == NULL)
 				return false;
 			remember_mapping(job, "invoice", job->source_id, id);
-			if (json_is_true(json_object_get(a->options, "mark_sent")))
-			{
-				/* one bulk call marks many invoices sent (mark_sent.c) */
-				TzUnsentInvoice *u = palloc(sizeof(TzUnsentInvoice));
-
-				u->connection_id = a->connection_id;
-				u->invoice_id = pstrdup(id);
-				job->unsent = lappend(job->unsent, u);
+			if (mark_sent_later(job, id, "draft"))
 				action_done(job, "created; marked sent with the next bulk call", id);
-				return true;
-			}
-			action_done(job, "created", id);
+			else
+				action_done(job, "created", id);
 			return true;
 	}
 }

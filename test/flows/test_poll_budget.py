@@ -189,3 +189,33 @@ class FewCallsPerObject(FlowsCase):
         self.assertEqual(len(self.zoho.requests("/books/v3/settings/currencies")), 1)
         self.assertEqual(len([r for r in self.zoho.requests("/books/v3/contacts")
                               if r["method"] == "POST"]), len(ids))
+
+    def test_a_draft_found_by_a_backfill_is_marked_sent(self):
+        (aid,) = self.seed_accounts(1)
+        self.poll_togai()
+        self.assertTrue(self.idle())
+        (contact,) = self.contact_of(aid)
+        acc = [a for a in self.togai.state()["accounts"] if a["id"] == aid][0]
+        # made at Zoho Books by an attempt cut short before its mark-sent: a draft
+        number = "%s-D" % self.prefix
+        item = self.json("SELECT togai_zoho.zohobooks_call('zoho', 'item_create', %s)" % literal(
+            '{"item": {"name": "Draft %s", "rate": 0}}' % self.prefix))["item_id"]
+        draft = self.zoho_api("POST", "/invoices", {"customer_id": contact["contact_id"],
+                                                    "reference_number": number, "line_items": [
+                                                        {"item_id": item, "name": "x", "rate": 7,
+                                                         "quantity": 1}]})["invoice"]
+        self.assertEqual(draft["status"], "draft")
+        flow = value("SELECT name FROM togai_zoho.flows WHERE trigger = 'invoice_generated'")
+        sql("SELECT togai_zoho.set_flow_enabled(%s, false)" % literal(flow))
+        self.addCleanup(sql, "SELECT togai_zoho.set_flow_enabled(%s, true)" % literal(flow))
+        self.togai.seed({"invoices": [invoice("%s.inv.d" % self.prefix, aid, acc["customerId"], number,
+                                              [line("Seats", quantity=1, rate=7)])]})
+        self.poll_togai()
+        sql("SELECT togai_zoho.set_flow_enabled(%s, true)" % literal(flow))
+        self.assertEqual(value("SELECT togai_zoho.backfill(%s)" % literal(flow)), "1")
+        self.assertTrue(self.idle(60))
+        did = value("SELECT result->0->>'did' FROM togai_zoho.outbox WHERE source_id = %s"
+                    % literal("%s.inv.d" % self.prefix))
+        self.assertEqual(did, "found; marked sent with the next bulk call")
+        (inv,) = [i for i in self.zoho.state()["invoices"] if i["invoice_id"] == draft["invoice_id"]]
+        self.assertEqual(inv["status"], "sent")
