@@ -99,8 +99,11 @@ def quiet_day(env):
     spacing they keep (a real day is not waited for)."""
     set_worker_settings({"togai_zoho.poll_idle_max": "10min"})
     sql("SELECT * FROM togai_zoho.set_api_budget('zoho', plan => 'standard')")
-    polls = int(value("SELECT poll_calls FROM togai_zoho.api_usage WHERE connection = 'zoho'"))
-    sql("SELECT * FROM togai_zoho.set_api_budget('zoho', per_day => %d)" % (2000 + 10 * polls))
+    # a tenth (200 calls) still ahead for the polls, and room for the day's other calls
+    used, polls = (int(v) for v in sql("SELECT calls_today, poll_calls FROM togai_zoho.api_usage "
+                                       "WHERE connection = 'zoho'")[0])
+    sql("SELECT * FROM togai_zoho.set_api_budget('zoho', per_day => %d)"
+        % max(10 * (polls + 200), used + 2000))
     for _ in range(5):      # until a poll finds nothing new
         if '"changed": 0' in value("SELECT togai_zoho.poll_zohobooks('zoho')::text"):
             break
