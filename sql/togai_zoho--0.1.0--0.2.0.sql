@@ -669,6 +669,14 @@ BEGIN
 	/* polls pay from the day's budget: their share, spread over the day */
 	PERFORM togai_zoho.api_budget_refresh(c.id, false);
 	spacing := togai_zoho.api_poll_spacing(c.id, cardinality(streams), false);
+	IF spacing < 0 THEN
+		next_at := (togai_zoho.api_day(c.time_zone)).ends_at;
+		RAISE NOTICE 'togai_zoho: the day''s API budget of connection "%" is spent; the next poll runs at %',
+			c.name, next_at
+			USING HINT = 'togai_zoho.api_usage shows the day''s calls; set_api_budget() changes the budget.';
+		RETURN jsonb_build_object('connection', c.name, 'pages', 0, 'next_poll_at', next_at,
+								  'skipped', 'the day''s API budget is spent');
+	END IF;
 	IF spacing IS NULL THEN
 		next_at := (togai_zoho.api_day(c.time_zone)).ends_at;
 		RAISE NOTICE 'togai_zoho: the polls of connection "%" spent their share of the day''s API budget; the next poll runs at %',
@@ -1078,7 +1086,7 @@ CREATE FUNCTION togai_zoho.api_poll_spacing(connection_id bigint, streams intege
 	AS 'MODULE_PATHNAME', 'api_poll_spacing';
 REVOKE ALL ON FUNCTION togai_zoho.api_poll_spacing(bigint, integer, boolean) FROM PUBLIC;
 COMMENT ON FUNCTION togai_zoho.api_poll_spacing(bigint, integer, boolean) IS
-'Internal: seconds between polls of a stream that keep the polls within togai_zoho.poll_share of the day''s budget; NULL when that share is spent';
+'Internal: seconds between polls of a stream that keep the polls within togai_zoho.poll_share of the day''s budget; NULL when that share is spent, -1 when the whole budget is (or the connection is paused for the day)';
 
 /*
  * The organization's time zone, for the end of its API day: Zoho Books

@@ -257,7 +257,8 @@ PG_FUNCTION_INFO_V1(api_poll_spacing);
  * Seconds a poll of one of the connection's streams should wait after the
  * last (a page each), for its polls to spend at most togai_zoho.poll_share
  * of the day's budget (see tz_budget_poll_spacing_s): 0 without a budget,
- * NULL when the share is spent for today.
+ * NULL when the share is spent for today, -1 when the whole day's budget is
+ * (or the remote paused the connection for the day).
  */
 Datum
 api_poll_spacing(PG_FUNCTION_ARGS)
@@ -267,6 +268,8 @@ api_poll_spacing(PG_FUNCTION_ARGS)
 
 	if (!tz_budget_read(PG_GETARG_INT64(0), &b))
 		PG_RETURN_FLOAT8(0);
+	if (b.paused_until_s > tz_unix_now() || (b.per_day > 0 && tz_budget_spent(&b) >= b.per_day))
+		PG_RETURN_FLOAT8(-1);
 	s = tz_budget_poll_spacing_s(&b, tz_unix_now(), tz_poll_share, 1.0, PG_GETARG_INT32(1),
 								 PG_GETARG_BOOL(2));
 	if (s < 0)

@@ -118,6 +118,16 @@ class PollBudget(FlowsCase):
         # delivery keeps the rest of the day: a session's call still goes
         value("SELECT count(*) FROM jsonb_array_elements(togai_zoho.zohobooks_call('zoho', 'currencies'))")
 
+    def test_a_spent_day_skips_polls_instead_of_failing_them(self):
+        self.forget_pacing()
+        used = int(value("SELECT calls_today FROM togai_zoho.api_usage WHERE connection = 'zoho'"))
+        sql("SELECT * FROM togai_zoho.set_api_budget('zoho', per_day => %d)" % max(used, 1))
+        self.zoho.clear_requests()
+        out = self.poll_zoho()
+        self.assertEqual(out["skipped"], "the day's API budget is spent", out)
+        self.assertNotIn("error", out)
+        self.assertEqual(self.zoho_calls(), [])
+
     def test_a_list_no_enabled_flow_needs_is_not_polled(self):
         sql("SELECT togai_zoho.set_flow_enabled(%s, false)" % literal(self.payment_flow()))
         self.addCleanup(sql, "SELECT togai_zoho.set_flow_enabled(%s, true)" % literal(self.payment_flow()))
