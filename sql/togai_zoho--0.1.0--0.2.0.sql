@@ -1080,6 +1080,13 @@ REVOKE ALL ON FUNCTION togai_zoho.api_budget_live(bigint) FROM PUBLIC;
 COMMENT ON FUNCTION togai_zoho.api_budget_live(bigint) IS
 'Internal: the day''s calls of a connection as every process sees them now (NULLs before its first call since the server started)';
 
+CREATE FUNCTION togai_zoho.api_plan(plan text, OUT per_day integer, OUT concurrent integer)
+	LANGUAGE C STRICT
+	AS 'MODULE_PATHNAME', 'api_plan';
+REVOKE ALL ON FUNCTION togai_zoho.api_plan(text) FROM PUBLIC;
+COMMENT ON FUNCTION togai_zoho.api_plan(text) IS
+'Internal: a Zoho Books plan''s daily API budget and concurrency cap (NULLs for an unknown plan)';
+
 CREATE FUNCTION togai_zoho.api_poll_spacing(connection_id bigint, streams integer, active boolean)
 	RETURNS double precision
 	LANGUAGE C STRICT
@@ -1183,10 +1190,7 @@ BEGIN
 				USING ERRCODE = 'invalid_parameter_value',
 					  HINT = 'Give per_day and concurrent for a Togai connection.';
 		END IF;
-		v_day := CASE set_api_budget.plan WHEN 'free' THEN 1000 WHEN 'standard' THEN 2000
-					  WHEN 'professional' THEN 5000
-					  WHEN 'premium' THEN 10000 WHEN 'elite' THEN 10000 WHEN 'ultimate' THEN 10000 END;
-		v_conc := CASE set_api_budget.plan WHEN 'free' THEN 5 ELSE 10 END;
+		SELECT p.per_day, p.concurrent INTO v_day, v_conc FROM togai_zoho.api_plan(set_api_budget.plan) p;
 		IF v_day IS NULL THEN
 			RAISE EXCEPTION 'unknown Zoho Books plan "%"', set_api_budget.plan
 				USING ERRCODE = 'invalid_parameter_value',

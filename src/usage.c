@@ -61,8 +61,8 @@ tz_usage_wait_reason(const TzConnInfo *conn, TzBudgetVerdict v, double until_s)
 	return NULL;
 }
 
-void
-tz_usage_begin(const TzConnInfo *conn)
+static void
+usage_begin(const TzConnInfo *conn)
 {
 	TimestampTz start = GetCurrentTimestamp();
 	TzPurpose	purpose = (TzPurpose) tz_call_purpose;
@@ -95,22 +95,16 @@ tz_usage_begin(const TzConnInfo *conn)
 }
 
 void
-tz_usage_end(const TzConnInfo *conn)
-{
-	tz_budget_call_ended(conn->id);
-}
-
-void
 tz_usage_perform(const TzConnInfo *conn, const TzHttpRequest *req, TzHttpResponse *resp)
 {
-	tz_usage_begin(conn);
+	usage_begin(conn);
 	PG_TRY();
 	{
 		tz_http_perform(req, resp);
 	}
 	PG_FINALLY();
 	{
-		tz_usage_end(conn);
+		tz_budget_call_ended(conn->id);
 	}
 	PG_END_TRY();
 }
@@ -225,6 +219,7 @@ api_budget_live(PG_FUNCTION_ARGS)
 	Datum		v[9];
 	bool		nulls[9] = {false};
 	TzBudget	b;
+	double		runs_out;
 
 	if (get_call_result_type(fcinfo, NULL, &desc) != TYPEFUNC_COMPOSITE)
 		elog(ERROR, "togai_zoho: api_budget_live must return a record");
@@ -243,8 +238,36 @@ api_budget_live(PG_FUNCTION_ARGS)
 	nulls[6] = b.paused_until_s <= tz_unix_now();
 	v[7] = TimestampTzGetDatum(from_unix(b.day_ends_s));
 	nulls[7] = b.day_ends_s <= 0;
-	v[8] = TimestampTzGetDatum(from_unix(tz_budget_runs_out_s(&b, tz_unix_now())));
-	nulls[8] = tz_budget_runs_out_s(&b, tz_unix_now()) <= 0;
+	runs_out = tz_budget_runs_out_s(&b, tz_unix_now());
+	v[8] = TimestampTzGetDatum(from_unix(runs_out));
+	nulls[8] = runs_out <= 0;
+	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(desc, v, nulls)));
+}
+
+PG_FUNCTION_INFO_V1(api_plan);
+
+/*
+ * api_plan(plan text, OUT per_day integer, OUT concurrent integer)
+ *
+ * A Zoho Books plan's daily budget and concurrency cap (budget.c's table);
+ * NULLs for an unknown plan.
+ */
+Datum
+api_plan(PG_FUNCTION_ARGS)
+{
+	TupleDesc	desc;
+	Datum		v[2];
+	bool		nulls[2] = {false, false};
+	int32_t		per_day,
+				concurrent;
+
+	if (get_call_result_type(fcinfo, NULL, &desc) != TYPEFUNC_COMPOSITE)
+		elog(ERROR, "togai_zoho: api_plan must return a record");
+	desc = BlessTupleDesc(desc);
+	if (!tz_budget_plan(text_to_cstring(PG_GETARG_TEXT_PP(0)), &per_day, &concurrent))
+		nulls[0] = nulls[1] = true;
+	v[0] = Int32GetDatum(per_day);
+	v[1] = Int32GetDatum(concurrent);
 	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(desc, v, nulls)));
 }
 

@@ -15,15 +15,11 @@
 #include "http.h"
 
 /*
- * Takes a call of this session for the connection (purpose from
+ * Performs a call of this session for the connection (purpose from
  * togai_zoho.call_purpose): waits for a free slot under the concurrency
- * cap, and raises TZ429 when the day's budget is spent or the remote paused
- * the connection for the day.  End it with tz_usage_end, also on error.
+ * cap, raises TZ429 when the day's budget is spent or the remote paused the
+ * connection for the day, and frees the slot however the call ends.
  */
-extern void tz_usage_begin(const TzConnInfo *conn);
-extern void tz_usage_end(const TzConnInfo *conn);
-
-/* tz_http_perform between the two, for a session's call. */
 extern void tz_usage_perform(const TzConnInfo *conn, const TzHttpRequest *req,
 							 TzHttpResponse *resp);
 
