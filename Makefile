@@ -2,18 +2,36 @@
 EXTENSION    = togai_zoho
 EXTVERSION   = $(shell sed -n "s/^default_version = '\(.*\)'/\1/p" togai_zoho.control)
 MODULE_big   = togai_zoho
-OBJS         = $(patsubst %.c,%.o,$(wildcard src/*.c))
-DATA         = $(wildcard sql/togai_zoho--*.sql)
 
+# The extension's C code by layer (README "Architecture"); the receiver is a program apart.
+SRC_LAYERS   = src src/pure src/clients src/enqueue src/delivery src/sql
+OBJS         = $(patsubst %.c,%.o,$(foreach d,$(SRC_LAYERS),$(wildcard $(d)/*.c)))
+
+# The current version's install script is generated from sql/install/, one file per
+# concern, in this order (a file may use only what an earlier one created). Released
+# install scripts are frozen in sql/released/; upgrade scripts live in sql/updates/.
+INSTALL_SQL  = $(addprefix sql/install/,begin.sql catalogue.sql connections.sql flows.sql \
+               mirrors.sql outbox.sql mappings.sql money.sql budget.sql polling.sql webhooks.sql \
+               ready_flows.sql views.sql privileges.sql)
+DATA_built   = $(EXTENSION)--$(EXTVERSION).sql
+DATA         = $(wildcard sql/released/$(EXTENSION)--*.sql) $(wildcard sql/updates/$(EXTENSION)--*--*.sql)
+
+# pg_regress and isolation suites (test/sql, test/expected, test/specs) each on a
+# temporary instance configured by test/regress.conf: any PostgreSQL 15 build, no
+# server to prepare. initdb refuses root: tools/run-tests.sh runs them as postgres.
 REGRESS      = setup connections flows enqueue mappings invoice_lines views privileges
-REGRESS_OPTS = --dbname=contrib_regression
+REGRESS_OPTS = --inputdir=test --outputdir=test/output --dbname=contrib_regression \
+               --temp-instance=test/tmp_check --temp-config=test/regress.conf
 ISOLATION    = enqueue_concurrency
-EXTRA_CLEAN  = test/unit/bin test/fuzz/bin output_iso src/receiver/togai_zoho_receiver
+ISOLATION_OPTS = --inputdir=test --outputdir=test/output_iso \
+               --temp-instance=test/tmp_check_iso --temp-config=test/regress.conf
+EXTRA_CLEAN  = test/unit/bin test/fuzz/bin test/output test/output_iso test/tmp_check \
+               test/tmp_check_iso src/receiver/togai_zoho_receiver $(OBJS:.o=.d)
 
 PG_CONFIG   ?= $(firstword $(wildcard /usr/lib/postgresql/15/bin/pg_config) pg_config)
 PG_CPPFLAGS += -DEXTVERSION=\"$(EXTVERSION)\" -Wall -Wextra -Werror -Wno-unused-parameter \
                -Wno-missing-field-initializers -Wno-sign-compare \
-               $(shell pkg-config --cflags libcurl jansson)
+               $(shell pkg-config --cflags libcurl jansson) $(addprefix -I,$(SRC_LAYERS)) -MMD -MP
 SHLIB_LINK  += $(shell pkg-config --libs libcurl jansson)
 
 # On a fresh machine the server headers are not there yet: only deps, test and demo work,
@@ -21,12 +39,16 @@ SHLIB_LINK  += $(shell pkg-config --libs libcurl jansson)
 PGXS := $(shell $(PG_CONFIG) --pgxs 2>/dev/null)
 ifneq ($(wildcard $(PGXS)),)
 include $(PGXS)
+-include $(OBJS:.o=.d)
 else
 all install installcheck:
 	@echo "PostgreSQL 15 server headers not found: run 'make deps' as root first" >&2; exit 1
 endif
 
 .PHONY: deps test demo bench receiver install-receiver
+
+$(DATA_built): $(INSTALL_SQL) togai_zoho.control
+	cat $(INSTALL_SQL) > $@
 
 # The webhook receiver: a program of its own (src/receiver), not part of the server.
 RECEIVER = src/receiver/togai_zoho_receiver
@@ -61,36 +83,23 @@ demo: deps
 	$(MAKE) install
 	sh tools/demo.sh
 
-# Unit tests of the pure C parts: no server, run under valgrind.
-UNIT_CFLAGS = -std=c11 -g -O0 -Wall -Wextra -Werror $(shell pkg-config --cflags libcurl jansson)
-UNIT_LIBS   = $(shell pkg-config --libs libcurl jansson)
+# Unit tests of the pure C parts: no server, run under valgrind. A test links the
+# sources listed as its prerequisites.
+UNIT_CFLAGS = -std=c11 -g -O0 -Wall -Wextra -Werror -Isrc/pure -Isrc/receiver \
+              $(shell pkg-config --cflags libcurl jansson)
+UNIT_LIBS   = $(shell pkg-config --libs libcurl jansson) -lcrypto -lm
+UNIT_TESTS  = $(addprefix test/unit/bin/test_,url parse policy action budget signature)
 
-test/unit/bin/test_url: test/unit/test_url.c src/url.c src/url.h
+test/unit/bin/test_url: src/pure/url.c src/pure/url.h
+test/unit/bin/test_parse: src/pure/parse.c src/pure/parse.h
+test/unit/bin/test_policy: src/pure/policy.c src/pure/policy.h
+test/unit/bin/test_budget: src/pure/budget.c src/pure/budget.h
+test/unit/bin/test_action: src/pure/action.c src/pure/action.h
+test/unit/bin/test_signature: src/receiver/signature.c src/receiver/signature.h
+test/unit/bin/test_%: test/unit/test_%.c
 	@mkdir -p test/unit/bin
-	$(CC) $(UNIT_CFLAGS) -o $@ test/unit/test_url.c src/url.c $(UNIT_LIBS)
+	$(CC) $(UNIT_CFLAGS) -o $@ $(filter %.c,$^) $(UNIT_LIBS)
 
-test/unit/bin/test_parse: test/unit/test_parse.c src/parse.c src/parse.h
-	@mkdir -p test/unit/bin
-	$(CC) $(UNIT_CFLAGS) -o $@ test/unit/test_parse.c src/parse.c $(UNIT_LIBS)
-
-test/unit/bin/test_policy: test/unit/test_policy.c src/policy.c src/policy.h
-	@mkdir -p test/unit/bin
-	$(CC) $(UNIT_CFLAGS) -o $@ test/unit/test_policy.c src/policy.c -lm
-
-test/unit/bin/test_budget: test/unit/test_budget.c src/budget.c src/budget.h
-	@mkdir -p test/unit/bin
-	$(CC) $(UNIT_CFLAGS) -o $@ test/unit/test_budget.c src/budget.c
-
-test/unit/bin/test_signature: test/unit/test_signature.c src/receiver/signature.c src/receiver/signature.h
-	@mkdir -p test/unit/bin
-	$(CC) $(UNIT_CFLAGS) -o $@ test/unit/test_signature.c src/receiver/signature.c -lcrypto
-
-test/unit/bin/test_action: test/unit/test_action.c src/action.c src/action.h
-	@mkdir -p test/unit/bin
-	$(CC) $(UNIT_CFLAGS) -o $@ test/unit/test_action.c src/action.c $(UNIT_LIBS)
-
-UNIT_TESTS = test/unit/bin/test_url test/unit/bin/test_parse test/unit/bin/test_policy \
-             test/unit/bin/test_action test/unit/bin/test_budget test/unit/bin/test_signature
 VALGRIND   = valgrind -q --leak-check=full --errors-for-leak-kinds=definite,indirect --error-exitcode=1
 
 .PHONY: unit
@@ -103,21 +112,17 @@ FUZZ_RUNS  ?= 20000
 FUZZ_FLAGS  = -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
               $(shell pkg-config --cflags libcurl jansson)
 
-test/fuzz/bin/fuzz_parse: test/fuzz/fuzz_parse.c src/parse.c src/parse.h
+FUZZ_TARGETS = parse url action
+test/fuzz/bin/fuzz_parse: src/pure/parse.c src/pure/parse.h
+test/fuzz/bin/fuzz_url: src/pure/url.c src/pure/url.h
+test/fuzz/bin/fuzz_action: src/pure/action.c src/pure/action.h src/pure/parse.c src/pure/parse.h
+test/fuzz/bin/fuzz_%: test/fuzz/fuzz_%.c
 	@mkdir -p test/fuzz/bin
-	clang $(FUZZ_FLAGS) -o $@ test/fuzz/fuzz_parse.c src/parse.c $(UNIT_LIBS)
-
-test/fuzz/bin/fuzz_url: test/fuzz/fuzz_url.c src/url.c src/url.h
-	@mkdir -p test/fuzz/bin
-	clang $(FUZZ_FLAGS) -o $@ test/fuzz/fuzz_url.c src/url.c $(UNIT_LIBS)
-
-test/fuzz/bin/fuzz_action: test/fuzz/fuzz_action.c src/action.c src/action.h src/parse.c src/parse.h
-	@mkdir -p test/fuzz/bin
-	clang $(FUZZ_FLAGS) -o $@ test/fuzz/fuzz_action.c src/action.c src/parse.c $(UNIT_LIBS)
+	clang $(FUZZ_FLAGS) -Isrc/pure -o $@ $(filter %.c,$^) $(shell pkg-config --libs libcurl jansson)
 
 .PHONY: fuzz
-fuzz: test/fuzz/bin/fuzz_parse test/fuzz/bin/fuzz_url test/fuzz/bin/fuzz_action
-	@for t in parse url action; do \
+fuzz: $(addprefix test/fuzz/bin/fuzz_,$(FUZZ_TARGETS))
+	@for t in $(FUZZ_TARGETS); do \
 		mkdir -p test/fuzz/bin/corpus_$$t; \
 		if ! test/fuzz/bin/fuzz_$$t -runs=$(FUZZ_RUNS) -max_len=4096 -print_final_stats=1 \
 			-artifact_prefix=test/fuzz/bin/ \

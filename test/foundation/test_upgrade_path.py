@@ -1,4 +1,4 @@
-"""Upgrade path: from every released version (sql/RELEASED) ALTER EXTENSION togai_zoho UPDATE
+"""Upgrade path: from every released version (sql/released/RELEASED) ALTER EXTENSION togai_zoho UPDATE
 reaches the current version with its data intact and a catalogue equal to a fresh install's;
 the suite fails when a released version has no chain of upgrade scripts to the current one."""
 
@@ -74,7 +74,7 @@ def current_version():
 
 
 def released_versions():
-    with open(os.path.join(ROOT, "sql", "RELEASED")) as f:
+    with open(os.path.join(ROOT, "sql", "released", "RELEASED")) as f:
         return [v.strip() for v in f if v.strip() and not v.startswith("#")]
 
 
@@ -90,7 +90,7 @@ class UpgradePath(unittest.TestCase):
     def test_every_released_version_updates_to_the_current_one(self):
         current = current_version()
         released = released_versions()
-        self.assertTrue(released, "sql/RELEASED lists no version")
+        self.assertTrue(released, "sql/released/RELEASED lists no version")
         paths = dict(sql("SELECT source, path FROM pg_extension_update_paths('togai_zoho') "
                          "WHERE target = %s" % literal(current)))
         missing = [v for v in released if v != current and paths.get(v) is None]

@@ -8,8 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../src/action.h"
-#include "../../src/parse.h"
+#include "action.h"
+#include "parse.h"
 
 int			LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../src/parse.h"
+#include "parse.h"
 
 int			LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../src/action.h"
+#include "action.h"
 
 static int	passed = 0;
 static int	failed = 0;

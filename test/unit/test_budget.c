@@ -8,7 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "../../src/budget.h"
+#include "budget.h"
 
 static int	passed = 0;
 static int	failed = 0;

@@ -6,7 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "../../src/parse.h"
+#include "parse.h"
 
 static int	passed = 0;
 static int	failed = 0;

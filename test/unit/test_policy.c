@@ -6,7 +6,7 @@
  */
 #include <stdio.h>
 
-#include "../../src/policy.h"
+#include "policy.h"
 
 static int	passed = 0;
 static int	failed = 0;

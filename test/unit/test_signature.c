@@ -7,7 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "../../src/receiver/signature.h"
+#include "signature.h"
 
 static int	passed = 0;
 static int	failed = 0;

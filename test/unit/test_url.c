@@ -6,7 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "../../src/url.h"
+#include "url.h"
 
 static int	passed = 0;
 static int	failed = 0;

@@ -53,7 +53,7 @@ SELECT 'column ' || c.relname || '.' || a.attname
    AND col_description(c.oid, a.attnum) IS NULL;
 
 -- pg_dump keeps the user's configuration and state
-SELECT unnest(extconfig)::regclass AS dumped FROM pg_extension WHERE extname = 'togai_zoho' ORDER BY 1::text;
+SELECT unnest(extconfig)::regclass::text COLLATE "C" AS dumped FROM pg_extension WHERE extname = 'togai_zoho' ORDER BY 1;
 
 -- The hot queries are index scans: claiming due jobs and looking mappings up
 SET enable_seqscan = off;

@@ -419,6 +419,7 @@ CREATE TABLE togai_zoho.zohobooks_item (
 	PRIMARY KEY (connection_id, name)
 );
 SELECT pg_catalog.pg_extension_config_dump('togai_zoho.zohobooks_item', '');
+REVOKE ALL ON togai_zoho.zohobooks_item FROM PUBLIC;
 COMMENT ON TABLE togai_zoho.zohobooks_item IS
 'The Zoho Books item of each line name (a Togai rate card or line type), found by name or made once per organization; delete a row to have it looked up again';
 COMMENT ON COLUMN togai_zoho.zohobooks_item.connection_id IS 'Zoho Books connection (organization)';
@@ -843,6 +844,7 @@ SELECT c.name AS connection, c.app, s.stream,
 	   (s.cursor::jsonb ->> 'idle_polls')::integer AS quiet_polls
   FROM togai_zoho.sync_cursor s
   JOIN togai_zoho.connection c ON c.id = s.connection_id;
+REVOKE ALL ON togai_zoho.poll_status FROM PUBLIC;
 COMMENT ON VIEW togai_zoho.poll_status IS
 'Each polled stream of each connection: when it was last polled and last walked to its end, the error that stopped it (until a walk completes), and the change time the next poll reads from';
 

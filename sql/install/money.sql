@@ -1,0 +1,279 @@
+/*
+ * money.sql
+ *	  Invoice lines, exact (Togai's revenue tree as Zoho Books line items whose
+ *	  total equals the Togai total to the minor unit, numeric throughout), and
+ *	  what a job needs from the database besides its source row, worked out when
+ *	  it is claimed: currency and item ids, and for inbound jobs the Togai ids
+ *	  their Zoho Books objects map to.
+ */
+
+/* Digits after the decimal point of a currency's minor unit (ISO 4217). */
+CREATE FUNCTION togai_zoho.currency_digits(currency text)
+	RETURNS integer
+	LANGUAGE sql IMMUTABLE PARALLEL SAFE
+	SET search_path = pg_catalog, togai_zoho, pg_temp
+	AS $$
+SELECT CASE
+	WHEN currency IN ('BIF', 'CLP', 'DJF', 'GNF', 'ISK', 'JPY', 'KMF', 'KRW', 'PYG', 'RWF',
+					  'UGX', 'UYI', 'VND', 'VUV', 'XAF', 'XOF', 'XPF') THEN 0
+	WHEN currency IN ('BHD', 'IQD', 'JOD', 'KWD', 'LYD', 'OMR', 'TND') THEN 3
+	ELSE 2 END
+$$;
+COMMENT ON FUNCTION togai_zoho.currency_digits(text) IS 'Digits of a currency''s minor unit (ISO 4217): 0, 2 or 3';
+
+/* Significant digits of a number: a C double carries 15 of them exactly. */
+CREATE FUNCTION togai_zoho.significant_digits(n numeric)
+	RETURNS integer
+	LANGUAGE sql IMMUTABLE PARALLEL SAFE
+	SET search_path = pg_catalog, togai_zoho, pg_temp
+	AS $$
+SELECT length(ltrim(replace(trim_scale(abs(n))::text, '.', ''), '0'))
+$$;
+COMMENT ON FUNCTION togai_zoho.significant_digits(numeric) IS 'Significant digits of a number (a double carries 15 exactly)';
+
+/*
+ * A JSON number, or a string holding one, as numeric; NULL for anything else.
+ * Never raises: it runs inside the worker's claim, where one bad row must not
+ * stop every job.
+ */
+CREATE FUNCTION togai_zoho.json_numeric(v jsonb)
+	RETURNS numeric
+	LANGUAGE sql IMMUTABLE PARALLEL SAFE
+	SET search_path = pg_catalog, togai_zoho, pg_temp
+	AS $$
+SELECT CASE jsonb_typeof(v)
+	WHEN 'number' THEN (v #>> '{}')::numeric
+	WHEN 'string' THEN CASE WHEN v #>> '{}' ~ '^\s*-?[0-9]{1,30}(\.[0-9]{1,30})?\s*$'
+							THEN (v #>> '{}')::numeric END
+	END
+$$;
+COMMENT ON FUNCTION togai_zoho.json_numeric(jsonb) IS 'A JSON number, or a string holding a plain decimal, as numeric; NULL otherwise (never raises)';
+
+CREATE FUNCTION togai_zoho.invoice_line_items(invoice jsonb)
+	RETURNS jsonb
+	LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
+	SET search_path = pg_catalog, togai_zoho, pg_temp
+	AS $$
+DECLARE
+	currency text := coalesce(invoice ->> 'currency', invoice #>> '{revenue_info,units}');
+	digits integer := togai_zoho.currency_digits(currency);
+	total numeric := round(coalesce(togai_zoho.json_numeric(invoice -> 'total_amount'), 0), digits);
+	nodes jsonb := invoice #> '{revenue_info,lineItems}';
+	node jsonb;
+	lines jsonb := '[]';
+	sum numeric := 0;
+	qty numeric;
+	rate numeric;
+	amount numeric;
+	detail text;
+	reference text := coalesce(invoice ->> 'sequence_id', invoice ->> 'invoice_id', '');
+BEGIN
+	/* a single total, net or gross node stands for its children */
+	WHILE jsonb_typeof(nodes) = 'array' AND jsonb_array_length(nodes) = 1
+		  AND nodes -> 0 ->> 'type' IN ('GRAND_TOTAL_AMOUNT', 'TOTAL_AMOUNT', 'NET_AMOUNT',
+										'GROSS_AMOUNT', 'PRICE_PLAN_AMOUNT', 'SUB_TOTAL_AMOUNT')
+		  AND jsonb_typeof(nodes -> 0 -> 'lineItems') = 'array'
+		  AND jsonb_array_length(nodes -> 0 -> 'lineItems') > 0 LOOP
+		nodes := nodes -> 0 -> 'lineItems';
+	END LOOP;
+
+	IF jsonb_typeof(nodes) = 'array' THEN
+		FOR node IN SELECT e FROM jsonb_array_elements(nodes) e LOOP
+			CONTINUE WHEN jsonb_typeof(node) <> 'object'
+				OR coalesce(node ->> 'type' IN ('TOTAL_USAGE', 'USAGE_METER_USAGE'), false)
+				OR jsonb_typeof(node -> 'value') IS DISTINCT FROM 'number';
+			amount := round((node ->> 'value')::numeric, digits);
+			/* credits and discounts travel in the adjustment: Zoho refuses negative lines */
+			CONTINUE WHEN amount < 0;
+			qty := togai_zoho.json_numeric(node -> 'quantity');
+			rate := togai_zoho.json_numeric(node -> 'valuePerQuantity');
+			SELECT string_agg(format('%s: %s', s ->> 'description',
+									 CASE WHEN s ? 'quantity' AND s ? 'valuePerQuantity'
+										  THEN format('%s × %s = %s', s ->> 'quantity',
+													  s ->> 'valuePerQuantity', s ->> 'value')
+										  ELSE s ->> 'value' END), '; ')
+			  INTO detail
+			  FROM jsonb_array_elements(CASE WHEN jsonb_typeof(node -> 'lineItems') = 'array'
+											 THEN node -> 'lineItems' ELSE '[]' END) s
+			 WHERE jsonb_typeof(s) = 'object';
+			IF qty > 0 AND rate >= 0 AND round(qty * rate, digits) = amount
+			   AND togai_zoho.significant_digits(qty) <= 15
+			   AND togai_zoho.significant_digits(rate) <= 15 THEN
+				lines := lines || jsonb_build_array(jsonb_strip_nulls(jsonb_build_object(
+					'name', left(coalesce(node ->> 'description', 'Togai line item'), 255),
+					'description', detail, 'quantity', qty, 'rate', rate)));
+			ELSE
+				/* the value is the truth when quantity × rate does not give it */
+				lines := lines || jsonb_build_array(jsonb_strip_nulls(jsonb_build_object(
+					'name', left(coalesce(node ->> 'description', 'Togai line item'), 255),
+					'description', coalesce(detail, CASE WHEN qty IS NOT NULL
+						THEN format('%s × %s', qty, rate) END),
+					'quantity', 1, 'rate', amount)));
+			END IF;
+			sum := sum + amount;
+		END LOOP;
+	END IF;
+
+	IF jsonb_array_length(lines) = 0 THEN
+		RETURN jsonb_strip_nulls(jsonb_build_object('lines', jsonb_build_array(jsonb_build_object(
+			'name', 'Togai invoice ' || reference, 'quantity', 1, 'rate', greatest(total, 0))),
+			'adjustment', CASE WHEN total < 0 THEN total END));
+	END IF;
+	RETURN jsonb_strip_nulls(jsonb_build_object('lines', lines,
+		'adjustment', CASE WHEN total <> sum THEN total - sum END));
+END
+$$;
+COMMENT ON FUNCTION togai_zoho.invoice_line_items(jsonb) IS
+'Zoho Books line items of a Togai invoice row, exact: {"lines": [...], "adjustment": n}; the lines plus the adjustment equal the Togai total to the minor unit';
+
+/* Zoho Books currency ids by code, learnt from GET /settings/currencies. */
+CREATE TABLE togai_zoho.zohobooks_currency (
+	connection_id bigint NOT NULL REFERENCES togai_zoho.connection (id) ON DELETE CASCADE,
+	currency_code text NOT NULL CHECK (currency_code ~ '^[A-Z]{3}$'),
+	currency_id   text NOT NULL CHECK (currency_id <> ''),
+	learnt_at     timestamptz NOT NULL DEFAULT now(),
+	PRIMARY KEY (connection_id, currency_code)
+);
+COMMENT ON TABLE togai_zoho.zohobooks_currency IS 'Zoho Books currency ids by ISO code, per connection, learnt from GET /settings/currencies (a cache)';
+COMMENT ON COLUMN togai_zoho.zohobooks_currency.connection_id IS 'Zoho Books connection';
+COMMENT ON COLUMN togai_zoho.zohobooks_currency.currency_code IS 'ISO 4217 code';
+COMMENT ON COLUMN togai_zoho.zohobooks_currency.currency_id IS 'Zoho Books currency_id of the code in the organization';
+COMMENT ON COLUMN togai_zoho.zohobooks_currency.learnt_at IS 'When it was learnt';
+
+/* Zoho Books item ids by name, found or made for the lines of invoices. */
+CREATE TABLE togai_zoho.zohobooks_item (
+	connection_id bigint NOT NULL REFERENCES togai_zoho.connection (id) ON DELETE CASCADE,
+	name          text NOT NULL CHECK (name <> '' AND length(name) <= 100),
+	item_id       text NOT NULL CHECK (item_id <> ''),
+	learnt_at     timestamptz NOT NULL DEFAULT now(),
+	PRIMARY KEY (connection_id, name)
+);
+COMMENT ON TABLE togai_zoho.zohobooks_item IS
+'The Zoho Books item of each line name (a Togai rate card or line type), found by name or made once per organization; delete a row to have it looked up again';
+COMMENT ON COLUMN togai_zoho.zohobooks_item.connection_id IS 'Zoho Books connection (organization)';
+COMMENT ON COLUMN togai_zoho.zohobooks_item.name IS 'Item name: the line''s rate card or type, cut to Zoho''s 100 characters';
+COMMENT ON COLUMN togai_zoho.zohobooks_item.item_id IS 'Zoho Books item_id';
+COMMENT ON COLUMN togai_zoho.zohobooks_item.learnt_at IS 'When the item was found or made';
+SELECT pg_catalog.pg_extension_config_dump('togai_zoho.zohobooks_item', '');
+
+CREATE FUNCTION togai_zoho.payment_context(zohobooks_connection_id bigint, entity text, object jsonb)
+	RETURNS jsonb
+	LANGUAGE plpgsql STABLE
+	SET search_path = pg_catalog, togai_zoho, pg_temp
+	AS $$
+DECLARE
+	applied jsonb;
+	txn text;
+	records jsonb;
+	amount numeric;
+	unmapped jsonb;
+	first_invoice text;
+	togai_conn bigint;
+	acc text;
+	cur text;
+	recorded text;
+BEGIN
+	IF entity = 'payment' THEN
+		txn := object ->> 'payment_id';
+		applied := CASE WHEN jsonb_typeof(object -> 'invoices') = 'array' THEN object -> 'invoices'
+					   ELSE '[]' END;
+		SELECT jsonb_agg(jsonb_build_object('togaiId', m.togai_id,
+											'amount', togai_zoho.json_numeric(x -> 'amount_applied'),
+											'type', 'INVOICE', 'order', n) ORDER BY n)
+				 FILTER (WHERE m.togai_id IS NOT NULL),
+			   sum(togai_zoho.json_numeric(x -> 'amount_applied')) FILTER (WHERE m.togai_id IS NOT NULL),
+			   jsonb_agg(x ->> 'invoice_id') FILTER (WHERE m.togai_id IS NULL),
+			   min(m.togai_id), min(m.togai_connection_id)
+		  INTO records, amount, unmapped, first_invoice, togai_conn
+		  FROM jsonb_array_elements(applied) WITH ORDINALITY AS a(x, n)
+		  LEFT JOIN togai_zoho.id_mapping m
+			ON m.entity = 'invoice' AND m.zohobooks_connection_id = payment_context.zohobooks_connection_id
+		   AND m.zohobooks_id = x ->> 'invoice_id'
+		 WHERE jsonb_typeof(x) = 'object' AND togai_zoho.json_numeric(x -> 'amount_applied') > 0;
+	ELSE
+		/* invoice_paid: what the Togai invoice still owes */
+		txn := 'invoice:' || (object ->> 'invoice_id');
+		SELECT m.togai_id, m.togai_connection_id,
+			   greatest(i.total_amount - coalesce(i.paid_amount, 0), 0)
+		  INTO first_invoice, togai_conn, amount
+		  FROM togai_zoho.id_mapping m
+		  LEFT JOIN togai_zoho.invoices i ON i.connection_id = m.togai_connection_id
+										 AND i.invoice_id = m.togai_id
+		 WHERE m.entity = 'invoice' AND m.zohobooks_connection_id = payment_context.zohobooks_connection_id
+		   AND m.zohobooks_id = object ->> 'invoice_id';
+		IF first_invoice IS NOT NULL AND amount > 0 THEN
+			records := jsonb_build_array(jsonb_build_object('togaiId', first_invoice, 'amount', amount,
+															'type', 'INVOICE', 'order', 1));
+		END IF;
+	END IF;
+
+	SELECT m.togai_id INTO recorded FROM togai_zoho.id_mapping m
+	 WHERE m.entity = 'payment' AND m.zohobooks_connection_id = payment_context.zohobooks_connection_id
+	   AND m.zohobooks_id = txn;
+	SELECT i.account_id, i.currency INTO acc, cur FROM togai_zoho.invoices i
+	 WHERE i.connection_id = togai_conn AND i.invoice_id = first_invoice;
+	IF acc IS NULL THEN
+		SELECT m.togai_id INTO acc FROM togai_zoho.id_mapping m
+		 WHERE m.entity = 'account' AND m.zohobooks_connection_id = payment_context.zohobooks_connection_id
+		   AND m.zohobooks_id = object ->> 'customer_id';
+	END IF;
+	RETURN jsonb_strip_nulls(jsonb_build_object(
+		'transaction', txn, 'recorded', recorded, 'account_id', acc,
+		'currency', coalesce(nullif(object ->> 'currency_code', ''), cur),
+		'amount', amount, 'records', records, 'unmapped', unmapped,
+		'skip', CASE WHEN records IS NULL THEN
+			CASE WHEN entity = 'payment' THEN 'no invoice of the payment was synced from Togai: nothing to record'
+				 ELSE 'the invoice was not synced from Togai, or Togai has it paid already: nothing to record' END
+		END));
+END
+$$;
+COMMENT ON FUNCTION togai_zoho.payment_context(bigint, text, jsonb) IS
+'Togai account, currency, amount and invoice records of a Zoho Books payment (or paid invoice), from the mappings';
+
+CREATE FUNCTION togai_zoho.job_context(entity text, connection_id bigint, payload jsonb)
+	RETURNS jsonb
+	LANGUAGE plpgsql STABLE
+	SET search_path = pg_catalog, togai_zoho, pg_temp
+	AS $$
+DECLARE
+	app text;
+	ctx jsonb;
+BEGIN
+	SELECT c.app INTO app FROM togai_zoho.connection c WHERE c.id = job_context.connection_id;
+	IF app = 'togai' THEN
+		IF entity = 'invoice' THEN
+			ctx := togai_zoho.invoice_line_items(payload);
+			/* the one line standing for a whole invoice bills the same item for every invoice */
+			IF jsonb_array_length(ctx -> 'lines') = 1
+			   AND ctx #>> '{lines,0,name}' = 'Togai invoice ' || coalesce(payload ->> 'sequence_id',
+																	   payload ->> 'invoice_id', '') THEN
+				ctx := jsonb_set(ctx, '{lines,0,item}', '"Togai invoice"');
+			END IF;
+			RETURN ctx || jsonb_build_object('item_ids',
+				(SELECT jsonb_object_agg(z.connection_id::text, z.ids)
+				   FROM (SELECT i.connection_id, jsonb_object_agg(i.name, i.item_id) AS ids
+						   FROM togai_zoho.zohobooks_item i
+						  WHERE i.name IN (SELECT left(coalesce(l ->> 'item', l ->> 'name'), 100)
+											 FROM jsonb_array_elements(ctx -> 'lines') l)
+						  GROUP BY i.connection_id) z));
+		ELSIF entity = 'account' THEN
+			RETURN jsonb_build_object('currency_ids',
+				(SELECT jsonb_object_agg(z.connection_id::text, z.currency_id)
+				   FROM togai_zoho.zohobooks_currency z
+				  WHERE z.currency_code = payload ->> 'invoice_currency'));
+		END IF;
+		RETURN NULL;
+	END IF;
+	IF entity IN ('payment', 'invoice') THEN
+		RETURN togai_zoho.payment_context(job_context.connection_id, entity, payload -> 'payload');
+	ELSIF entity = 'contact' THEN
+		RETURN jsonb_build_object('account_id',
+			(SELECT m.togai_id FROM togai_zoho.id_mapping m
+			  WHERE m.entity = 'account' AND m.zohobooks_connection_id = job_context.connection_id
+				AND m.zohobooks_id = payload ->> 'remote_id'));
+	END IF;
+	RETURN NULL;
+END
+$$;
+COMMENT ON FUNCTION togai_zoho.job_context(text, bigint, jsonb) IS
+'What a delivery job needs besides its source row, worked out when it is claimed';

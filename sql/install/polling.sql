@@ -1,0 +1,465 @@
+/*
+ * polling.sql
+ *	  Polling: safe from pg_cron every minute, and twice at once (the second call
+ *	  returns at once). A walk cut short by max_pages, or by an error, resumes
+ *	  where it stopped at the next call.
+ */
+
+CREATE TABLE togai_zoho.sync_cursor (
+	connection_id bigint NOT NULL REFERENCES togai_zoho.connection (id) ON DELETE CASCADE,
+	stream        text NOT NULL CHECK (stream <> ''),
+	cursor        text,
+	updated_at    timestamptz NOT NULL DEFAULT now(),
+	PRIMARY KEY (connection_id, stream)
+);
+COMMENT ON TABLE togai_zoho.sync_cursor IS 'Where polling of each connection and stream got to';
+COMMENT ON COLUMN togai_zoho.sync_cursor.connection_id IS 'Polled connection';
+COMMENT ON COLUMN togai_zoho.sync_cursor.stream IS 'What is polled (accounts, invoices, customerpayments, ...)';
+COMMENT ON COLUMN togai_zoho.sync_cursor.cursor IS 'Opaque position: a page token or a last-modified time';
+COMMENT ON COLUMN togai_zoho.sync_cursor.updated_at IS 'When the cursor last moved';
+SELECT pg_catalog.pg_extension_config_dump('togai_zoho.sync_cursor', '');
+
+/*
+ * The connection a poll reads, its arguments checked; a row of nulls when
+ * another poll of the connection holds its lock (until that transaction ends).
+ */
+CREATE FUNCTION togai_zoho.poll_begin(connection text, app text, max_pages integer)
+	RETURNS togai_zoho.connection
+	LANGUAGE plpgsql
+	SET search_path = pg_catalog, togai_zoho, pg_temp
+	AS $$
+DECLARE
+	c togai_zoho.connection := togai_zoho.find_connection(poll_begin.connection, poll_begin.app);
+BEGIN
+	IF max_pages IS NULL THEN
+		RAISE EXCEPTION 'max_pages must not be null' USING ERRCODE = 'null_value_not_allowed';
+	END IF;
+	IF max_pages < 1 THEN
+		RAISE EXCEPTION 'max_pages must be at least 1' USING ERRCODE = 'invalid_parameter_value';
+	END IF;
+	IF NOT pg_try_advisory_xact_lock(2029913117, c.id::integer) THEN
+		RETURN NULL;
+	END IF;
+	RETURN c;
+END
+$$;
+COMMENT ON FUNCTION togai_zoho.poll_begin(text, text, integer) IS 'The connection a poll reads, arguments checked, with the transaction lock that keeps two polls of it apart; a row of nulls when another poll holds it';
+
+/* The cursor of a stream (JSON text), or '{}' when it has none. */
+CREATE FUNCTION togai_zoho.get_cursor(connection_id bigint, stream text)
+	RETURNS jsonb
+	LANGUAGE sql STABLE
+	SET search_path = pg_catalog, togai_zoho, pg_temp
+	AS $$
+SELECT coalesce((SELECT s.cursor::jsonb FROM togai_zoho.sync_cursor s
+				  WHERE s.connection_id = get_cursor.connection_id AND s.stream = get_cursor.stream),
+				'{}')
+$$;
+COMMENT ON FUNCTION togai_zoho.get_cursor(bigint, text) IS 'The polling cursor of a connection''s stream, or {}';
+
+/* The streams, the one walked least recently first (an unfinished walk has no last_full_walk). */
+CREATE FUNCTION togai_zoho.poll_order(connection_id bigint, streams text[])
+	RETURNS SETOF text
+	LANGUAGE sql STABLE
+	SET search_path = pg_catalog, togai_zoho, pg_temp
+	AS $$
+SELECT u.s FROM unnest(streams) WITH ORDINALITY AS u(s, n)
+ ORDER BY (togai_zoho.get_cursor(poll_order.connection_id, u.s) ->> 'last_full_walk')::timestamptz
+		  NULLS FIRST, u.n
+$$;
+COMMENT ON FUNCTION togai_zoho.poll_order(bigint, text[]) IS 'A poll''s streams, the one walked least recently first, so a small max_pages still reaches them all';
+
+CREATE FUNCTION togai_zoho.set_cursor(connection_id bigint, stream text, value jsonb)
+	RETURNS void
+	LANGUAGE sql
+	SET search_path = pg_catalog, togai_zoho, pg_temp
+	AS $$
+INSERT INTO togai_zoho.sync_cursor AS s (connection_id, stream, cursor)
+VALUES (set_cursor.connection_id, set_cursor.stream, value::text)
+ON CONFLICT (connection_id, stream) DO UPDATE SET cursor = EXCLUDED.cursor, updated_at = now()
+$$;
+COMMENT ON FUNCTION togai_zoho.set_cursor(bigint, text, jsonb) IS 'Stores the polling cursor of a connection''s stream';
+
+/* A time as Zoho Books' lists take it: 2026-11-23T10:15:00+0000. */
+CREATE FUNCTION togai_zoho.zoho_time(t timestamptz)
+	RETURNS text
+	LANGUAGE sql STABLE
+	SET search_path = pg_catalog, togai_zoho, pg_temp
+	AS $$
+SELECT to_char(t AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS') || '+0000'
+$$;
+COMMENT ON FUNCTION togai_zoho.zoho_time(timestamptz) IS 'A time in the form Zoho Books'' list filters take, in UTC';
+REVOKE ALL ON FUNCTION togai_zoho.zoho_time(timestamptz) FROM PUBLIC;
+
+/*
+ * How far a one-page read has seen, given the newest change on it: all of
+ * it once that change is a minute older than the read (nothing can still be
+ * changing within its second); otherwise a second less, so that a change
+ * made later in that same second is read again.
+ */
+CREATE FUNCTION togai_zoho.seen_through(newest timestamptz, read_at timestamptz)
+	RETURNS timestamptz
+	LANGUAGE sql IMMUTABLE
+	SET search_path = pg_catalog, togai_zoho, pg_temp
+	AS $$
+SELECT CASE WHEN newest < read_at - interval '1 minute' THEN newest ELSE newest - interval '1 s' END
+$$;
+COMMENT ON FUNCTION togai_zoho.seen_through(timestamptz, timestamptz) IS
+'The change time a one-page read has seen everything up to: its newest change, or a second less while that change is under a minute old';
+REVOKE ALL ON FUNCTION togai_zoho.seen_through(timestamptz, timestamptz) FROM PUBLIC;
+
+CREATE FUNCTION togai_zoho.poll_togai(connection text, max_pages integer DEFAULT 100)
+	RETURNS jsonb
+	LANGUAGE plpgsql
+	SECURITY DEFINER
+	SET search_path = pg_catalog, togai_zoho, pg_temp
+	SET togai_zoho.call_purpose = 'poll'
+	AS $$
+DECLARE
+	c togai_zoho.connection;
+	stream text;
+	cur jsonb;
+	page jsonb;
+	item jsonb;
+	pages integer := 0;
+	seen integer;
+	changed integer;
+	failed integer;
+	token text;
+	finished boolean;
+	names jsonb := '{}';
+	result jsonb := '{}';
+	err text;
+	item_err text;
+BEGIN
+	c := togai_zoho.poll_begin(poll_togai.connection, 'togai', max_pages);
+	IF c.id IS NULL THEN
+		RETURN jsonb_build_object('connection', poll_togai.connection,
+								  'skipped', 'another poll of this connection is running');
+	END IF;
+
+	FOR stream IN SELECT togai_zoho.poll_order(c.id, ARRAY['customers', 'accounts', 'invoices']) LOOP
+		EXIT WHEN pages >= max_pages;
+		cur := togai_zoho.get_cursor(c.id, stream);
+		token := cur ->> 'next_token';
+		seen := 0; changed := 0; failed := 0; finished := false;
+		LOOP
+			BEGIN
+				page := togai_zoho.togai_call(c.name, stream || '_list',
+					jsonb_strip_nulls(jsonb_build_object('page_size', 50, 'next_token', token)));
+			EXCEPTION WHEN OTHERS THEN
+				GET STACKED DIAGNOSTICS err = MESSAGE_TEXT;
+				RAISE WARNING 'togai_zoho: polling % of connection "%" stopped: %', stream, c.name, err
+					USING HINT = 'The next poll resumes from the same page.';
+				EXIT;
+			END;
+			pages := pages + 1;
+			FOR item IN SELECT e FROM jsonb_array_elements(coalesce(page -> 'data', '[]')) e LOOP
+				seen := seen + 1;
+				BEGIN
+					IF stream = 'customers' AND item ->> 'id' IS NOT NULL THEN
+						names := names || jsonb_build_object(item ->> 'id', item ->> 'name');
+					END IF;
+					IF (CASE stream WHEN 'customers' THEN togai_zoho.take_customer(c, item)
+									WHEN 'accounts' THEN togai_zoho.take_account(c, item, names)
+									ELSE togai_zoho.take_invoice(c, item) END) THEN
+						changed := changed + 1;
+					END IF;
+				EXCEPTION WHEN OTHERS THEN
+					GET STACKED DIAGNOSTICS item_err = MESSAGE_TEXT;
+					failed := failed + 1;
+					RAISE WARNING 'togai_zoho: % % of connection "%" not mirrored: %',
+						rtrim(stream, 's'), item ->> 'id', c.name, item_err;
+				END;
+			END LOOP;
+			token := nullif(page ->> 'nextToken', '');
+			finished := token IS NULL;
+			EXIT WHEN finished OR pages >= max_pages;
+		END LOOP;
+		IF finished THEN
+			PERFORM togai_zoho.set_cursor(c.id, stream,
+				jsonb_build_object('last_full_walk', clock_timestamp()));
+		ELSE
+			PERFORM togai_zoho.set_cursor(c.id, stream, jsonb_build_object('next_token', token));
+		END IF;
+		result := result || jsonb_build_object(stream, jsonb_build_object(
+			'seen', seen, 'changed', changed, 'failed', failed, 'complete', finished));
+		EXIT WHEN NOT finished;
+	END LOOP;
+	RETURN jsonb_build_object('connection', c.name, 'pages', pages) || result
+		|| jsonb_strip_nulls(jsonb_build_object('error', err));
+END
+$$;
+COMMENT ON FUNCTION togai_zoho.poll_togai(text, integer) IS
+'Reads Togai customers, accounts and invoices (all pages, at most max_pages a call, resuming where the last call stopped) into customers and invoices, which fires the flows; returns counts. Safe from pg_cron every minute and twice at once';
+/* Togai polls count as polls in api_usage */
+
+/*
+ * Zoho Books' lists as they are documented: invoices through their
+ * last_modified_time filter (modified after the cursor); contacts sorted by
+ * last_modified_time (no filter exists; the direction is not documented, so
+ * both are followed); payments through the invoices whose balance or last
+ * payment date moved.  The next walk starts a margin before this one began,
+ * so objects changed while it ran are read again, never skipped.
+ */
+CREATE FUNCTION togai_zoho.poll_zohobooks(connection text, max_pages integer DEFAULT 100)
+	RETURNS jsonb
+	LANGUAGE plpgsql
+	SECURITY DEFINER
+	SET search_path = pg_catalog, togai_zoho, pg_temp
+	SET togai_zoho.call_purpose = 'poll'
+	AS $$
+DECLARE
+	c togai_zoho.connection;
+	stream text;
+	cur jsonb;
+	page jsonb;
+	item jsonb;
+	prev jsonb;
+	pages integer := 0;
+	page_no integer;
+	since timestamptz;
+	started timestamptz;
+	high timestamptz;
+	t timestamptz;
+	first_high timestamptz;
+	stream_pages integer;
+	seen integer;
+	changed integer;
+	failed integer;
+	payments integer := 0;
+	more boolean;
+	newest_first boolean;
+	older_reached boolean;
+	want_payments boolean;
+	result jsonb := '{}';
+	err text;
+	err_state text;
+	stream_err text;
+	item_err text;
+	margin constant interval := '1 minute';
+	streams text[];
+	spacing double precision;
+	idle integer;
+	next_at timestamptz;
+	polled integer := 0;
+BEGIN
+	c := togai_zoho.poll_begin(poll_zohobooks.connection, 'zohobooks', max_pages);
+	IF c.id IS NULL THEN
+		RETURN jsonb_build_object('connection', poll_zohobooks.connection,
+								  'skipped', 'another poll of this connection is running');
+	END IF;
+	/* payments are looked for only for a flow that records them */
+	want_payments := EXISTS (SELECT 1 FROM togai_zoho.flow f
+							  WHERE f.trigger_connection_id = c.id AND f.enabled
+								AND f.trigger = 'payment_recorded');
+
+	/* only the lists an enabled flow needs: payments come through invoices */
+	streams := ARRAY(SELECT s FROM unnest(ARRAY['invoices', 'contacts']) s
+		WHERE EXISTS (SELECT 1 FROM togai_zoho.flow f
+					   WHERE f.trigger_connection_id = c.id AND f.enabled
+						 AND f.trigger = ANY (CASE s WHEN 'invoices'
+							 THEN ARRAY['payment_recorded', 'invoice_paid']
+							 ELSE ARRAY['contact_updated'] END)));
+	IF cardinality(streams) = 0 THEN
+		RETURN jsonb_build_object('connection', c.name, 'pages', 0,
+								  'skipped', 'no enabled flow needs a Zoho Books list');
+	END IF;
+	/* polls pay from the day's budget: their share, spread over the day */
+	PERFORM togai_zoho.api_budget_refresh(c.id, false);
+	spacing := togai_zoho.api_poll_spacing(c.id, cardinality(streams), false);
+	IF spacing < 0 THEN
+		next_at := (togai_zoho.api_day(c.time_zone)).ends_at;
+		RAISE NOTICE 'togai_zoho: the day''s API budget of connection "%" is spent; the next poll runs at %',
+			c.name, next_at
+			USING HINT = 'togai_zoho.api_usage shows the day''s calls; set_api_budget() changes the budget.';
+		RETURN jsonb_build_object('connection', c.name, 'pages', 0, 'next_poll_at', next_at,
+								  'skipped', 'the day''s API budget is spent');
+	END IF;
+	IF spacing IS NULL THEN
+		next_at := (togai_zoho.api_day(c.time_zone)).ends_at;
+		RAISE NOTICE 'togai_zoho: the polls of connection "%" spent their share of the day''s API budget; the next poll runs at %',
+			c.name, next_at
+			USING HINT = 'togai_zoho.poll_share sets the share; togai_zoho.api_usage shows the day''s calls.';
+		RETURN jsonb_build_object('connection', c.name, 'pages', 0, 'next_poll_at', next_at,
+								  'skipped', 'the polls'' share of the day''s API budget is spent');
+	END IF;
+
+	FOR stream IN SELECT togai_zoho.poll_order(c.id, streams) LOOP
+		EXIT WHEN pages >= max_pages;
+		cur := togai_zoho.get_cursor(c.id, stream);
+		/* a quiet stream waits its turn; a walk under way goes on */
+		CONTINUE WHEN (cur ->> 'next_poll_at')::timestamptz > clock_timestamp()
+					  AND NOT cur ? 'walk_started';
+		polled := polled + 1;
+		since := togai_zoho.remote_time(cur ->> 'since');
+		started := coalesce((cur ->> 'walk_started')::timestamptz, clock_timestamp());
+		high := togai_zoho.remote_time(cur ->> 'high');
+		page_no := coalesce((cur ->> 'page')::integer, 1);
+		seen := 0; changed := 0; failed := 0; more := true; older_reached := false; stream_err := NULL;
+		stream_pages := 0; first_high := NULL;
+		LOOP
+			BEGIN
+				IF stream = 'invoices' THEN
+					page := togai_zoho.zohobooks_call(c.name, 'list_changed', jsonb_strip_nulls(
+						jsonb_build_object('list', 'invoices', 'since', togai_zoho.zoho_time(since),
+										   'page', page_no)));
+				ELSE
+					page := togai_zoho.zohobooks_call(c.name, 'list_changed',
+						jsonb_build_object('list', 'contacts', 'page', page_no));
+				END IF;
+			EXCEPTION WHEN OTHERS THEN
+				GET STACKED DIAGNOSTICS stream_err = MESSAGE_TEXT, err_state = RETURNED_SQLSTATE;
+				RAISE WARNING 'togai_zoho: polling % of connection "%" stopped: %', stream, c.name, stream_err
+					USING HINT = 'The next poll resumes from the same page; togai_zoho.poll_status shows it.';
+				err := coalesce(err, stream || ': ' || stream_err);
+				EXIT;
+			END;
+			pages := pages + 1;
+			stream_pages := stream_pages + 1;
+			/* Zoho does not document the direction of a sort: read it from the page */
+			newest_first := stream <> 'contacts' OR coalesce(page #>> '{page_context,sort_order}' = 'D',
+				togai_zoho.remote_time(page #>> '{contacts,0,last_modified_time}') >=
+				togai_zoho.remote_time(page -> 'contacts' -> -1 ->> 'last_modified_time'), true);
+			FOR item IN SELECT e FROM jsonb_array_elements(coalesce(page -> stream, '[]')) e LOOP
+				t := togai_zoho.remote_time(item ->> 'last_modified_time');
+				/* contacts are not filtered: those not changed after the cursor were taken before */
+				IF stream = 'contacts' AND since IS NOT NULL AND t <= since THEN
+					older_reached := older_reached OR newest_first;
+					CONTINUE;
+				END IF;
+				seen := seen + 1;
+				high := greatest(high, t);
+				IF stream_pages = 1 THEN
+					first_high := greatest(first_high, t);
+				END IF;
+				BEGIN
+					IF stream = 'invoices' THEN
+						SELECT i.payload INTO prev FROM togai_zoho.inbox i
+						 WHERE i.connection_id = c.id AND i.entity = 'invoice'
+						   AND i.remote_id = item ->> 'invoice_id';
+					END IF;
+					IF togai_zoho.mirror_inbox(c.id, rtrim(stream, 's'), item, 'poll') THEN
+						changed := changed + 1;
+					END IF;
+					/* money applied to a synced invoice: read the payments it got */
+					IF stream = 'invoices' AND want_payments
+					   AND (prev ->> 'balance' IS DISTINCT FROM item ->> 'balance'
+							OR prev ->> 'last_payment_date' IS DISTINCT FROM item ->> 'last_payment_date')
+					   AND coalesce(togai_zoho.json_numeric(item -> 'balance'), 0)
+						   < coalesce(togai_zoho.json_numeric(item -> 'total'), 0)
+					   AND EXISTS (SELECT 1 FROM togai_zoho.id_mapping m
+									WHERE m.entity = 'invoice' AND m.zohobooks_connection_id = c.id
+									  AND m.zohobooks_id = item ->> 'invoice_id') THEN
+						payments := payments + togai_zoho.take_invoice_payments(c, item);
+					END IF;
+				EXCEPTION WHEN OTHERS THEN
+					GET STACKED DIAGNOSTICS item_err = MESSAGE_TEXT;
+					failed := failed + 1;
+					RAISE WARNING 'togai_zoho: Zoho Books % % of connection "%" not taken: %',
+						rtrim(stream, 's'), item ->> (rtrim(stream, 's') || '_id'), c.name, item_err;
+				END;
+			END LOOP;
+			more := coalesce((page #>> '{page_context,has_more_page}')::boolean, false)
+					AND NOT older_reached;
+			EXIT WHEN NOT more;
+			page_no := page_no + 1;
+			EXIT WHEN pages >= max_pages;
+		END LOOP;
+		IF stream_err IS NULL AND NOT more THEN
+			/*
+			 * The next poll of the stream: at once after a change (while the
+			 * polls are not ahead of their budget's pace); after a quiet one
+			 * twice as long each time, up to togai_zoho.poll_idle_max, and
+			 * never sooner than the budget's even spread.
+			 */
+			idle := CASE WHEN changed > 0 THEN 0 ELSE coalesce((cur ->> 'idle_polls')::integer, 0) + 1 END;
+			next_at := clock_timestamp() + make_interval(secs => CASE
+				/* webhooks bring the changes: a slow sweep catches what they missed */
+				WHEN c.webhook_url IS NOT NULL
+				THEN greatest(extract(epoch FROM current_setting('togai_zoho.poll_sweep')::interval), spacing)
+				WHEN idle = 0
+				THEN coalesce(togai_zoho.api_poll_spacing(c.id, cardinality(streams), true), spacing)
+				ELSE greatest(least(extract(epoch FROM current_setting('togai_zoho.poll_idle_max')::interval),
+									30 * 2 ^ least(idle, 20)), spacing) END);
+			/*
+			 * The next walk reads what changed after this one could see (see
+			 * seen_through).  Contacts sorted by change: after the newest on
+			 * the page where the newest stand (the first, or the last when
+			 * oldest come first), since a contact changed during the walk
+			 * moves there.  Invoices: after the newest of a walk of one page;
+			 * after a longer walk, from before it began (less a margin for the
+			 * clocks), so that an invoice changed meanwhile is read again.
+			 */
+			PERFORM togai_zoho.set_cursor(c.id, stream, jsonb_strip_nulls(jsonb_build_object(
+				'since', togai_zoho.zoho_time(coalesce(CASE
+					WHEN stream = 'contacts' AND newest_first THEN togai_zoho.seen_through(first_high, started)
+					WHEN stream = 'contacts' OR (stream_pages = 1 AND (cur ->> 'page') IS NULL)
+						THEN togai_zoho.seen_through(high, started)
+					ELSE least(high, started - margin) END, since, started - margin)),
+				'high', togai_zoho.zoho_time(high),
+				/* oldest first: the next walk starts at the last page, where changes go */
+				'page', CASE WHEN stream = 'contacts' AND NOT newest_first THEN page_no END,
+				'last_full_walk', clock_timestamp(), 'last_poll_at', clock_timestamp(),
+				'idle_polls', idle, 'next_poll_at', next_at)));
+		ELSE
+			PERFORM togai_zoho.set_cursor(c.id, stream, jsonb_strip_nulls(jsonb_build_object(
+				'since', togai_zoho.zoho_time(since), 'high', togai_zoho.zoho_time(high),
+				'page', page_no, 'walk_started', started,
+				'last_full_walk', cur -> 'last_full_walk', 'last_poll_at', clock_timestamp(),
+				'last_error', stream_err, 'last_error_sqlstate', err_state,
+				'last_error_at', CASE WHEN stream_err IS NOT NULL THEN clock_timestamp() END)));
+		END IF;
+		result := result || jsonb_build_object(stream, jsonb_build_object(
+			'seen', seen, 'changed', changed, 'failed', failed,
+			'complete', stream_err IS NULL AND NOT more));
+		/* a stream that fails does not stop the others; a walk cut short by max_pages does */
+		EXIT WHEN stream_err IS NULL AND more;
+	END LOOP;
+	SELECT min((s.cursor::jsonb ->> 'next_poll_at')::timestamptz) INTO next_at
+	  FROM togai_zoho.sync_cursor s
+	 WHERE s.connection_id = c.id AND s.stream = ANY (streams);
+	IF polled = 0 THEN
+		RAISE NOTICE 'togai_zoho: no list of connection "%" is due; the next poll runs at %', c.name, next_at
+			USING HINT = 'Quiet lists are polled less often (togai_zoho.poll_idle_max); a change brings them back to every poll.';
+		RETURN jsonb_build_object('connection', c.name, 'pages', 0, 'next_poll_at', next_at,
+								  'skipped', 'no list is due');
+	END IF;
+	RETURN jsonb_build_object('connection', c.name, 'pages', pages, 'payments', payments) || result
+		|| jsonb_strip_nulls(jsonb_build_object('error', err, 'next_poll_at', next_at));
+END
+$$;
+COMMENT ON FUNCTION togai_zoho.poll_zohobooks(text, integer) IS
+'Reads Zoho Books payments, invoices and contacts changed since the stored cursor (all pages) into the inbox, which fires the inbound flows; returns counts. Safe from pg_cron every minute and twice at once';
+
+/*
+ * A poll for pg_cron: CALL togai_zoho.poll('zoho') commits what the poll
+ * took, then fails when a stream failed, so that cron.job_run_details shows
+ * the error (a SELECT's result never reaches it).  No SET clause: a
+ * procedure with one cannot commit; every name is qualified instead.
+ */
+CREATE PROCEDURE togai_zoho.poll(connection text, max_pages integer DEFAULT 100)
+	LANGUAGE plpgsql
+	AS $$
+DECLARE
+	c togai_zoho.connection := togai_zoho.find_connection(poll.connection);
+	r jsonb;
+BEGIN
+	IF c.app = 'togai' THEN
+		r := togai_zoho.poll_togai(c.name, max_pages);
+	ELSE
+		r := togai_zoho.poll_zohobooks(c.name, max_pages);
+	END IF;
+	COMMIT;
+	IF r OPERATOR(pg_catalog.?) 'error' THEN
+		RAISE EXCEPTION 'togai_zoho: polling connection "%" stopped at %', c.name,
+			r OPERATOR(pg_catalog.->>) 'error'
+			USING ERRCODE = 'external_routine_exception',
+				  DETAIL = pg_catalog.format('The poll took: %s', r),
+				  HINT = 'What it took is kept; togai_zoho.poll_status shows each stream.';
+	END IF;
+END
+$$;
+COMMENT ON PROCEDURE togai_zoho.poll(text, integer) IS
+'Polls a connection (poll_togai or poll_zohobooks), commits what it took, then fails naming the stream that stopped: schedule it with pg_cron as CALL togai_zoho.poll(''<connection>'')';
+REVOKE ALL ON PROCEDURE togai_zoho.poll(text, integer) FROM PUBLIC;
