@@ -19,7 +19,7 @@ DATA         = $(wildcard sql/released/$(EXTENSION)--*.sql) $(wildcard sql/updat
 # pg_regress and isolation suites (test/sql, test/expected, test/specs) each on a
 # temporary instance configured by test/regress.conf: any PostgreSQL 15 build, no
 # server to prepare. initdb refuses root: tools/run-tests.sh runs them as postgres.
-REGRESS      = setup connections flows enqueue mappings invoice_lines views privileges
+REGRESS      = setup connections flows enqueue mappings invoice_lines views privileges catalogue
 REGRESS_OPTS = --inputdir=test --outputdir=test/output --dbname=contrib_regression \
                --temp-instance=test/tmp_check --temp-config=test/regress.conf
 ISOLATION    = enqueue_concurrency

@@ -48,13 +48,6 @@ extern struct _SPI_plan *tz_kept_plan(struct _SPI_plan **slot, const char *sql, 
 extern struct _SPI_plan *tz_kept_generic_plan(struct _SPI_plan **slot, const char *sql, int nargs,
 											  Oid *types);
 
-/*
- * Whether the installed schema stages jobs (0.2.0 on): the library
- * is replaced before ALTER EXTENSION ... UPDATE runs, and must work with the
- * older schema meanwhile.
- */
-extern bool tz_outbox_staging(void);
-
 /* enqueue.c: installs the hook that stages a statement's row trigger jobs together */
 extern void tz_enqueue_init(void);
 

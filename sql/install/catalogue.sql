@@ -83,6 +83,29 @@ INSERT INTO togai_zoho.action_def VALUES
 	 '{"fields": "array"}',
 	 'Copy a Zoho Books contact''s name, email and address onto the mapped Togai account');
 
+/*
+ * The one rule of a generated Togai invoice (src/pure/catalogue.c): any
+ * status but DRAFT, VOID and MERGED, in any case.  The enqueue trigger,
+ * backfill() and preview_flow() all use it.
+ */
+CREATE FUNCTION togai_zoho.invoice_is_generated(status text)
+	RETURNS boolean
+	LANGUAGE C
+	IMMUTABLE STRICT PARALLEL SAFE
+	AS 'MODULE_PATHNAME', 'invoice_is_generated';
+COMMENT ON FUNCTION togai_zoho.invoice_is_generated(text) IS
+'Whether a Togai invoice status is a generated invoice''s (not DRAFT, VOID or MERGED): the invoice_generated trigger''s rule';
+
+CREATE FUNCTION togai_zoho.library_catalogue(OUT kind text, OUT name text, OUT app text,
+											 OUT entity text)
+	RETURNS SETOF record
+	LANGUAGE C
+	STABLE
+	AS 'MODULE_PATHNAME', 'library_catalogue';
+COMMENT ON FUNCTION togai_zoho.library_catalogue() IS
+'The triggers and actions the loaded library implements (entity: what a trigger reports, or the mapping an action writes); trigger_def and action_def must list the same';
+
+
 CREATE VIEW togai_zoho.available_triggers AS
 SELECT t.app, t.name AS trigger, t.direction, t.entity, t.description, t.fires_on
   FROM togai_zoho.trigger_def t;

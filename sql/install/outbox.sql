@@ -174,6 +174,19 @@ EXCEPTION WHEN feature_not_supported THEN
 END
 $$;
 
+/*
+ * backfill()'s way into the job writer (src/enqueue/job_writer.c), the one
+ * writer of outbox jobs: a disabled flow's jobs wait, a pending job folds.
+ */
+CREATE FUNCTION togai_zoho.write_jobs(flow_id bigint, connection_id bigint, entities text[],
+									  source_ids text[], payloads jsonb[], may_exist boolean)
+	RETURNS bigint
+	LANGUAGE C
+	AS 'MODULE_PATHNAME', 'write_jobs';
+COMMENT ON FUNCTION togai_zoho.write_jobs(bigint, bigint, text[], text[], jsonb[], boolean) IS
+'Internal: writes jobs of a flow through the job writer, as the enqueue trigger does; returns how many';
+
+
 CREATE FUNCTION togai_zoho.process_outbox(max_jobs integer DEFAULT 100)
 	RETURNS integer
 	LANGUAGE C

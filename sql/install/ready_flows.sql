@@ -98,6 +98,9 @@ DECLARE
 	src record;
 	n bigint := 0;
 	every constant integer := 5000;
+	entities text[] := '{}';
+	ids text[] := '{}';
+	payloads jsonb[] := '{}';
 	est record;
 BEGIN
 	f := togai_zoho.find_flow(backfill.flow);
@@ -126,7 +129,7 @@ BEGIN
 		  FROM togai_zoho.invoices x
 		 WHERE t.entity = 'invoice' AND t.app = 'togai' AND x.connection_id = f.trigger_connection_id
 		   AND CASE f.trigger
-				   WHEN 'invoice_generated' THEN x.status NOT IN ('DRAFT', 'VOID', 'MERGED')
+				   WHEN 'invoice_generated' THEN togai_zoho.invoice_is_generated(x.status)
 						AND NOT EXISTS (SELECT 1 FROM togai_zoho.id_mapping m
 										 WHERE m.entity = 'invoice' AND m.togai_connection_id = x.connection_id
 										   AND m.togai_id = x.invoice_id
@@ -147,21 +150,22 @@ BEGIN
 							  AND m.zohobooks_id = CASE x.entity WHEN 'invoice' THEN 'invoice:' || x.remote_id
 														 ELSE x.remote_id END)
 	LOOP
-		/*
-		 * may_exist: what existed before the flow may have a remote object
-		 * already (a connection added again after its mappings went): each
-		 * job looks for it, by reading, before it creates one.
-		 */
-		INSERT INTO togai_zoho.outbox AS o (flow_id, connection_id, entity, source_id, payload, may_exist)
-		VALUES (f.id, f.trigger_connection_id, src.entity, src.source_id, src.payload, true)
-		ON CONFLICT (flow_id, entity, source_id) WHERE state IN ('pending', 'running')
-		DO UPDATE SET payload = EXCLUDED.payload, coalesced = o.coalesced + 1, may_exist = true,
-					  rerun = o.rerun OR o.state = 'running', updated_at = now();
+		entities := entities || src.entity;
+		ids := ids || src.source_id;
+		payloads := payloads || src.payload;
 		n := n + 1;
 		IF n % every = 0 THEN
+			/*
+			 * may_exist: what existed before the flow may have a remote
+			 * object already (a connection added again after its mappings
+			 * went): each job looks for it, by reading, before it creates one.
+			 */
+			PERFORM togai_zoho.write_jobs(f.id, f.trigger_connection_id, entities, ids, payloads, true);
+			entities := '{}'; ids := '{}'; payloads := '{}';
 			RAISE NOTICE 'backfill of flow "%": % rows enqueued so far', f.name, n;
 		END IF;
 	END LOOP;
+	PERFORM togai_zoho.write_jobs(f.id, f.trigger_connection_id, entities, ids, payloads, true);
 	PERFORM togai_zoho.notify_worker();
 	SELECT * INTO est FROM togai_zoho.backfill_cost(f.id, n);
 	UPDATE togai_zoho.flow x SET backfill_calls = est.calls, backfill_days = est.days,

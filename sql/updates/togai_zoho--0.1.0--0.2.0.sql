@@ -905,6 +905,47 @@ COMMENT ON FUNCTION togai_zoho.backfill_cost(bigint, bigint) IS
 'Internal: the Zoho Books calls a backfill of that many jobs needs, and the days they take within the budget (NULL without a daily budget)';
 
 
+/*
+ * One catalogue and one writer of outbox jobs: the library's rule of a generated
+ * invoice and its triggers and actions, seen from SQL, and backfill()'s way into
+ * the job writer.
+ */
+/*
+ * The one rule of a generated Togai invoice (src/pure/catalogue.c): any
+ * status but DRAFT, VOID and MERGED, in any case.  The enqueue trigger,
+ * backfill() and preview_flow() all use it.
+ */
+CREATE FUNCTION togai_zoho.invoice_is_generated(status text)
+	RETURNS boolean
+	LANGUAGE C
+	IMMUTABLE STRICT PARALLEL SAFE
+	AS 'MODULE_PATHNAME', 'invoice_is_generated';
+COMMENT ON FUNCTION togai_zoho.invoice_is_generated(text) IS
+'Whether a Togai invoice status is a generated invoice''s (not DRAFT, VOID or MERGED): the invoice_generated trigger''s rule';
+
+CREATE FUNCTION togai_zoho.library_catalogue(OUT kind text, OUT name text, OUT app text,
+											 OUT entity text)
+	RETURNS SETOF record
+	LANGUAGE C
+	STABLE
+	AS 'MODULE_PATHNAME', 'library_catalogue';
+COMMENT ON FUNCTION togai_zoho.library_catalogue() IS
+'The triggers and actions the loaded library implements (entity: what a trigger reports, or the mapping an action writes); trigger_def and action_def must list the same';
+/*
+ * backfill()'s way into the job writer (src/enqueue/job_writer.c), the one
+ * writer of outbox jobs: a disabled flow's jobs wait, a pending job folds.
+ */
+CREATE FUNCTION togai_zoho.write_jobs(flow_id bigint, connection_id bigint, entities text[],
+									  source_ids text[], payloads jsonb[], may_exist boolean)
+	RETURNS bigint
+	LANGUAGE C
+	AS 'MODULE_PATHNAME', 'write_jobs';
+COMMENT ON FUNCTION togai_zoho.write_jobs(bigint, bigint, text[], text[], jsonb[], boolean) IS
+'Internal: writes jobs of a flow through the job writer, as the enqueue trigger does; returns how many';
+REVOKE ALL ON FUNCTION togai_zoho.invoice_is_generated(text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION togai_zoho.library_catalogue() FROM PUBLIC;
+REVOKE ALL ON FUNCTION togai_zoho.write_jobs(bigint, bigint, text[], text[], jsonb[], boolean) FROM PUBLIC;
+
 /* Backfilled jobs look for their remote objects before they create them. */
 CREATE OR REPLACE FUNCTION togai_zoho.backfill(flow text)
 	RETURNS bigint
@@ -919,6 +960,9 @@ DECLARE
 	src record;
 	n bigint := 0;
 	every constant integer := 5000;
+	entities text[] := '{}';
+	ids text[] := '{}';
+	payloads jsonb[] := '{}';
 	est record;
 BEGIN
 	f := togai_zoho.find_flow(backfill.flow);
@@ -947,7 +991,7 @@ BEGIN
 		  FROM togai_zoho.invoices x
 		 WHERE t.entity = 'invoice' AND t.app = 'togai' AND x.connection_id = f.trigger_connection_id
 		   AND CASE f.trigger
-				   WHEN 'invoice_generated' THEN x.status NOT IN ('DRAFT', 'VOID', 'MERGED')
+				   WHEN 'invoice_generated' THEN togai_zoho.invoice_is_generated(x.status)
 						AND NOT EXISTS (SELECT 1 FROM togai_zoho.id_mapping m
 										 WHERE m.entity = 'invoice' AND m.togai_connection_id = x.connection_id
 										   AND m.togai_id = x.invoice_id
@@ -968,21 +1012,22 @@ BEGIN
 							  AND m.zohobooks_id = CASE x.entity WHEN 'invoice' THEN 'invoice:' || x.remote_id
 														 ELSE x.remote_id END)
 	LOOP
-		/*
-		 * may_exist: what existed before the flow may have a remote object
-		 * already (a connection added again after its mappings went): each
-		 * job looks for it, by reading, before it creates one.
-		 */
-		INSERT INTO togai_zoho.outbox AS o (flow_id, connection_id, entity, source_id, payload, may_exist)
-		VALUES (f.id, f.trigger_connection_id, src.entity, src.source_id, src.payload, true)
-		ON CONFLICT (flow_id, entity, source_id) WHERE state IN ('pending', 'running')
-		DO UPDATE SET payload = EXCLUDED.payload, coalesced = o.coalesced + 1, may_exist = true,
-					  rerun = o.rerun OR o.state = 'running', updated_at = now();
+		entities := entities || src.entity;
+		ids := ids || src.source_id;
+		payloads := payloads || src.payload;
 		n := n + 1;
 		IF n % every = 0 THEN
+			/*
+			 * may_exist: what existed before the flow may have a remote
+			 * object already (a connection added again after its mappings
+			 * went): each job looks for it, by reading, before it creates one.
+			 */
+			PERFORM togai_zoho.write_jobs(f.id, f.trigger_connection_id, entities, ids, payloads, true);
+			entities := '{}'; ids := '{}'; payloads := '{}';
 			RAISE NOTICE 'backfill of flow "%": % rows enqueued so far', f.name, n;
 		END IF;
 	END LOOP;
+	PERFORM togai_zoho.write_jobs(f.id, f.trigger_connection_id, entities, ids, payloads, true);
 	PERFORM togai_zoho.notify_worker();
 	SELECT * INTO est FROM togai_zoho.backfill_cost(f.id, n);
 	UPDATE togai_zoho.flow x SET backfill_calls = est.calls, backfill_days = est.days,

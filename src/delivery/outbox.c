@@ -29,6 +29,7 @@
 #include "utils/resowner.h"
 #include "utils/timestamp.h"
 
+#include "job_writer.h"
 #include "outbox.h"
 #include "togai_zoho.h"
 
@@ -63,6 +64,7 @@ static const char *const mappings_sql =
 "SELECT entity, zohobooks_connection_id, zohobooks_id FROM togai_zoho.id_mapping"
 " WHERE entity = 'invoice' AND togai_id = $3 AND togai_connection_id = $1";
 
+/* A job going back to pending waits (never due) while its flow is disabled, as the job writer writes it. */
 static const char *const finish_sql =
 "UPDATE togai_zoho.outbox o SET"
 "  state = CASE WHEN o.rerun OR $2 NOT IN ('delivered', 'dead') THEN 'pending'"
@@ -73,7 +75,10 @@ static const char *const finish_sql =
 "  attempts = CASE WHEN o.rerun AND $2 IN ('delivered', 'dead') THEN 0"
 "                  WHEN $2 IN ('deferred', 'throttled') THEN o.attempts - 1"
 "                  ELSE o.attempts END,"
-"  due_at = CASE WHEN o.rerun AND $2 IN ('delivered', 'dead') THEN pg_catalog.clock_timestamp()"
+"  due_at = CASE WHEN NOT (o.rerun OR $2 NOT IN ('delivered', 'dead')) THEN o.due_at"
+"                WHEN NOT (SELECT f.enabled FROM togai_zoho.flow f WHERE f.id = o.flow_id)"
+"                  THEN 'infinity'::timestamptz"
+"                WHEN o.rerun AND $2 IN ('delivered', 'dead') THEN pg_catalog.clock_timestamp()"
 "                ELSE pg_catalog.clock_timestamp() + pg_catalog.make_interval(secs => $4 / 1000.0) END,"
 "  rerun = false, locked_until = NULL, locked_by = NULL, may_exist = $8, waiting_for = $9,"
 "  last_http_status = $5, last_error = $6, result = coalesce($7, o.result),"
@@ -476,78 +481,19 @@ tz_outbox_claim(int n, int lease_s, MemoryContext parent)
 	return jobs;
 }
 
-/*
- * Staged jobs, written as the writer's trigger would have: the oldest chunks
- * holding about UNSTAGE_JOBS jobs (at least one chunk), repeats of the same
- * object folded into one job with the latest payload.  Each job carries its
- * chunk's sequence number as payload_version: a job that already holds a
- * later change (written straight to the outbox while the chunk waited) keeps
- * it.  Jobs of flows dropped meanwhile are not written.
- */
-#define UNSTAGE_JOBS 1000
-static const char *const unstage_sql =
-"WITH c AS ("
-"  SELECT id, jobs FROM togai_zoho.outbox_stage ORDER BY id LIMIT " CppAsString2(UNSTAGE_JOBS)
-"   FOR UPDATE SKIP LOCKED),"
-" s AS ("
-"  DELETE FROM togai_zoho.outbox_stage WHERE id IN ("
-"    SELECT id FROM (SELECT id, jobs, sum(jobs) OVER (ORDER BY id) AS upto FROM c) w"
-"     WHERE upto - jobs < " CppAsString2(UNSTAGE_JOBS) ")"
-"  RETURNING *),"
-" u AS ("
-"  SELECT u.*, s.id AS version, s.created_at"
-"    FROM s, ROWS FROM (pg_catalog.unnest(s.flow_ids), pg_catalog.unnest(s.connection_ids),"
-"                       pg_catalog.unnest(s.entities), pg_catalog.unnest(s.source_ids),"
-"                       pg_catalog.unnest(s.payloads), pg_catalog.unnest(s.coalesced))"
-"         AS u (flow_id, connection_id, entity, source_id, payload, coalesced)"
-"   WHERE EXISTS (SELECT 1 FROM togai_zoho.flow f WHERE f.id = u.flow_id)),"
-" f AS ("
-"  SELECT DISTINCT ON (flow_id, entity, source_id) flow_id, connection_id, entity, source_id,"
-"         payload, version, pg_catalog.min(created_at) OVER w AS created_at,"
-"         (pg_catalog.count(*) OVER w - 1 + pg_catalog.sum(coalesced) OVER w)::integer AS coalesced"
-"    FROM u WINDOW w AS (PARTITION BY flow_id, entity, source_id)"
-"   ORDER BY flow_id, entity, source_id, version DESC),"
-" j AS ("
-"  INSERT INTO togai_zoho.outbox AS o (flow_id, connection_id, entity, source_id, payload,"
-"    coalesced, payload_version, due_at, created_at, updated_at)"
-"  SELECT flow_id, connection_id, entity, source_id, payload::jsonb, coalesced,"
-"         version, created_at, created_at, pg_catalog.clock_timestamp()"
-"    FROM f"
-"  ON CONFLICT (flow_id, entity, source_id) WHERE state IN ('pending', 'running')"
-"  DO UPDATE SET"
-"    payload = CASE WHEN COALESCE(o.payload_version, o.id) < EXCLUDED.payload_version"
-"                   THEN EXCLUDED.payload ELSE o.payload END,"
-"    connection_id = CASE WHEN COALESCE(o.payload_version, o.id) < EXCLUDED.payload_version"
-"                   THEN EXCLUDED.connection_id ELSE o.connection_id END,"
-"    rerun = o.rerun OR (o.state = 'running'"
-"                        AND COALESCE(o.payload_version, o.id) < EXCLUDED.payload_version),"
-"    payload_version = GREATEST(COALESCE(o.payload_version, o.id), EXCLUDED.payload_version),"
-"    coalesced = o.coalesced + 1 + EXCLUDED.coalesced,"
-"    updated_at = pg_catalog.clock_timestamp()) "
-"SELECT COALESCE(pg_catalog.sum(jobs), 0) FROM s";
-
-bool
-tz_outbox_staging(void)
-{
-	Oid			schema = get_namespace_oid("togai_zoho", true);
-
-	return OidIsValid(schema) && OidIsValid(get_relname_relid("outbox_stage", schema));
-}
-
+/* Writes the oldest staged chunks' jobs through the job writer. */
 bool
 tz_outbox_unstage(void)
 {
-	static SPIPlanPtr plan = NULL;
 	bool		isnull;
 
-	if (!tz_outbox_staging())
+	if (!tz_jobs_schema_current())
 		return false;
-	if (SPI_execute_plan(tz_kept_plan(&plan, unstage_sql, 0, NULL), NULL, NULL, false, 0)
-		!= SPI_OK_SELECT)
+	if (SPI_execute_plan(tz_jobs_plan(TZ_JOBS_STAGED), NULL, NULL, false, 0) != SPI_OK_SELECT)
 		elog(ERROR, "togai_zoho: could not write staged jobs");
 	/* fewer jobs than a round takes: the stage held no more (but for other claimers' chunks) */
 	return DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull)) >=
-		UNSTAGE_JOBS;
+		TZ_UNSTAGE_JOBS;
 }
 
 int
@@ -850,7 +796,7 @@ int64
 tz_outbox_next_wake_ms(int ttl_s)
 {
 	static SPIPlanPtr plans[2] = {NULL, NULL};
-	bool		staging = tz_outbox_staging();
+	bool		staging = tz_jobs_schema_current();
 	bool		isnull;
 	Datum		v;
 

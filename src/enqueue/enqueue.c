@@ -41,6 +41,7 @@
 #include "access/xact.h"
 
 #include "flow_cache.h"
+#include "job_writer.h"
 #include "row_json.h"
 #include "shmem.h"
 #include "togai_zoho.h"
@@ -82,38 +83,10 @@ typedef struct Change
  */
 #define STAGED_JOBS_PER_CHUNK 1000
 
-/* [staging]: before 0.2.0's schema there is no payload_version to set */
-static SPIPlanPtr batch_plans[2] = {NULL, NULL};
-static SPIPlanPtr one_plans[2] = {NULL, NULL};
-
 /*
- * The jobs of a row or of a whole statement in one insert (a row fired twice
- * in a statement by the same flow has been folded into one job before,
- * counted as coalesced).  A single job goes as VALUES: unnesting six
- * one-element arrays cost a single-row change more than the rest of its job.
+ * A large statement's jobs, staged (the worker writes them through the job
+ * writer); chunk ids come from the outbox's sequence, to order payloads.
  */
-#define OUTBOX_INSERT \
-"INSERT INTO togai_zoho.outbox AS o (flow_id, connection_id, entity, source_id, payload, coalesced) "
-#define OUTBOX_FOLD(staging) \
-"ON CONFLICT (flow_id, entity, source_id) WHERE state IN ('pending', 'running') " \
-"DO UPDATE SET payload = EXCLUDED.payload, connection_id = EXCLUDED.connection_id, " \
-"coalesced = o.coalesced + 1 + EXCLUDED.coalesced, rerun = o.rerun OR o.state = 'running', " \
-staging "updated_at = pg_catalog.now()"
-#define OUTBOX_ROWS \
-"SELECT * FROM ROWS FROM (pg_catalog.unnest($1), pg_catalog.unnest($2), pg_catalog.unnest($3), " \
-"                         pg_catalog.unnest($4), pg_catalog.unnest($5), pg_catalog.unnest($6)) "
-#define OUTBOX_ONE "VALUES ($1, $2, $3, $4, $5, $6) "
-
-static const char *const batch_sql[2] = {
-	OUTBOX_INSERT OUTBOX_ROWS OUTBOX_FOLD(""),
-	OUTBOX_INSERT OUTBOX_ROWS OUTBOX_FOLD("payload_version = EXCLUDED.id, ")
-};
-static const char *const one_sql[2] = {
-	OUTBOX_INSERT OUTBOX_ONE OUTBOX_FOLD(""),
-	OUTBOX_INSERT OUTBOX_ONE OUTBOX_FOLD("payload_version = EXCLUDED.id, ")
-};
-
-/* The same jobs, staged; their ids come from the outbox's sequence, to order payloads. */
 static SPIPlanPtr stage_plan = NULL;
 static const char *const stage_sql =
 "INSERT INTO togai_zoho.outbox_stage (jobs, flow_ids, connection_ids, entities, source_ids, "
@@ -187,16 +160,6 @@ restored_row(Relation rel, HeapTuple tuple, SourceKind kind)
 	return !isnull && DatumGetTimestampTz(value) < GetCurrentTransactionStartTimestamp();
 }
 
-/* Togai invoice statuses that mean "generated": left DRAFT, not voided or merged. */
-static bool
-invoice_generated(const char *status)
-{
-	return status != NULL &&
-		pg_strcasecmp(status, "DRAFT") != 0 &&
-		pg_strcasecmp(status, "VOID") != 0 &&
-		pg_strcasecmp(status, "MERGED") != 0;
-}
-
 static bool
 status_is(const char *status, const char *value)
 {
@@ -223,7 +186,7 @@ fired_triggers(SourceKind kind, const Change *c, const char *entity)
 			status = column_text(rel, newtup, "status", true);
 			if (!inserted)
 				old_status = column_text(rel, c->oldtup, "status", false);
-			if (invoice_generated(status) && (inserted || !invoice_generated(old_status)))
+			if (tz_invoice_is_generated(status) && (inserted || !tz_invoice_is_generated(old_status)))
 				return TZ_TRG_INVOICE_GENERATED;
 			if (!inserted && status_is(status, "VOID") && !status_is(old_status, "VOID"))
 				return TZ_TRG_INVOICE_VOIDED;
@@ -498,13 +461,12 @@ flush_batch(const TzFlowCache *cache, JobBatch *b)
 {
 	Oid			types[6] = {INT8ARRAYOID, INT8ARRAYOID, TEXTARRAYOID, TEXTARRAYOID,
 	b->staged ? JSONARRAYOID : JSONBARRAYOID, INT4ARRAYOID};
-	Datum		values[6];
+	Datum		values[TZ_JOB_PARAMS];
 	MemoryContext old = MemoryContextSwitchTo(b->cxt);
 
 	if (b->n == 1 && !b->staged)
 	{
 		BatchJob   *job = &b->jobs[0];
-		Oid			one_types[6] = {INT8OID, INT8OID, TEXTOID, TEXTOID, JSONBOID, INT4OID};
 
 		values[0] = Int64GetDatum(job->flow_id);
 		values[1] = Int64GetDatum(job->connection_id);
@@ -512,8 +474,8 @@ flush_batch(const TzFlowCache *cache, JobBatch *b)
 		values[3] = CStringGetTextDatum(job->source_id);
 		values[4] = job->payload;
 		values[5] = Int32GetDatum(job->coalesced);
-		run_as_owner(cache, tz_kept_generic_plan(&one_plans[cache->staging], one_sql[cache->staging], 6,
-												 one_types), values);
+		values[6] = BoolGetDatum(false);
+		run_as_owner(cache, tz_jobs_plan(TZ_JOBS_ONE), values);
 	}
 	else if (b->n > 0)
 	{
@@ -541,9 +503,9 @@ flush_batch(const TzFlowCache *cache, JobBatch *b)
 		values[4] = PointerGetDatum(construct_array(cols[4], b->n, b->staged ? JSONOID : JSONBOID,
 													-1, false, TYPALIGN_INT));
 		values[5] = PointerGetDatum(construct_array(cols[5], b->n, INT4OID, 4, true, TYPALIGN_INT));
+		values[6] = BoolGetDatum(false);
 		run_as_owner(cache, b->staged ? tz_kept_generic_plan(&stage_plan, stage_sql, 6, types) :
-					 tz_kept_generic_plan(&batch_plans[cache->staging], batch_sql[cache->staging], 6, types),
-					 values);
+					 tz_jobs_plan(TZ_JOBS_ARRAYS), values);
 	}
 	MemoryContextSwitchTo(old);
 	b->n = 0;

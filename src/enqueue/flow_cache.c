@@ -26,6 +26,7 @@
 #include "miscadmin.h"
 
 #include "flow_cache.h"
+#include "job_writer.h"
 #include "togai_zoho.h"
 
 static MemoryContext cache_cxt = NULL;
@@ -34,32 +35,6 @@ static Oid	flow_relid = InvalidOid;
 static uint64 inval_count = 0;
 static uint64 loaded_at = 0;
 static bool callback_registered = false;
-
-static const struct
-{
-	const char *name;
-	uint32		bit;
-}			trigger_names[] =
-{
-	{"account_created", TZ_TRG_ACCOUNT_CREATED},
-	{"account_updated", TZ_TRG_ACCOUNT_UPDATED},
-	{"account_changed", TZ_TRG_ACCOUNT_CHANGED},
-	{"invoice_generated", TZ_TRG_INVOICE_GENERATED},
-	{"invoice_voided", TZ_TRG_INVOICE_VOIDED},
-	{"payment_recorded", TZ_TRG_PAYMENT_RECORDED},
-	{"invoice_paid", TZ_TRG_INVOICE_PAID},
-	{"contact_updated", TZ_TRG_CONTACT_UPDATED},
-};
-
-/* The trigger's bit, or 0 for a name this library does not know. */
-static uint32
-trigger_bit(const char *name)
-{
-	for (int i = 0; i < lengthof(trigger_names); i++)
-		if (strcmp(trigger_names[i].name, name) == 0)
-			return trigger_names[i].bit;
-	return 0;
-}
 
 static void
 relcache_callback(Datum arg, Oid relid)
@@ -138,7 +113,7 @@ load_cache(void)
 	c = MemoryContextAllocZero(cache_cxt, sizeof(TzFlowCache));
 	c->owner = relation_owner(flow_relid);
 	/* the 0.2.0 update script changes the flow table, so this is reloaded */
-	c->staging = tz_outbox_staging();
+	c->staging = tz_jobs_schema_current();
 
 	/* The writer of a source row need not read the configuration: the owner does. */
 	GetUserIdAndSecContext(&save_userid, &save_sec);
@@ -167,7 +142,7 @@ load_cache(void)
 	{
 		HeapTuple	t = SPI_tuptable->vals[i];
 		TupleDesc	d = SPI_tuptable->tupdesc;
-		uint32		bit = trigger_bit(SPI_getvalue(t, d, 3));
+		uint32		bit = tz_trigger_bit(SPI_getvalue(t, d, 3));
 
 		if (bit == 0)
 			continue;			/* a trigger newer than this library */

@@ -9,15 +9,7 @@
 #ifndef TZ_FLOW_CACHE_H
 #define TZ_FLOW_CACHE_H
 
-/* Triggers of the catalogue (trigger_def), as bits. */
-#define TZ_TRG_ACCOUNT_CREATED		(1u << 0)
-#define TZ_TRG_ACCOUNT_UPDATED		(1u << 1)
-#define TZ_TRG_ACCOUNT_CHANGED		(1u << 2)
-#define TZ_TRG_INVOICE_GENERATED	(1u << 3)
-#define TZ_TRG_INVOICE_VOIDED		(1u << 4)
-#define TZ_TRG_PAYMENT_RECORDED		(1u << 5)
-#define TZ_TRG_INVOICE_PAID			(1u << 6)
-#define TZ_TRG_CONTACT_UPDATED		(1u << 7)
+#include "catalogue.h"
 
 typedef enum TzApp
 {

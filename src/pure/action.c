@@ -28,40 +28,6 @@ new_object(void)
 	return json_pack("{}");
 }
 
-TzActionKind
-tz_action_kind(const char *name)
-{
-	if (strcmp(name, "contact_upsert") == 0)
-		return TZ_ACTION_CONTACT_UPSERT;
-	if (strcmp(name, "invoice_create") == 0)
-		return TZ_ACTION_INVOICE_CREATE;
-	if (strcmp(name, "invoice_void") == 0)
-		return TZ_ACTION_INVOICE_VOID;
-	if (strcmp(name, "account_write_back") == 0)
-		return TZ_ACTION_ACCOUNT_WRITE_BACK;
-	if (strcmp(name, "payment_record") == 0)
-		return TZ_ACTION_PAYMENT_RECORD;
-	if (strcmp(name, "account_update") == 0)
-		return TZ_ACTION_ACCOUNT_UPDATE;
-	return TZ_ACTION_UNSUPPORTED;
-}
-
-const char *
-tz_action_maps(TzActionKind kind)
-{
-	switch (kind)
-	{
-		case TZ_ACTION_CONTACT_UPSERT:
-			return "account";
-		case TZ_ACTION_INVOICE_CREATE:
-			return "invoice";
-		case TZ_ACTION_PAYMENT_RECORD:
-			return "payment";
-		default:
-			return NULL;
-	}
-}
-
 const char *
 tz_row_text(const json_t *row, const char *field, char *buf, size_t size)
 {

@@ -18,21 +18,7 @@
 
 #include <jansson.h>
 
-typedef enum TzActionKind
-{
-	TZ_ACTION_CONTACT_UPSERT,
-	TZ_ACTION_INVOICE_CREATE,
-	TZ_ACTION_INVOICE_VOID,
-	TZ_ACTION_ACCOUNT_WRITE_BACK,
-	TZ_ACTION_PAYMENT_RECORD,
-	TZ_ACTION_ACCOUNT_UPDATE,
-	TZ_ACTION_UNSUPPORTED		/* not in this version's catalogue */
-} TzActionKind;
-
-extern TzActionKind tz_action_kind(const char *name);
-
-/* Entity of the mapping an action writes ("account", "invoice"), or NULL. */
-extern const char *tz_action_maps(TzActionKind kind);
+#include "catalogue.h"
 
 /*
  * The value of a field of a source row as text: strings as they are,

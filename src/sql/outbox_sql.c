@@ -3,21 +3,26 @@
  * outbox_sql.c
  *	  process_outbox(): the worker's delivery, run in the calling session;
  *	  notify_worker(): wake the worker when this transaction commits;
- *	  outbox_row_valid(): the outbox's check constraint.
+ *	  outbox_row_valid(): the outbox's check constraint;
+ *	  write_jobs(): backfill()'s way into the job writer.
  *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
 
+#include "catalog/pg_type.h"
 #include "executor/spi.h"
 #include "fmgr.h"
 #include "miscadmin.h"
+#include "utils/array.h"
 
 #include "deliver.h"
+#include "job_writer.h"
 #include "outbox.h"
 #include "shmem.h"
 
 PG_FUNCTION_INFO_V1(process_outbox);
+PG_FUNCTION_INFO_V1(write_jobs);
 
 /*
  * process_outbox(max_jobs int) returns int
@@ -118,4 +123,61 @@ outbox_row_valid(PG_FUNCTION_ARGS)
 		ok &= (state == DONE || state == DEAD) == !PG_ARGISNULL(6);
 	}
 	PG_RETURN_BOOL(ok);
+}
+
+/*
+ * write_jobs(flow_id bigint, connection_id bigint, entities text[],
+ *			  source_ids text[], payloads jsonb[], may_exist boolean) returns bigint
+ *
+ * Writes one job per element through the job writer (internal: backfill()
+ * calls it a chunk at a time); returns how many were written or folded.
+ */
+Datum
+write_jobs(PG_FUNCTION_ARGS)
+{
+	int			n;
+	Datum	   *flows;
+	Datum	   *connections;
+	Datum	   *zeros;
+	Datum		values[TZ_JOB_PARAMS];
+	int64		written;
+
+	for (int i = 0; i < 6; i++)
+		if (PG_ARGISNULL(i))
+			ereport(ERROR,
+					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+					 errmsg("write_jobs arguments must not be null")));
+	n = ArrayGetNItems(ARR_NDIM(PG_GETARG_ARRAYTYPE_P(2)), ARR_DIMS(PG_GETARG_ARRAYTYPE_P(2)));
+	if (n != ArrayGetNItems(ARR_NDIM(PG_GETARG_ARRAYTYPE_P(3)), ARR_DIMS(PG_GETARG_ARRAYTYPE_P(3))) ||
+		n != ArrayGetNItems(ARR_NDIM(PG_GETARG_ARRAYTYPE_P(4)), ARR_DIMS(PG_GETARG_ARRAYTYPE_P(4))))
+		ereport(ERROR,
+				(errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
+				 errmsg("entities, source_ids and payloads must have as many elements")));
+	if (n == 0)
+		PG_RETURN_INT64(0);
+	flows = palloc(sizeof(Datum) * n);
+	connections = palloc(sizeof(Datum) * n);
+	zeros = palloc(sizeof(Datum) * n);
+	for (int i = 0; i < n; i++)
+	{
+		flows[i] = PG_GETARG_DATUM(0);
+		connections[i] = PG_GETARG_DATUM(1);
+		zeros[i] = Int32GetDatum(0);
+	}
+	values[0] = PointerGetDatum(construct_array(flows, n, INT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
+	values[1] = PointerGetDatum(construct_array(connections, n, INT8OID, 8, FLOAT8PASSBYVAL,
+												TYPALIGN_DOUBLE));
+	values[2] = PG_GETARG_DATUM(2);
+	values[3] = PG_GETARG_DATUM(3);
+	values[4] = PG_GETARG_DATUM(4);
+	values[5] = PointerGetDatum(construct_array(zeros, n, INT4OID, 4, true, TYPALIGN_INT));
+	values[6] = PG_GETARG_DATUM(5);
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "togai_zoho: SPI_connect failed");
+	if (SPI_execute_plan(tz_jobs_plan(TZ_JOBS_ARRAYS), values, NULL, false, 0) != SPI_OK_INSERT)
+		elog(ERROR, "togai_zoho: could not write the jobs");
+	written = (int64) SPI_processed;
+	SPI_finish();
+	tz_wake_worker_at_commit();
+	PG_RETURN_INT64(written);
 }

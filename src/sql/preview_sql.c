@@ -119,7 +119,7 @@ load_source(const PreviewFlow *f, const char *sample)
 							 " WHERE x.connection_id = $1 %s ORDER BY %s DESC LIMIT 1",
 							 table,
 							 f->inbound ? "AND x.entity = $2" :
-							 (strcmp(f->entity, "invoice") == 0 ? "AND x.status <> 'DRAFT'" : ""),
+							 (strcmp(f->entity, "invoice") == 0 ? "AND togai_zoho.invoice_is_generated(x.status)" : ""),
 							 f->inbound ? "received_at" : "mirrored_at"),
 					2, types, values, 1);
 	if (row == NULL)

@@ -255,6 +255,27 @@ SELECT flow, count(*) AS jobs FROM test.jobs GROUP BY flow ORDER BY flow;
 SELECT count(*) AS chunks_left FROM togai_zoho.outbox_stage;
 ROLLBACK;
 
+-- jobs staged for a flow that is disabled before they are written wait (never due), as the
+-- flow's queued jobs do, and are due again once it is enabled; backfill's jobs go the same way
+BEGIN;
+INSERT INTO togai_zoho.customers (account_id, customer_id, name, connection_id)
+SELECT 'acc.paused' || g, 'cus.paused' || g, 'Paused ' || g, c.id
+  FROM generate_series(1, 3) g, togai_zoho.connection c WHERE c.name = 'togai';
+SELECT count(*) AS chunks FROM togai_zoho.outbox_stage;
+SELECT togai_zoho.set_flow_enabled('created only', false);
+SELECT togai_zoho.process_outbox(0);
+SELECT f.name AS flow, count(*) AS jobs, bool_and(o.due_at = 'infinity') AS wait
+  FROM togai_zoho.outbox o JOIN togai_zoho.flow f ON f.id = o.flow_id
+ WHERE o.source_id LIKE 'acc.paused%' GROUP BY f.name ORDER BY f.name;
+SELECT f.name AS flow, count(*) FILTER (WHERE o.state = 'pending' AND o.due_at = 'infinity') AS waiting
+  FROM togai_zoho.outbox o JOIN togai_zoho.flow f ON f.id = o.flow_id
+ WHERE o.source_id LIKE 'acc.paused%' AND f.name = 'created only' GROUP BY f.name;
+SELECT togai_zoho.set_flow_enabled('created only', true);
+SELECT count(*) FILTER (WHERE o.due_at <= now()) AS due
+  FROM togai_zoho.outbox o JOIN togai_zoho.flow f ON f.id = o.flow_id
+ WHERE o.source_id LIKE 'acc.paused%' AND f.name = 'created only';
+ROLLBACK;
+
 -- by default (togai_zoho.stage_min_rows = 1) every change stages its jobs, a single row too:
 -- the writer adds one staged row, and writing them folds repeats of an object into one job
 -- with the latest payload
