@@ -17,8 +17,10 @@
 #include <limits.h>
 
 #include "api.h"
+#include "enqueue.h"
 #include "shmem.h"
 #include "togai_zoho.h"
+#include "worker.h"
 
 PG_MODULE_MAGIC;
 

@@ -41,17 +41,4 @@ extern double tz_poll_share;
 extern int	tz_poll_idle_max_s;
 extern int	tz_poll_sweep_s;
 
-/* outbox.c: a statement prepared once per backend and kept in *slot */
-extern struct _SPI_plan *tz_kept_plan(struct _SPI_plan **slot, const char *sql, int nargs,
-									  Oid *types);
-/* the same, always run with its generic plan */
-extern struct _SPI_plan *tz_kept_generic_plan(struct _SPI_plan **slot, const char *sql, int nargs,
-											  Oid *types);
-
-/* enqueue.c: installs the hook that stages a statement's row trigger jobs together */
-extern void tz_enqueue_init(void);
-
-/* worker.c */
-extern void tz_worker_register(void);
-
 #endif							/* TOGAI_ZOHO_H */

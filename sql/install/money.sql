@@ -238,9 +238,27 @@ CREATE FUNCTION togai_zoho.job_context(entity text, connection_id bigint, payloa
 DECLARE
 	app text;
 	ctx jsonb;
+	mappings jsonb;
 BEGIN
 	SELECT c.app INTO app FROM togai_zoho.connection c WHERE c.id = job_context.connection_id;
 	IF app = 'togai' THEN
+		/*
+		 * The Zoho Books objects the account (and the invoice) map to, per Zoho
+		 * Books connection.  Two primary-key look-ups: written as one OR, the
+		 * generic plan scanned every mapping of the connection.
+		 */
+		SELECT jsonb_object_agg(x.entity, x.ids) INTO mappings
+		  FROM (SELECT m.entity, jsonb_object_agg(m.zohobooks_connection_id::text, m.zohobooks_id) AS ids
+				  FROM (SELECT a.entity, a.zohobooks_connection_id, a.zohobooks_id FROM togai_zoho.id_mapping a
+						 WHERE a.entity = 'account' AND a.togai_id = payload ->> 'account_id'
+						   AND a.togai_connection_id = job_context.connection_id
+						UNION ALL
+						SELECT i.entity, i.zohobooks_connection_id, i.zohobooks_id FROM togai_zoho.id_mapping i
+						 WHERE i.entity = 'invoice' AND job_context.entity = 'invoice'
+						   AND i.togai_id = payload ->> 'invoice_id'
+						   AND i.togai_connection_id = job_context.connection_id) m
+				 GROUP BY m.entity) x;
+		mappings := jsonb_build_object('mappings', coalesce(mappings, '{}'));
 		IF entity = 'invoice' THEN
 			ctx := togai_zoho.invoice_line_items(payload);
 			/* the one line standing for a whole invoice bills the same item for every invoice */
@@ -249,7 +267,7 @@ BEGIN
 																	   payload ->> 'invoice_id', '') THEN
 				ctx := jsonb_set(ctx, '{lines,0,item}', '"Togai invoice"');
 			END IF;
-			RETURN ctx || jsonb_build_object('item_ids',
+			RETURN ctx || mappings || jsonb_build_object('item_ids',
 				(SELECT jsonb_object_agg(z.connection_id::text, z.ids)
 				   FROM (SELECT i.connection_id, jsonb_object_agg(i.name, i.item_id) AS ids
 						   FROM togai_zoho.zohobooks_item i
@@ -257,12 +275,12 @@ BEGIN
 											 FROM jsonb_array_elements(ctx -> 'lines') l)
 						  GROUP BY i.connection_id) z));
 		ELSIF entity = 'account' THEN
-			RETURN jsonb_build_object('currency_ids',
+			RETURN mappings || jsonb_build_object('currency_ids',
 				(SELECT jsonb_object_agg(z.connection_id::text, z.currency_id)
 				   FROM togai_zoho.zohobooks_currency z
 				  WHERE z.currency_code = payload ->> 'invoice_currency'));
 		END IF;
-		RETURN NULL;
+		RETURN mappings;
 	END IF;
 	IF entity IN ('payment', 'invoice') THEN
 		RETURN togai_zoho.payment_context(job_context.connection_id, entity, payload -> 'payload');

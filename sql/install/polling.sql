@@ -37,7 +37,8 @@ BEGIN
 	IF max_pages < 1 THEN
 		RAISE EXCEPTION 'max_pages must be at least 1' USING ERRCODE = 'invalid_parameter_value';
 	END IF;
-	IF NOT pg_try_advisory_xact_lock(2029913117, c.id::integer) THEN
+	/* the lock is named by what it guards: the connection's rows of sync_cursor */
+	IF NOT pg_try_advisory_xact_lock('togai_zoho.sync_cursor'::regclass::oid::integer, c.id::integer) THEN
 		RETURN NULL;
 	END IF;
 	RETURN c;
@@ -108,7 +109,13 @@ COMMENT ON FUNCTION togai_zoho.seen_through(timestamptz, timestamptz) IS
 'The change time a one-page read has seen everything up to: its newest change, or a second less while that change is under a minute old';
 REVOKE ALL ON FUNCTION togai_zoho.seen_through(timestamptz, timestamptz) FROM PUBLIC;
 
-CREATE FUNCTION togai_zoho.poll_togai(connection text, max_pages integer DEFAULT 100)
+/*
+ * A poll of Togai: up to max_pages pages of the streams not in done (those
+ * a CALL of poll() walked already), customers first, so that accounts find
+ * their customer's name in names (carried from call to call by poll()).
+ */
+CREATE FUNCTION togai_zoho.poll_togai_run(connection text, max_pages integer, done text[],
+										  names jsonb)
 	RETURNS jsonb
 	LANGUAGE plpgsql
 	SECURITY DEFINER
@@ -127,18 +134,19 @@ DECLARE
 	failed integer;
 	token text;
 	finished boolean;
-	names jsonb := '{}';
 	result jsonb := '{}';
 	err text;
 	item_err text;
 BEGIN
-	c := togai_zoho.poll_begin(poll_togai.connection, 'togai', max_pages);
+	c := togai_zoho.poll_begin(poll_togai_run.connection, 'togai', max_pages);
+	names := coalesce(names, '{}');
 	IF c.id IS NULL THEN
-		RETURN jsonb_build_object('connection', poll_togai.connection,
+		RETURN jsonb_build_object('connection', poll_togai_run.connection,
 								  'skipped', 'another poll of this connection is running');
 	END IF;
 
-	FOR stream IN SELECT togai_zoho.poll_order(c.id, ARRAY['customers', 'accounts', 'invoices']) LOOP
+	FOR stream IN SELECT togai_zoho.poll_order(c.id, ARRAY(
+		SELECT s FROM unnest(ARRAY['customers', 'accounts', 'invoices']) s WHERE s <> ALL (done))) LOOP
 		EXIT WHEN pages >= max_pages;
 		cur := togai_zoho.get_cursor(c.id, stream);
 		token := cur ->> 'next_token';
@@ -182,17 +190,29 @@ BEGIN
 		ELSE
 			PERFORM togai_zoho.set_cursor(c.id, stream, jsonb_build_object('next_token', token));
 		END IF;
-		result := result || jsonb_build_object(stream, jsonb_build_object(
-			'seen', seen, 'changed', changed, 'failed', failed, 'complete', finished));
+		result := result || jsonb_build_object(stream, jsonb_strip_nulls(jsonb_build_object(
+			'seen', seen, 'changed', changed, 'failed', failed, 'complete', finished,
+			'error', CASE WHEN NOT finished THEN err END)));
 		EXIT WHEN NOT finished;
 	END LOOP;
-	RETURN jsonb_build_object('connection', c.name, 'pages', pages) || result
+	RETURN jsonb_build_object('connection', c.name, 'pages', pages, 'names', names) || result
 		|| jsonb_strip_nulls(jsonb_build_object('error', err));
 END
 $$;
+COMMENT ON FUNCTION togai_zoho.poll_togai_run(text, integer, text[], jsonb) IS
+'Internal: a poll of Togai of up to max_pages pages, the streams in done left out; poll_togai() and poll() call it';
+REVOKE ALL ON FUNCTION togai_zoho.poll_togai_run(text, integer, text[], jsonb) FROM PUBLIC;
+
+CREATE FUNCTION togai_zoho.poll_togai(connection text, max_pages integer DEFAULT 100)
+	RETURNS jsonb
+	LANGUAGE sql
+	SECURITY DEFINER
+	SET search_path = pg_catalog, togai_zoho, pg_temp
+	AS $$
+SELECT togai_zoho.poll_togai_run(connection, max_pages, '{}', '{}') - 'names'
+$$;
 COMMENT ON FUNCTION togai_zoho.poll_togai(text, integer) IS
-'Reads Togai customers, accounts and invoices (all pages, at most max_pages a call, resuming where the last call stopped) into customers and invoices, which fires the flows; returns counts. Safe from pg_cron every minute and twice at once';
-/* Togai polls count as polls in api_usage */
+'Reads Togai customers, accounts and invoices (all pages, at most max_pages a call, resuming where the last call stopped) into customers and invoices, which fires the flows; returns counts. Safe from pg_cron every minute and twice at once; CALL poll() does the same a page per transaction';
 
 /*
  * Zoho Books' lists as they are documented: invoices through their
@@ -202,7 +222,7 @@ COMMENT ON FUNCTION togai_zoho.poll_togai(text, integer) IS
  * payment date moved.  The next walk starts a margin before this one began,
  * so objects changed while it ran are read again, never skipped.
  */
-CREATE FUNCTION togai_zoho.poll_zohobooks(connection text, max_pages integer DEFAULT 100)
+CREATE FUNCTION togai_zoho.poll_zohobooks_run(connection text, max_pages integer, done text[])
 	RETURNS jsonb
 	LANGUAGE plpgsql
 	SECURITY DEFINER
@@ -244,9 +264,9 @@ DECLARE
 	next_at timestamptz;
 	polled integer := 0;
 BEGIN
-	c := togai_zoho.poll_begin(poll_zohobooks.connection, 'zohobooks', max_pages);
+	c := togai_zoho.poll_begin(poll_zohobooks_run.connection, 'zohobooks', max_pages);
 	IF c.id IS NULL THEN
-		RETURN jsonb_build_object('connection', poll_zohobooks.connection,
+		RETURN jsonb_build_object('connection', poll_zohobooks_run.connection,
 								  'skipped', 'another poll of this connection is running');
 	END IF;
 	/* payments are looked for only for a flow that records them */
@@ -285,7 +305,8 @@ BEGIN
 								  'skipped', 'the polls'' share of the day''s API budget is spent');
 	END IF;
 
-	FOR stream IN SELECT togai_zoho.poll_order(c.id, streams) LOOP
+	FOR stream IN SELECT togai_zoho.poll_order(c.id, ARRAY(SELECT s FROM unnest(streams) s
+													 WHERE s <> ALL (done))) LOOP
 		EXIT WHEN pages >= max_pages;
 		cur := togai_zoho.get_cursor(c.id, stream);
 		/* a quiet stream waits its turn; a walk under way goes on */
@@ -410,15 +431,19 @@ BEGIN
 				'last_error', stream_err, 'last_error_sqlstate', err_state,
 				'last_error_at', CASE WHEN stream_err IS NOT NULL THEN clock_timestamp() END)));
 		END IF;
-		result := result || jsonb_build_object(stream, jsonb_build_object(
+		result := result || jsonb_build_object(stream, jsonb_strip_nulls(jsonb_build_object(
 			'seen', seen, 'changed', changed, 'failed', failed,
-			'complete', stream_err IS NULL AND NOT more));
+			'complete', stream_err IS NULL AND NOT more, 'error', stream_err)));
 		/* a stream that fails does not stop the others; a walk cut short by max_pages does */
 		EXIT WHEN stream_err IS NULL AND more;
 	END LOOP;
 	SELECT min((s.cursor::jsonb ->> 'next_poll_at')::timestamptz) INTO next_at
 	  FROM togai_zoho.sync_cursor s
 	 WHERE s.connection_id = c.id AND s.stream = ANY (streams);
+	IF polled = 0 AND cardinality(done) > 0 THEN
+		/* a CALL of poll() has walked every list that was due */
+		RETURN jsonb_build_object('connection', c.name, 'pages', 0, 'next_poll_at', next_at);
+	END IF;
 	IF polled = 0 THEN
 		RAISE NOTICE 'togai_zoho: no list of connection "%" is due; the next poll runs at %', c.name, next_at
 			USING HINT = 'Quiet lists are polled less often (togai_zoho.poll_idle_max); a change brings them back to every poll.';
@@ -429,14 +454,30 @@ BEGIN
 		|| jsonb_strip_nulls(jsonb_build_object('error', err, 'next_poll_at', next_at));
 END
 $$;
+COMMENT ON FUNCTION togai_zoho.poll_zohobooks_run(text, integer, text[]) IS
+'Internal: a poll of Zoho Books of up to max_pages pages, the lists in done left out; poll_zohobooks() and poll() call it';
+REVOKE ALL ON FUNCTION togai_zoho.poll_zohobooks_run(text, integer, text[]) FROM PUBLIC;
+
+CREATE FUNCTION togai_zoho.poll_zohobooks(connection text, max_pages integer DEFAULT 100)
+	RETURNS jsonb
+	LANGUAGE sql
+	SECURITY DEFINER
+	SET search_path = pg_catalog, togai_zoho, pg_temp
+	AS $$
+SELECT togai_zoho.poll_zohobooks_run(connection, max_pages, '{}')
+$$;
 COMMENT ON FUNCTION togai_zoho.poll_zohobooks(text, integer) IS
-'Reads Zoho Books payments, invoices and contacts changed since the stored cursor (all pages) into the inbox, which fires the inbound flows; returns counts. Safe from pg_cron every minute and twice at once';
+'Reads Zoho Books payments, invoices and contacts changed since the stored cursor (all pages) into the inbox, which fires the inbound flows; returns counts. Safe from pg_cron every minute and twice at once; CALL poll() does the same a page per transaction';
 
 /*
- * A poll for pg_cron: CALL togai_zoho.poll('zoho') commits what the poll
- * took, then fails when a stream failed, so that cron.job_run_details shows
- * the error (a SELECT's result never reaches it).  No SET clause: a
- * procedure with one cannot commit; every name is qualified instead.
+ * A poll for pg_cron: CALL togai_zoho.poll('zoho') reads a page at a time
+ * and commits each, so that no transaction stays open across the calls of a
+ * long walk (each page takes the poll's lock afresh; a poll running beside
+ * it takes the next page, never the same one).  Each list is walked once a
+ * call; a list that failed is left for the next call.  Then it fails when a
+ * list failed, so that cron.job_run_details shows the error (a SELECT's
+ * result never reaches it).  No SET clause: a procedure with one cannot
+ * commit; every name is qualified instead.
  */
 CREATE PROCEDURE togai_zoho.poll(connection text, max_pages integer DEFAULT 100)
 	LANGUAGE plpgsql
@@ -444,22 +485,54 @@ CREATE PROCEDURE togai_zoho.poll(connection text, max_pages integer DEFAULT 100)
 DECLARE
 	c togai_zoho.connection := togai_zoho.find_connection(poll.connection);
 	r jsonb;
+	took jsonb := '{}';
+	done text[] := '{}';
+	names jsonb := '{}';
+	pages integer := 0;
+	stream text;
+	errors text[] := '{}';
 BEGIN
-	IF c.app = 'togai' THEN
-		r := togai_zoho.poll_togai(c.name, max_pages);
-	ELSE
-		r := togai_zoho.poll_zohobooks(c.name, max_pages);
+	IF max_pages IS NULL OR max_pages < 1 THEN
+		/* the poll functions say what is wrong with it */
+		PERFORM togai_zoho.poll_begin(c.name, c.app, max_pages);
 	END IF;
-	COMMIT;
-	IF r OPERATOR(pg_catalog.?) 'error' THEN
+	LOOP
+		IF c.app = 'togai' THEN
+			r := togai_zoho.poll_togai_run(c.name, 1, done, names);
+			names := r OPERATOR(pg_catalog.->) 'names';
+		ELSE
+			r := togai_zoho.poll_zohobooks_run(c.name, 1, done);
+		END IF;
+		COMMIT;
+		pages := pages OPERATOR(pg_catalog.+) coalesce((r OPERATOR(pg_catalog.->>) 'pages')::integer, 0);
+		FOR stream IN SELECT k FROM pg_catalog.jsonb_object_keys(r) k
+					   WHERE pg_catalog.jsonb_typeof(r OPERATOR(pg_catalog.->) k) = 'object' LOOP
+			took := took OPERATOR(pg_catalog.||) pg_catalog.jsonb_build_object(stream,
+				r OPERATOR(pg_catalog.->) stream);
+			IF (r OPERATOR(pg_catalog.#>>) ARRAY[stream, 'complete'])::boolean THEN
+				done := done OPERATOR(pg_catalog.||) stream;
+			ELSIF r OPERATOR(pg_catalog.->) stream OPERATOR(pg_catalog.?) 'error' THEN
+				done := done OPERATOR(pg_catalog.||) stream;
+				errors := errors OPERATOR(pg_catalog.||) (stream OPERATOR(pg_catalog.||) ': '
+					OPERATOR(pg_catalog.||) (r OPERATOR(pg_catalog.#>>) ARRAY[stream, 'error']));
+			END IF;
+		END LOOP;
+		EXIT WHEN r OPERATOR(pg_catalog.?) 'skipped' OR pages OPERATOR(pg_catalog.>=) max_pages
+			OR coalesce((r OPERATOR(pg_catalog.->>) 'pages')::integer, 0) OPERATOR(pg_catalog.=) 0;
+	END LOOP;
+	took := pg_catalog.jsonb_build_object('connection', c.name, 'pages', pages)
+		OPERATOR(pg_catalog.||) took OPERATOR(pg_catalog.||)
+		pg_catalog.jsonb_strip_nulls(pg_catalog.jsonb_build_object('skipped', r OPERATOR(pg_catalog.->) 'skipped',
+			'next_poll_at', r OPERATOR(pg_catalog.->) 'next_poll_at'));
+	IF pg_catalog.cardinality(errors) OPERATOR(pg_catalog.>) 0 THEN
 		RAISE EXCEPTION 'togai_zoho: polling connection "%" stopped at %', c.name,
-			r OPERATOR(pg_catalog.->>) 'error'
+			pg_catalog.array_to_string(errors, '; ')
 			USING ERRCODE = 'external_routine_exception',
-				  DETAIL = pg_catalog.format('The poll took: %s', r),
+				  DETAIL = pg_catalog.format('The poll took: %s', took),
 				  HINT = 'What it took is kept; togai_zoho.poll_status shows each stream.';
 	END IF;
 END
 $$;
 COMMENT ON PROCEDURE togai_zoho.poll(text, integer) IS
-'Polls a connection (poll_togai or poll_zohobooks), commits what it took, then fails naming the stream that stopped: schedule it with pg_cron as CALL togai_zoho.poll(''<connection>'')';
+'Polls a connection a page per transaction (as poll_togai or poll_zohobooks would), then fails naming each list that stopped: schedule it with pg_cron as CALL togai_zoho.poll(''<connection>'')';
 REVOKE ALL ON PROCEDURE togai_zoho.poll(text, integer) FROM PUBLIC;

@@ -194,7 +194,8 @@ BEGIN
 	IF max_pages < 1 THEN
 		RAISE EXCEPTION 'max_pages must be at least 1' USING ERRCODE = 'invalid_parameter_value';
 	END IF;
-	IF NOT pg_try_advisory_xact_lock(2029913117, c.id::integer) THEN
+	/* the lock is named by what it guards: the connection's rows of sync_cursor */
+	IF NOT pg_try_advisory_xact_lock('togai_zoho.sync_cursor'::regclass::oid::integer, c.id::integer) THEN
 		RETURN NULL;
 	END IF;
 	RETURN c;
@@ -435,9 +436,27 @@ CREATE OR REPLACE FUNCTION togai_zoho.job_context(entity text, connection_id big
 DECLARE
 	app text;
 	ctx jsonb;
+	mappings jsonb;
 BEGIN
 	SELECT c.app INTO app FROM togai_zoho.connection c WHERE c.id = job_context.connection_id;
 	IF app = 'togai' THEN
+		/*
+		 * The Zoho Books objects the account (and the invoice) map to, per Zoho
+		 * Books connection.  Two primary-key look-ups: written as one OR, the
+		 * generic plan scanned every mapping of the connection.
+		 */
+		SELECT jsonb_object_agg(x.entity, x.ids) INTO mappings
+		  FROM (SELECT m.entity, jsonb_object_agg(m.zohobooks_connection_id::text, m.zohobooks_id) AS ids
+				  FROM (SELECT a.entity, a.zohobooks_connection_id, a.zohobooks_id FROM togai_zoho.id_mapping a
+						 WHERE a.entity = 'account' AND a.togai_id = payload ->> 'account_id'
+						   AND a.togai_connection_id = job_context.connection_id
+						UNION ALL
+						SELECT i.entity, i.zohobooks_connection_id, i.zohobooks_id FROM togai_zoho.id_mapping i
+						 WHERE i.entity = 'invoice' AND job_context.entity = 'invoice'
+						   AND i.togai_id = payload ->> 'invoice_id'
+						   AND i.togai_connection_id = job_context.connection_id) m
+				 GROUP BY m.entity) x;
+		mappings := jsonb_build_object('mappings', coalesce(mappings, '{}'));
 		IF entity = 'invoice' THEN
 			ctx := togai_zoho.invoice_line_items(payload);
 			/* the one line standing for a whole invoice bills the same item for every invoice */
@@ -446,7 +465,7 @@ BEGIN
 																	   payload ->> 'invoice_id', '') THEN
 				ctx := jsonb_set(ctx, '{lines,0,item}', '"Togai invoice"');
 			END IF;
-			RETURN ctx || jsonb_build_object('item_ids',
+			RETURN ctx || mappings || jsonb_build_object('item_ids',
 				(SELECT jsonb_object_agg(z.connection_id::text, z.ids)
 				   FROM (SELECT i.connection_id, jsonb_object_agg(i.name, i.item_id) AS ids
 						   FROM togai_zoho.zohobooks_item i
@@ -454,12 +473,12 @@ BEGIN
 											 FROM jsonb_array_elements(ctx -> 'lines') l)
 						  GROUP BY i.connection_id) z));
 		ELSIF entity = 'account' THEN
-			RETURN jsonb_build_object('currency_ids',
+			RETURN mappings || jsonb_build_object('currency_ids',
 				(SELECT jsonb_object_agg(z.connection_id::text, z.currency_id)
 				   FROM togai_zoho.zohobooks_currency z
 				  WHERE z.currency_code = payload ->> 'invoice_currency'));
 		END IF;
-		RETURN NULL;
+		RETURN mappings;
 	END IF;
 	IF entity IN ('payment', 'invoice') THEN
 		RETURN togai_zoho.payment_context(job_context.connection_id, entity, payload -> 'payload');
@@ -604,7 +623,7 @@ COMMENT ON FUNCTION togai_zoho.take_invoice_payments(togai_zoho.connection, json
  * payment date moved.  The next walk starts a margin before this one began,
  * so objects changed while it ran are read again, never skipped.
  */
-CREATE OR REPLACE FUNCTION togai_zoho.poll_zohobooks(connection text, max_pages integer DEFAULT 100)
+CREATE FUNCTION togai_zoho.poll_zohobooks_run(connection text, max_pages integer, done text[])
 	RETURNS jsonb
 	LANGUAGE plpgsql
 	SECURITY DEFINER
@@ -646,9 +665,9 @@ DECLARE
 	next_at timestamptz;
 	polled integer := 0;
 BEGIN
-	c := togai_zoho.poll_begin(poll_zohobooks.connection, 'zohobooks', max_pages);
+	c := togai_zoho.poll_begin(poll_zohobooks_run.connection, 'zohobooks', max_pages);
 	IF c.id IS NULL THEN
-		RETURN jsonb_build_object('connection', poll_zohobooks.connection,
+		RETURN jsonb_build_object('connection', poll_zohobooks_run.connection,
 								  'skipped', 'another poll of this connection is running');
 	END IF;
 	/* payments are looked for only for a flow that records them */
@@ -687,7 +706,8 @@ BEGIN
 								  'skipped', 'the polls'' share of the day''s API budget is spent');
 	END IF;
 
-	FOR stream IN SELECT togai_zoho.poll_order(c.id, streams) LOOP
+	FOR stream IN SELECT togai_zoho.poll_order(c.id, ARRAY(SELECT s FROM unnest(streams) s
+													 WHERE s <> ALL (done))) LOOP
 		EXIT WHEN pages >= max_pages;
 		cur := togai_zoho.get_cursor(c.id, stream);
 		/* a quiet stream waits its turn; a walk under way goes on */
@@ -812,15 +832,19 @@ BEGIN
 				'last_error', stream_err, 'last_error_sqlstate', err_state,
 				'last_error_at', CASE WHEN stream_err IS NOT NULL THEN clock_timestamp() END)));
 		END IF;
-		result := result || jsonb_build_object(stream, jsonb_build_object(
+		result := result || jsonb_build_object(stream, jsonb_strip_nulls(jsonb_build_object(
 			'seen', seen, 'changed', changed, 'failed', failed,
-			'complete', stream_err IS NULL AND NOT more));
+			'complete', stream_err IS NULL AND NOT more, 'error', stream_err)));
 		/* a stream that fails does not stop the others; a walk cut short by max_pages does */
 		EXIT WHEN stream_err IS NULL AND more;
 	END LOOP;
 	SELECT min((s.cursor::jsonb ->> 'next_poll_at')::timestamptz) INTO next_at
 	  FROM togai_zoho.sync_cursor s
 	 WHERE s.connection_id = c.id AND s.stream = ANY (streams);
+	IF polled = 0 AND cardinality(done) > 0 THEN
+		/* a CALL of poll() has walked every list that was due */
+		RETURN jsonb_build_object('connection', c.name, 'pages', 0, 'next_poll_at', next_at);
+	END IF;
 	IF polled = 0 THEN
 		RAISE NOTICE 'togai_zoho: no list of connection "%" is due; the next poll runs at %', c.name, next_at
 			USING HINT = 'Quiet lists are polled less often (togai_zoho.poll_idle_max); a change brings them back to every poll.';
@@ -831,6 +855,20 @@ BEGIN
 		|| jsonb_strip_nulls(jsonb_build_object('error', err, 'next_poll_at', next_at));
 END
 $$;
+COMMENT ON FUNCTION togai_zoho.poll_zohobooks_run(text, integer, text[]) IS
+'Internal: a poll of Zoho Books of up to max_pages pages, the lists in done left out; poll_zohobooks() and poll() call it';
+REVOKE ALL ON FUNCTION togai_zoho.poll_zohobooks_run(text, integer, text[]) FROM PUBLIC;
+
+CREATE OR REPLACE FUNCTION togai_zoho.poll_zohobooks(connection text, max_pages integer DEFAULT 100)
+	RETURNS jsonb
+	LANGUAGE sql
+	SECURITY DEFINER
+	SET search_path = pg_catalog, togai_zoho, pg_temp
+	AS $$
+SELECT togai_zoho.poll_zohobooks_run(connection, max_pages, '{}')
+$$;
+COMMENT ON FUNCTION togai_zoho.poll_zohobooks(text, integer) IS
+'Reads Zoho Books payments, invoices and contacts changed since the stored cursor (all pages) into the inbox, which fires the inbound flows; returns counts. Safe from pg_cron every minute and twice at once; CALL poll() does the same a page per transaction';
 
 /* Where each poll stream stands, and what stopped it last. */
 CREATE VIEW togai_zoho.poll_status AS
@@ -860,25 +898,57 @@ CREATE PROCEDURE togai_zoho.poll(connection text, max_pages integer DEFAULT 100)
 DECLARE
 	c togai_zoho.connection := togai_zoho.find_connection(poll.connection);
 	r jsonb;
+	took jsonb := '{}';
+	done text[] := '{}';
+	names jsonb := '{}';
+	pages integer := 0;
+	stream text;
+	errors text[] := '{}';
 BEGIN
-	IF c.app = 'togai' THEN
-		r := togai_zoho.poll_togai(c.name, max_pages);
-	ELSE
-		r := togai_zoho.poll_zohobooks(c.name, max_pages);
+	IF max_pages IS NULL OR max_pages < 1 THEN
+		/* the poll functions say what is wrong with it */
+		PERFORM togai_zoho.poll_begin(c.name, c.app, max_pages);
 	END IF;
-	COMMIT;
-	IF r OPERATOR(pg_catalog.?) 'error' THEN
+	LOOP
+		IF c.app = 'togai' THEN
+			r := togai_zoho.poll_togai_run(c.name, 1, done, names);
+			names := r OPERATOR(pg_catalog.->) 'names';
+		ELSE
+			r := togai_zoho.poll_zohobooks_run(c.name, 1, done);
+		END IF;
+		COMMIT;
+		pages := pages OPERATOR(pg_catalog.+) coalesce((r OPERATOR(pg_catalog.->>) 'pages')::integer, 0);
+		FOR stream IN SELECT k FROM pg_catalog.jsonb_object_keys(r) k
+					   WHERE pg_catalog.jsonb_typeof(r OPERATOR(pg_catalog.->) k) = 'object' LOOP
+			took := took OPERATOR(pg_catalog.||) pg_catalog.jsonb_build_object(stream,
+				r OPERATOR(pg_catalog.->) stream);
+			IF (r OPERATOR(pg_catalog.#>>) ARRAY[stream, 'complete'])::boolean THEN
+				done := done OPERATOR(pg_catalog.||) stream;
+			ELSIF r OPERATOR(pg_catalog.->) stream OPERATOR(pg_catalog.?) 'error' THEN
+				done := done OPERATOR(pg_catalog.||) stream;
+				errors := errors OPERATOR(pg_catalog.||) (stream OPERATOR(pg_catalog.||) ': '
+					OPERATOR(pg_catalog.||) (r OPERATOR(pg_catalog.#>>) ARRAY[stream, 'error']));
+			END IF;
+		END LOOP;
+		EXIT WHEN r OPERATOR(pg_catalog.?) 'skipped' OR pages OPERATOR(pg_catalog.>=) max_pages
+			OR coalesce((r OPERATOR(pg_catalog.->>) 'pages')::integer, 0) OPERATOR(pg_catalog.=) 0;
+	END LOOP;
+	took := pg_catalog.jsonb_build_object('connection', c.name, 'pages', pages)
+		OPERATOR(pg_catalog.||) took OPERATOR(pg_catalog.||)
+		pg_catalog.jsonb_strip_nulls(pg_catalog.jsonb_build_object('skipped', r OPERATOR(pg_catalog.->) 'skipped',
+			'next_poll_at', r OPERATOR(pg_catalog.->) 'next_poll_at'));
+	IF pg_catalog.cardinality(errors) OPERATOR(pg_catalog.>) 0 THEN
 		RAISE EXCEPTION 'togai_zoho: polling connection "%" stopped at %', c.name,
-			r OPERATOR(pg_catalog.->>) 'error'
+			pg_catalog.array_to_string(errors, '; ')
 			USING ERRCODE = 'external_routine_exception',
-				  DETAIL = pg_catalog.format('The poll took: %s', r),
+				  DETAIL = pg_catalog.format('The poll took: %s', took),
 				  HINT = 'What it took is kept; togai_zoho.poll_status shows each stream.';
 	END IF;
 END
 $$;
 REVOKE ALL ON PROCEDURE togai_zoho.poll(text, integer) FROM PUBLIC;
 COMMENT ON PROCEDURE togai_zoho.poll(text, integer) IS
-'Polls a connection (poll_togai or poll_zohobooks), commits what it took, then fails naming the stream that stopped: schedule it with pg_cron as CALL togai_zoho.poll(''<connection>'')';
+'Polls a connection a page per transaction (as poll_togai or poll_zohobooks would), then fails naming each list that stopped: schedule it with pg_cron as CALL togai_zoho.poll(''<connection>'')';
 
 /*
  * What a backfill costs at Zoho Books: calls per job of each action (a
@@ -1288,7 +1358,105 @@ COMMENT ON FUNCTION togai_zoho.set_api_budget(text, integer, integer, text) IS
 
 
 /* Togai polls count as polls in api_usage */
-ALTER FUNCTION togai_zoho.poll_togai(text, integer) SET togai_zoho.call_purpose = 'poll';
+CREATE FUNCTION togai_zoho.poll_togai_run(connection text, max_pages integer, done text[],
+										  names jsonb)
+	RETURNS jsonb
+	LANGUAGE plpgsql
+	SECURITY DEFINER
+	SET search_path = pg_catalog, togai_zoho, pg_temp
+	SET togai_zoho.call_purpose = 'poll'
+	AS $$
+DECLARE
+	c togai_zoho.connection;
+	stream text;
+	cur jsonb;
+	page jsonb;
+	item jsonb;
+	pages integer := 0;
+	seen integer;
+	changed integer;
+	failed integer;
+	token text;
+	finished boolean;
+	result jsonb := '{}';
+	err text;
+	item_err text;
+BEGIN
+	c := togai_zoho.poll_begin(poll_togai_run.connection, 'togai', max_pages);
+	names := coalesce(names, '{}');
+	IF c.id IS NULL THEN
+		RETURN jsonb_build_object('connection', poll_togai_run.connection,
+								  'skipped', 'another poll of this connection is running');
+	END IF;
+
+	FOR stream IN SELECT togai_zoho.poll_order(c.id, ARRAY(
+		SELECT s FROM unnest(ARRAY['customers', 'accounts', 'invoices']) s WHERE s <> ALL (done))) LOOP
+		EXIT WHEN pages >= max_pages;
+		cur := togai_zoho.get_cursor(c.id, stream);
+		token := cur ->> 'next_token';
+		seen := 0; changed := 0; failed := 0; finished := false;
+		LOOP
+			BEGIN
+				page := togai_zoho.togai_call(c.name, stream || '_list',
+					jsonb_strip_nulls(jsonb_build_object('page_size', 50, 'next_token', token)));
+			EXCEPTION WHEN OTHERS THEN
+				GET STACKED DIAGNOSTICS err = MESSAGE_TEXT;
+				RAISE WARNING 'togai_zoho: polling % of connection "%" stopped: %', stream, c.name, err
+					USING HINT = 'The next poll resumes from the same page.';
+				EXIT;
+			END;
+			pages := pages + 1;
+			FOR item IN SELECT e FROM jsonb_array_elements(coalesce(page -> 'data', '[]')) e LOOP
+				seen := seen + 1;
+				BEGIN
+					IF stream = 'customers' AND item ->> 'id' IS NOT NULL THEN
+						names := names || jsonb_build_object(item ->> 'id', item ->> 'name');
+					END IF;
+					IF (CASE stream WHEN 'customers' THEN togai_zoho.take_customer(c, item)
+									WHEN 'accounts' THEN togai_zoho.take_account(c, item, names)
+									ELSE togai_zoho.take_invoice(c, item) END) THEN
+						changed := changed + 1;
+					END IF;
+				EXCEPTION WHEN OTHERS THEN
+					GET STACKED DIAGNOSTICS item_err = MESSAGE_TEXT;
+					failed := failed + 1;
+					RAISE WARNING 'togai_zoho: % % of connection "%" not mirrored: %',
+						rtrim(stream, 's'), item ->> 'id', c.name, item_err;
+				END;
+			END LOOP;
+			token := nullif(page ->> 'nextToken', '');
+			finished := token IS NULL;
+			EXIT WHEN finished OR pages >= max_pages;
+		END LOOP;
+		IF finished THEN
+			PERFORM togai_zoho.set_cursor(c.id, stream,
+				jsonb_build_object('last_full_walk', clock_timestamp()));
+		ELSE
+			PERFORM togai_zoho.set_cursor(c.id, stream, jsonb_build_object('next_token', token));
+		END IF;
+		result := result || jsonb_build_object(stream, jsonb_strip_nulls(jsonb_build_object(
+			'seen', seen, 'changed', changed, 'failed', failed, 'complete', finished,
+			'error', CASE WHEN NOT finished THEN err END)));
+		EXIT WHEN NOT finished;
+	END LOOP;
+	RETURN jsonb_build_object('connection', c.name, 'pages', pages, 'names', names) || result
+		|| jsonb_strip_nulls(jsonb_build_object('error', err));
+END
+$$;
+COMMENT ON FUNCTION togai_zoho.poll_togai_run(text, integer, text[], jsonb) IS
+'Internal: a poll of Togai of up to max_pages pages, the streams in done left out; poll_togai() and poll() call it';
+REVOKE ALL ON FUNCTION togai_zoho.poll_togai_run(text, integer, text[], jsonb) FROM PUBLIC;
+
+CREATE OR REPLACE FUNCTION togai_zoho.poll_togai(connection text, max_pages integer DEFAULT 100)
+	RETURNS jsonb
+	LANGUAGE sql
+	SECURITY DEFINER
+	SET search_path = pg_catalog, togai_zoho, pg_temp
+	AS $$
+SELECT togai_zoho.poll_togai_run(connection, max_pages, '{}', '{}') - 'names'
+$$;
+COMMENT ON FUNCTION togai_zoho.poll_togai(text, integer) IS
+'Reads Togai customers, accounts and invoices (all pages, at most max_pages a call, resuming where the last call stopped) into customers and invoices, which fires the flows; returns counts. Safe from pg_cron every minute and twice at once; CALL poll() does the same a page per transaction';
 
 /*
  * Invoices made as drafts, to be marked sent with one bulk call for many

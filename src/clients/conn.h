@@ -14,6 +14,7 @@
 #include "budget.h"
 #include "flow_cache.h"
 
+/* A connection with what a call needs: settings, secrets, budget (see TzConnection, flow_cache.h). */
 typedef struct TzConnInfo
 {
 	int64		id;

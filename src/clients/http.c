@@ -281,12 +281,6 @@ tz_http_multi_add(TzHttpMulti *m, const TzHttpRequest *req, void *tag)
 	m->running++;
 }
 
-int
-tz_http_multi_running(TzHttpMulti *m)
-{
-	return m->running;
-}
-
 void
 tz_http_multi_send(TzHttpMulti *m)
 {

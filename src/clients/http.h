@@ -52,7 +52,6 @@ typedef struct TzHttpMulti TzHttpMulti;
 
 extern TzHttpMulti *tz_http_multi_create(void);
 extern void tz_http_multi_add(TzHttpMulti *multi, const TzHttpRequest *req, void *tag);
-extern int	tz_http_multi_running(TzHttpMulti *multi);
 
 /* Drives transfers, waiting at most wait_ms for activity. */
 extern void tz_http_multi_wait(TzHttpMulti *multi, int wait_ms);

@@ -21,6 +21,7 @@
 #include "utils/timestamp.h"
 
 #include "shmem.h"
+#include "kept_plan.h"
 #include "togai_zoho.h"
 #include "usage.h"
 

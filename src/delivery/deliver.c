@@ -53,6 +53,7 @@
 #define RECHECK_DUE_MS	500		/* while busy, look for newly due retries this often */
 #define UNSTAGE_ROUNDS_PER_CLAIM 100	/* about 100,000 staged jobs */
 
+/* The engine's state of one connection (see TzConnection, flow_cache.h). */
 typedef struct ConnEntry
 {
 	int64		id;
@@ -849,12 +850,6 @@ tz_engine_create(bool in_worker, const char *who)
 	e->unstage = true;
 	e->who = MemoryContextStrdup(cxt, who);
 	return e;
-}
-
-bool
-tz_engine_paused(TzEngine *e)
-{
-	return e->paused;
 }
 
 /* Whether the loop should look for more jobs. */

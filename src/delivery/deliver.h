@@ -27,9 +27,6 @@ extern TzEngine *tz_engine_create(bool in_worker, const char *who);
  */
 extern int	tz_engine_run(TzEngine *e, int max_jobs);
 
-/* True when the run ended because togai_zoho.worker was turned off. */
-extern bool tz_engine_paused(TzEngine *e);
-
 extern void tz_engine_destroy(TzEngine *e);
 
 #endif							/* TZ_DELIVER_H */

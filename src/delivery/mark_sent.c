@@ -23,6 +23,7 @@
 #include "mark_sent.h"
 #include "remote_ops.h"
 #include "shmem.h"
+#include "kept_plan.h"
 #include "togai_zoho.h"
 #include "zoho.h"
 

@@ -31,6 +31,7 @@
 
 #include "job_writer.h"
 #include "outbox.h"
+#include "kept_plan.h"
 #include "togai_zoho.h"
 
 static const char *const claim_sql =
@@ -52,17 +53,6 @@ static const char *const actions_sql =
 "SELECT a.flow_id, a.position, a.connection_id, a.action, a.options::text, d.app = 'togai'"
 "  FROM togai_zoho.flow_action a JOIN togai_zoho.action_def d ON d.name = a.action"
 " WHERE a.flow_id = ANY($1) ORDER BY a.flow_id, a.position";
-
-/*
- * Two primary-key lookups: written as one OR, the generic plan scanned every
- * mapping of the connection, which made each claim slower as mappings grew.
- */
-static const char *const mappings_sql =
-"SELECT entity, zohobooks_connection_id, zohobooks_id FROM togai_zoho.id_mapping"
-" WHERE entity = 'account' AND togai_id = $2 AND togai_connection_id = $1 "
-"UNION ALL "
-"SELECT entity, zohobooks_connection_id, zohobooks_id FROM togai_zoho.id_mapping"
-" WHERE entity = 'invoice' AND togai_id = $3 AND togai_connection_id = $1";
 
 /* A job going back to pending waits (never due) while its flow is disabled, as the job writer writes it. */
 static const char *const finish_sql =
@@ -161,40 +151,6 @@ static const char *const dead_fallback_sql =
 "  locked_until = NULL, locked_by = NULL, rerun = false, may_exist = true, last_error = $2,"
 "  updated_at = pg_catalog.clock_timestamp()"
 " WHERE id = $1 AND state = 'running' AND locked_by = pg_catalog.pg_backend_pid()";
-
-static SPIPlanPtr
-kept_plan(SPIPlanPtr *slot, const char *sql, int nargs, Oid *types, int options)
-{
-	if (*slot == NULL)
-	{
-		SPIPlanPtr	plan = SPI_prepare_cursor(sql, nargs, types, options);
-
-		if (plan == NULL)
-			elog(ERROR, "togai_zoho: could not prepare \"%s\": %s", sql,
-				 SPI_result_code_string(SPI_result));
-		SPI_keepplan(plan);
-		*slot = plan;
-	}
-	return *slot;
-}
-
-SPIPlanPtr
-tz_kept_plan(SPIPlanPtr *slot, const char *sql, int nargs, Oid *types)
-{
-	return kept_plan(slot, sql, nargs, types, 0);
-}
-
-/*
- * A plan that is never re-planned for its values: the enqueue's inserts,
- * whose arrays made every custom plan look cheaper than the generic one, so
- * each change was planned again (a third of the trigger's time).  Not for
- * the claims: their time bound picks the index only in a custom plan.
- */
-SPIPlanPtr
-tz_kept_generic_plan(SPIPlanPtr *slot, const char *sql, int nargs, Oid *types)
-{
-	return kept_plan(slot, sql, nargs, types, CURSOR_OPT_GENERIC_PLAN);
-}
 
 /* The account's job died: so do the jobs waiting for its contact. */
 static void
@@ -330,49 +286,44 @@ attach_known_ids(TzJob *job)
 	}
 }
 
-/* Looks up the mappings the job's actions need. */
+/*
+ * Gives the job's actions the Zoho Books ids their objects map to, from the
+ * "mappings" job_context() put in the context (by entity, then by Zoho Books
+ * connection): the one place a job's mappings come from.
+ */
 static void
 attach_mappings(TzJob *job)
 {
-	static SPIPlanPtr plan = NULL;
-	Oid			types[3] = {INT8OID, TEXTOID, TEXTOID};
-	Datum		values[3];
-	char		nulls[3] = {' ', ' ', ' '};
-	const char *account = tz_json_str(job->payload, "account_id");
-	const char *invoice = strcmp(job->entity, "invoice") == 0 ? job->source_id : NULL;
+	json_t	   *mappings = job->context ? json_object_get(job->context, "mappings") : NULL;
+	static const char *const entities[] = {"account", "invoice"};
 
-	values[0] = Int64GetDatum(job->source_connection_id);
-	values[1] = account ? CStringGetTextDatum(account) : (Datum) 0;
-	values[2] = invoice ? CStringGetTextDatum(invoice) : (Datum) 0;
-	if (!account)
-		nulls[1] = 'n';
-	if (!invoice)
-		nulls[2] = 'n';
-	if (SPI_execute_plan(tz_kept_plan(&plan, mappings_sql, 3, types), values, nulls, true, 0)
-		!= SPI_OK_SELECT)
-		elog(ERROR, "togai_zoho: could not read the mappings of job %lld", (long long) job->id);
-	for (uint64 i = 0; i < SPI_processed; i++)
+	for (int e = 0; e < lengthof(entities); e++)
 	{
-		HeapTuple	t = SPI_tuptable->vals[i];
-		char	   *entity = SPI_getvalue(t, SPI_tuptable->tupdesc, 1);
-		int64		zconn = int8_value(t, SPI_tuptable->tupdesc, 2);
+		json_t	   *ids = json_object_get(mappings, entities[e]);
+		const char *zconn;
+		json_t	   *zid;
 
-		for (int k = 0; k < job->nactions; k++)
+		json_object_foreach(ids, zconn, zid)
 		{
-			TzJobAction *a = &job->actions[k];
-			char	   *id;
+			int64		zconn_id = strtoi64(zconn, NULL, 10);
 
-			/* a Togai action (write-back) takes the account's contact in any organization */
-			if (a->connection_id != zconn &&
-				!(a->togai && strcmp(entity, "account") == 0 && a->account_zoho_id == NULL))
+			if (!json_is_string(zid))
 				continue;
-			/* after SPI_execute the current context is SPI's own: copy out */
-			id = MemoryContextStrdup(job->cxt, SPI_getvalue(t, SPI_tuptable->tupdesc, 3));
+			for (int k = 0; k < job->nactions; k++)
+			{
+				TzJobAction *a = &job->actions[k];
+				char	   *id;
 
-			if (strcmp(entity, "account") == 0)
-				a->account_zoho_id = id;
-			else
-				a->invoice_zoho_id = id;
+				/* a Togai action (write-back) takes the account's contact in any organization */
+				if (a->connection_id != zconn_id &&
+					!(a->togai && e == 0 && a->account_zoho_id == NULL))
+					continue;
+				id = MemoryContextStrdup(job->cxt, json_string_value(zid));
+				if (e == 0)
+					a->account_zoho_id = id;
+				else
+					a->invoice_zoho_id = id;
+			}
 		}
 	}
 }

@@ -35,6 +35,7 @@
 #include "outbox.h"
 #include "shmem.h"
 #include "togai_zoho.h"
+#include "worker.h"
 #include "usage.h"
 
 #define NOT_INSTALLED_WAIT_MS	(5 * 60 * 1000)	/* CREATE EXTENSION wakes it sooner */
@@ -120,19 +121,25 @@ housekeeping(bool *is_installed)
 	}
 	PopActiveSnapshot();
 	CommitTransactionCommand();
-	if (*is_installed)
-	{
-		/*
-		 * The day's API calls of sessions too, stored within USAGE_STORE_MS;
-		 * then invoices left to mark sent (by a turn cut short, or a crash).
-		 * Each in a transaction of its own, so none holds the locks of
-		 * another's tables (DROP EXTENSION takes them all).
-		 */
-		in_transaction(tz_usage_store);
-		in_transaction(flush_unsent);
-	}
 	pgstat_report_stat(false);
 	return next;
+}
+
+/*
+ * The day's API calls of sessions too, stored within USAGE_STORE_MS; then
+ * invoices left to mark sent (by a turn cut short, or a crash).  Each in a
+ * transaction of its own, so none holds the locks of another's tables (DROP
+ * EXTENSION takes them all).  Run after delivering, never between a commit
+ * that woke the worker and its claim: storing the counts is a durable
+ * commit, which would delay the claim's own.
+ */
+static void
+chores(TimestampTz *last)
+{
+	in_transaction(tz_usage_store);
+	in_transaction(flush_unsent);
+	pgstat_report_stat(false);
+	*last = GetCurrentTimestamp();
 }
 
 void
@@ -179,6 +186,7 @@ tz_worker_main(Datum arg)
 
 	for (bool first = true;; first = false)
 	{
+		static TimestampTz last_chores = 0;
 		bool		is_installed;
 		long		next_ms;
 		int			events = WL_LATCH_SET | WL_EXIT_ON_PM_DEATH;
@@ -217,7 +225,12 @@ tz_worker_main(Datum arg)
 			tz_engine_destroy(engine);
 			engine = NULL;
 			if (done > 0)
-				continue;		/* look again: something may have come due meanwhile */
+			{
+				/* look again: something may have come due meanwhile */
+				if (TimestampDifferenceExceeds(last_chores, GetCurrentTimestamp(), USAGE_STORE_MS / 2))
+					chores(&last_chores);
+				continue;
+			}
 			/* due jobs all locked by process_outbox() sessions: do not spin */
 			pgstat_report_activity(STATE_IDLE, "waiting for locked jobs");
 			next_ms = 1000;
@@ -225,6 +238,8 @@ tz_worker_main(Datum arg)
 		else
 			pgstat_report_activity(STATE_IDLE, "waiting for work");
 
+		if (is_installed)
+			chores(&last_chores);
 		if (next_ms > 0)
 			events |= WL_TIMEOUT;
 		if (WaitLatch(MyLatch, events, next_ms, PG_WAIT_EXTENSION) & WL_LATCH_SET)

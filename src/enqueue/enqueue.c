@@ -44,6 +44,8 @@
 #include "job_writer.h"
 #include "row_json.h"
 #include "shmem.h"
+#include "kept_plan.h"
+#include "enqueue.h"
 #include "togai_zoho.h"
 
 typedef enum SourceKind

@@ -17,6 +17,15 @@ typedef enum TzApp
 	TZ_APP_ZOHOBOOKS
 } TzApp;
 
+/*
+ * A connection as the enqueue trigger sees it: its id, name and app, for
+ * every change of every writer.  Two fuller forms exist on purpose:
+ * TzConnInfo (clients/conn.h) carries the settings and secrets a call
+ * needs and is loaded only where calls are made, so that no writer's
+ * backend ever holds a secret; ConnEntry (delivery/deliver.c) is the
+ * engine's state of one connection (its TzConnInfo, the organization's
+ * currencies and items it has learnt) for the life of a worker.
+ */
 typedef struct TzConnection
 {
 	int64		id;

@@ -22,6 +22,7 @@
 #include "utils/lsyscache.h"
 
 #include "job_writer.h"
+#include "kept_plan.h"
 #include "togai_zoho.h"
 
 /*

@@ -237,6 +237,35 @@ class FlowFeatures(FlowsCase):
         self.assertTrue(self.idle(120))
         self.assertEqual(sum(len(self.contact_of(a)) for a in ids), 120)
 
+    def test_call_poll_commits_a_page_at_a_time(self):
+        ids = self.seed_accounts(120)
+        self.togai.clear_requests()
+        self.togai.config(latency_ms=300)
+        self.addCleanup(self.togai.config, latency_ms=0)
+        poller = threading.Thread(target=sql, args=("CALL togai_zoho.poll('togai')",))
+        poller.start()
+        # mid-walk, what the earlier pages took is committed, and the poll's backend is in a
+        # transaction younger than its CALL: no transaction spans the walk's calls
+        time.sleep(1.6)
+        mid = sql("SELECT extract(epoch FROM now() - query_start), extract(epoch FROM now() - xact_start)"
+                  "  FROM pg_stat_activity WHERE query LIKE 'CALL togai_zoho.poll(%' AND pid <> pg_backend_pid()")
+        taken = int(value("SELECT count(*) FROM togai_zoho.customers WHERE account_id = ANY(%s)"
+                          % literal("{%s}" % ",".join(ids))))
+        poller.join()
+        self.assertEqual(len(mid), 1, mid)
+        call_age, xact_age = float(mid[0][0]), float(mid[0][1])
+        self.assertGreater(call_age, 1.2, mid)
+        self.assertLess(xact_age, 0.9, mid)
+        self.assertGreater(taken, 0, "pages committed before the walk ended")
+        self.assertEqual(value("SELECT count(*) FROM togai_zoho.customers WHERE account_id = ANY(%s)"
+                               % literal("{%s}" % ",".join(ids))), "120")
+        # each list walked once: its first page read once
+        firsts = [r["path"] for r in self.togai.requests() if r["method"] == "GET"
+                  and "nextToken" not in r.get("query", {}) and "next_token" not in r.get("query", {})
+                  and r["path"].rstrip("/").split("/")[-1] in ("customers", "accounts", "invoices")]
+        self.assertEqual(sorted(firsts), sorted(set(firsts)), firsts)
+        self.assertEqual(len(set(firsts)), 3, firsts)
+
     def forget_zoho_cursor(self, stream):
         """As if the stream of the Zoho Books connection had never been polled."""
         sql("DELETE FROM togai_zoho.sync_cursor WHERE stream = %s AND connection_id = "
