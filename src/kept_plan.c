@@ -33,10 +33,10 @@ tz_kept_plan(SPIPlanPtr *slot, const char *sql, int nargs, Oid *types)
 }
 
 /*
- * A plan that is never re-planned for its values: the enqueue's inserts,
- * whose arrays made every custom plan look cheaper than the generic one, so
- * each change was planned again (a third of the trigger's time).  Not for
- * the claims: their time bound picks the index only in a custom plan.
+ * A plan that is never re-planned for its values, for statements whose
+ * parameters (arrays, above all) make every custom plan look cheaper than
+ * the generic one: the job writer's.  Not for the claims: their time bound
+ * picks the index only in a custom plan.
  */
 SPIPlanPtr
 tz_kept_generic_plan(SPIPlanPtr *slot, const char *sql, int nargs, Oid *types)

@@ -6,9 +6,9 @@
  */
 
 /*
- * The outbox's rules as one check constraint on a C function: the seven CHECK
- * expressions were deserialized and planned again by every statement that
- * wrote a job, a third of a single-row enqueue's CPU time.
+ * The outbox's rules as one check constraint on a C function: CHECK
+ * expressions are deserialized and planned by every statement that writes a
+ * job, a C function's check is not (bench/bench_enqueue.py measures it).
  */
 CREATE FUNCTION togai_zoho.outbox_row_valid(entity text, state text, step integer, attempts integer,
 											 coalesced integer, locked_until timestamptz,

@@ -1,4 +1,10 @@
-/* togai_zoho--0.1.0--0.2.0.sql: from the first release to 0.2.0 */
+/*
+ * togai_zoho--0.1.0--0.2.0.sql: from the first release to 0.2.0.
+ *
+ * A migration only: the current definition of every object is in sql/install/
+ * (the upgrade test holds this script's result equal to a fresh install of it).
+ * A function redefined here is restated whole, as an upgrade script must.
+ */
 
 \echo Use "ALTER EXTENSION togai_zoho UPDATE TO '0.2.0'" to load this file. \quit
 

@@ -247,8 +247,8 @@ tz_worker_main(Datum arg)
 			/*
 			 * Woken by a commit: the latch stays set a moment, so the commits
 			 * close behind it find it set and do not each signal this process
-			 * (the signal was a tenth of a single-row insert's time); their jobs
-			 * are claimed together.
+			 * (a signal is a real part of a single-row insert's cost: see
+			 * bench/); their jobs are claimed together.
 			 */
 			(void) WaitLatch(MyLatch, WL_TIMEOUT | WL_EXIT_ON_PM_DEATH, WAKE_LINGER_MS,
 							 PG_WAIT_EXTENSION);

@@ -9,9 +9,9 @@
  * else.  A change that fires one stages its jobs: one outbox_stage row per
  * chunk of up to 1,000 jobs, payloads as json text, which the worker turns
  * into outbox jobs moments after the commit, folding repeats of the same
- * (flow, entity, source id) into one job (tz_outbox_unstage).  A job row
- * with its three index entries and its conflict check cost the writer more
- * than a single-row insert itself; a staged row has one index entry.
+ * (flow, entity, source id) into one job (the job writer).  A staged row
+ * has one index entry where a job row has three and a conflict check: the
+ * writer pays for the first only (bench/bench_enqueue.py).
  *
  * With togai_zoho.stage_min_rows raised (or 0), smaller changes write their
  * outbox jobs directly, folding into the pending job for the same object.

@@ -41,9 +41,12 @@
 "  FROM (" source ") AS j (" JOB_COLUMNS ")" \
 "  CROSS JOIN LATERAL (SELECT f.enabled FROM togai_zoho.flow f WHERE f.id = j.flow_id OFFSET 0) f "
 
-#define ONE_SOURCE \
-"VALUES ($1::bigint, $2::bigint, $3::text, $4::text, $5::jsonb, $6::integer, $7::boolean," \
-"        NULL::bigint, pg_catalog.now())"
+/* One job: its flow read by its key, no subquery (the hot path of a single-row change). */
+#define ONE_VALUES \
+"SELECT $1::bigint, $2::bigint, $3::text, $4::text, $5::jsonb, $6::integer, $7::boolean, "
+#define ONE_FROM \
+" pg_catalog.now(), CASE WHEN f.enabled THEN pg_catalog.now() ELSE 'infinity'::timestamptz END" \
+"  FROM togai_zoho.flow f WHERE f.id = $1 "
 
 #define ARRAYS_SOURCE \
 "SELECT r.*, $7::boolean, NULL::bigint, pg_catalog.now()" \
@@ -101,7 +104,7 @@ static const char *const staged_sql =
 "SELECT COALESCE(pg_catalog.sum(jobs), 0) FROM s";
 
 static const char *const current_sql[] = {
-	[TZ_JOBS_ONE] = JOBS_INSERT JOBS_FROM(ONE_SOURCE) JOBS_FOLD,
+	[TZ_JOBS_ONE] = JOBS_INSERT ONE_VALUES "NULL::bigint," ONE_FROM JOBS_FOLD,
 	[TZ_JOBS_ARRAYS] = JOBS_INSERT JOBS_FROM(ARRAYS_SOURCE) JOBS_FOLD,
 	[TZ_JOBS_STAGED] = staged_sql,
 };
@@ -122,7 +125,7 @@ static const char *const current_sql[] = {
 "  may_exist = o.may_exist OR EXCLUDED.may_exist, updated_at = pg_catalog.clock_timestamp()"
 
 static const char *const old_sql[] = {
-	[TZ_JOBS_ONE] = OLD_JOBS_INSERT OLD_JOBS_FROM(ONE_SOURCE) OLD_JOBS_FOLD,
+	[TZ_JOBS_ONE] = OLD_JOBS_INSERT ONE_VALUES ONE_FROM OLD_JOBS_FOLD,
 	[TZ_JOBS_ARRAYS] = OLD_JOBS_INSERT OLD_JOBS_FROM(ARRAYS_SOURCE) OLD_JOBS_FOLD,
 	[TZ_JOBS_STAGED] = NULL,
 };

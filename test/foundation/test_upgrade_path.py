@@ -1,9 +1,11 @@
-"""Upgrade path: from every released version (sql/released/RELEASED) ALTER EXTENSION togai_zoho UPDATE
-reaches the current version with its data intact and a catalogue equal to a fresh install's;
-the suite fails when a released version has no chain of upgrade scripts to the current one."""
+"""Upgrade path: from every released version (sql/released/RELEASED) ALTER EXTENSION togai_zoho
+UPDATE reaches the current version with its data intact and a catalogue equal to a real fresh
+install (CREATE EXTENSION runs the install script built from sql/install/, not the chain); the
+suite fails when a released version has no chain of upgrade scripts to the current one."""
 
 import os
 import re
+import subprocess
 import unittest
 
 from harness import ROOT, literal, sql
@@ -96,6 +98,13 @@ class UpgradePath(unittest.TestCase):
         missing = [v for v in released if v != current and paths.get(v) is None]
         self.assertEqual(missing, [], "released versions with no upgrade scripts to %s" % current)
 
+        # a real fresh install: the current version's own install script, built from sql/install/
+        pg_config = next(p for p in ("/usr/lib/postgresql/15/bin/pg_config", "pg_config")
+                         if p == "pg_config" or os.path.exists(p))
+        sharedir = subprocess.run([pg_config, "--sharedir"], capture_output=True, text=True,
+                                  check=True).stdout.strip()
+        self.assertTrue(os.path.exists(os.path.join(sharedir, "extension", "togai_zoho--%s.sql" % current)),
+                        "no install script of %s" % current)
         self.fresh("it_upgrade_fresh")
         sql(DATA, "it_upgrade_fresh")
         want = sql(CATALOGUE, "it_upgrade_fresh")
