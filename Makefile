@@ -88,13 +88,14 @@ demo: deps
 UNIT_CFLAGS = -std=c11 -g -O0 -Wall -Wextra -Werror -Isrc/pure -Isrc/receiver \
               $(shell pkg-config --cflags libcurl jansson)
 UNIT_LIBS   = $(shell pkg-config --libs libcurl jansson) -lcrypto -lm
-UNIT_TESTS  = $(addprefix test/unit/bin/test_,url parse policy action budget signature)
+UNIT_TESTS  = $(addprefix test/unit/bin/test_,url parse policy action budget catalogue signature)
 
 test/unit/bin/test_url: src/pure/url.c src/pure/url.h
 test/unit/bin/test_parse: src/pure/parse.c src/pure/parse.h
 test/unit/bin/test_policy: src/pure/policy.c src/pure/policy.h
 test/unit/bin/test_budget: src/pure/budget.c src/pure/budget.h
-test/unit/bin/test_action: src/pure/action.c src/pure/action.h
+test/unit/bin/test_action: src/pure/action.c src/pure/action.h src/pure/catalogue.c src/pure/catalogue.h
+test/unit/bin/test_catalogue: src/pure/catalogue.c src/pure/catalogue.h
 test/unit/bin/test_signature: src/receiver/signature.c src/receiver/signature.h
 test/unit/bin/test_%: test/unit/test_%.c
 	@mkdir -p test/unit/bin
@@ -115,7 +116,8 @@ FUZZ_FLAGS  = -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=a
 FUZZ_TARGETS = parse url action
 test/fuzz/bin/fuzz_parse: src/pure/parse.c src/pure/parse.h
 test/fuzz/bin/fuzz_url: src/pure/url.c src/pure/url.h
-test/fuzz/bin/fuzz_action: src/pure/action.c src/pure/action.h src/pure/parse.c src/pure/parse.h
+test/fuzz/bin/fuzz_action: src/pure/action.c src/pure/action.h src/pure/parse.c src/pure/parse.h \
+                           src/pure/catalogue.c src/pure/catalogue.h
 test/fuzz/bin/fuzz_%: test/fuzz/fuzz_%.c
 	@mkdir -p test/fuzz/bin
 	clang $(FUZZ_FLAGS) -Isrc/pure -o $@ $(filter %.c,$^) $(shell pkg-config --libs libcurl jansson)
