@@ -304,7 +304,9 @@ class FlowFeatures(FlowsCase):
         again, reads = self.poll_requests()
         self.assertEqual(again["contacts"]["changed"], 0, again)
         self.assertEqual(sorted(r["path"] for r in reads), ["/books/v3/contacts", "/books/v3/invoices"])
-        since = value("SELECT cursor::jsonb->>'since' FROM togai_zoho.sync_cursor WHERE stream = 'invoices'")
+        # the Zoho Books connection's cursor (the Togai connection has an invoices stream too)
+        since = value("SELECT cursor::jsonb->>'since' FROM togai_zoho.sync_cursor WHERE stream = 'invoices' "
+                      "AND connection_id = (SELECT id FROM togai_zoho.connection WHERE name = 'zoho')")
         self.assertRegex(since, r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+0000$")
         by_path = {r["path"]: r["query"] for r in reads}
         self.assertEqual(by_path["/books/v3/invoices"].get("last_modified_time"), since)
