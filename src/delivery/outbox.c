@@ -440,7 +440,7 @@ tz_outbox_unstage(void)
 
 	if (!tz_jobs_schema_current())
 		return false;
-	if (SPI_execute_plan(tz_jobs_plan(TZ_JOBS_STAGED), NULL, NULL, false, 0) != SPI_OK_SELECT)
+	if (SPI_execute_plan(tz_jobs_plan(TZ_JOBS_STAGED, true), NULL, NULL, false, 0) != SPI_OK_SELECT)
 		elog(ERROR, "togai_zoho: could not write staged jobs");
 	/* fewer jobs than a round takes: the stage held no more (but for other claimers' chunks) */
 	return DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull)) >=

@@ -477,7 +477,7 @@ flush_batch(const TzFlowCache *cache, JobBatch *b)
 		values[4] = job->payload;
 		values[5] = Int32GetDatum(job->coalesced);
 		values[6] = BoolGetDatum(false);
-		run_as_owner(cache, tz_jobs_plan(TZ_JOBS_ONE), values);
+		run_as_owner(cache, tz_jobs_plan(TZ_JOBS_ONE, cache->staging), values);
 	}
 	else if (b->n > 0)
 	{
@@ -507,7 +507,7 @@ flush_batch(const TzFlowCache *cache, JobBatch *b)
 		values[5] = PointerGetDatum(construct_array(cols[5], b->n, INT4OID, 4, true, TYPALIGN_INT));
 		values[6] = BoolGetDatum(false);
 		run_as_owner(cache, b->staged ? tz_kept_generic_plan(&stage_plan, stage_sql, 6, types) :
-					 tz_jobs_plan(TZ_JOBS_ARRAYS), values);
+					 tz_jobs_plan(TZ_JOBS_ARRAYS, cache->staging), values);
 	}
 	MemoryContextSwitchTo(old);
 	b->n = 0;

@@ -150,10 +150,9 @@ tz_jobs_param_types(TzJobSource source)
 }
 
 SPIPlanPtr
-tz_jobs_plan(TzJobSource source)
+tz_jobs_plan(TzJobSource source, bool current)
 {
 	static SPIPlanPtr plans[2][3];
-	bool		current = tz_jobs_schema_current();
 	const char *sql = current ? current_sql[source] : old_sql[source];
 
 	if (sql == NULL)

@@ -34,9 +34,11 @@ typedef enum TzJobSource
  * a job of a flow that no longer exists is not written; a job for an object
  * that has one pending or running folds into it, the later change's payload
  * winning.  The plan returns what it wrote: rows for ONE and ARRAYS, and
- * for STAGED one row with the number of staged jobs taken.
+ * for STAGED one row with the number of staged jobs taken.  schema_current
+ * is tz_jobs_schema_current(), which callers have at hand (the flow cache
+ * keeps it), so that the trigger's hot path does no catalogue look-up.
  */
-extern SPIPlanPtr tz_jobs_plan(TzJobSource source);
+extern SPIPlanPtr tz_jobs_plan(TzJobSource source, bool schema_current);
 
 /* Parameter types of ONE and ARRAYS, for callers building their values. */
 extern const Oid *tz_jobs_param_types(TzJobSource source);

@@ -136,6 +136,9 @@ Datum
 write_jobs(PG_FUNCTION_ARGS)
 {
 	int			n;
+	ArrayType  *entities;
+	ArrayType  *source_ids;
+	ArrayType  *payloads;
 	Datum	   *flows;
 	Datum	   *connections;
 	Datum	   *zeros;
@@ -147,9 +150,12 @@ write_jobs(PG_FUNCTION_ARGS)
 			ereport(ERROR,
 					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
 					 errmsg("write_jobs arguments must not be null")));
-	n = ArrayGetNItems(ARR_NDIM(PG_GETARG_ARRAYTYPE_P(2)), ARR_DIMS(PG_GETARG_ARRAYTYPE_P(2)));
-	if (n != ArrayGetNItems(ARR_NDIM(PG_GETARG_ARRAYTYPE_P(3)), ARR_DIMS(PG_GETARG_ARRAYTYPE_P(3))) ||
-		n != ArrayGetNItems(ARR_NDIM(PG_GETARG_ARRAYTYPE_P(4)), ARR_DIMS(PG_GETARG_ARRAYTYPE_P(4))))
+	entities = PG_GETARG_ARRAYTYPE_P(2);
+	source_ids = PG_GETARG_ARRAYTYPE_P(3);
+	payloads = PG_GETARG_ARRAYTYPE_P(4);
+	n = ArrayGetNItems(ARR_NDIM(entities), ARR_DIMS(entities));
+	if (n != ArrayGetNItems(ARR_NDIM(source_ids), ARR_DIMS(source_ids)) ||
+		n != ArrayGetNItems(ARR_NDIM(payloads), ARR_DIMS(payloads)))
 		ereport(ERROR,
 				(errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
 				 errmsg("entities, source_ids and payloads must have as many elements")));
@@ -167,14 +173,15 @@ write_jobs(PG_FUNCTION_ARGS)
 	values[0] = PointerGetDatum(construct_array(flows, n, INT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
 	values[1] = PointerGetDatum(construct_array(connections, n, INT8OID, 8, FLOAT8PASSBYVAL,
 												TYPALIGN_DOUBLE));
-	values[2] = PG_GETARG_DATUM(2);
-	values[3] = PG_GETARG_DATUM(3);
-	values[4] = PG_GETARG_DATUM(4);
+	values[2] = PointerGetDatum(entities);
+	values[3] = PointerGetDatum(source_ids);
+	values[4] = PointerGetDatum(payloads);
 	values[5] = PointerGetDatum(construct_array(zeros, n, INT4OID, 4, true, TYPALIGN_INT));
 	values[6] = PG_GETARG_DATUM(5);
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "togai_zoho: SPI_connect failed");
-	if (SPI_execute_plan(tz_jobs_plan(TZ_JOBS_ARRAYS), values, NULL, false, 0) != SPI_OK_INSERT)
+	if (SPI_execute_plan(tz_jobs_plan(TZ_JOBS_ARRAYS, tz_jobs_schema_current()), values, NULL, false, 0)
+		!= SPI_OK_INSERT)
 		elog(ERROR, "togai_zoho: could not write the jobs");
 	written = (int64) SPI_processed;
 	SPI_finish();
