@@ -386,6 +386,18 @@ tz_budget_refusal(int64 connection_id, TzRefusal kind)
 }
 
 void
+tz_budget_rest_for(int64 connection_id, double seconds)
+{
+	SharedBucket *slot;
+
+	lock_slots();
+	slot = slot_of(connection_id);
+	if (slot)
+		tz_budget_rest(&slot->budget, tz_unix_now(), seconds);
+	unlock_slots();
+}
+
+void
 tz_budget_clear_pause(int64 connection_id)
 {
 	SharedBucket *slot;

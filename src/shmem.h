@@ -69,6 +69,8 @@ extern bool tz_budget_refusal(int64 connection_id, TzRefusal kind);
 
 /* Lifts a pause for the day (a new budget was set). */
 extern void tz_budget_clear_pause(int64 connection_id);
+/* Pauses a connection's calls for seconds from now (tz_budget_rest). */
+extern void tz_budget_rest_for(int64 connection_id, double seconds);
 
 /* A copy of the connection's budget as every process sees it; false if none yet. */
 extern bool tz_budget_read(int64 connection_id, TzBudget *out);

@@ -43,6 +43,8 @@ int			tz_call_purpose = TZ_PURPOSE_SESSION;
 double		tz_poll_share = 0.1;
 int			tz_poll_idle_max_s = 600;
 int			tz_poll_sweep_s = 3600;
+int			tz_togai_sweep_s = 86400;
+char	   *tz_togai_open_statuses = NULL;
 
 static const struct config_enum_entry purpose_options[] = {
 	{"session", TZ_PURPOSE_SESSION, false},
@@ -52,6 +54,52 @@ static const struct config_enum_entry purpose_options[] = {
 };
 
 void		_PG_init(void);
+
+/*
+ * togai_zoho.togai_open_statuses: Togai invoice statuses (InvoicesStatus),
+ * comma-separated, each at most once; empty lists none.
+ */
+static bool
+check_open_statuses(char **newval, void **extra, GucSource source)
+{
+	static const char *const statuses[] = {"DRAFT", "DUE", "PAID", "VOID", "UN_COLLECTIBLE",
+		"REFUND_INITIATED", "REFUND_COMPLETED", "MERGED", "PARTIALLY_PAID"};
+	char	   *copy = pstrdup(*newval);
+	char	   *save = NULL;
+	int			seen = 0;
+
+	(void) extra;
+	(void) source;
+	for (char *t = strtok_r(copy, ",", &save); t != NULL; t = strtok_r(NULL, ",", &save))
+	{
+		int			i;
+
+		while (*t == ' ')
+			t++;
+		for (char *e = t + strlen(t); e > t && e[-1] == ' '; e--)
+			e[-1] = '\0';
+		for (i = 0; i < lengthof(statuses); i++)
+			if (strcmp(t, statuses[i]) == 0)
+				break;
+		if (i == lengthof(statuses))
+		{
+			GUC_check_errdetail("\"%s\" is not a Togai invoice status.", t);
+			GUC_check_errhint("Statuses: DRAFT, DUE, PAID, VOID, UN_COLLECTIBLE, REFUND_INITIATED, "
+							  "REFUND_COMPLETED, MERGED, PARTIALLY_PAID.");
+			pfree(copy);
+			return false;
+		}
+		if (seen & (1 << i))
+		{
+			GUC_check_errdetail("\"%s\" is named twice.", t);
+			pfree(copy);
+			return false;
+		}
+		seen |= 1 << i;
+	}
+	pfree(copy);
+	return true;
+}
 
 /*
  * Module load: settings are defined whether the library is preloaded or
@@ -238,13 +286,36 @@ _PG_init(void)
 							NULL, NULL, NULL);
 
 	DefineCustomIntVariable("togai_zoho.poll_sweep",
-							"Wait between two polls of a Zoho Books list while its webhooks are registered.",
-							"Webhooks bring the changes; the sweep catches any they missed.",
+							"Wait between two polls of a list while the connection's webhooks are set up.",
+							"Webhooks bring the changes; the sweep catches any they missed (Zoho "
+							"Books: register_zohobooks_webhook; Togai: set_togai_webhook).",
 							&tz_poll_sweep_s,
 							3600, 60, 7 * 86400,
 							PGC_SUSET,
 							GUC_UNIT_S,
 							NULL, NULL, NULL);
+
+	DefineCustomIntVariable("togai_zoho.togai_sweep",
+							"Wait between two full walks of a Togai connection's lists.",
+							"Polls in between read only what can still change (the invoices in "
+							"togai_zoho.togai_open_statuses, recent invoices, new accounts); the "
+							"sweep catches anything else, customers' renames among it.",
+							&tz_togai_sweep_s,
+							86400, 60, 30 * 86400,
+							PGC_SUSET,
+							GUC_UNIT_S,
+							NULL, NULL, NULL);
+
+	DefineCustomStringVariable("togai_zoho.togai_open_statuses",
+							   "Togai invoice statuses every poll reads (comma-separated).",
+							   "Invoices in these statuses can still move; one that leaves them is "
+							   "read alone. An invoice in another status is read again only by the "
+							   "sweep (togai_zoho.togai_sweep), a webhook, or its own move.",
+							   &tz_togai_open_statuses,
+							   "DRAFT,DUE,PARTIALLY_PAID,REFUND_INITIATED,REFUND_COMPLETED",
+							   PGC_SUSET,
+							   GUC_LIST_INPUT,
+							   check_open_statuses, NULL, NULL);
 
 	MarkGUCPrefixReserved("togai_zoho");
 	tz_enqueue_init();

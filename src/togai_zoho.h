@@ -40,5 +40,7 @@ extern int	tz_call_purpose;	/* a TzPurpose */
 extern double tz_poll_share;
 extern int	tz_poll_idle_max_s;
 extern int	tz_poll_sweep_s;
+extern int	tz_togai_sweep_s;
+extern char *tz_togai_open_statuses;
 
 #endif							/* TOGAI_ZOHO_H */

@@ -383,7 +383,9 @@ COMMENT ON FUNCTION togai_zoho.take_customer(togai_zoho.connection, jsonb) IS
 
 /*
  * Mirrors one invoice of a list (or a webhook): drafts only when already
- * mirrored; the full invoice (with its lines) read when it changed.
+ * mirrored; the full invoice (with its lines) read when it changed; the
+ * account read first when the mirror lacks it (its contact comes first).
+ * Every invoice seen is noted for the polls (note_togai_invoice).
  */
 CREATE FUNCTION togai_zoho.take_invoice(c togai_zoho.connection, summary jsonb)
 	RETURNS boolean
@@ -394,6 +396,7 @@ DECLARE
 	known togai_zoho.invoices;
 	full_invoice jsonb := summary;
 BEGIN
+	PERFORM togai_zoho.note_togai_invoice(c.id, summary);
 	SELECT * INTO known FROM togai_zoho.invoices i
 	 WHERE i.connection_id = c.id AND i.invoice_id = summary ->> 'id';
 	IF NOT FOUND AND summary ->> 'status' = 'DRAFT' THEN
@@ -408,6 +411,15 @@ BEGIN
 	IF summary ->> 'status' <> 'DRAFT' AND jsonb_typeof(summary -> 'revenueInfo') IS DISTINCT FROM 'object' THEN
 		full_invoice := togai_zoho.togai_call(c.name, 'invoice_get',
 											  jsonb_build_object('invoice_id', summary ->> 'id'));
+	END IF;
+	IF full_invoice ->> 'ownerId' <> '' AND NOT EXISTS (SELECT 1 FROM togai_zoho.customers a
+					WHERE a.connection_id = c.id AND a.account_id = full_invoice ->> 'ownerId') THEN
+		BEGIN
+			PERFORM togai_zoho.take_account(c, togai_zoho.togai_call(c.name, 'account_get',
+				jsonb_build_object('account_id', full_invoice ->> 'ownerId')));
+		EXCEPTION WHEN SQLSTATE 'TZ404' THEN
+			NULL;				/* not in Togai yet: the invoice's job waits for it */
+		END;
 	END IF;
 	RETURN togai_zoho.mirror_invoice(c.id, full_invoice);
 END

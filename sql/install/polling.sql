@@ -110,111 +110,6 @@ COMMENT ON FUNCTION togai_zoho.seen_through(timestamptz, timestamptz) IS
 REVOKE ALL ON FUNCTION togai_zoho.seen_through(timestamptz, timestamptz) FROM PUBLIC;
 
 /*
- * A poll of Togai: up to max_pages pages of the streams not in done (those
- * a CALL of poll() walked already), customers first, so that accounts find
- * their customer's name in names (carried from call to call by poll()).
- */
-CREATE FUNCTION togai_zoho.poll_togai_run(connection text, max_pages integer, done text[],
-										  names jsonb)
-	RETURNS jsonb
-	LANGUAGE plpgsql
-	SECURITY DEFINER
-	SET search_path = pg_catalog, togai_zoho, pg_temp
-	SET togai_zoho.call_purpose = 'poll'
-	AS $$
-DECLARE
-	c togai_zoho.connection;
-	stream text;
-	cur jsonb;
-	page jsonb;
-	item jsonb;
-	pages integer := 0;
-	seen integer;
-	changed integer;
-	failed integer;
-	token text;
-	finished boolean;
-	result jsonb := '{}';
-	err text;
-	item_err text;
-BEGIN
-	c := togai_zoho.poll_begin(poll_togai_run.connection, 'togai', max_pages);
-	names := coalesce(names, '{}');
-	IF c.id IS NULL THEN
-		RETURN jsonb_build_object('connection', poll_togai_run.connection,
-								  'skipped', 'another poll of this connection is running');
-	END IF;
-
-	FOR stream IN SELECT togai_zoho.poll_order(c.id, ARRAY(
-		SELECT s FROM unnest(ARRAY['customers', 'accounts', 'invoices']) s WHERE s <> ALL (done))) LOOP
-		EXIT WHEN pages >= max_pages;
-		cur := togai_zoho.get_cursor(c.id, stream);
-		token := cur ->> 'next_token';
-		seen := 0; changed := 0; failed := 0; finished := false;
-		LOOP
-			BEGIN
-				page := togai_zoho.togai_call(c.name, stream || '_list',
-					jsonb_strip_nulls(jsonb_build_object('page_size', 50, 'next_token', token)));
-			EXCEPTION WHEN OTHERS THEN
-				GET STACKED DIAGNOSTICS err = MESSAGE_TEXT;
-				RAISE WARNING 'togai_zoho: polling % of connection "%" stopped: %', stream, c.name, err
-					USING HINT = 'The next poll resumes from the same page.';
-				EXIT;
-			END;
-			pages := pages + 1;
-			FOR item IN SELECT e FROM jsonb_array_elements(coalesce(page -> 'data', '[]')) e LOOP
-				seen := seen + 1;
-				BEGIN
-					IF stream = 'customers' AND item ->> 'id' IS NOT NULL THEN
-						names := names || jsonb_build_object(item ->> 'id', item ->> 'name');
-					END IF;
-					IF (CASE stream WHEN 'customers' THEN togai_zoho.take_customer(c, item)
-									WHEN 'accounts' THEN togai_zoho.take_account(c, item, names)
-									ELSE togai_zoho.take_invoice(c, item) END) THEN
-						changed := changed + 1;
-					END IF;
-				EXCEPTION WHEN OTHERS THEN
-					GET STACKED DIAGNOSTICS item_err = MESSAGE_TEXT;
-					failed := failed + 1;
-					RAISE WARNING 'togai_zoho: % % of connection "%" not mirrored: %',
-						rtrim(stream, 's'), item ->> 'id', c.name, item_err;
-				END;
-			END LOOP;
-			token := nullif(page ->> 'nextToken', '');
-			finished := token IS NULL;
-			EXIT WHEN finished OR pages >= max_pages;
-		END LOOP;
-		IF finished THEN
-			PERFORM togai_zoho.set_cursor(c.id, stream,
-				jsonb_build_object('last_full_walk', clock_timestamp()));
-		ELSE
-			PERFORM togai_zoho.set_cursor(c.id, stream, jsonb_build_object('next_token', token));
-		END IF;
-		result := result || jsonb_build_object(stream, jsonb_strip_nulls(jsonb_build_object(
-			'seen', seen, 'changed', changed, 'failed', failed, 'complete', finished,
-			'error', CASE WHEN NOT finished THEN err END)));
-		EXIT WHEN NOT finished;
-	END LOOP;
-	RETURN jsonb_build_object('connection', c.name, 'pages', pages, 'names', names) || result
-		|| jsonb_strip_nulls(jsonb_build_object('error', err));
-END
-$$;
-COMMENT ON FUNCTION togai_zoho.poll_togai_run(text, integer, text[], jsonb) IS
-'Internal: a poll of Togai of up to max_pages pages, the streams in done left out; poll_togai() and poll() call it';
-REVOKE ALL ON FUNCTION togai_zoho.poll_togai_run(text, integer, text[], jsonb) FROM PUBLIC;
-
-CREATE FUNCTION togai_zoho.poll_togai(connection text, max_pages integer DEFAULT 100)
-	RETURNS jsonb
-	LANGUAGE sql
-	SECURITY DEFINER
-	SET search_path = pg_catalog, togai_zoho, pg_temp
-	AS $$
-SELECT togai_zoho.poll_togai_run(connection, max_pages, '{}', '{}') - 'names'
-$$;
-COMMENT ON FUNCTION togai_zoho.poll_togai(text, integer) IS
-'Reads Togai customers, accounts and invoices (all pages, at most max_pages a call, resuming where the last call stopped) into customers and invoices, which fires the flows; returns counts. Safe from pg_cron every minute and twice at once; CALL poll() does the same a page per transaction';
-
-/*
  * Zoho Books' lists as they are documented: invoices through their
  * last_modified_time filter (modified after the cursor); contacts sorted by
  * last_modified_time (no filter exists; the direction is not documented, so
@@ -506,7 +401,8 @@ BEGIN
 		COMMIT;
 		pages := pages OPERATOR(pg_catalog.+) coalesce((r OPERATOR(pg_catalog.->>) 'pages')::integer, 0);
 		FOR stream IN SELECT k FROM pg_catalog.jsonb_object_keys(r) k
-					   WHERE pg_catalog.jsonb_typeof(r OPERATOR(pg_catalog.->) k) = 'object' LOOP
+					   WHERE pg_catalog.jsonb_typeof(r OPERATOR(pg_catalog.->) k) = 'object'
+						 AND k OPERATOR(pg_catalog.<>) 'names' LOOP
 			took := took OPERATOR(pg_catalog.||) pg_catalog.jsonb_build_object(stream,
 				r OPERATOR(pg_catalog.->) stream);
 			IF (r OPERATOR(pg_catalog.#>>) ARRAY[stream, 'complete'])::boolean THEN
@@ -520,6 +416,9 @@ BEGIN
 		EXIT WHEN r OPERATOR(pg_catalog.?) 'skipped' OR pages OPERATOR(pg_catalog.>=) max_pages
 			OR coalesce((r OPERATOR(pg_catalog.->>) 'pages')::integer, 0) OPERATOR(pg_catalog.=) 0;
 	END LOOP;
+	IF c.app = 'togai' THEN
+		took := togai_zoho.poll_summary(took);
+	END IF;
 	took := pg_catalog.jsonb_build_object('connection', c.name, 'pages', pages)
 		OPERATOR(pg_catalog.||) took OPERATOR(pg_catalog.||)
 		pg_catalog.jsonb_strip_nulls(pg_catalog.jsonb_build_object('skipped', r OPERATOR(pg_catalog.->) 'skipped',

@@ -46,13 +46,13 @@ BEGIN
 									  (SELECT string_agg(k, ', ') FROM jsonb_object_keys(obj) k)),
 					  HINT = 'Pass the event as Togai sent it, or the Account or Invoice object itself.';
 		END IF;
+		/* the body is a hint (Togai signs nothing): the object is read from Togai */
 		IF entity = 'invoice' THEN
-			RETURN togai_zoho.take_invoice(c, obj)::integer;
+			RETURN togai_zoho.take_invoice(c, togai_zoho.togai_call(c.name, 'invoice_get',
+				jsonb_build_object('invoice_id', obj ->> 'id')))::integer;
 		END IF;
-		IF NOT obj ? 'name' THEN
-			obj := togai_zoho.togai_call(c.name, 'account_get', jsonb_build_object('account_id', obj ->> 'id'));
-		END IF;
-		RETURN togai_zoho.take_account(c, obj)::integer;
+		RETURN togai_zoho.take_account(c, togai_zoho.togai_call(c.name, 'account_get',
+			jsonb_build_object('account_id', obj ->> 'id')))::integer;
 	END IF;
 
 	/* Zoho Books: a workflow rule's body, {"payment": {...}}, {"invoice": ...}, or bare */

@@ -50,6 +50,9 @@ tz_usage_wait_reason(const TzConnInfo *conn, TzBudgetVerdict v, double until_s)
 							"calls go on at %s", conn->name, conn->budget.per_day > 0 ?
 							conn->budget.per_day : 0, show_time(until_s));
 		case TZ_BUDGET_PAUSED:
+			if (conn->app == TZ_APP_TOGAI)
+				return psprintf("Togai refused connection \"%s\" for rate (HTTP 429); "
+								"calls go on at %s", conn->name, show_time(until_s));
 			return psprintf("the remote refused connection \"%s\" for the rest of its day "
 							"(its daily API cap); calls go on at %s", conn->name,
 							show_time(until_s));
@@ -108,6 +111,15 @@ tz_usage_perform(const TzConnInfo *conn, const TzHttpRequest *req, TzHttpRespons
 		tz_budget_call_ended(conn->id);
 	}
 	PG_END_TRY();
+}
+
+double
+tz_usage_rest(const TzConnInfo *conn, long retry_after_s)
+{
+	double		seconds = retry_after_s > 0 ? (double) retry_after_s : TZ_REST_DEFAULT_S;
+
+	tz_budget_rest_for(conn->id, seconds);
+	return tz_unix_now() + seconds;
 }
 
 void

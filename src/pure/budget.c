@@ -89,6 +89,16 @@ tz_budget_refused(TzBudget *b, double now_s, TzRefusal kind)
 	return for_day;
 }
 
+void
+tz_budget_rest(TzBudget *b, double now_s, double seconds)
+{
+	tz_budget_roll(b, now_s);
+	b->refused++;
+	b->dirty = true;
+	if (now_s + seconds > b->paused_until_s)
+		b->paused_until_s = now_s + seconds;
+}
+
 double
 tz_budget_runs_out_s(const TzBudget *b, double now_s)
 {

@@ -33,7 +33,7 @@ typedef struct TzBudget
 	int32_t		calls[TZ_NPURPOSES];	/* today's */
 	int32_t		refused;		/* today's 429 answers */
 	int32_t		in_flight;
-	double		paused_until_s; /* the remote's daily cap was hit: 0 when not */
+	double		paused_until_s; /* the remote refused: no call until then; 0 when not */
 	double		first_call_s;	/* today's first API call, for the pace */
 	double		unknown_at_s;	/* last unexplained 429 */
 	bool		dirty;			/* counters changed since they were stored */
@@ -44,7 +44,8 @@ typedef enum TzBudgetVerdict
 	TZ_BUDGET_GO,				/* counted, and a slot taken: release it */
 	TZ_BUDGET_BUSY,				/* concurrent calls in flight: wait for one */
 	TZ_BUDGET_SPENT,			/* today's budget is spent: wait for the day's end */
-	TZ_BUDGET_PAUSED			/* the remote refused for the day: wait likewise */
+	TZ_BUDGET_PAUSED			/* the remote refused (for the day, or Togai for a
+								 * while): wait until then */
 } TzBudgetVerdict;
 
 /* Days of at most 25 hours: where a time zone's day is longer, a roll waits. */
@@ -68,6 +69,12 @@ extern TzBudgetVerdict tz_budget_take(TzBudget *b, double now_s, TzPurpose purpo
 
 /* A call taken with GO has ended. */
 extern void tz_budget_release(TzBudget *b);
+
+/*
+ * A refusal for rate by a remote without a daily cap (Togai): counted, and
+ * no call until now_s + seconds (a later pause already set stands).
+ */
+extern void tz_budget_rest(TzBudget *b, double now_s, double seconds);
 
 /* What a 429 answer says of its limit. */
 typedef enum TzRefusal

@@ -46,8 +46,9 @@ class FlowFeatures(FlowsCase):
         summary = {k: v for k, v in inv.items() if k != "revenueInfo"}
         self.assertEqual(value("SELECT togai_zoho.receive_webhook('togai', %s)" % literal(json.dumps(
             {"eventType": "INVOICE_GENERATED", "data": {"invoice": summary}}))), "1")
+        # the invoice brought its account (read from Togai): the account's event is a repeat
         self.assertEqual(value("SELECT togai_zoho.receive_webhook('togai', %s)" % literal(json.dumps(
-            {"type": "ACCOUNT_CREATED", "account": {"id": aid}}))), "1")
+            {"type": "ACCOUNT_CREATED", "account": {"id": aid}}))), "0")
         self.assertTrue(self.idle())
         z = self.zoho_invoices()[self.prefix + "-W"]
         self.assertEqual(z["total"], 50.0)
@@ -259,12 +260,14 @@ class FlowFeatures(FlowsCase):
         self.assertGreater(taken, 0, "pages committed before the walk ended")
         self.assertEqual(value("SELECT count(*) FROM togai_zoho.customers WHERE account_id = ANY(%s)"
                                % literal("{%s}" % ",".join(ids))), "120")
-        # each list walked once: its first page read once
-        firsts = [r["path"] for r in self.togai.requests() if r["method"] == "GET"
-                  and "nextToken" not in r.get("query", {}) and "next_token" not in r.get("query", {})
-                  and r["path"].rstrip("/").split("/")[-1] in ("customers", "accounts", "invoices")]
-        self.assertEqual(sorted(firsts), sorted(set(firsts)), firsts)
-        self.assertEqual(len(set(firsts)), 3, firsts)
+        # each list walked once: no page of a list read twice
+        pages = [(r["path"], json.dumps(r.get("query", {}), sort_keys=True)) for r in self.togai.requests()
+                 if r["method"] == "GET" and r["path"] in ("/customers", "/accounts", "/invoices")]
+        self.assertEqual(sorted(pages), sorted(set(pages)), pages)
+        lists = {(p, tuple(sorted(k for k in json.loads(q) if k not in ("nextToken", "pageSize"))))
+                 for p, q in pages}
+        self.assertIn(("/accounts", ()), lists)
+        self.assertIn(("/invoices", ("status",)), lists)
 
     def forget_zoho_cursor(self, stream):
         """As if the stream of the Zoho Books connection had never been polled."""

@@ -84,6 +84,8 @@ class ReadyFlows(FlowsCase):
         # the customer renamed in Togai: the contact's company follows
         cid = aid.replace(".acc.", ".cus.")
         self.togai.seed({"customers": [customer(cid, "Renamed Holding")]})
+        # no list filters by change: the sweep finds it (sweep_now: at the next poll)
+        sql("SELECT togai_zoho.sweep_now('togai')")
         self.assertEqual(self.poll_togai()["customers"]["changed"], 1)
         self.assertTrue(self.idle())
         (after,) = self.contact_of(aid)

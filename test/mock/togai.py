@@ -1,7 +1,13 @@
 """Mock Togai API, checked against Togai's real OpenAPI document (the operations it serves).
 
 `Authorization: Bearer <token>`; errors {"message": "..."}; lists paginated by an opaque
-nextToken (absent on the last page) and pageSize (at most 50). Every request body is checked
+nextToken (absent on the last page) and pageSize (at most 50, 50 when not given). A token names
+the last item of its page, as Togai's do ({"lastItemId", "pageSize", "sortOrder"}): the next page
+starts after that item in creation order, so an item that moves or is added meanwhile does not
+shift the pages, and a token kept from an earlier walk reads what was created since. The invoice
+list filters by status, owner_id, customer_id and start_time (epoch milliseconds; the spec does
+not say which date it compares: this mock compares startDate, and a client must not count on
+it); nothing else, and no list of accounts or customers filters at all. Every request body is checked
 against the operation's schema (a violation answers 400, as Togai does) and every answer the
 mock sends is checked too; violations are listed at GET /_mock/schema_violations.
 
@@ -9,12 +15,14 @@ Seed format (POST /_mock/seed, or --seed FILE):
   {"tokens": ["<api token>", ...],
    "customers": [Customer objects], "accounts": [Account objects], "invoices": [Invoice objects]}
 DELETE /_mock/schema_violations returns them and forgets them.
-POST /_mock/invoice_status {"id": ..., "status": "DUE"} moves an invoice (and its updatedAt).
+POST /_mock/invoice_status {"id": ..., "status": "DUE", "paidAmount": n} moves an invoice (and its
+updatedAt).
 """
 
 import base64
 import copy
 import itertools
+import json
 import os
 import sys
 import time
@@ -55,6 +63,8 @@ class Togai(App):
         self.payments = {}
         self.violations = []
         self.ids = itertools.count(1)
+        self.order = {}             # id -> creation order, for the keyset pages
+        self.created = itertools.count(1)
 
     def add_arguments(self, ap):
         ap.add_argument("--token", action="append", default=[])
@@ -76,6 +86,7 @@ class Togai(App):
                                                 "seed." + kind)
                     self.violations.extend(errors)
                     table[obj["id"]] = copy.deepcopy(obj)
+                    self.order.setdefault((kind, obj["id"]), next(self.created))
 
     def state(self):
         return {"customers": list(self.customers.values()), "accounts": list(self.accounts.values()),
@@ -183,22 +194,30 @@ class Togai(App):
             if inv is None:
                 return 404, {"message": "no such invoice"}
             inv["status"] = data["status"]
+            if "paidAmount" in data:
+                inv["paidAmount"] = data["paidAmount"]
             inv["updatedAt"] = stamp()
             return 200, inv
 
-    def page(self, req, items):
-        size = req.query.get("pageSize", "10")
+    def page(self, req, kind, items, shown=lambda o: o):
+        size = req.query.get("pageSize", "50")
         if not size.isdigit() or not 1 <= int(size) <= 50:
             raise Reply(400, {"message": "pageSize must be between 1 and 50"})
         size = int(size)
+        # the tables keep creation order (a re-seeded object keeps its place)
         token = req.query.get("nextToken")
-        try:
-            start = int(base64.urlsafe_b64decode(token.encode()).decode()) if token else 0
-        except ValueError:
-            raise Reply(400, {"message": "Invalid nextToken"})
-        out = {"data": items[start:start + size]}
-        if start + size < len(items):
-            out["nextToken"] = base64.urlsafe_b64encode(str(start + size).encode()).decode()
+        after = 0
+        if token:
+            try:
+                last = json.loads(base64.b64decode(token.encode()).decode())["lastItemId"]
+                after = self.order[(kind, last)]
+            except (ValueError, KeyError, TypeError):
+                raise Reply(400, {"message": "Invalid nextToken"})
+        rest = [o for o in items if self.order.get((kind, o["id"]), 0) > after]
+        out = {"data": [shown(o) for o in rest[:size]]}
+        if len(rest) > size:
+            out["nextToken"] = base64.b64encode(json.dumps(
+                {"lastItemId": rest[size - 1]["id"], "pageSize": size, "sortOrder": "asc"}).encode()).decode()
         return out
 
     def get(self, table, req, what):
@@ -209,13 +228,13 @@ class Togai(App):
 
     # handlers ---------------------------------------------------------------------------
     def customer_list(self, req):
-        return self.answer(req, 200, self.page(req, list(self.customers.values())))
+        return self.answer(req, 200, self.page(req, "customers", list(self.customers.values())))
 
     def customer_get(self, req):
         return self.answer(req, 200, self.get(self.customers, req, "Customer"))
 
     def account_list(self, req):
-        return self.answer(req, 200, self.page(req, list(self.accounts.values())))
+        return self.answer(req, 200, self.page(req, "accounts", list(self.accounts.values())))
 
     def account_get(self, req):
         return self.answer(req, 200, self.get(self.accounts, req, "Account"))
@@ -228,15 +247,27 @@ class Togai(App):
                 acc[k] = v  # metadata replaces the whole map, as Togai does
             return self.answer(req, 200, acc)
 
+    STATUSES = ("DRAFT", "DUE", "PAID", "VOID", "UN_COLLECTIBLE", "REFUND_INITIATED",
+                "REFUND_COMPLETED", "MERGED", "PARTIALLY_PAID")
+
     def invoice_list(self, req):
         q = req.query
-        items = [{k: v for k, v in i.items() if k not in ("revenueInfo", "usageInfo", "info", "metadata",
-                                                            "autoAdvance")}
-                 for i in self.invoices.values()
+        if "status" in q and q["status"] not in self.STATUSES:
+            raise Reply(400, {"message": "Invalid status %s" % q["status"]})
+        since = None
+        if "start_time" in q:
+            if not q["start_time"].isdigit():
+                raise Reply(400, {"message": "start_time must be epoch milliseconds"})
+            since = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(int(q["start_time"]) / 1000.0))
+        items = [i for i in self.invoices.values()
                  if ("status" not in q or i["status"] == q["status"])
                  and ("owner_id" not in q or i.get("ownerId") == q["owner_id"])
-                 and ("customer_id" not in q or i.get("customerId") == q["customer_id"])]
-        return self.answer(req, 200, self.page(req, items))
+                 and ("customer_id" not in q or i.get("customerId") == q["customer_id"])
+                 and (since is None or (i.get("startDate") or "") >= since)]
+        # list entries are summaries: no line items
+        return self.answer(req, 200, self.page(req, "invoices", items, lambda i: {
+            k: v for k, v in i.items() if k not in ("revenueInfo", "usageInfo", "info", "metadata",
+                                                   "autoAdvance")}))
 
     def invoice_get(self, req):
         return self.answer(req, 200, self.get(self.invoices, req, "Invoice"))
@@ -264,10 +295,11 @@ class Togai(App):
                 if k in data:
                     payment[k] = data[k]
             self.payments[payment["id"]] = payment
+            self.order[("payments", payment["id"])] = next(self.created)
             return self.answer(req, 201, payment)
 
     def payment_list(self, req):
-        return self.answer(req, 200, self.page(req, list(self.payments.values())))
+        return self.answer(req, 200, self.page(req, "payments", list(self.payments.values())))
 
     def payment_get(self, req):
         return self.answer(req, 200, self.get(self.payments, req, "Payment"))
