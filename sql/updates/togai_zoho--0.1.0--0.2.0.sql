@@ -925,7 +925,8 @@ BEGIN
 		COMMIT;
 		pages := pages OPERATOR(pg_catalog.+) coalesce((r OPERATOR(pg_catalog.->>) 'pages')::integer, 0);
 		FOR stream IN SELECT k FROM pg_catalog.jsonb_object_keys(r) k
-					   WHERE pg_catalog.jsonb_typeof(r OPERATOR(pg_catalog.->) k) = 'object' LOOP
+					   WHERE pg_catalog.jsonb_typeof(r OPERATOR(pg_catalog.->) k) = 'object'
+						 AND k OPERATOR(pg_catalog.<>) 'names' LOOP
 			took := took OPERATOR(pg_catalog.||) pg_catalog.jsonb_build_object(stream,
 				r OPERATOR(pg_catalog.->) stream);
 			IF (r OPERATOR(pg_catalog.#>>) ARRAY[stream, 'complete'])::boolean THEN
@@ -939,6 +940,9 @@ BEGIN
 		EXIT WHEN r OPERATOR(pg_catalog.?) 'skipped' OR pages OPERATOR(pg_catalog.>=) max_pages
 			OR coalesce((r OPERATOR(pg_catalog.->>) 'pages')::integer, 0) OPERATOR(pg_catalog.=) 0;
 	END LOOP;
+	IF c.app = 'togai' THEN
+		took := togai_zoho.poll_summary(took);
+	END IF;
 	took := pg_catalog.jsonb_build_object('connection', c.name, 'pages', pages)
 		OPERATOR(pg_catalog.||) took OPERATOR(pg_catalog.||)
 		pg_catalog.jsonb_strip_nulls(pg_catalog.jsonb_build_object('skipped', r OPERATOR(pg_catalog.->) 'skipped',
@@ -952,9 +956,9 @@ BEGIN
 	END IF;
 END
 $$;
-REVOKE ALL ON PROCEDURE togai_zoho.poll(text, integer) FROM PUBLIC;
 COMMENT ON PROCEDURE togai_zoho.poll(text, integer) IS
 'Polls a connection a page per transaction (as poll_togai or poll_zohobooks would), then fails naming each list that stopped: schedule it with pg_cron as CALL togai_zoho.poll(''<connection>'')';
+REVOKE ALL ON PROCEDURE togai_zoho.poll(text, integer) FROM PUBLIC;
 
 /*
  * What a backfill costs at Zoho Books: calls per job of each action (a
@@ -1364,6 +1368,143 @@ COMMENT ON FUNCTION togai_zoho.set_api_budget(text, integer, integer, text) IS
 
 
 /* Togai polls count as polls in api_usage */
+CREATE TABLE togai_zoho.togai_open_invoice (
+	connection_id bigint NOT NULL REFERENCES togai_zoho.connection (id) ON DELETE CASCADE,
+	invoice_id    text NOT NULL,
+	status        text NOT NULL,
+	seen_at       timestamptz NOT NULL,
+	PRIMARY KEY (connection_id, invoice_id)
+);
+COMMENT ON TABLE togai_zoho.togai_open_invoice IS
+'Togai invoices last seen in a status that can still move (togai_zoho.togai_open_statuses), drafts not mirrored among them: one missing from the latest walks of those lists is read alone';
+COMMENT ON COLUMN togai_zoho.togai_open_invoice.connection_id IS 'The Togai connection';
+COMMENT ON COLUMN togai_zoho.togai_open_invoice.invoice_id IS 'The Togai invoice';
+COMMENT ON COLUMN togai_zoho.togai_open_invoice.status IS 'Its status when last seen';
+COMMENT ON COLUMN togai_zoho.togai_open_invoice.seen_at IS 'When a list, a read or a webhook last showed it';
+REVOKE ALL ON togai_zoho.togai_open_invoice FROM PUBLIC;
+SELECT pg_catalog.pg_extension_config_dump('togai_zoho.togai_open_invoice', '');
+
+CREATE FUNCTION togai_zoho.togai_open_statuses()
+	RETURNS text[]
+	LANGUAGE sql STABLE
+	SET search_path = pg_catalog, togai_zoho, pg_temp
+	AS $$
+SELECT ARRAY(SELECT btrim(s) FROM unnest(string_to_array(coalesce(
+		current_setting('togai_zoho.togai_open_statuses', true),
+		'DRAFT,DUE,PARTIALLY_PAID,REFUND_INITIATED,REFUND_COMPLETED'), ',')) s
+			  WHERE btrim(s) <> '')
+$$;
+COMMENT ON FUNCTION togai_zoho.togai_open_statuses() IS
+'The Togai invoice statuses every poll reads (togai_zoho.togai_open_statuses; its default before the library is loaded)';
+REVOKE ALL ON FUNCTION togai_zoho.togai_open_statuses() FROM PUBLIC;
+
+CREATE FUNCTION togai_zoho.note_togai_invoice(connection_id bigint, invoice jsonb)
+	RETURNS void
+	LANGUAGE sql
+	SET search_path = pg_catalog, togai_zoho, pg_temp
+	AS $$
+WITH settled AS (
+	DELETE FROM togai_zoho.togai_open_invoice o
+	 WHERE o.connection_id = note_togai_invoice.connection_id AND o.invoice_id = invoice ->> 'id'
+	   AND NOT coalesce(invoice ->> 'status' = ANY (togai_zoho.togai_open_statuses()), false))
+INSERT INTO togai_zoho.togai_open_invoice AS o (connection_id, invoice_id, status, seen_at)
+SELECT note_togai_invoice.connection_id, invoice ->> 'id', invoice ->> 'status', clock_timestamp()
+ WHERE invoice ->> 'status' = ANY (togai_zoho.togai_open_statuses()) AND invoice ->> 'id' <> ''
+ON CONFLICT (connection_id, invoice_id) DO UPDATE SET status = EXCLUDED.status, seen_at = EXCLUDED.seen_at
+$$;
+COMMENT ON FUNCTION togai_zoho.note_togai_invoice(bigint, jsonb) IS
+'Internal: notes where a Togai invoice was seen (in togai_open_invoice while its status can move)';
+REVOKE ALL ON FUNCTION togai_zoho.note_togai_invoice(bigint, jsonb) FROM PUBLIC;
+
+CREATE FUNCTION togai_zoho.stream_due(connection_id bigint, stream text, every interval)
+	RETURNS boolean
+	LANGUAGE sql STABLE
+	SET search_path = pg_catalog, togai_zoho, pg_temp
+	AS $$
+SELECT cur ? 'next_token' OR cur ? 'walk_started' OR cur ->> 'last_full_walk' IS NULL
+	   OR (cur ->> 'last_full_walk')::timestamptz <= clock_timestamp() - every
+  FROM togai_zoho.get_cursor(stream_due.connection_id, stream_due.stream) AS cur
+$$;
+COMMENT ON FUNCTION togai_zoho.stream_due(bigint, text, interval) IS
+'Internal: whether a polled stream is to be read now (a walk under way, or none within every)';
+REVOKE ALL ON FUNCTION togai_zoho.stream_due(bigint, text, interval) FROM PUBLIC;
+
+CREATE FUNCTION togai_zoho.togai_poll_plan(c togai_zoho.connection)
+	RETURNS text[]
+	LANGUAGE sql STABLE
+	SET search_path = pg_catalog, togai_zoho, pg_temp
+	AS $$
+WITH due AS (
+	SELECT u.s, u.n FROM unnest(ARRAY(SELECT togai_zoho.poll_order(c.id,
+			ARRAY['customers:new', 'accounts:new']
+			|| ARRAY(SELECT 'invoices:' || t FROM unnest(togai_zoho.togai_open_statuses()) t)
+			|| ARRAY['invoices:recent', 'invoices:moved']))) WITH ORDINALITY AS u(s, n)
+	 WHERE (c.webhook_url IS NULL
+			OR togai_zoho.stream_due(c.id, u.s, current_setting('togai_zoho.poll_sweep')::interval))
+	   AND (u.s NOT LIKE '%:new' OR togai_zoho.get_cursor(c.id, u.s) ? 'tail')
+), sweep AS (
+	SELECT u.s, u.n FROM unnest(ARRAY['customers', 'accounts', 'invoices']) WITH ORDINALITY AS u(s, n)
+	 WHERE togai_zoho.stream_due(c.id, u.s, current_setting('togai_zoho.togai_sweep')::interval)
+)
+SELECT CASE WHEN togai_zoho.get_cursor(c.id, 'accounts') ? 'last_full_walk'
+			THEN coalesce((SELECT array_agg(s ORDER BY n) FROM due), '{}')
+				 || coalesce((SELECT array_agg(s ORDER BY n) FROM sweep), '{}')
+			ELSE coalesce((SELECT array_agg(s ORDER BY n) FROM sweep), '{}')
+				 || coalesce((SELECT array_agg(s ORDER BY n) FROM due), '{}') END
+$$;
+COMMENT ON FUNCTION togai_zoho.togai_poll_plan(togai_zoho.connection) IS
+'Internal: the streams a poll of a Togai connection reads now, in order';
+REVOKE ALL ON FUNCTION togai_zoho.togai_poll_plan(togai_zoho.connection) FROM PUBLIC;
+
+CREATE FUNCTION togai_zoho.togai_lists_walked_since(connection_id bigint)
+	RETURNS timestamptz
+	LANGUAGE sql STABLE
+	SET search_path = pg_catalog, togai_zoho, pg_temp
+	AS $$
+SELECT CASE WHEN bool_and(w IS NOT NULL) THEN min(w) END
+  FROM (SELECT (togai_zoho.get_cursor(togai_lists_walked_since.connection_id, 'invoices:' || s)
+				->> 'last_walk_started')::timestamptz AS w
+		  FROM unnest(togai_zoho.togai_open_statuses()) AS s) x
+$$;
+COMMENT ON FUNCTION togai_zoho.togai_lists_walked_since(bigint) IS
+'Internal: the start of the oldest of the latest whole walks of the open invoice lists';
+REVOKE ALL ON FUNCTION togai_zoho.togai_lists_walked_since(bigint) FROM PUBLIC;
+
+CREATE FUNCTION togai_zoho.poll_summary(r jsonb)
+	RETURNS jsonb
+	LANGUAGE sql IMMUTABLE
+	SET search_path = pg_catalog, togai_zoho, pg_temp
+	AS $$
+SELECT (r - ARRAY(SELECT k FROM jsonb_each(r) AS e(k, v)
+				   WHERE jsonb_typeof(v) = 'object' AND k <> 'names'))
+	   || coalesce((SELECT jsonb_object_agg(l.list, jsonb_strip_nulls(jsonb_build_object(
+						'seen', l.seen, 'changed', l.changed, 'failed', l.failed,
+						'complete', l.complete, 'error', l.error)))
+					  FROM (SELECT split_part(k, ':', 1) AS list, sum((v ->> 'seen')::integer) AS seen,
+								   sum((v ->> 'changed')::integer) AS changed,
+								   sum((v ->> 'failed')::integer) AS failed,
+								   bool_and((v ->> 'complete')::boolean) AS complete,
+								   string_agg(v ->> 'error', '; ') AS error
+							  FROM jsonb_each(r) AS e(k, v)
+							 WHERE jsonb_typeof(v) = 'object' AND k <> 'names'
+							 GROUP BY 1) l), '{}')
+	   || coalesce((SELECT jsonb_build_object('lists', jsonb_object_agg(k, v))
+					  FROM jsonb_each(r) AS e(k, v)
+					 WHERE jsonb_typeof(v) = 'object' AND k <> 'names'), '{}')
+$$;
+COMMENT ON FUNCTION togai_zoho.poll_summary(jsonb) IS
+'Internal: a Togai poll''s counts by list (customers, accounts, invoices) with each stream under lists';
+REVOKE ALL ON FUNCTION togai_zoho.poll_summary(jsonb) FROM PUBLIC;
+
+/* the invoices mirrored open so far: a poll reads each alone once it leaves the open lists */
+INSERT INTO togai_zoho.togai_open_invoice (connection_id, invoice_id, status, seen_at)
+SELECT i.connection_id, i.invoice_id, i.status, now() FROM togai_zoho.invoices i
+ WHERE i.status = ANY (togai_zoho.togai_open_statuses());
+/* the first poll after the update walks every Togai list, keeping where new objects come */
+UPDATE togai_zoho.sync_cursor s SET cursor = (s.cursor::jsonb - 'last_full_walk')::text
+ WHERE s.stream IN ('customers', 'accounts', 'invoices')
+   AND s.connection_id IN (SELECT c.id FROM togai_zoho.connection c WHERE c.app = 'togai');
+
 CREATE FUNCTION togai_zoho.poll_togai_run(connection text, max_pages integer, done text[],
 										  names jsonb)
 	RETURNS jsonb
@@ -1375,17 +1516,29 @@ CREATE FUNCTION togai_zoho.poll_togai_run(connection text, max_pages integer, do
 DECLARE
 	c togai_zoho.connection;
 	stream text;
+	list text;
 	cur jsonb;
+	args jsonb;
 	page jsonb;
 	item jsonb;
 	pages integer := 0;
+	polled integer := 0;
 	seen integer;
 	changed integer;
 	failed integer;
 	token text;
+	page_token text;
+	started timestamptz;
+	since timestamptz;
 	finished boolean;
+	spacing double precision;
+	plan text[];
+	frequent_cap integer;
+	cap integer;
 	result jsonb := '{}';
 	err text;
+	err_state text;
+	stream_err text;
 	item_err text;
 BEGIN
 	c := togai_zoho.poll_begin(poll_togai_run.connection, 'togai', max_pages);
@@ -1394,63 +1547,178 @@ BEGIN
 		RETURN jsonb_build_object('connection', poll_togai_run.connection,
 								  'skipped', 'another poll of this connection is running');
 	END IF;
+	/* Togai publishes no limit: a budget set with set_api_budget() holds its polls too */
+	PERFORM togai_zoho.api_budget_refresh(c.id, false);
+	spacing := togai_zoho.api_poll_spacing(c.id, 1, false);
+	IF spacing IS NULL OR spacing < 0 THEN
+		SELECT l.paused_until INTO since FROM togai_zoho.api_budget_live(c.id) l;
+		err := CASE WHEN since > now() THEN 'Togai refused the connection for rate (HTTP 429)'
+					WHEN spacing IS NULL THEN 'the polls'' share of the day''s API budget is spent'
+					ELSE 'the day''s API budget is spent' END;
+		since := CASE WHEN since > now() THEN since ELSE (togai_zoho.api_day(c.time_zone)).ends_at END;
+		RAISE NOTICE 'togai_zoho: connection "%" is not polled now: %; the next poll runs at %',
+			c.name, err, since
+			USING HINT = 'togai_zoho.api_usage shows the day''s calls; set_api_budget() changes the budget and lifts a pause.';
+		RETURN jsonb_build_object('connection', c.name, 'pages', 0, 'next_poll_at', since,
+								  'skipped', err);
+	END IF;
 
-	FOR stream IN SELECT togai_zoho.poll_order(c.id, ARRAY(
-		SELECT s FROM unnest(ARRAY['customers', 'accounts', 'invoices']) s WHERE s <> ALL (done))) LOOP
+	/* while a sweep is due, the frequent reads leave it a quarter of the pages, one at least */
+	plan := togai_zoho.togai_poll_plan(c);
+	frequent_cap := max_pages - CASE WHEN plan && ARRAY['customers', 'accounts', 'invoices']
+									 THEN greatest(1, max_pages / 4) ELSE 0 END;
+	FOREACH stream IN ARRAY plan LOOP
+		CONTINUE WHEN stream = ANY (done);
 		EXIT WHEN pages >= max_pages;
+		cap := CASE WHEN stream LIKE '%:%' THEN frequent_cap ELSE max_pages END;
+		CONTINUE WHEN pages >= cap;
+		polled := polled + 1;
 		cur := togai_zoho.get_cursor(c.id, stream);
-		token := cur ->> 'next_token';
-		seen := 0; changed := 0; failed := 0; finished := false;
-		LOOP
-			BEGIN
-				page := togai_zoho.togai_call(c.name, stream || '_list',
-					jsonb_strip_nulls(jsonb_build_object('page_size', 50, 'next_token', token)));
-			EXCEPTION WHEN OTHERS THEN
-				GET STACKED DIAGNOSTICS err = MESSAGE_TEXT;
-				RAISE WARNING 'togai_zoho: polling % of connection "%" stopped: %', stream, c.name, err
-					USING HINT = 'The next poll resumes from the same page.';
-				EXIT;
-			END;
-			pages := pages + 1;
-			FOR item IN SELECT e FROM jsonb_array_elements(coalesce(page -> 'data', '[]')) e LOOP
+		list := split_part(stream, ':', 1);
+		started := coalesce((cur ->> 'walk_started')::timestamptz, clock_timestamp());
+		seen := 0; changed := 0; failed := 0; finished := false; stream_err := NULL;
+		token := NULL; page_token := NULL;
+
+		IF stream = 'invoices:moved' THEN
+			/* the invoices that left the open lists since they were last seen: each read alone */
+			since := togai_zoho.togai_lists_walked_since(c.id);
+			finished := true;
+			FOR item IN SELECT jsonb_build_object('id', o.invoice_id)
+						  FROM togai_zoho.togai_open_invoice o
+						 WHERE o.connection_id = c.id AND o.seen_at < since
+						 ORDER BY o.seen_at, o.invoice_id LOOP
+				IF pages >= cap THEN
+					finished := false;
+					EXIT;
+				END IF;
+				BEGIN
+					pages := pages + 1;
+					page := togai_zoho.togai_call(c.name, 'invoice_get',
+												  jsonb_build_object('invoice_id', item ->> 'id'));
+				EXCEPTION WHEN OTHERS THEN
+					GET STACKED DIAGNOSTICS stream_err = MESSAGE_TEXT, err_state = RETURNED_SQLSTATE;
+					IF err_state = 'TZ404' THEN
+						/* gone from Togai: nothing left to follow */
+						DELETE FROM togai_zoho.togai_open_invoice o
+						 WHERE o.connection_id = c.id AND o.invoice_id = item ->> 'id';
+						stream_err := NULL;
+						CONTINUE;
+					END IF;
+					finished := false;
+					EXIT;
+				END;
 				seen := seen + 1;
 				BEGIN
-					IF stream = 'customers' AND item ->> 'id' IS NOT NULL THEN
-						names := names || jsonb_build_object(item ->> 'id', item ->> 'name');
-					END IF;
-					IF (CASE stream WHEN 'customers' THEN togai_zoho.take_customer(c, item)
-									WHEN 'accounts' THEN togai_zoho.take_account(c, item, names)
-									ELSE togai_zoho.take_invoice(c, item) END) THEN
+					IF togai_zoho.take_invoice(c, page) THEN
 						changed := changed + 1;
 					END IF;
 				EXCEPTION WHEN OTHERS THEN
 					GET STACKED DIAGNOSTICS item_err = MESSAGE_TEXT;
 					failed := failed + 1;
-					RAISE WARNING 'togai_zoho: % % of connection "%" not mirrored: %',
-						rtrim(stream, 's'), item ->> 'id', c.name, item_err;
+					RAISE WARNING 'togai_zoho: invoice % of connection "%" not mirrored: %',
+						item ->> 'id', c.name, item_err;
+					/* read again after the next walks, not at once */
+					PERFORM togai_zoho.note_togai_invoice(c.id, page);
 				END;
 			END LOOP;
-			token := nullif(page ->> 'nextToken', '');
-			finished := token IS NULL;
-			EXIT WHEN finished OR pages >= max_pages;
-		END LOOP;
-		IF finished THEN
-			PERFORM togai_zoho.set_cursor(c.id, stream,
-				jsonb_build_object('last_full_walk', clock_timestamp()));
 		ELSE
-			PERFORM togai_zoho.set_cursor(c.id, stream, jsonb_build_object('next_token', token));
+			token := CASE WHEN cur ? 'next_token' THEN cur ->> 'next_token'
+						  WHEN stream LIKE '%:new' THEN nullif(cur ->> 'tail', '') END;
+			args := jsonb_build_object('page_size', 50) || CASE
+				WHEN stream = 'invoices:recent' THEN jsonb_build_object('start_time',
+					coalesce(cur ->> 'since_ms',
+							 (floor(extract(epoch FROM started - interval '1 hour') * 1000))::bigint::text))
+				WHEN list = 'invoices' AND stream <> list
+				THEN jsonb_build_object('status', split_part(stream, ':', 2))
+				ELSE '{}' END;
+			LOOP
+				page_token := token;
+				BEGIN
+					page := togai_zoho.togai_call(c.name, list || '_list',
+						jsonb_strip_nulls(args || jsonb_build_object('next_token', token)));
+				EXCEPTION WHEN OTHERS THEN
+					GET STACKED DIAGNOSTICS stream_err = MESSAGE_TEXT, err_state = RETURNED_SQLSTATE;
+					EXIT;
+				END;
+				pages := pages + 1;
+				FOR item IN SELECT e FROM jsonb_array_elements(coalesce(page -> 'data', '[]')) e LOOP
+					seen := seen + 1;
+					BEGIN
+						IF list = 'customers' AND item ->> 'id' IS NOT NULL THEN
+							names := names || jsonb_build_object(item ->> 'id', item ->> 'name');
+						END IF;
+						IF (CASE list WHEN 'customers' THEN togai_zoho.take_customer(c, item)
+									  WHEN 'accounts' THEN togai_zoho.take_account(c, item, names)
+									  ELSE togai_zoho.take_invoice(c, item) END) THEN
+							changed := changed + 1;
+						END IF;
+					EXCEPTION WHEN OTHERS THEN
+						GET STACKED DIAGNOSTICS item_err = MESSAGE_TEXT;
+						failed := failed + 1;
+						RAISE WARNING 'togai_zoho: % % of connection "%" not mirrored: %',
+							rtrim(list, 's'), item ->> 'id', c.name, item_err;
+					END;
+				END LOOP;
+				token := nullif(page ->> 'nextToken', '');
+				finished := token IS NULL;
+				EXIT WHEN finished OR pages >= cap;
+			END LOOP;
+		END IF;
+
+		IF stream_err IS NOT NULL THEN
+			RAISE WARNING 'togai_zoho: polling % of connection "%" stopped: %', stream, c.name, stream_err
+				USING HINT = 'The next poll resumes from the same page; togai_zoho.poll_status shows it.';
+			err := coalesce(err, stream || ': ' || stream_err);
+			IF stream LIKE '%:new' AND err_state IN ('TZ400', 'TZ404') THEN
+				/* Togai no longer takes the kept token: the next sweep of the accounts keeps a new one */
+				PERFORM togai_zoho.set_cursor(c.id, stream, jsonb_build_object(
+					'last_error', stream_err, 'last_error_sqlstate', err_state,
+					'last_error_at', clock_timestamp()));
+			ELSE
+				PERFORM togai_zoho.set_cursor(c.id, stream, (cur - 'next_token') || jsonb_strip_nulls(
+					jsonb_build_object('next_token', page_token, 'walk_started', started,
+									   'last_error', stream_err, 'last_error_sqlstate', err_state,
+									   'last_error_at', clock_timestamp(), 'last_poll_at', clock_timestamp())));
+			END IF;
+		ELSIF finished THEN
+			PERFORM togai_zoho.set_cursor(c.id, stream, jsonb_strip_nulls(jsonb_build_object(
+				'last_full_walk', clock_timestamp(), 'last_walk_started', started,
+				'last_poll_at', clock_timestamp(),
+				/* new customers and accounts come after the last page: the next read starts there */
+				'tail', CASE WHEN stream LIKE '%:new' THEN coalesce(page_token, '') END,
+				/* the next window from a little before this walk began, for the clocks */
+				'since_ms', CASE WHEN stream = 'invoices:recent'
+					THEN (floor(extract(epoch FROM started - interval '10 minutes') * 1000))::bigint::text END)));
+			IF stream IN ('customers', 'accounts') THEN
+				PERFORM togai_zoho.set_cursor(c.id, stream || ':new',
+					togai_zoho.get_cursor(c.id, stream || ':new') - 'next_token' - 'walk_started'
+					|| jsonb_build_object('tail', coalesce(page_token, '')));
+			END IF;
+		ELSE
+			PERFORM togai_zoho.set_cursor(c.id, stream, (cur - 'next_token' - 'last_error'
+				- 'last_error_sqlstate' - 'last_error_at') || jsonb_strip_nulls(jsonb_build_object(
+				'next_token', token, 'walk_started', started, 'last_poll_at', clock_timestamp())));
 		END IF;
 		result := result || jsonb_build_object(stream, jsonb_strip_nulls(jsonb_build_object(
-			'seen', seen, 'changed', changed, 'failed', failed, 'complete', finished,
-			'error', CASE WHEN NOT finished THEN err END)));
-		EXIT WHEN NOT finished;
+			'seen', seen, 'changed', changed, 'failed', failed,
+			'complete', finished AND stream_err IS NULL, 'error', stream_err)));
+		/* a refusal for rate pauses the connection: no use asking again now */
+		EXIT WHEN stream_err IS NOT NULL AND err_state = 'TZ429';
+		/* a walk cut short by max_pages ends the poll; a failed list does not stop the others */
+		EXIT WHEN stream_err IS NULL AND NOT finished AND pages >= max_pages;
 	END LOOP;
+	IF polled = 0 AND cardinality(done) = 0 THEN
+		RAISE NOTICE 'togai_zoho: no list of connection "%" is due', c.name
+			USING HINT = 'With Togai''s webhooks set up, polls read its lists every togai_zoho.poll_sweep; togai_zoho.sweep_now() reads them at the next poll.';
+		RETURN jsonb_build_object('connection', c.name, 'pages', 0, 'names', names,
+								  'skipped', 'no list is due');
+	END IF;
 	RETURN jsonb_build_object('connection', c.name, 'pages', pages, 'names', names) || result
 		|| jsonb_strip_nulls(jsonb_build_object('error', err));
 END
 $$;
 COMMENT ON FUNCTION togai_zoho.poll_togai_run(text, integer, text[], jsonb) IS
-'Internal: a poll of Togai of up to max_pages pages, the streams in done left out; poll_togai() and poll() call it';
+'Internal: a poll of Togai of up to max_pages calls, the streams in done left out; poll_togai() and poll() call it';
 REVOKE ALL ON FUNCTION togai_zoho.poll_togai_run(text, integer, text[], jsonb) FROM PUBLIC;
 
 CREATE OR REPLACE FUNCTION togai_zoho.poll_togai(connection text, max_pages integer DEFAULT 100)
@@ -1459,10 +1727,10 @@ CREATE OR REPLACE FUNCTION togai_zoho.poll_togai(connection text, max_pages inte
 	SECURITY DEFINER
 	SET search_path = pg_catalog, togai_zoho, pg_temp
 	AS $$
-SELECT togai_zoho.poll_togai_run(connection, max_pages, '{}', '{}') - 'names'
+SELECT togai_zoho.poll_summary(togai_zoho.poll_togai_run(connection, max_pages, '{}', '{}') - 'names')
 $$;
 COMMENT ON FUNCTION togai_zoho.poll_togai(text, integer) IS
-'Reads Togai customers, accounts and invoices (all pages, at most max_pages a call, resuming where the last call stopped) into customers and invoices, which fires the flows; returns counts. Safe from pg_cron every minute and twice at once; CALL poll() does the same a page per transaction';
+'Reads what can have changed in Togai (the invoices that can still move, recent invoices, new accounts; every list in full once a togai_zoho.togai_sweep) into customers and invoices, which fires the flows; at most max_pages calls, resuming where the last call stopped; returns counts. Safe from pg_cron every minute and twice at once; CALL poll() does the same a page per transaction';
 
 /*
  * Invoices made as drafts, to be marked sent with one bulk call for many
@@ -1556,3 +1824,172 @@ $$;
 REVOKE ALL ON FUNCTION togai_zoho.forget_zohobooks_webhook(text) FROM PUBLIC;
 COMMENT ON FUNCTION togai_zoho.forget_zohobooks_webhook(text) IS
 'Polls of the connection go back to their own pacing (the webhook at Zoho Books is left as it is)';
+
+CREATE OR REPLACE FUNCTION togai_zoho.take_invoice(c togai_zoho.connection, summary jsonb)
+	RETURNS boolean
+	LANGUAGE plpgsql
+	SET search_path = pg_catalog, togai_zoho, pg_temp
+	AS $$
+DECLARE
+	known togai_zoho.invoices;
+	full_invoice jsonb := summary;
+BEGIN
+	PERFORM togai_zoho.note_togai_invoice(c.id, summary);
+	SELECT * INTO known FROM togai_zoho.invoices i
+	 WHERE i.connection_id = c.id AND i.invoice_id = summary ->> 'id';
+	IF NOT FOUND AND summary ->> 'status' = 'DRAFT' THEN
+		RETURN false;			/* ongoing: nothing to sync until it is generated */
+	END IF;
+	IF FOUND AND known.status = summary ->> 'status'
+	   AND known.paid_amount IS NOT DISTINCT FROM (summary ->> 'paidAmount')::numeric
+	   AND known.raw ->> 'updatedAt' IS NOT DISTINCT FROM summary ->> 'updatedAt'
+	   AND (known.revenue_info IS NOT NULL OR known.status = 'DRAFT') THEN
+		RETURN false;
+	END IF;
+	IF summary ->> 'status' <> 'DRAFT' AND jsonb_typeof(summary -> 'revenueInfo') IS DISTINCT FROM 'object' THEN
+		full_invoice := togai_zoho.togai_call(c.name, 'invoice_get',
+											  jsonb_build_object('invoice_id', summary ->> 'id'));
+	END IF;
+	IF full_invoice ->> 'ownerId' <> '' AND NOT EXISTS (SELECT 1 FROM togai_zoho.customers a
+					WHERE a.connection_id = c.id AND a.account_id = full_invoice ->> 'ownerId') THEN
+		BEGIN
+			PERFORM togai_zoho.take_account(c, togai_zoho.togai_call(c.name, 'account_get',
+				jsonb_build_object('account_id', full_invoice ->> 'ownerId')));
+		EXCEPTION WHEN SQLSTATE 'TZ404' THEN
+			NULL;				/* not in Togai yet: the invoice's job waits for it */
+		END;
+	END IF;
+	RETURN togai_zoho.mirror_invoice(c.id, full_invoice);
+END
+$$;
+COMMENT ON FUNCTION togai_zoho.take_invoice(togai_zoho.connection, jsonb) IS
+'Mirrors one Togai invoice from a list entry or event: reads the full invoice when it changed; ignores drafts not mirrored yet';
+
+CREATE OR REPLACE FUNCTION togai_zoho.receive_webhook(connection text, payload jsonb)
+	RETURNS bigint
+	LANGUAGE plpgsql
+	SECURITY DEFINER
+	SET search_path = pg_catalog, togai_zoho, pg_temp
+	AS $$
+DECLARE
+	c togai_zoho.connection;
+	event text;
+	obj jsonb;
+	key text;
+	entity text;
+BEGIN
+	c := togai_zoho.find_connection(receive_webhook.connection);
+	IF payload IS NULL THEN
+		RAISE EXCEPTION 'payload must not be null' USING ERRCODE = 'null_value_not_allowed';
+	END IF;
+	IF jsonb_typeof(payload) <> 'object' THEN
+		RAISE EXCEPTION 'a webhook payload must be a JSON object, not %', jsonb_typeof(payload)
+			USING ERRCODE = 'invalid_parameter_value';
+	END IF;
+
+	IF c.app = 'togai' THEN
+		event := upper(coalesce(payload ->> 'eventType', payload ->> 'event_type',
+								payload ->> 'type', payload ->> 'event', ''));
+		/* the object: under data/object/payload/invoice/account, or the payload itself */
+		FOREACH key IN ARRAY ARRAY['data', 'object', 'payload', 'invoice', 'account'] LOOP
+			obj := togai_zoho.json_object_member(payload, key);
+			EXIT WHEN obj IS NOT NULL;
+		END LOOP;
+		obj := coalesce(togai_zoho.json_object_member(obj, 'invoice'),
+						togai_zoho.json_object_member(obj, 'account'), obj, payload);
+		entity := CASE WHEN obj ? 'ownerId' OR (event LIKE '%INVOICE%' AND obj ? 'id') THEN 'invoice'
+					   WHEN obj ? 'invoiceCurrency' OR obj ? 'customerId' OR obj ? 'togaiCustomerId'
+							OR (event LIKE '%ACCOUNT%' AND obj ? 'id') THEN 'account' END;
+		IF entity IS NULL OR nullif(obj ->> 'id', '') IS NULL THEN
+			RAISE EXCEPTION 'the Togai event carries no account or invoice'
+				USING ERRCODE = 'invalid_parameter_value',
+					  DETAIL = format('Event type "%s"; keys: %s.', event,
+									  (SELECT string_agg(k, ', ') FROM jsonb_object_keys(obj) k)),
+					  HINT = 'Pass the event as Togai sent it, or the Account or Invoice object itself.';
+		END IF;
+		/* the body is a hint (Togai signs nothing): the object is read from Togai */
+		IF entity = 'invoice' THEN
+			RETURN togai_zoho.take_invoice(c, togai_zoho.togai_call(c.name, 'invoice_get',
+				jsonb_build_object('invoice_id', obj ->> 'id')))::integer;
+		END IF;
+		RETURN togai_zoho.take_account(c, togai_zoho.togai_call(c.name, 'account_get',
+			jsonb_build_object('account_id', obj ->> 'id')))::integer;
+	END IF;
+
+	/* Zoho Books: a workflow rule's body, {"payment": {...}}, {"invoice": ...}, or bare */
+	FOREACH key IN ARRAY ARRAY['payment', 'customerpayment', 'customer_payment', 'invoice', 'contact'] LOOP
+		obj := togai_zoho.json_object_member(payload, key);
+		IF obj IS NOT NULL THEN
+			entity := CASE WHEN key LIKE '%payment' THEN 'payment' ELSE key END;
+			EXIT;
+		END IF;
+	END LOOP;
+	IF obj IS NULL THEN
+		obj := payload;
+		entity := CASE WHEN obj ? 'payment_id' THEN 'payment' WHEN obj ? 'invoice_id' THEN 'invoice'
+					   WHEN obj ? 'contact_id' THEN 'contact' END;
+	END IF;
+	IF entity IS NULL OR nullif(obj ->> (entity || '_id'), '') IS NULL THEN
+		RAISE EXCEPTION 'the Zoho Books event carries no payment, invoice or contact'
+			USING ERRCODE = 'invalid_parameter_value',
+				  DETAIL = format('Keys: %s.', (SELECT string_agg(k, ', ') FROM jsonb_object_keys(obj) k)),
+				  HINT = 'Compose the workflow rule''s body as {"payment": {"payment_id": "${CustomerPayment.PaymentID}", ...}}, or send payment_id, invoice_id or contact_id.';
+	END IF;
+	/* the invoices a payment pays are read from Zoho Books when the event lacks them */
+	IF entity = 'payment' AND jsonb_typeof(obj -> 'invoices') IS DISTINCT FROM 'array' THEN
+		obj := togai_zoho.zohobooks_call(c.name, 'payment_get',
+										 jsonb_build_object('payment_id', obj ->> 'payment_id'));
+	END IF;
+	RETURN togai_zoho.mirror_inbox(c.id, entity, obj, 'webhook')::integer;
+END
+$$;
+COMMENT ON FUNCTION togai_zoho.receive_webhook(text, jsonb) IS
+'Hands in an event pushed by Togai (account or invoice) or Zoho Books (payment, invoice, contact); lands where a poll would put it. Returns 1 when it changed something, 0 for a repeat';
+
+CREATE OR REPLACE FUNCTION togai_zoho.sweep_now(connection text)
+	RETURNS void
+	LANGUAGE plpgsql
+	SECURITY DEFINER
+	SET search_path = pg_catalog, togai_zoho, pg_temp
+	AS $$
+DECLARE
+	c togai_zoho.connection := togai_zoho.find_connection(sweep_now.connection);
+BEGIN
+	UPDATE togai_zoho.sync_cursor s
+	   SET cursor = (s.cursor::jsonb - 'last_full_walk' - 'next_poll_at')::text, updated_at = now()
+	 WHERE s.connection_id = c.id AND (c.app = 'zohobooks' OR s.stream IN ('customers', 'accounts', 'invoices'));
+END
+$$;
+COMMENT ON FUNCTION togai_zoho.sweep_now(text) IS
+'The next poll of the connection reads every list: in full for Togai (as its daily sweep does), at once for Zoho Books';
+REVOKE ALL ON FUNCTION togai_zoho.sweep_now(text) FROM PUBLIC;
+
+CREATE OR REPLACE FUNCTION togai_zoho.set_togai_webhook(connection text, url text)
+	RETURNS void
+	LANGUAGE plpgsql
+	SECURITY DEFINER
+	SET search_path = pg_catalog, togai_zoho, pg_temp
+	AS $$
+DECLARE
+	c togai_zoho.connection := togai_zoho.find_connection(set_togai_webhook.connection, 'togai');
+BEGIN
+	IF url IS NOT NULL THEN
+		PERFORM togai_zoho.normalize_url(url, 'url');
+	END IF;
+	UPDATE togai_zoho.connection x
+	   SET webhook_url = set_togai_webhook.url,
+		   webhook_registered_at = CASE WHEN set_togai_webhook.url IS NOT NULL THEN now() END,
+		   updated_at = now()
+	 WHERE x.id = c.id;
+	IF url IS NULL THEN
+		RAISE NOTICE 'togai_zoho: polls of connection "%" no longer count on webhooks', c.name
+			USING HINT = 'Remove the "Initiate Webhook" action from the Togai flows if it is still there.';
+	ELSE
+		RAISE NOTICE 'togai_zoho: polls of connection "%" now read its lists every togai_zoho.poll_sweep', c.name
+			USING HINT = 'Togai''s flows must send account and invoice events to the receiver''s /togai/<connection> with the X-Togai-Zoho-Secret header.';
+	END IF;
+END
+$$;
+COMMENT ON FUNCTION togai_zoho.set_togai_webhook(text, text) IS
+'Records that Togai''s flows send the connection''s account and invoice events to url (the receiver); polls then only sweep (togai_zoho.poll_sweep). NULL: polls go back to every call';
+REVOKE ALL ON FUNCTION togai_zoho.set_togai_webhook(text, text) FROM PUBLIC;
