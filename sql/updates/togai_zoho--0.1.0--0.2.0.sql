@@ -1490,7 +1490,8 @@ SELECT (r - ARRAY(SELECT k FROM jsonb_each(r) AS e(k, v)
 							 GROUP BY 1) l), '{}')
 	   || coalesce((SELECT jsonb_build_object('lists', jsonb_object_agg(k, v))
 					  FROM jsonb_each(r) AS e(k, v)
-					 WHERE jsonb_typeof(v) = 'object' AND k <> 'names'), '{}')
+					 WHERE jsonb_typeof(v) = 'object' AND k <> 'names'
+					HAVING count(*) > 0), '{}')
 $$;
 COMMENT ON FUNCTION togai_zoho.poll_summary(jsonb) IS
 'Internal: a Togai poll''s counts by list (customers, accounts, invoices) with each stream under lists';
