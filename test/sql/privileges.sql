@@ -49,6 +49,7 @@ GRANT EXECUTE ON FUNCTION
 	togai_zoho.backfill(text),
 	togai_zoho.poll_togai(text, integer),
 	togai_zoho.poll_zohobooks(text, integer),
+	togai_zoho.sweep_now(text),
 	togai_zoho.receive_webhook(text, jsonb)
 	TO regress_operator;
 GRANT SELECT ON togai_zoho.connections, togai_zoho.flows, togai_zoho.available_triggers,
