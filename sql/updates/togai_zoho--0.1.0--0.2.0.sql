@@ -1522,6 +1522,8 @@ DECLARE
 	args jsonb;
 	page jsonb;
 	item jsonb;
+	owned jsonb;
+	is_new boolean;
 	pages integer := 0;
 	polled integer := 0;
 	seen integer;
@@ -1648,10 +1650,28 @@ BEGIN
 						IF list = 'customers' AND item ->> 'id' IS NOT NULL THEN
 							names := names || jsonb_build_object(item ->> 'id', item ->> 'name');
 						END IF;
+						is_new := stream = 'accounts:new' AND NOT EXISTS (
+							SELECT 1 FROM togai_zoho.customers a
+							 WHERE a.connection_id = c.id AND a.account_id = item ->> 'id');
 						IF (CASE list WHEN 'customers' THEN togai_zoho.take_customer(c, item)
 									  WHEN 'accounts' THEN togai_zoho.take_account(c, item, names)
 									  ELSE togai_zoho.take_invoice(c, item) END) THEN
 							changed := changed + 1;
+						END IF;
+						/*
+						 * A new account's invoices, whatever their status (one paid at
+						 * once among them): its first page by owner_id; a longer
+						 * history comes by the lists and the sweep.
+						 */
+						IF is_new AND pages < cap THEN
+							pages := pages + 1;
+							FOR owned IN SELECT e FROM jsonb_array_elements(coalesce(togai_zoho.togai_call(
+									c.name, 'invoices_list', jsonb_build_object('owner_id', item ->> 'id',
+																			   'page_size', 50)) -> 'data', '[]')) e LOOP
+								IF togai_zoho.take_invoice(c, owned) THEN
+									changed := changed + 1;
+								END IF;
+							END LOOP;
 						END IF;
 					EXCEPTION WHEN OTHERS THEN
 						GET STACKED DIAGNOSTICS item_err = MESSAGE_TEXT;

@@ -118,6 +118,23 @@ class TogaiPolls(FlowsCase):
                                % literal("{%s}" % ",".join(i["id"] for i in (to_paid, to_void, to_bad,
                                                                               straight, born)))), "0")
 
+    def test_a_new_accounts_invoices_are_read_by_owner(self):
+        self.settle()
+        (aid,) = self.seed_accounts(1)
+        cid = aid.replace(".acc.", ".cus.")
+        # paid at once, for a period long past: neither an open list nor the window shows it
+        old = invoice(self.prefix + ".inv.owned", aid, cid, self.prefix + "-OWNED",
+                      [line("Seats", quantity=1, rate=9)], status="PAID")
+        self.togai.seed({"invoices": [old]})
+        self.togai.clear_requests()
+        self.poll_togai()
+        self.assertEqual(self.mirrored(old["id"]), "PAID")
+        owners = [r["query"].get("owner_id") for r in self.togai.requests()
+                  if r["path"] == "/invoices" and "owner_id" in r.get("query", {})]
+        self.assertEqual(owners, [aid])
+        self.assertTrue(self.idle())
+        self.assertIn(self.prefix + "-OWNED", self.zoho_invoices())
+
     def test_a_change_during_a_walk_is_not_skipped_and_a_cut_walk_resumes(self):
         (aid,) = self.seed_accounts(1)
         cid = aid.replace(".acc.", ".cus.")
