@@ -2,8 +2,9 @@
  * test_budget.c
  *	  Unit tests of the daily API budget (src/budget.c): the day's calls
  *	  never exceed per_day nor the calls in flight the cap, a new day starts
- *	  again, a refusal for the day pauses until midnight, and polls keep to
- *	  their share of the day.
+ *	  again, a refusal for the day pauses until midnight, a rest (Togai's
+ *	  429) pauses for its seconds only, and polls keep to their share of the
+ *	  day.
  */
 #include <stdio.h>
 #include <string.h>
@@ -119,6 +120,31 @@ test_refusals(void)
 	CHECK(b.paused_until_s == b.day_ends_s);
 }
 
+/* Togai's 429: a pause of some seconds, counted, never extended to the day. */
+static void
+test_rest(void)
+{
+	TzBudget	b = budget(0, 0);
+	double		until;
+
+	tz_budget_rest(&b, 1000.0, 60.0);
+	CHECK(b.refused == 1);
+	CHECK(b.paused_until_s == 1060.0);
+	CHECK(tz_budget_take(&b, 1030.0, TZ_PURPOSE_POLL, &until) == TZ_BUDGET_PAUSED);
+	CHECK(until == 1060.0);
+	/* a shorter rest does not shorten a longer one */
+	tz_budget_rest(&b, 1031.0, 5.0);
+	CHECK(b.paused_until_s == 1060.0 && b.refused == 2);
+	/* tokens are never refused; after the rest calls go on */
+	CHECK(tz_budget_take(&b, 1031.0, TZ_PURPOSE_TOKEN, &until) == TZ_BUDGET_GO);
+	CHECK(tz_budget_take(&b, 1061.0, TZ_PURPOSE_DELIVERY, &until) == TZ_BUDGET_GO);
+	/* repeated rests stay rests */
+	for (int i = 0; i < 5; i++)
+		tz_budget_rest(&b, 1100.0 + i, 30.0);
+	CHECK(b.paused_until_s == 1134.0);
+	CHECK(b.paused_until_s < b.day_ends_s);
+}
+
 static void
 test_plans(void)
 {
@@ -201,6 +227,7 @@ main(void)
 	test_daily_budget();
 	test_concurrency();
 	test_refusals();
+	test_rest();
 	test_plans();
 	test_poll_share();
 	test_pace();
