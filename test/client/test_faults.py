@@ -44,6 +44,15 @@ class Faults(DatabaseCase):
                             "code 44")
         self.togai.faults({"kind": "429", "count": 1, "retry_after": 3})
         self.assertSQLState(self.togai_get(), "TZ429", "Too many requests", "3 seconds")
+        # Togai's 429 pauses the connection for its Retry-After: the next call waits, unsent
+        self.togai.call("DELETE", "requests")
+        self.assertSQLState(self.togai_get(), "TZ429", 'Togai refused connection "togai" for rate',
+                            "calls go on at")
+        self.assertEqual(self.togai.requests(), [])
+        # set_api_budget lifts the pause
+        value("SELECT count(*) FROM togai_zoho.set_api_budget('togai')", self.db)
+        self.assertIn("acc.demo.1", value("SELECT togai_zoho.togai_call('togai', 'account_get', "
+                                          "'{\"account_id\": \"acc.demo.1\"}')::text", self.db))
 
     def test_5xx(self):
         for kind in ("500", "503"):
