@@ -1535,6 +1535,8 @@ DECLARE
 	since timestamptz;
 	finished boolean;
 	spacing double precision;
+	paused_until timestamptz;
+	why text;
 	plan text[];
 	frequent_cap integer;
 	cap integer;
@@ -1554,16 +1556,18 @@ BEGIN
 	PERFORM togai_zoho.api_budget_refresh(c.id, false);
 	spacing := togai_zoho.api_poll_spacing(c.id, 1, false);
 	IF spacing IS NULL OR spacing < 0 THEN
-		SELECT l.paused_until INTO since FROM togai_zoho.api_budget_live(c.id) l;
-		err := CASE WHEN since > now() THEN 'Togai refused the connection for rate (HTTP 429)'
+		SELECT l.paused_until INTO paused_until FROM togai_zoho.api_budget_live(c.id) l;
+		why := CASE WHEN paused_until > now() THEN 'Togai refused the connection for rate (HTTP 429)'
 					WHEN spacing IS NULL THEN 'the polls'' share of the day''s API budget is spent'
 					ELSE 'the day''s API budget is spent' END;
-		since := CASE WHEN since > now() THEN since ELSE (togai_zoho.api_day(c.time_zone)).ends_at END;
+		IF paused_until IS NULL OR paused_until <= now() THEN
+			paused_until := (togai_zoho.api_day(c.time_zone)).ends_at;
+		END IF;
 		RAISE NOTICE 'togai_zoho: connection "%" is not polled now: %; the next poll runs at %',
-			c.name, err, since
+			c.name, why, paused_until
 			USING HINT = 'togai_zoho.api_usage shows the day''s calls; set_api_budget() changes the budget and lifts a pause.';
-		RETURN jsonb_build_object('connection', c.name, 'pages', 0, 'next_poll_at', since,
-								  'skipped', err);
+		RETURN jsonb_build_object('connection', c.name, 'pages', 0, 'next_poll_at', paused_until,
+								  'skipped', why);
 	END IF;
 
 	/* while a sweep is due, the frequent reads leave it a quarter of the pages, one at least */
@@ -1650,9 +1654,11 @@ BEGIN
 						IF list = 'customers' AND item ->> 'id' IS NOT NULL THEN
 							names := names || jsonb_build_object(item ->> 'id', item ->> 'name');
 						END IF;
-						is_new := stream = 'accounts:new' AND NOT EXISTS (
-							SELECT 1 FROM togai_zoho.customers a
-							 WHERE a.connection_id = c.id AND a.account_id = item ->> 'id');
+						is_new := false;
+						IF stream = 'accounts:new' THEN
+							is_new := NOT EXISTS (SELECT 1 FROM togai_zoho.customers a
+												   WHERE a.connection_id = c.id AND a.account_id = item ->> 'id');
+						END IF;
 						IF (CASE list WHEN 'customers' THEN togai_zoho.take_customer(c, item)
 									  WHEN 'accounts' THEN togai_zoho.take_account(c, item, names)
 									  ELSE togai_zoho.take_invoice(c, item) END) THEN

@@ -68,7 +68,6 @@ tz_togai_request(TzApiResult *r, TzConnInfo *conn, const char *method, const cha
 	tz_rate_wait(conn->id, conn->rate_limit_per_minute);
 	tz_usage_perform(conn, &req, &resp);
 	tz_togai_read_answer(r, &req, &resp);
-	/* Togai publishes no daily cap: a 429 pauses this connection a while */
 	if (r->http_status == 429)
-		(void) tz_usage_rest(conn, r->retry_after_s);
+		(void) tz_usage_refused(conn, r->message, r->retry_after_s);
 }

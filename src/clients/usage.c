@@ -113,15 +113,6 @@ tz_usage_perform(const TzConnInfo *conn, const TzHttpRequest *req, TzHttpRespons
 	PG_END_TRY();
 }
 
-double
-tz_usage_rest(const TzConnInfo *conn, long retry_after_s)
-{
-	double		seconds = retry_after_s > 0 ? (double) retry_after_s : TZ_REST_DEFAULT_S;
-
-	tz_budget_rest_for(conn->id, seconds);
-	return tz_unix_now() + seconds;
-}
-
 void
 tz_usage_token(const TzConnInfo *conn)
 {
@@ -133,8 +124,17 @@ tz_usage_token(const TzConnInfo *conn)
 bool
 tz_usage_refused(const TzConnInfo *conn, const char *message, long retry_after_s)
 {
-	TzRefusal	kind = tz_budget_refusal_kind(message, retry_after_s >= 0);
-	bool		for_day = tz_budget_refusal(conn->id, kind);
+	TzRefusal	kind;
+	bool		for_day;
+
+	/* Togai publishes no daily cap: a 429 pauses this connection a while, never the day */
+	if (conn->app == TZ_APP_TOGAI)
+	{
+		tz_budget_rest_for(conn->id, retry_after_s > 0 ? (double) retry_after_s : TZ_REST_DEFAULT_S);
+		return true;
+	}
+	kind = tz_budget_refusal_kind(message, retry_after_s >= 0);
+	for_day = tz_budget_refusal(conn->id, kind);
 
 	if (kind == TZ_REFUSAL_UNKNOWN && !for_day)
 		/* a first unexplained refusal: a minute's wait, the day's if it repeats */

@@ -26,16 +26,14 @@ extern void tz_usage_perform(const TzConnInfo *conn, const TzHttpRequest *req,
 /* Counts a token mint of the connection (never refused). */
 extern void tz_usage_token(const TzConnInfo *conn);
 
-/* A 429 answer from the connection's remote: pauses it for the day if it says so. */
-extern bool tz_usage_refused(const TzConnInfo *conn, const char *message, long retry_after_s);
-
 /*
- * A 429 of a remote without a daily cap (Togai): every call of this
- * connection, and no other, waits retry_after_s (TZ_REST_DEFAULT_S when
- * not given); returns when calls go on.
+ * A 429 answer from the connection's remote; true when it paused the
+ * connection: Zoho Books for the day when it says so; Togai, which has no
+ * daily cap, always, for retry_after_s (TZ_REST_DEFAULT_S when not given).
+ * Either pause holds this connection's calls only.
  */
 #define TZ_REST_DEFAULT_S 60
-extern double tz_usage_rest(const TzConnInfo *conn, long retry_after_s);
+extern bool tz_usage_refused(const TzConnInfo *conn, const char *message, long retry_after_s);
 
 /* Why a call waits: "the daily API budget of connection ... is spent ...". */
 extern char *tz_usage_wait_reason(const TzConnInfo *conn, TzBudgetVerdict v, double until_s);

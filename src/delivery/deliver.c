@@ -641,22 +641,10 @@ answered(TzEngine *e, TzJob *job, TzHttpResponse *resp)
 					int64		wait = r.retry_after_s > 0 ? r.retry_after_s * 1000 : backoff(job);
 					TzBudget	b;
 
-					if (ce->info->app == TZ_APP_TOGAI)
-					{
-						/* the connection's other jobs wait for it too (the budget's pause) */
-						double		until_s = tz_usage_rest(ce->info, r.retry_after_s);
-
-						finish_job(job, TZ_OUTCOME_THROTTLED,
-								   Max((int64) ((until_s - tz_unix_now()) * 1000.0), 1000),
-								   psprintf("%s: %s",
-											tz_usage_wait_reason(ce->info, TZ_BUDGET_PAUSED, until_s),
-											describe(&r)));
-						break;
-					}
 					if (tz_usage_refused(ce->info, r.message, r.retry_after_s) &&
 						tz_budget_read(ce->id, &b) && b.paused_until_s > 0)
 					{
-						/* the day's cap: every job of the connection waits for midnight */
+						/* paused (the day's cap, or Togai's wait): every job of the connection waits */
 						finish_job(job, TZ_OUTCOME_THROTTLED,
 								   Max((int64) ((b.paused_until_s - tz_unix_now()) * 1000.0), 1000),
 								   psprintf("%s: %s",
