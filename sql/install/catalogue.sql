@@ -45,7 +45,13 @@ INSERT INTO togai_zoho.trigger_def VALUES
 	 'A Zoho Books invoice becomes fully paid'),
 	('contact_updated', 'zohobooks', 'contact', 'inbound',
 	 'a Zoho Books contact in the inbox arrives or changes',
-	 'A Zoho Books contact is created or edited');
+	 'A Zoho Books contact is created or edited'),
+	('payment_collected', 'togai', 'payment', 'outbound',
+	 'a payment row arrives in payments (poll_togai or your own table); one the extension recorded from Zoho Books does nothing',
+	 'A payment is recorded in Togai: collected by its payment gateway or entered by hand'),
+	('invoice_written_off', 'togai', 'invoice', 'outbound',
+	 'an invoice row arrives in, or moves to, UN_COLLECTIBLE',
+	 'A Togai invoice is written off as uncollectible');
 
 CREATE TABLE togai_zoho.action_def (
 	name        text PRIMARY KEY,
@@ -81,7 +87,12 @@ INSERT INTO togai_zoho.action_def VALUES
 	 'Record a Zoho Books payment against the mapped Togai invoice (or mark it paid)'),
 	('account_update', 'togai', '{contact_updated}',
 	 '{"fields": "array"}',
-	 'Copy a Zoho Books contact''s name, email and address onto the mapped Togai account');
+	 'Copy a Zoho Books contact''s name, email and address onto the mapped Togai account'),
+	('payment_apply', 'zohobooks', '{payment_collected}',
+	 '{"payment_mode": "string", "deposit_account_id": "string"}',
+	 'Record a Togai payment in Zoho Books as a customer payment applied to the mapped invoices, once'),
+	('invoice_write_off', 'zohobooks', '{invoice_written_off}', '{}',
+	 'Write off the balance of the Zoho Books invoice mapped to an uncollectible Togai invoice');
 
 /*
  * The one rule of a generated Togai invoice (src/pure/catalogue.c): any

@@ -448,7 +448,11 @@ BEGIN
 				'invoice_payments', jsonb_build_object('invoice_id', invoice ->> 'invoice_id')), '[]')) e LOOP
 		CONTINUE WHEN EXISTS (SELECT 1 FROM togai_zoho.inbox i
 							   WHERE i.connection_id = c.id AND i.entity = 'payment'
-								 AND i.remote_id = p ->> 'payment_id');
+								 AND i.remote_id = p ->> 'payment_id')
+			/* one the extension made for a Togai payment: known, nothing to read */
+			OR EXISTS (SELECT 1 FROM togai_zoho.id_mapping m
+						WHERE m.entity = 'payment' AND m.zohobooks_connection_id = c.id
+						  AND m.zohobooks_id = p ->> 'payment_id');
 		IF p ->> 'is_single_invoice_payment' = 'true' THEN
 			whole := jsonb_strip_nulls(jsonb_build_object(
 				'payment_id', p ->> 'payment_id', 'payment_number', p ->> 'payment_number',

@@ -210,6 +210,11 @@ BEGIN
 	SELECT m.togai_id INTO recorded FROM togai_zoho.id_mapping m
 	 WHERE m.entity = 'payment' AND m.zohobooks_connection_id = payment_context.zohobooks_connection_id
 	   AND m.zohobooks_id = txn;
+	IF recorded IS NULL AND entity = 'payment' THEN
+		/* made by payment_apply for a Togai payment (its reference): never sent back */
+		SELECT p.payment_id INTO recorded FROM togai_zoho.payments p
+		 WHERE p.connection_id = togai_conn AND p.payment_id = object ->> 'reference_number';
+	END IF;
 	SELECT i.account_id, i.currency INTO acc, cur FROM togai_zoho.invoices i
 	 WHERE i.connection_id = togai_conn AND i.invoice_id = first_invoice;
 	IF acc IS NULL THEN
@@ -267,6 +272,21 @@ BEGIN
 																	   payload ->> 'invoice_id', '') THEN
 				ctx := jsonb_set(ctx, '{lines,0,item}', '"Togai invoice"');
 			END IF;
+			IF payload ->> 'status' = 'UN_COLLECTIBLE' THEN
+				/* a write-off waits for the invoice to reach Zoho Books and be marked sent */
+				ctx := ctx || jsonb_strip_nulls(jsonb_build_object('waiting', coalesce(
+					(SELECT format('Zoho Books invoice %s is not marked sent yet', u.invoice_id)
+					   FROM togai_zoho.zohobooks_unsent u
+					  WHERE u.invoice_id IN (SELECT jsonb_each_text.value
+											   FROM jsonb_each_text(mappings #> '{mappings,invoice}'))
+					  LIMIT 1),
+					(SELECT format('invoice %s is on its way to Zoho Books', o.source_id)
+					   FROM togai_zoho.outbox o JOIN togai_zoho.flow f ON f.id = o.flow_id
+					  WHERE f.trigger = 'invoice_generated' AND o.entity = 'invoice'
+						AND o.source_id = job_context.payload ->> 'invoice_id'
+						AND o.state IN ('pending', 'running')
+					  LIMIT 1))));
+			END IF;
 			RETURN ctx || mappings || jsonb_build_object('item_ids',
 				(SELECT jsonb_object_agg(z.connection_id::text, z.ids)
 				   FROM (SELECT i.connection_id, jsonb_object_agg(i.name, i.item_id) AS ids
@@ -274,6 +294,8 @@ BEGIN
 						  WHERE i.name IN (SELECT left(coalesce(l ->> 'item', l ->> 'name'), 100)
 											 FROM jsonb_array_elements(ctx -> 'lines') l)
 						  GROUP BY i.connection_id) z));
+		ELSIF entity = 'payment' THEN
+			RETURN mappings || togai_zoho.togai_payment_context(job_context.connection_id, payload);
 		ELSIF entity = 'account' THEN
 			RETURN mappings || jsonb_build_object('currency_ids',
 				(SELECT jsonb_object_agg(z.connection_id::text, z.currency_id)

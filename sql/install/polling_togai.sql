@@ -13,7 +13,8 @@
  *	  Each list is a stream of sync_cursor: 'customers', 'accounts' and
  *	  'invoices' are the sweep's; 'customers:new', 'accounts:new',
  *	  'invoices:<STATUS>', 'invoices:recent' and 'invoices:moved' the frequent
- *	  reads.
+ *	  reads.  Payments (for a payment_collected flow) never change once made:
+ *	  'payments' is walked whole once, 'payments:new' reads on from its tail.
  */
 
 CREATE TABLE togai_zoho.togai_open_invoice (
@@ -93,17 +94,30 @@ CREATE FUNCTION togai_zoho.togai_poll_plan(c togai_zoho.connection)
 	LANGUAGE sql STABLE
 	SET search_path = pg_catalog, togai_zoho, pg_temp
 	AS $$
-WITH due AS (
+WITH payments AS (
+	/* Togai's payments are read only for an enabled flow that carries them */
+	SELECT EXISTS (SELECT 1 FROM togai_zoho.flow f
+				    WHERE f.trigger_connection_id = c.id AND f.enabled
+					  AND f.trigger = 'payment_collected') AS wanted
+), due AS (
 	SELECT u.s, u.n FROM unnest(ARRAY(SELECT togai_zoho.poll_order(c.id,
 			ARRAY['customers:new', 'accounts:new']
 			|| ARRAY(SELECT 'invoices:' || t FROM unnest(togai_zoho.togai_open_statuses()) t)
-			|| ARRAY['invoices:recent', 'invoices:moved']))) WITH ORDINALITY AS u(s, n)
+			|| ARRAY['invoices:recent', 'invoices:moved']
+			|| ARRAY(SELECT 'payments:new' FROM payments WHERE wanted)))) WITH ORDINALITY AS u(s, n)
 	 WHERE (c.webhook_url IS NULL
 			OR togai_zoho.stream_due(c.id, u.s, current_setting('togai_zoho.poll_sweep')::interval))
 	   AND (u.s NOT LIKE '%:new' OR togai_zoho.get_cursor(c.id, u.s) ? 'tail')
 ), sweep AS (
 	SELECT u.s, u.n FROM unnest(ARRAY['customers', 'accounts', 'invoices']) WITH ORDINALITY AS u(s, n)
 	 WHERE togai_zoho.stream_due(c.id, u.s, current_setting('togai_zoho.togai_sweep')::interval)
+	UNION ALL
+	/*
+	 * A payment never changes once made: the whole list is walked once, for
+	 * the tail that payments:new reads on from (and again after sweep_now)
+	 */
+	SELECT 'payments', 4 FROM payments
+	 WHERE wanted AND togai_zoho.stream_due(c.id, 'payments', '1000 years')
 )
 SELECT CASE WHEN togai_zoho.get_cursor(c.id, 'accounts') ? 'last_full_walk'
 			THEN coalesce((SELECT array_agg(s ORDER BY n) FROM due), '{}')
@@ -293,6 +307,7 @@ BEGIN
 						END IF;
 						IF (CASE list WHEN 'customers' THEN togai_zoho.take_customer(c, item)
 									  WHEN 'accounts' THEN togai_zoho.take_account(c, item, names)
+									  WHEN 'payments' THEN togai_zoho.mirror_payment(c.id, item)
 									  ELSE togai_zoho.take_invoice(c, item) END) THEN
 							changed := changed + 1;
 						END IF;
@@ -348,7 +363,7 @@ BEGIN
 				/* the next window from a little before this walk began, for the clocks */
 				'since_ms', CASE WHEN stream = 'invoices:recent'
 					THEN (floor(extract(epoch FROM started - interval '10 minutes') * 1000))::bigint::text END)));
-			IF stream IN ('customers', 'accounts') THEN
+			IF stream IN ('customers', 'accounts', 'payments') THEN
 				PERFORM togai_zoho.set_cursor(c.id, stream || ':new',
 					togai_zoho.get_cursor(c.id, stream || ':new') - 'next_token' - 'walk_started'
 					|| jsonb_build_object('tail', coalesce(page_token, '')));
@@ -437,7 +452,8 @@ DECLARE
 BEGIN
 	UPDATE togai_zoho.sync_cursor s
 	   SET cursor = (s.cursor::jsonb - 'last_full_walk' - 'next_poll_at')::text, updated_at = now()
-	 WHERE s.connection_id = c.id AND (c.app = 'zohobooks' OR s.stream IN ('customers', 'accounts', 'invoices'));
+	 WHERE s.connection_id = c.id
+	   AND (c.app = 'zohobooks' OR s.stream IN ('customers', 'accounts', 'invoices', 'payments'));
 END
 $$;
 COMMENT ON FUNCTION togai_zoho.sweep_now(text) IS

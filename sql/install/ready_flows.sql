@@ -33,7 +33,14 @@ BEGIN
 			 jsonb_build_array(jsonb_build_array(z.name, 'invoice_void', '{}'::jsonb))),
 			(4, 'Record ZohoBooks payments in Togai', 'inbound', z.name, 'payment_recorded',
 			 'A payment recorded in Zoho Books against synced invoices is recorded in Togai, once',
-			 jsonb_build_array(jsonb_build_array(t.name, 'payment_record', '{}'::jsonb)))
+			 jsonb_build_array(jsonb_build_array(t.name, 'payment_record', '{}'::jsonb))),
+			(5, 'Record Togai payments in ZohoBooks', 'outbound', t.name, 'payment_collected',
+			 'A payment collected in Togai (its gateway, or entered by hand) is recorded in Zoho Books against the synced invoices, once; one that came from Zoho Books is not sent back',
+			 jsonb_build_array(jsonb_build_array(z.name, 'payment_apply', '{}'::jsonb))),
+			(6, 'Write off the ZohoBooks invoice of an uncollectible Togai invoice', 'outbound', t.name,
+			 'invoice_written_off',
+			 'A Togai invoice written off as uncollectible writes off the balance of its Zoho Books invoice',
+			 jsonb_build_array(jsonb_build_array(z.name, 'invoice_write_off', '{}'::jsonb)))
 		) AS v(n, name, direction, source, trigger, description, actions)
 		ORDER BY n
 	LOOP
@@ -58,7 +65,7 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION togai_zoho.install_default_flows(text, text) IS
-'Creates and enables the ready flows (accounts to contacts with write-back, generated invoices, voided invoices, Zoho Books payments to Togai) for a Togai and a Zoho Books connection; returns their names';
+'Creates and enables the ready flows (accounts to contacts with write-back, generated invoices, voided invoices, Zoho Books payments to Togai, Togai payments to Zoho Books, write-offs) for a Togai and a Zoho Books connection; returns their names';
 
 /*
  * What a backfill costs at Zoho Books: calls per job of each action (a
@@ -67,14 +74,24 @@ COMMENT ON FUNCTION togai_zoho.install_default_flows(text, text) IS
  * jobs, and the days that takes within the day's budget less the polls'
  * share.  Togai calls are not budgeted.
  */
+CREATE FUNCTION togai_zoho.backfill_calls_per_job(action text)
+	RETURNS numeric
+	LANGUAGE sql IMMUTABLE
+	SET search_path = pg_catalog, togai_zoho, pg_temp
+	AS $$
+SELECT CASE action WHEN 'contact_upsert' THEN 2 WHEN 'payment_apply' THEN 2
+				   WHEN 'invoice_create' THEN 2.01 ELSE 1 END::numeric
+$$;
+COMMENT ON FUNCTION togai_zoho.backfill_calls_per_job(text) IS
+'Internal: the Zoho Books calls a backfilled job of the action makes (a search, then the create)';
+REVOKE ALL ON FUNCTION togai_zoho.backfill_calls_per_job(text) FROM PUBLIC;
+
 CREATE FUNCTION togai_zoho.backfill_cost(flow_id bigint, jobs bigint, OUT calls bigint, OUT days numeric)
 	LANGUAGE sql STABLE
 	SET search_path = pg_catalog, togai_zoho, pg_temp
 	AS $$
-SELECT ceil(jobs * coalesce(sum(CASE a.action
-			WHEN 'contact_upsert' THEN 2 WHEN 'invoice_create' THEN 2.01 ELSE 1 END), 0))::bigint,
-	   round(max(ceil(jobs * CASE a.action WHEN 'contact_upsert' THEN 2 WHEN 'invoice_create' THEN 2.01
-							ELSE 1 END)
+SELECT ceil(jobs * coalesce(sum(togai_zoho.backfill_calls_per_job(a.action)), 0))::bigint,
+	   round(max(ceil(jobs * togai_zoho.backfill_calls_per_job(a.action))
 				 / (c.api_per_day * (1 - current_setting('togai_zoho.poll_share')::numeric))), 1)
   FROM togai_zoho.flow_action a
   JOIN togai_zoho.connection c ON c.id = a.connection_id AND c.app = 'zohobooks'
@@ -124,7 +141,7 @@ BEGIN
 							  AND m.togai_id = x.account_id
 							  AND m.zohobooks_connection_id = ANY (zoho_connections))
 		UNION ALL
-		/* generated invoices without a Zoho invoice; voided ones that have one */
+		/* generated invoices without a Zoho invoice; voided or written off ones that have one */
 		SELECT 'invoice', x.invoice_id, to_jsonb(x)
 		  FROM togai_zoho.invoices x
 		 WHERE t.entity = 'invoice' AND t.app = 'togai' AND x.connection_id = f.trigger_connection_id
@@ -134,10 +151,19 @@ BEGIN
 										 WHERE m.entity = 'invoice' AND m.togai_connection_id = x.connection_id
 										   AND m.togai_id = x.invoice_id
 										   AND m.zohobooks_connection_id = ANY (zoho_connections))
-				   ELSE x.status = 'VOID'
+				   ELSE x.status = CASE f.trigger WHEN 'invoice_voided' THEN 'VOID' ELSE 'UN_COLLECTIBLE' END
 						AND EXISTS (SELECT 1 FROM togai_zoho.id_mapping m
 									 WHERE m.entity = 'invoice' AND m.togai_connection_id = x.connection_id
 									   AND m.togai_id = x.invoice_id) END
+		UNION ALL
+		/* Togai payments not in Zoho Books yet (an echo of a Zoho Books payment does nothing) */
+		SELECT 'payment', x.payment_id, to_jsonb(x)
+		  FROM togai_zoho.payments x
+		 WHERE t.entity = 'payment' AND t.app = 'togai' AND x.connection_id = f.trigger_connection_id
+		   AND NOT EXISTS (SELECT 1 FROM togai_zoho.id_mapping m
+							WHERE m.entity = 'payment' AND m.togai_connection_id = x.connection_id
+							  AND m.togai_id = x.payment_id
+							  AND m.zohobooks_connection_id = ANY (zoho_connections))
 		UNION ALL
 		/* Zoho Books objects of the flow's kind not recorded in Togai yet */
 		SELECT x.entity, x.remote_id, to_jsonb(x)

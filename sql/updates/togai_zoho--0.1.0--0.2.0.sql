@@ -2020,3 +2020,909 @@ $$;
 COMMENT ON FUNCTION togai_zoho.set_togai_webhook(text, text) IS
 'Records that Togai''s flows send the connection''s account and invoice events to url (the receiver); polls then only sweep (togai_zoho.poll_sweep). NULL: polls go back to every call';
 REVOKE ALL ON FUNCTION togai_zoho.set_togai_webhook(text, text) FROM PUBLIC;
+
+/*
+ * The money life cycle, first part: payments collected in Togai reach Zoho
+ * Books (payment_collected, payment_apply, the payments mirror and its poll
+ * streams) and written-off invoices are written off there (invoice_written_off,
+ * invoice_write_off); both in the ready flows.
+ */
+INSERT INTO togai_zoho.trigger_def VALUES
+	('payment_collected', 'togai', 'payment', 'outbound',
+	 'a payment row arrives in payments (poll_togai or your own table); one the extension recorded from Zoho Books does nothing',
+	 'A payment is recorded in Togai: collected by its payment gateway or entered by hand'),
+	('invoice_written_off', 'togai', 'invoice', 'outbound',
+	 'an invoice row arrives in, or moves to, UN_COLLECTIBLE',
+	 'A Togai invoice is written off as uncollectible');
+INSERT INTO togai_zoho.action_def VALUES
+	('payment_apply', 'zohobooks', '{payment_collected}',
+	 '{"payment_mode": "string", "deposit_account_id": "string"}',
+	 'Record a Togai payment in Zoho Books as a customer payment applied to the mapped invoices, once'),
+	('invoice_write_off', 'zohobooks', '{invoice_written_off}', '{}',
+	 'Write off the balance of the Zoho Books invoice mapped to an uncollectible Togai invoice');
+
+CREATE TABLE togai_zoho.payments (
+	connection_id      bigint NOT NULL DEFAULT togai_zoho.default_togai_connection(),
+	payment_id         text NOT NULL CHECK (payment_id <> '' AND length(payment_id) <= 255),
+	account_id         text NOT NULL CHECK (account_id <> ''),
+	currency           text CHECK (currency ~ '^[A-Z]{3}$'),
+	total_amount       numeric,
+	records            jsonb NOT NULL DEFAULT '[]' CHECK (jsonb_typeof(records) = 'array'),
+	source_name        text,
+	source_type        text,
+	transaction_number text,
+	description        text,
+	paid_at            timestamptz,
+	raw                jsonb CHECK (jsonb_typeof(raw) = 'object'),
+	mirrored_at        timestamptz NOT NULL DEFAULT now(),
+	PRIMARY KEY (connection_id, payment_id),
+	FOREIGN KEY (connection_id) REFERENCES togai_zoho.connection (id) ON DELETE CASCADE
+);
+COMMENT ON TABLE togai_zoho.payments IS 'Mirror of Togai payments (Payment); an inserted row fires payment_collected';
+COMMENT ON COLUMN togai_zoho.payments.connection_id IS 'Togai connection the payment belongs to; defaults to the only Togai connection';
+COMMENT ON COLUMN togai_zoho.payments.payment_id IS 'Togai payment id (Payment.id)';
+COMMENT ON COLUMN togai_zoho.payments.account_id IS 'Togai account that paid (Payment.accountId)';
+COMMENT ON COLUMN togai_zoho.payments.currency IS 'ISO 4217 currency of the payment';
+COMMENT ON COLUMN togai_zoho.payments.total_amount IS 'Amount of the payment, exact (Payment.totalAmount)';
+COMMENT ON COLUMN togai_zoho.payments.records IS 'What the payment pays (Payment.lineItemRecords): {type INVOICE, CREDIT or WALLET_CREDIT, togaiId, amount, order}';
+COMMENT ON COLUMN togai_zoho.payments.source_name IS 'externalPaymentReference.sourceName (Zoho Books for a payment the extension recorded)';
+COMMENT ON COLUMN togai_zoho.payments.source_type IS 'externalPaymentReference.sourceType: GATEWAY, CASH, CHEQUE, BANK_TRANSFER or CARD';
+COMMENT ON COLUMN togai_zoho.payments.transaction_number IS 'externalPaymentReference.transactionNumber (the Zoho Books payment id for a payment the extension recorded)';
+COMMENT ON COLUMN togai_zoho.payments.description IS 'Description of the payment';
+COMMENT ON COLUMN togai_zoho.payments.paid_at IS 'When the payment was recorded in Togai (Payment.createdAt)';
+COMMENT ON COLUMN togai_zoho.payments.raw IS 'The Togai payment object as received';
+COMMENT ON COLUMN togai_zoho.payments.mirrored_at IS 'When the row was first mirrored; leave it to its default: an inserted row mirrored before its transaction began is a restore and enqueues nothing';
+CREATE INDEX payments_account_idx ON togai_zoho.payments (connection_id, account_id);
+REVOKE ALL ON togai_zoho.payments FROM PUBLIC;
+SELECT pg_catalog.pg_extension_config_dump('togai_zoho.payments', '');
+CREATE TRIGGER enqueue_sync AFTER UPDATE ON togai_zoho.payments
+	FOR EACH ROW EXECUTE FUNCTION togai_zoho.enqueue_sync('payment');
+CREATE TRIGGER enqueue_sync_inserted AFTER INSERT ON togai_zoho.payments
+	REFERENCING NEW TABLE AS inserted FOR EACH STATEMENT EXECUTE FUNCTION togai_zoho.enqueue_sync('payment');
+
+/*
+ * Upserts a Togai Payment object; true when the row changed.  The spec names
+ * the reference externalPaymentReferences in a Payment (a single object) and
+ * externalPaymentReference in a request: either is read.
+ */
+CREATE FUNCTION togai_zoho.mirror_payment(connection_id bigint, payment jsonb)
+	RETURNS boolean
+	LANGUAGE plpgsql
+	SET search_path = pg_catalog, togai_zoho, pg_temp
+	AS $$
+DECLARE
+	ref jsonb := coalesce(togai_zoho.json_object_member(payment, 'externalPaymentReferences'),
+						  togai_zoho.json_object_member(payment, 'externalPaymentReference'), '{}');
+	changed boolean;
+BEGIN
+	INSERT INTO togai_zoho.payments AS t
+		(connection_id, payment_id, account_id, currency, total_amount, records, source_name,
+		 source_type, transaction_number, description, paid_at, raw)
+	VALUES (mirror_payment.connection_id, payment ->> 'id', payment ->> 'accountId',
+			nullif(payment ->> 'currency', ''), togai_zoho.json_numeric(payment -> 'totalAmount'),
+			CASE WHEN jsonb_typeof(payment -> 'lineItemRecords') = 'array'
+				 THEN payment -> 'lineItemRecords' ELSE '[]' END,
+			ref ->> 'sourceName', ref ->> 'sourceType', ref ->> 'transactionNumber',
+			payment ->> 'description', togai_zoho.remote_time(payment ->> 'createdAt'), payment)
+	ON CONFLICT ON CONSTRAINT payments_pkey DO UPDATE SET
+		account_id = EXCLUDED.account_id, currency = EXCLUDED.currency,
+		total_amount = EXCLUDED.total_amount, records = EXCLUDED.records,
+		source_name = EXCLUDED.source_name, source_type = EXCLUDED.source_type,
+		transaction_number = EXCLUDED.transaction_number, description = EXCLUDED.description,
+		paid_at = EXCLUDED.paid_at, raw = EXCLUDED.raw
+	WHERE t.raw IS DISTINCT FROM EXCLUDED.raw
+	RETURNING true INTO changed;
+	RETURN coalesce(changed, false);
+END
+$$;
+COMMENT ON FUNCTION togai_zoho.mirror_payment(bigint, jsonb) IS
+'Upserts a Togai Payment object into payments; true when the row changed (an inserted row fires payment_collected)';
+REVOKE ALL ON FUNCTION togai_zoho.mirror_payment(bigint, jsonb) FROM PUBLIC;
+
+/* Zoho Books' payment mode for Togai's source type. */
+CREATE FUNCTION togai_zoho.zohobooks_payment_mode(source_type text)
+	RETURNS text
+	LANGUAGE sql IMMUTABLE
+	SET search_path = pg_catalog, togai_zoho, pg_temp
+	AS $$
+SELECT CASE upper(source_type) WHEN 'CASH' THEN 'cash' WHEN 'CHEQUE' THEN 'check'
+		   WHEN 'BANK_TRANSFER' THEN 'banktransfer' WHEN 'CARD' THEN 'creditcard'
+		   ELSE 'others' END
+$$;
+COMMENT ON FUNCTION togai_zoho.zohobooks_payment_mode(text) IS
+'Zoho Books'' payment_mode for a Togai sourceType (CASH cash, CHEQUE check, BANK_TRANSFER banktransfer, CARD creditcard, GATEWAY and others others)';
+REVOKE ALL ON FUNCTION togai_zoho.zohobooks_payment_mode(text) FROM PUBLIC;
+
+/*
+ * What a payment_apply job sends, per Zoho Books connection: the customer
+ * payment's body (less the contact, which the job's mappings give), the
+ * amounts rounded to the currency's minor unit; whether it is there already
+ * (recorded); and the records it cannot apply.  A payment that the extension
+ * recorded in Togai from Zoho Books (its transaction number is a Zoho Books
+ * payment of the inbox) is an echo, never sent back.  It waits while one of
+ * its invoices is still on its way to Zoho Books, or not marked sent yet.
+ */
+CREATE FUNCTION togai_zoho.togai_payment_context(togai_connection_id bigint, payment jsonb)
+	RETURNS jsonb
+	LANGUAGE plpgsql STABLE
+	SET search_path = pg_catalog, togai_zoho, pg_temp
+	AS $$
+DECLARE
+	pid text := payment ->> 'payment_id';
+	digits integer := togai_zoho.currency_digits(payment ->> 'currency');
+	echo text;
+	waiting text;
+	apply jsonb;
+	others jsonb;
+	recs jsonb;
+BEGIN
+	SELECT format('recorded in Togai from Zoho Books payment %s: not sent back', i.remote_id) INTO echo
+	  FROM togai_zoho.inbox i
+	 WHERE i.entity = 'payment' AND i.remote_id = payment ->> 'transaction_number'
+	 LIMIT 1;
+
+	/* the records of invoices, each with the Zoho Books invoice it maps to, per connection */
+	SELECT jsonb_agg(jsonb_build_object('n', r.n, 'togai_id', r.x ->> 'togaiId',
+			'amount', round(togai_zoho.json_numeric(r.x -> 'amount'), digits),
+			'zconn', m.zohobooks_connection_id, 'zid', m.zohobooks_id))
+	  INTO recs
+	  FROM jsonb_array_elements(CASE jsonb_typeof(payment -> 'records') WHEN 'array'
+								THEN payment -> 'records' ELSE '[]' END) WITH ORDINALITY AS r(x, n)
+	  LEFT JOIN togai_zoho.id_mapping m
+		ON m.entity = 'invoice' AND m.togai_connection_id = togai_payment_context.togai_connection_id
+	   AND m.togai_id = r.x ->> 'togaiId'
+	 WHERE upper(r.x ->> 'type') = 'INVOICE' AND togai_zoho.json_numeric(r.x -> 'amount') > 0;
+	recs := coalesce(recs, '[]');
+
+	SELECT format('invoice %s is on its way to Zoho Books', p.togai_id) INTO waiting
+	  FROM jsonb_to_recordset(recs) AS p(n bigint, togai_id text, amount numeric, zconn bigint, zid text)
+	 WHERE p.zid IS NULL
+	   AND EXISTS (SELECT 1 FROM togai_zoho.outbox o JOIN togai_zoho.flow f ON f.id = o.flow_id
+				    WHERE f.trigger = 'invoice_generated' AND o.entity = 'invoice'
+					  AND o.source_id = p.togai_id AND o.state IN ('pending', 'running'))
+	 LIMIT 1;
+	IF waiting IS NULL THEN
+		SELECT format('Zoho Books invoice %s is not marked sent yet', p.zid) INTO waiting
+		  FROM jsonb_to_recordset(recs) AS p(n bigint, togai_id text, amount numeric, zconn bigint, zid text) JOIN togai_zoho.zohobooks_unsent u
+			ON u.connection_id = p.zconn AND u.invoice_id = p.zid
+		 LIMIT 1;
+	END IF;
+
+	SELECT jsonb_object_agg(z.zconn::text, jsonb_strip_nulls(jsonb_build_object(
+			'recorded', (SELECT m.zohobooks_id FROM togai_zoho.id_mapping m
+						  WHERE m.entity = 'payment' AND m.togai_id = pid
+							AND m.zohobooks_connection_id = z.zconn),
+			'unmapped', (SELECT jsonb_agg(p.togai_id ORDER BY p.n) FROM jsonb_to_recordset(recs) AS p(n bigint, togai_id text, amount numeric, zconn bigint, zid text)
+						  WHERE p.zid IS NULL OR p.zconn <> z.zconn),
+			'body', jsonb_build_object(
+				'payment_mode', togai_zoho.zohobooks_payment_mode(payment ->> 'source_type'),
+				'amount', z.amount,
+				'date', to_char(coalesce(payment ->> 'paid_at', now()::text)::timestamptz
+								AT TIME ZONE coalesce(c.time_zone, 'UTC'), 'YYYY-MM-DD'),
+				'reference_number', left(pid, 100),
+				'description', left(concat_ws(' ', 'Togai payment', pid,
+					'(' || nullif(concat_ws(' ', payment ->> 'source_name', payment ->> 'source_type',
+											payment ->> 'transaction_number'), '') || ')'), 500),
+				'invoices', z.invoices))))
+	  INTO apply
+	  FROM (SELECT p.zconn, sum(p.amount) AS amount,
+				   jsonb_agg(jsonb_build_object('invoice_id', p.zid, 'amount_applied', p.amount)
+							 ORDER BY p.n) AS invoices
+			  FROM jsonb_to_recordset(recs) AS p(n bigint, togai_id text, amount numeric, zconn bigint, zid text) WHERE p.zid IS NOT NULL GROUP BY p.zconn) z
+	  JOIN togai_zoho.connection c ON c.id = z.zconn;
+
+	SELECT jsonb_agg(DISTINCT upper(r ->> 'type')) INTO others
+	  FROM jsonb_array_elements(CASE jsonb_typeof(payment -> 'records') WHEN 'array'
+								THEN payment -> 'records' ELSE '[]' END) r
+	 WHERE upper(r ->> 'type') IS DISTINCT FROM 'INVOICE';
+	RETURN jsonb_strip_nulls(jsonb_build_object('echo', echo, 'waiting', waiting,
+		'apply', coalesce(apply, '{}'), 'not_invoices', others));
+END
+$$;
+COMMENT ON FUNCTION togai_zoho.togai_payment_context(bigint, jsonb) IS
+'What a payment_apply job sends to each Zoho Books connection for a Togai payment (a payments row), whether it is an echo, and what it waits for';
+REVOKE ALL ON FUNCTION togai_zoho.togai_payment_context(bigint, jsonb) FROM PUBLIC;
+
+CREATE OR REPLACE FUNCTION togai_zoho.backfill_calls_per_job(action text)
+	RETURNS numeric
+	LANGUAGE sql IMMUTABLE
+	SET search_path = pg_catalog, togai_zoho, pg_temp
+	AS $$
+SELECT CASE action WHEN 'contact_upsert' THEN 2 WHEN 'payment_apply' THEN 2
+				   WHEN 'invoice_create' THEN 2.01 ELSE 1 END::numeric
+$$;
+COMMENT ON FUNCTION togai_zoho.backfill_calls_per_job(text) IS
+'Internal: the Zoho Books calls a backfilled job of the action makes (a search, then the create)';
+REVOKE ALL ON FUNCTION togai_zoho.backfill_calls_per_job(text) FROM PUBLIC;
+
+CREATE OR REPLACE FUNCTION togai_zoho.job_context(entity text, connection_id bigint, payload jsonb)
+	RETURNS jsonb
+	LANGUAGE plpgsql STABLE
+	SET search_path = pg_catalog, togai_zoho, pg_temp
+	AS $$
+DECLARE
+	app text;
+	ctx jsonb;
+	mappings jsonb;
+BEGIN
+	SELECT c.app INTO app FROM togai_zoho.connection c WHERE c.id = job_context.connection_id;
+	IF app = 'togai' THEN
+		/*
+		 * The Zoho Books objects the account (and the invoice) map to, per Zoho
+		 * Books connection.  Two primary-key look-ups: written as one OR, the
+		 * generic plan scanned every mapping of the connection.
+		 */
+		SELECT jsonb_object_agg(x.entity, x.ids) INTO mappings
+		  FROM (SELECT m.entity, jsonb_object_agg(m.zohobooks_connection_id::text, m.zohobooks_id) AS ids
+				  FROM (SELECT a.entity, a.zohobooks_connection_id, a.zohobooks_id FROM togai_zoho.id_mapping a
+						 WHERE a.entity = 'account' AND a.togai_id = payload ->> 'account_id'
+						   AND a.togai_connection_id = job_context.connection_id
+						UNION ALL
+						SELECT i.entity, i.zohobooks_connection_id, i.zohobooks_id FROM togai_zoho.id_mapping i
+						 WHERE i.entity = 'invoice' AND job_context.entity = 'invoice'
+						   AND i.togai_id = payload ->> 'invoice_id'
+						   AND i.togai_connection_id = job_context.connection_id) m
+				 GROUP BY m.entity) x;
+		mappings := jsonb_build_object('mappings', coalesce(mappings, '{}'));
+		IF entity = 'invoice' THEN
+			ctx := togai_zoho.invoice_line_items(payload);
+			/* the one line standing for a whole invoice bills the same item for every invoice */
+			IF jsonb_array_length(ctx -> 'lines') = 1
+			   AND ctx #>> '{lines,0,name}' = 'Togai invoice ' || coalesce(payload ->> 'sequence_id',
+																	   payload ->> 'invoice_id', '') THEN
+				ctx := jsonb_set(ctx, '{lines,0,item}', '"Togai invoice"');
+			END IF;
+			IF payload ->> 'status' = 'UN_COLLECTIBLE' THEN
+				/* a write-off waits for the invoice to reach Zoho Books and be marked sent */
+				ctx := ctx || jsonb_strip_nulls(jsonb_build_object('waiting', coalesce(
+					(SELECT format('Zoho Books invoice %s is not marked sent yet', u.invoice_id)
+					   FROM togai_zoho.zohobooks_unsent u
+					  WHERE u.invoice_id IN (SELECT jsonb_each_text.value
+											   FROM jsonb_each_text(mappings #> '{mappings,invoice}'))
+					  LIMIT 1),
+					(SELECT format('invoice %s is on its way to Zoho Books', o.source_id)
+					   FROM togai_zoho.outbox o JOIN togai_zoho.flow f ON f.id = o.flow_id
+					  WHERE f.trigger = 'invoice_generated' AND o.entity = 'invoice'
+						AND o.source_id = job_context.payload ->> 'invoice_id'
+						AND o.state IN ('pending', 'running')
+					  LIMIT 1))));
+			END IF;
+			RETURN ctx || mappings || jsonb_build_object('item_ids',
+				(SELECT jsonb_object_agg(z.connection_id::text, z.ids)
+				   FROM (SELECT i.connection_id, jsonb_object_agg(i.name, i.item_id) AS ids
+						   FROM togai_zoho.zohobooks_item i
+						  WHERE i.name IN (SELECT left(coalesce(l ->> 'item', l ->> 'name'), 100)
+											 FROM jsonb_array_elements(ctx -> 'lines') l)
+						  GROUP BY i.connection_id) z));
+		ELSIF entity = 'payment' THEN
+			RETURN mappings || togai_zoho.togai_payment_context(job_context.connection_id, payload);
+		ELSIF entity = 'account' THEN
+			RETURN mappings || jsonb_build_object('currency_ids',
+				(SELECT jsonb_object_agg(z.connection_id::text, z.currency_id)
+				   FROM togai_zoho.zohobooks_currency z
+				  WHERE z.currency_code = payload ->> 'invoice_currency'));
+		END IF;
+		RETURN mappings;
+	END IF;
+	IF entity IN ('payment', 'invoice') THEN
+		RETURN togai_zoho.payment_context(job_context.connection_id, entity, payload -> 'payload');
+	ELSIF entity = 'contact' THEN
+		RETURN jsonb_build_object('account_id',
+			(SELECT m.togai_id FROM togai_zoho.id_mapping m
+			  WHERE m.entity = 'account' AND m.zohobooks_connection_id = job_context.connection_id
+				AND m.zohobooks_id = payload ->> 'remote_id'));
+	END IF;
+	RETURN NULL;
+END
+$$;
+COMMENT ON FUNCTION togai_zoho.job_context(text, bigint, jsonb) IS
+'What a delivery job needs besides its source row, worked out when it is claimed';
+
+CREATE OR REPLACE FUNCTION togai_zoho.payment_context(zohobooks_connection_id bigint, entity text, object jsonb)
+	RETURNS jsonb
+	LANGUAGE plpgsql STABLE
+	SET search_path = pg_catalog, togai_zoho, pg_temp
+	AS $$
+DECLARE
+	applied jsonb;
+	txn text;
+	records jsonb;
+	amount numeric;
+	unmapped jsonb;
+	first_invoice text;
+	togai_conn bigint;
+	acc text;
+	cur text;
+	recorded text;
+BEGIN
+	IF entity = 'payment' THEN
+		txn := object ->> 'payment_id';
+		applied := CASE WHEN jsonb_typeof(object -> 'invoices') = 'array' THEN object -> 'invoices'
+					   ELSE '[]' END;
+		SELECT jsonb_agg(jsonb_build_object('togaiId', m.togai_id,
+											'amount', togai_zoho.json_numeric(x -> 'amount_applied'),
+											'type', 'INVOICE', 'order', n) ORDER BY n)
+				 FILTER (WHERE m.togai_id IS NOT NULL),
+			   sum(togai_zoho.json_numeric(x -> 'amount_applied')) FILTER (WHERE m.togai_id IS NOT NULL),
+			   jsonb_agg(x ->> 'invoice_id') FILTER (WHERE m.togai_id IS NULL),
+			   min(m.togai_id), min(m.togai_connection_id)
+		  INTO records, amount, unmapped, first_invoice, togai_conn
+		  FROM jsonb_array_elements(applied) WITH ORDINALITY AS a(x, n)
+		  LEFT JOIN togai_zoho.id_mapping m
+			ON m.entity = 'invoice' AND m.zohobooks_connection_id = payment_context.zohobooks_connection_id
+		   AND m.zohobooks_id = x ->> 'invoice_id'
+		 WHERE jsonb_typeof(x) = 'object' AND togai_zoho.json_numeric(x -> 'amount_applied') > 0;
+	ELSE
+		/* invoice_paid: what the Togai invoice still owes */
+		txn := 'invoice:' || (object ->> 'invoice_id');
+		SELECT m.togai_id, m.togai_connection_id,
+			   greatest(i.total_amount - coalesce(i.paid_amount, 0), 0)
+		  INTO first_invoice, togai_conn, amount
+		  FROM togai_zoho.id_mapping m
+		  LEFT JOIN togai_zoho.invoices i ON i.connection_id = m.togai_connection_id
+										 AND i.invoice_id = m.togai_id
+		 WHERE m.entity = 'invoice' AND m.zohobooks_connection_id = payment_context.zohobooks_connection_id
+		   AND m.zohobooks_id = object ->> 'invoice_id';
+		IF first_invoice IS NOT NULL AND amount > 0 THEN
+			records := jsonb_build_array(jsonb_build_object('togaiId', first_invoice, 'amount', amount,
+															'type', 'INVOICE', 'order', 1));
+		END IF;
+	END IF;
+
+	SELECT m.togai_id INTO recorded FROM togai_zoho.id_mapping m
+	 WHERE m.entity = 'payment' AND m.zohobooks_connection_id = payment_context.zohobooks_connection_id
+	   AND m.zohobooks_id = txn;
+	IF recorded IS NULL AND entity = 'payment' THEN
+		/* made by payment_apply for a Togai payment (its reference): never sent back */
+		SELECT p.payment_id INTO recorded FROM togai_zoho.payments p
+		 WHERE p.connection_id = togai_conn AND p.payment_id = object ->> 'reference_number';
+	END IF;
+	SELECT i.account_id, i.currency INTO acc, cur FROM togai_zoho.invoices i
+	 WHERE i.connection_id = togai_conn AND i.invoice_id = first_invoice;
+	IF acc IS NULL THEN
+		SELECT m.togai_id INTO acc FROM togai_zoho.id_mapping m
+		 WHERE m.entity = 'account' AND m.zohobooks_connection_id = payment_context.zohobooks_connection_id
+		   AND m.zohobooks_id = object ->> 'customer_id';
+	END IF;
+	RETURN jsonb_strip_nulls(jsonb_build_object(
+		'transaction', txn, 'recorded', recorded, 'account_id', acc,
+		'currency', coalesce(nullif(object ->> 'currency_code', ''), cur),
+		'amount', amount, 'records', records, 'unmapped', unmapped,
+		'skip', CASE WHEN records IS NULL THEN
+			CASE WHEN entity = 'payment' THEN 'no invoice of the payment was synced from Togai: nothing to record'
+				 ELSE 'the invoice was not synced from Togai, or Togai has it paid already: nothing to record' END
+		END));
+END
+$$;
+COMMENT ON FUNCTION togai_zoho.payment_context(bigint, text, jsonb) IS
+'Togai account, currency, amount and invoice records of a Zoho Books payment (or paid invoice), from the mappings';
+
+CREATE OR REPLACE FUNCTION togai_zoho.take_invoice_payments(c togai_zoho.connection, invoice jsonb)
+	RETURNS integer
+	LANGUAGE plpgsql
+	SET search_path = pg_catalog, togai_zoho, pg_temp
+	AS $$
+DECLARE
+	p jsonb;
+	whole jsonb;
+	n integer := 0;
+BEGIN
+	FOR p IN SELECT e FROM jsonb_array_elements(coalesce(togai_zoho.zohobooks_call(c.name,
+				'invoice_payments', jsonb_build_object('invoice_id', invoice ->> 'invoice_id')), '[]')) e LOOP
+		CONTINUE WHEN EXISTS (SELECT 1 FROM togai_zoho.inbox i
+							   WHERE i.connection_id = c.id AND i.entity = 'payment'
+								 AND i.remote_id = p ->> 'payment_id')
+			/* one the extension made for a Togai payment: known, nothing to read */
+			OR EXISTS (SELECT 1 FROM togai_zoho.id_mapping m
+						WHERE m.entity = 'payment' AND m.zohobooks_connection_id = c.id
+						  AND m.zohobooks_id = p ->> 'payment_id');
+		IF p ->> 'is_single_invoice_payment' = 'true' THEN
+			whole := jsonb_strip_nulls(jsonb_build_object(
+				'payment_id', p ->> 'payment_id', 'payment_number', p ->> 'payment_number',
+				'payment_mode', p ->> 'payment_mode', 'date', p ->> 'date',
+				'reference_number', p ->> 'reference_number', 'description', p ->> 'description',
+				'amount', p -> 'amount', 'exchange_rate', p -> 'exchange_rate',
+				'customer_id', invoice ->> 'customer_id', 'currency_code', invoice ->> 'currency_code',
+				'invoices', jsonb_build_array(jsonb_build_object(
+					'invoice_id', invoice ->> 'invoice_id', 'invoice_number', invoice ->> 'invoice_number',
+					'amount_applied', p -> 'amount'))));
+		ELSE
+			whole := togai_zoho.zohobooks_call(c.name, 'payment_get',
+				jsonb_build_object('payment_id', p ->> 'payment_id'));
+		END IF;
+		IF togai_zoho.mirror_inbox(c.id, 'payment', whole, 'poll') THEN
+			n := n + 1;
+		END IF;
+	END LOOP;
+	RETURN n;
+END
+$$;
+COMMENT ON FUNCTION togai_zoho.take_invoice_payments(togai_zoho.connection, jsonb) IS
+'Reads the payments applied to a Zoho Books invoice (its list entry) that the inbox lacks into the inbox, a payment of several invoices read whole; returns how many';
+REVOKE ALL ON FUNCTION togai_zoho.take_invoice_payments(togai_zoho.connection, jsonb) FROM PUBLIC;
+
+CREATE OR REPLACE FUNCTION togai_zoho.togai_poll_plan(c togai_zoho.connection)
+	RETURNS text[]
+	LANGUAGE sql STABLE
+	SET search_path = pg_catalog, togai_zoho, pg_temp
+	AS $$
+WITH payments AS (
+	/* Togai's payments are read only for an enabled flow that carries them */
+	SELECT EXISTS (SELECT 1 FROM togai_zoho.flow f
+				    WHERE f.trigger_connection_id = c.id AND f.enabled
+					  AND f.trigger = 'payment_collected') AS wanted
+), due AS (
+	SELECT u.s, u.n FROM unnest(ARRAY(SELECT togai_zoho.poll_order(c.id,
+			ARRAY['customers:new', 'accounts:new']
+			|| ARRAY(SELECT 'invoices:' || t FROM unnest(togai_zoho.togai_open_statuses()) t)
+			|| ARRAY['invoices:recent', 'invoices:moved']
+			|| ARRAY(SELECT 'payments:new' FROM payments WHERE wanted)))) WITH ORDINALITY AS u(s, n)
+	 WHERE (c.webhook_url IS NULL
+			OR togai_zoho.stream_due(c.id, u.s, current_setting('togai_zoho.poll_sweep')::interval))
+	   AND (u.s NOT LIKE '%:new' OR togai_zoho.get_cursor(c.id, u.s) ? 'tail')
+), sweep AS (
+	SELECT u.s, u.n FROM unnest(ARRAY['customers', 'accounts', 'invoices']) WITH ORDINALITY AS u(s, n)
+	 WHERE togai_zoho.stream_due(c.id, u.s, current_setting('togai_zoho.togai_sweep')::interval)
+	UNION ALL
+	/*
+	 * A payment never changes once made: the whole list is walked once, for
+	 * the tail that payments:new reads on from (and again after sweep_now)
+	 */
+	SELECT 'payments', 4 FROM payments
+	 WHERE wanted AND togai_zoho.stream_due(c.id, 'payments', '1000 years')
+)
+SELECT CASE WHEN togai_zoho.get_cursor(c.id, 'accounts') ? 'last_full_walk'
+			THEN coalesce((SELECT array_agg(s ORDER BY n) FROM due), '{}')
+				 || coalesce((SELECT array_agg(s ORDER BY n) FROM sweep), '{}')
+			ELSE coalesce((SELECT array_agg(s ORDER BY n) FROM sweep), '{}')
+				 || coalesce((SELECT array_agg(s ORDER BY n) FROM due), '{}') END
+$$;
+COMMENT ON FUNCTION togai_zoho.togai_poll_plan(togai_zoho.connection) IS
+'Internal: the streams a poll of a Togai connection reads now, in order';
+REVOKE ALL ON FUNCTION togai_zoho.togai_poll_plan(togai_zoho.connection) FROM PUBLIC;
+
+CREATE OR REPLACE FUNCTION togai_zoho.poll_togai_run(connection text, max_pages integer, done text[],
+										  names jsonb)
+	RETURNS jsonb
+	LANGUAGE plpgsql
+	SECURITY DEFINER
+	SET search_path = pg_catalog, togai_zoho, pg_temp
+	SET togai_zoho.call_purpose = 'poll'
+	AS $$
+DECLARE
+	c togai_zoho.connection;
+	stream text;
+	list text;
+	cur jsonb;
+	args jsonb;
+	page jsonb;
+	item jsonb;
+	owned jsonb;
+	is_new boolean;
+	pages integer := 0;
+	polled integer := 0;
+	seen integer;
+	changed integer;
+	failed integer;
+	token text;
+	page_token text;
+	started timestamptz;
+	since timestamptz;
+	finished boolean;
+	spacing double precision;
+	paused_until timestamptz;
+	why text;
+	plan text[];
+	frequent_cap integer;
+	cap integer;
+	result jsonb := '{}';
+	err text;
+	err_state text;
+	stream_err text;
+	item_err text;
+BEGIN
+	c := togai_zoho.poll_begin(poll_togai_run.connection, 'togai', max_pages);
+	names := coalesce(names, '{}');
+	IF c.id IS NULL THEN
+		RETURN jsonb_build_object('connection', poll_togai_run.connection,
+								  'skipped', 'another poll of this connection is running');
+	END IF;
+	/* Togai publishes no limit: a budget set with set_api_budget() holds its polls too */
+	PERFORM togai_zoho.api_budget_refresh(c.id, false);
+	spacing := togai_zoho.api_poll_spacing(c.id, 1, false);
+	IF spacing IS NULL OR spacing < 0 THEN
+		SELECT l.paused_until INTO paused_until FROM togai_zoho.api_budget_live(c.id) l;
+		why := CASE WHEN paused_until > now() THEN 'Togai refused the connection for rate (HTTP 429)'
+					WHEN spacing IS NULL THEN 'the polls'' share of the day''s API budget is spent'
+					ELSE 'the day''s API budget is spent' END;
+		IF paused_until IS NULL OR paused_until <= now() THEN
+			paused_until := (togai_zoho.api_day(c.time_zone)).ends_at;
+		END IF;
+		RAISE NOTICE 'togai_zoho: connection "%" is not polled now: %; the next poll runs at %',
+			c.name, why, paused_until
+			USING HINT = 'togai_zoho.api_usage shows the day''s calls; set_api_budget() changes the budget and lifts a pause.';
+		RETURN jsonb_build_object('connection', c.name, 'pages', 0, 'next_poll_at', paused_until,
+								  'skipped', why);
+	END IF;
+
+	/* while a sweep is due, the frequent reads leave it a quarter of the pages, one at least */
+	plan := togai_zoho.togai_poll_plan(c);
+	frequent_cap := max_pages - CASE WHEN plan && ARRAY['customers', 'accounts', 'invoices']
+									 THEN greatest(1, max_pages / 4) ELSE 0 END;
+	FOREACH stream IN ARRAY plan LOOP
+		CONTINUE WHEN stream = ANY (done);
+		EXIT WHEN pages >= max_pages;
+		cap := CASE WHEN stream LIKE '%:%' THEN frequent_cap ELSE max_pages END;
+		CONTINUE WHEN pages >= cap;
+		polled := polled + 1;
+		cur := togai_zoho.get_cursor(c.id, stream);
+		list := split_part(stream, ':', 1);
+		started := coalesce((cur ->> 'walk_started')::timestamptz, clock_timestamp());
+		seen := 0; changed := 0; failed := 0; finished := false; stream_err := NULL;
+		token := NULL; page_token := NULL;
+
+		IF stream = 'invoices:moved' THEN
+			/* the invoices that left the open lists since they were last seen: each read alone */
+			since := togai_zoho.togai_lists_walked_since(c.id);
+			finished := true;
+			FOR item IN SELECT jsonb_build_object('id', o.invoice_id)
+						  FROM togai_zoho.togai_open_invoice o
+						 WHERE o.connection_id = c.id AND o.seen_at < since
+						 ORDER BY o.seen_at, o.invoice_id LOOP
+				IF pages >= cap THEN
+					finished := false;
+					EXIT;
+				END IF;
+				BEGIN
+					pages := pages + 1;
+					page := togai_zoho.togai_call(c.name, 'invoice_get',
+												  jsonb_build_object('invoice_id', item ->> 'id'));
+				EXCEPTION WHEN OTHERS THEN
+					GET STACKED DIAGNOSTICS stream_err = MESSAGE_TEXT, err_state = RETURNED_SQLSTATE;
+					IF err_state = 'TZ404' THEN
+						/* gone from Togai: nothing left to follow */
+						DELETE FROM togai_zoho.togai_open_invoice o
+						 WHERE o.connection_id = c.id AND o.invoice_id = item ->> 'id';
+						stream_err := NULL;
+						CONTINUE;
+					END IF;
+					finished := false;
+					EXIT;
+				END;
+				seen := seen + 1;
+				BEGIN
+					IF togai_zoho.take_invoice(c, page) THEN
+						changed := changed + 1;
+					END IF;
+				EXCEPTION WHEN OTHERS THEN
+					GET STACKED DIAGNOSTICS item_err = MESSAGE_TEXT;
+					failed := failed + 1;
+					RAISE WARNING 'togai_zoho: invoice % of connection "%" not mirrored: %',
+						item ->> 'id', c.name, item_err;
+					/* read again after the next walks, not at once */
+					PERFORM togai_zoho.note_togai_invoice(c.id, page);
+				END;
+			END LOOP;
+		ELSE
+			token := CASE WHEN cur ? 'next_token' THEN cur ->> 'next_token'
+						  WHEN stream LIKE '%:new' THEN nullif(cur ->> 'tail', '') END;
+			args := jsonb_build_object('page_size', 50) || CASE
+				WHEN stream = 'invoices:recent' THEN jsonb_build_object('start_time',
+					coalesce(cur ->> 'since_ms',
+							 (floor(extract(epoch FROM started - interval '1 hour') * 1000))::bigint::text))
+				WHEN list = 'invoices' AND stream <> list
+				THEN jsonb_build_object('status', split_part(stream, ':', 2))
+				ELSE '{}' END;
+			LOOP
+				page_token := token;
+				BEGIN
+					page := togai_zoho.togai_call(c.name, list || '_list',
+						jsonb_strip_nulls(args || jsonb_build_object('next_token', token)));
+				EXCEPTION WHEN OTHERS THEN
+					GET STACKED DIAGNOSTICS stream_err = MESSAGE_TEXT, err_state = RETURNED_SQLSTATE;
+					EXIT;
+				END;
+				pages := pages + 1;
+				FOR item IN SELECT e FROM jsonb_array_elements(coalesce(page -> 'data', '[]')) e LOOP
+					seen := seen + 1;
+					BEGIN
+						IF list = 'customers' AND item ->> 'id' IS NOT NULL THEN
+							names := names || jsonb_build_object(item ->> 'id', item ->> 'name');
+						END IF;
+						is_new := false;
+						IF stream = 'accounts:new' THEN
+							is_new := NOT EXISTS (SELECT 1 FROM togai_zoho.customers a
+												   WHERE a.connection_id = c.id AND a.account_id = item ->> 'id');
+						END IF;
+						IF (CASE list WHEN 'customers' THEN togai_zoho.take_customer(c, item)
+									  WHEN 'accounts' THEN togai_zoho.take_account(c, item, names)
+									  WHEN 'payments' THEN togai_zoho.mirror_payment(c.id, item)
+									  ELSE togai_zoho.take_invoice(c, item) END) THEN
+							changed := changed + 1;
+						END IF;
+						/*
+						 * A new account's invoices, whatever their status (one paid at
+						 * once among them): its first page by owner_id; a longer
+						 * history comes by the lists and the sweep.
+						 */
+						IF is_new AND pages < cap THEN
+							pages := pages + 1;
+							FOR owned IN SELECT e FROM jsonb_array_elements(coalesce(togai_zoho.togai_call(
+									c.name, 'invoices_list', jsonb_build_object('owner_id', item ->> 'id',
+																			   'page_size', 50)) -> 'data', '[]')) e LOOP
+								IF togai_zoho.take_invoice(c, owned) THEN
+									changed := changed + 1;
+								END IF;
+							END LOOP;
+						END IF;
+					EXCEPTION WHEN OTHERS THEN
+						GET STACKED DIAGNOSTICS item_err = MESSAGE_TEXT;
+						failed := failed + 1;
+						RAISE WARNING 'togai_zoho: % % of connection "%" not mirrored: %',
+							rtrim(list, 's'), item ->> 'id', c.name, item_err;
+					END;
+				END LOOP;
+				token := nullif(page ->> 'nextToken', '');
+				finished := token IS NULL;
+				EXIT WHEN finished OR pages >= cap;
+			END LOOP;
+		END IF;
+
+		IF stream_err IS NOT NULL THEN
+			RAISE WARNING 'togai_zoho: polling % of connection "%" stopped: %', stream, c.name, stream_err
+				USING HINT = 'The next poll resumes from the same page; togai_zoho.poll_status shows it.';
+			err := coalesce(err, stream || ': ' || stream_err);
+			IF stream LIKE '%:new' AND err_state IN ('TZ400', 'TZ404') THEN
+				/* Togai no longer takes the kept token: the next sweep of the accounts keeps a new one */
+				PERFORM togai_zoho.set_cursor(c.id, stream, jsonb_build_object(
+					'last_error', stream_err, 'last_error_sqlstate', err_state,
+					'last_error_at', clock_timestamp()));
+			ELSE
+				PERFORM togai_zoho.set_cursor(c.id, stream, (cur - 'next_token') || jsonb_strip_nulls(
+					jsonb_build_object('next_token', page_token, 'walk_started', started,
+									   'last_error', stream_err, 'last_error_sqlstate', err_state,
+									   'last_error_at', clock_timestamp(), 'last_poll_at', clock_timestamp())));
+			END IF;
+		ELSIF finished THEN
+			PERFORM togai_zoho.set_cursor(c.id, stream, jsonb_strip_nulls(jsonb_build_object(
+				'last_full_walk', clock_timestamp(), 'last_walk_started', started,
+				'last_poll_at', clock_timestamp(),
+				/* new customers and accounts come after the last page: the next read starts there */
+				'tail', CASE WHEN stream LIKE '%:new' THEN coalesce(page_token, '') END,
+				/* the next window from a little before this walk began, for the clocks */
+				'since_ms', CASE WHEN stream = 'invoices:recent'
+					THEN (floor(extract(epoch FROM started - interval '10 minutes') * 1000))::bigint::text END)));
+			IF stream IN ('customers', 'accounts', 'payments') THEN
+				PERFORM togai_zoho.set_cursor(c.id, stream || ':new',
+					togai_zoho.get_cursor(c.id, stream || ':new') - 'next_token' - 'walk_started'
+					|| jsonb_build_object('tail', coalesce(page_token, '')));
+			END IF;
+		ELSE
+			PERFORM togai_zoho.set_cursor(c.id, stream, (cur - 'next_token' - 'last_error'
+				- 'last_error_sqlstate' - 'last_error_at') || jsonb_strip_nulls(jsonb_build_object(
+				'next_token', token, 'walk_started', started, 'last_poll_at', clock_timestamp())));
+		END IF;
+		result := result || jsonb_build_object(stream, jsonb_strip_nulls(jsonb_build_object(
+			'seen', seen, 'changed', changed, 'failed', failed,
+			'complete', finished AND stream_err IS NULL, 'error', stream_err)));
+		/* a refusal for rate pauses the connection: no use asking again now */
+		EXIT WHEN stream_err IS NOT NULL AND err_state = 'TZ429';
+		/* a walk cut short by max_pages ends the poll; a failed list does not stop the others */
+		EXIT WHEN stream_err IS NULL AND NOT finished AND pages >= max_pages;
+	END LOOP;
+	IF polled = 0 AND cardinality(done) = 0 THEN
+		RAISE NOTICE 'togai_zoho: no list of connection "%" is due', c.name
+			USING HINT = 'With Togai''s webhooks set up, polls read its lists every togai_zoho.poll_sweep; togai_zoho.sweep_now() reads them at the next poll.';
+		RETURN jsonb_build_object('connection', c.name, 'pages', 0, 'names', names,
+								  'skipped', 'no list is due');
+	END IF;
+	RETURN jsonb_build_object('connection', c.name, 'pages', pages, 'names', names) || result
+		|| jsonb_strip_nulls(jsonb_build_object('error', err));
+END
+$$;
+COMMENT ON FUNCTION togai_zoho.poll_togai_run(text, integer, text[], jsonb) IS
+'Internal: a poll of Togai of up to max_pages calls, the streams in done left out; poll_togai() and poll() call it';
+REVOKE ALL ON FUNCTION togai_zoho.poll_togai_run(text, integer, text[], jsonb) FROM PUBLIC;
+
+CREATE OR REPLACE FUNCTION togai_zoho.sweep_now(connection text)
+	RETURNS void
+	LANGUAGE plpgsql
+	SECURITY DEFINER
+	SET search_path = pg_catalog, togai_zoho, pg_temp
+	AS $$
+DECLARE
+	c togai_zoho.connection := togai_zoho.find_connection(sweep_now.connection);
+BEGIN
+	UPDATE togai_zoho.sync_cursor s
+	   SET cursor = (s.cursor::jsonb - 'last_full_walk' - 'next_poll_at')::text, updated_at = now()
+	 WHERE s.connection_id = c.id
+	   AND (c.app = 'zohobooks' OR s.stream IN ('customers', 'accounts', 'invoices', 'payments'));
+END
+$$;
+COMMENT ON FUNCTION togai_zoho.sweep_now(text) IS
+'The next poll of the connection reads every list: in full for Togai (as its daily sweep does), at once for Zoho Books';
+REVOKE ALL ON FUNCTION togai_zoho.sweep_now(text) FROM PUBLIC;
+
+CREATE OR REPLACE FUNCTION togai_zoho.install_default_flows(togai_connection text, zohobooks_connection text)
+	RETURNS SETOF text
+	LANGUAGE plpgsql
+	SECURITY DEFINER
+	SET search_path = pg_catalog, togai_zoho, pg_temp
+	AS $$
+DECLARE
+	t togai_zoho.connection;
+	z togai_zoho.connection;
+	d record;
+	existing togai_zoho.flow;
+	step jsonb;
+BEGIN
+	t := togai_zoho.find_connection(togai_connection, 'togai');
+	z := togai_zoho.find_connection(zohobooks_connection, 'zohobooks');
+	FOR d IN
+		SELECT * FROM (VALUES
+			(1, 'Sync accounts created from Togai to ZohoBooks', 'outbound', t.name, 'account_changed',
+			 'A new Togai account becomes a Zoho Books contact, kept up to date; the contact id is written back onto the account',
+			 jsonb_build_array(jsonb_build_array(z.name, 'contact_upsert', '{}'::jsonb),
+							   jsonb_build_array(t.name, 'account_write_back', '{}'::jsonb))),
+			(2, 'Create an invoice in ZohoBooks on Togai invoice', 'outbound', t.name, 'invoice_generated',
+			 'When an ongoing Togai invoice is generated, the Zoho Books invoice is created for the account''s contact and marked sent',
+			 jsonb_build_array(jsonb_build_array(z.name, 'invoice_create', '{"mark_sent": true}'::jsonb))),
+			(3, 'Void the ZohoBooks invoice of a voided Togai invoice', 'outbound', t.name, 'invoice_voided',
+			 'A voided Togai invoice voids its Zoho Books invoice',
+			 jsonb_build_array(jsonb_build_array(z.name, 'invoice_void', '{}'::jsonb))),
+			(4, 'Record ZohoBooks payments in Togai', 'inbound', z.name, 'payment_recorded',
+			 'A payment recorded in Zoho Books against synced invoices is recorded in Togai, once',
+			 jsonb_build_array(jsonb_build_array(t.name, 'payment_record', '{}'::jsonb))),
+			(5, 'Record Togai payments in ZohoBooks', 'outbound', t.name, 'payment_collected',
+			 'A payment collected in Togai (its gateway, or entered by hand) is recorded in Zoho Books against the synced invoices, once; one that came from Zoho Books is not sent back',
+			 jsonb_build_array(jsonb_build_array(z.name, 'payment_apply', '{}'::jsonb))),
+			(6, 'Write off the ZohoBooks invoice of an uncollectible Togai invoice', 'outbound', t.name,
+			 'invoice_written_off',
+			 'A Togai invoice written off as uncollectible writes off the balance of its Zoho Books invoice',
+			 jsonb_build_array(jsonb_build_array(z.name, 'invoice_write_off', '{}'::jsonb)))
+		) AS v(n, name, direction, source, trigger, description, actions)
+		ORDER BY n
+	LOOP
+		SELECT * INTO existing FROM togai_zoho.flow f WHERE f.name = d.name;
+		IF FOUND THEN
+			IF existing.trigger_connection_id <> (togai_zoho.find_connection(d.source)).id THEN
+				RAISE EXCEPTION 'flow "%" exists already, for another connection', d.name
+					USING ERRCODE = 'duplicate_object',
+						  HINT = 'Drop or rename it (drop_flow) to install the ready flows for these connections.';
+			END IF;
+			RAISE NOTICE 'flow "%" exists already: left as it is', d.name;
+			RETURN NEXT d.name;
+			CONTINUE;
+		END IF;
+		PERFORM togai_zoho.create_flow(d.name, d.direction, d.source, d.trigger, d.description);
+		FOR step IN SELECT e FROM jsonb_array_elements(d.actions) e LOOP
+			PERFORM togai_zoho.add_flow_action(d.name, step ->> 0, step ->> 1, step -> 2);
+		END LOOP;
+		PERFORM togai_zoho.set_flow_enabled(d.name, true);
+		RETURN NEXT d.name;
+	END LOOP;
+END
+$$;
+COMMENT ON FUNCTION togai_zoho.install_default_flows(text, text) IS
+'Creates and enables the ready flows (accounts to contacts with write-back, generated invoices, voided invoices, Zoho Books payments to Togai, Togai payments to Zoho Books, write-offs) for a Togai and a Zoho Books connection; returns their names';
+
+CREATE OR REPLACE FUNCTION togai_zoho.backfill_cost(flow_id bigint, jobs bigint, OUT calls bigint, OUT days numeric)
+	LANGUAGE sql STABLE
+	SET search_path = pg_catalog, togai_zoho, pg_temp
+	AS $$
+SELECT ceil(jobs * coalesce(sum(togai_zoho.backfill_calls_per_job(a.action)), 0))::bigint,
+	   round(max(ceil(jobs * togai_zoho.backfill_calls_per_job(a.action))
+				 / (c.api_per_day * (1 - current_setting('togai_zoho.poll_share')::numeric))), 1)
+  FROM togai_zoho.flow_action a
+  JOIN togai_zoho.connection c ON c.id = a.connection_id AND c.app = 'zohobooks'
+ WHERE a.flow_id = backfill_cost.flow_id
+$$;
+COMMENT ON FUNCTION togai_zoho.backfill_cost(bigint, bigint) IS
+'Internal: the Zoho Books calls a backfill of that many jobs needs, and the days they take within the budget (NULL without a daily budget)';
+REVOKE ALL ON FUNCTION togai_zoho.backfill_cost(bigint, bigint) FROM PUBLIC;
+
+CREATE OR REPLACE FUNCTION togai_zoho.backfill(flow text)
+	RETURNS bigint
+	LANGUAGE plpgsql
+	SECURITY DEFINER
+	SET search_path = pg_catalog, togai_zoho, pg_temp
+	AS $$
+DECLARE
+	f togai_zoho.flow;
+	t togai_zoho.trigger_def;
+	zoho_connections bigint[];
+	src record;
+	n bigint := 0;
+	every constant integer := 5000;
+	entities text[] := '{}';
+	ids text[] := '{}';
+	payloads jsonb[] := '{}';
+	est record;
+BEGIN
+	f := togai_zoho.find_flow(backfill.flow);
+	IF NOT f.enabled THEN
+		RAISE EXCEPTION 'flow "%" is disabled', f.name
+			USING ERRCODE = 'object_not_in_prerequisite_state',
+				  HINT = 'Enable it first with set_flow_enabled(); a disabled flow sends nothing.';
+	END IF;
+	SELECT * INTO t FROM togai_zoho.trigger_def d WHERE d.name = f.trigger;
+	SELECT array_agg(a.connection_id) INTO zoho_connections
+	  FROM togai_zoho.flow_action a JOIN togai_zoho.connection c ON c.id = a.connection_id
+	 WHERE a.flow_id = f.id AND c.app = 'zohobooks';
+
+	FOR src IN
+		/* accounts without a contact */
+		SELECT 'account' AS entity, x.account_id AS source_id, to_jsonb(x) AS payload
+		  FROM togai_zoho.customers x
+		 WHERE t.entity = 'account' AND x.connection_id = f.trigger_connection_id
+		   AND NOT EXISTS (SELECT 1 FROM togai_zoho.id_mapping m
+							WHERE m.entity = 'account' AND m.togai_connection_id = x.connection_id
+							  AND m.togai_id = x.account_id
+							  AND m.zohobooks_connection_id = ANY (zoho_connections))
+		UNION ALL
+		/* generated invoices without a Zoho invoice; voided or written off ones that have one */
+		SELECT 'invoice', x.invoice_id, to_jsonb(x)
+		  FROM togai_zoho.invoices x
+		 WHERE t.entity = 'invoice' AND t.app = 'togai' AND x.connection_id = f.trigger_connection_id
+		   AND CASE f.trigger
+				   WHEN 'invoice_generated' THEN togai_zoho.invoice_is_generated(x.status)
+						AND NOT EXISTS (SELECT 1 FROM togai_zoho.id_mapping m
+										 WHERE m.entity = 'invoice' AND m.togai_connection_id = x.connection_id
+										   AND m.togai_id = x.invoice_id
+										   AND m.zohobooks_connection_id = ANY (zoho_connections))
+				   ELSE x.status = CASE f.trigger WHEN 'invoice_voided' THEN 'VOID' ELSE 'UN_COLLECTIBLE' END
+						AND EXISTS (SELECT 1 FROM togai_zoho.id_mapping m
+									 WHERE m.entity = 'invoice' AND m.togai_connection_id = x.connection_id
+									   AND m.togai_id = x.invoice_id) END
+		UNION ALL
+		/* Togai payments not in Zoho Books yet (an echo of a Zoho Books payment does nothing) */
+		SELECT 'payment', x.payment_id, to_jsonb(x)
+		  FROM togai_zoho.payments x
+		 WHERE t.entity = 'payment' AND t.app = 'togai' AND x.connection_id = f.trigger_connection_id
+		   AND NOT EXISTS (SELECT 1 FROM togai_zoho.id_mapping m
+							WHERE m.entity = 'payment' AND m.togai_connection_id = x.connection_id
+							  AND m.togai_id = x.payment_id
+							  AND m.zohobooks_connection_id = ANY (zoho_connections))
+		UNION ALL
+		/* Zoho Books objects of the flow's kind not recorded in Togai yet */
+		SELECT x.entity, x.remote_id, to_jsonb(x)
+		  FROM togai_zoho.inbox x
+		 WHERE t.app = 'zohobooks' AND x.connection_id = f.trigger_connection_id
+		   AND x.entity = t.entity
+		   AND (f.trigger <> 'invoice_paid' OR x.status = 'paid')
+		   AND NOT EXISTS (SELECT 1 FROM togai_zoho.id_mapping m
+							WHERE m.entity = 'payment' AND m.zohobooks_connection_id = x.connection_id
+							  AND m.zohobooks_id = CASE x.entity WHEN 'invoice' THEN 'invoice:' || x.remote_id
+														 ELSE x.remote_id END)
+	LOOP
+		entities := entities || src.entity;
+		ids := ids || src.source_id;
+		payloads := payloads || src.payload;
+		n := n + 1;
+		IF n % every = 0 THEN
+			/*
+			 * may_exist: what existed before the flow may have a remote
+			 * object already (a connection added again after its mappings
+			 * went): each job looks for it, by reading, before it creates one.
+			 */
+			PERFORM togai_zoho.write_jobs(f.id, f.trigger_connection_id, entities, ids, payloads, true);
+			entities := '{}'; ids := '{}'; payloads := '{}';
+			RAISE NOTICE 'backfill of flow "%": % rows enqueued so far', f.name, n;
+		END IF;
+	END LOOP;
+	PERFORM togai_zoho.write_jobs(f.id, f.trigger_connection_id, entities, ids, payloads, true);
+	PERFORM togai_zoho.notify_worker();
+	SELECT * INTO est FROM togai_zoho.backfill_cost(f.id, n);
+	UPDATE togai_zoho.flow x SET backfill_calls = est.calls, backfill_days = est.days,
+		   backfill_at = now()
+	 WHERE x.id = f.id;
+	RAISE NOTICE 'backfill of flow "%": % rows enqueued, about % API calls%', f.name, n, est.calls,
+		CASE WHEN est.days IS NOT NULL
+			 THEN format(', %s days within the daily budget', est.days)
+			 ELSE ' (no daily budget set)' END
+		USING HINT = 'sync_status shows them being delivered; togai_zoho.api_usage the calls.';
+	RETURN n;
+END
+$$;
+COMMENT ON FUNCTION togai_zoho.backfill(text) IS
+'Enqueues every existing source row of an enabled flow not synced yet; NOTICE every 5000 rows; returns the number enqueued';

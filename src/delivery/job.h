@@ -42,6 +42,7 @@ typedef enum TzPhase
 	TZ_PHASE_UPDATE,
 	TZ_PHASE_MARK_SENT,
 	TZ_PHASE_VOID,
+	TZ_PHASE_WRITE_OFF,
 	TZ_PHASE_CURRENCIES,		/* looking up the Zoho currency id of a code */
 	TZ_PHASE_READ,				/* reading the object before a merge-write */
 	TZ_PHASE_CONFIRM,			/* reading a search's candidate: is it ours? */

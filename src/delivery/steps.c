@@ -19,6 +19,11 @@
  * mapping, and a search by transaction number when it may exist, guard it.
  * account_update: reads the whole Zoho Books contact (list entries carry no
  * address) and copies it onto its Togai account.
+ * payment_apply: records a Togai payment in Zoho Books once, applied to the
+ * mapped invoices: the payment mapping guards it, and a search by reference
+ * number (each candidate read whole) when it may exist; an echo of a Zoho
+ * Books payment is never sent back.  invoice_write_off writes the mapped
+ * invoice's balance off.  Both wait while an invoice is on its way.
  *
  *-------------------------------------------------------------------------
  */
@@ -32,6 +37,7 @@
 #include "steps.h"
 
 #define DEFER_MS (60 * 1000)	/* a waiter is also woken when its mapping is written */
+#define ON_ITS_WAY_MS (10 * 1000)	/* an invoice still being made or marked sent */
 #define DEFAULT_METADATA_KEY "zohobooks_contact_id"
 
 static TzJobAction *
@@ -96,7 +102,7 @@ remember_mapping(TzJob *job, const char *entity, const char *togai_id, const cha
 {
 	TzJobAction *a = current_action(job);
 	TzNewMapping *m = palloc0(sizeof(TzNewMapping));
-	bool		inbound = strcmp(entity, "payment") == 0;
+	bool		inbound = a->togai;	/* a Togai action: the job came from Zoho Books */
 
 	m->entity = entity;
 	m->togai_connection_id = inbound ? a->connection_id : job->source_connection_id;
@@ -418,6 +424,118 @@ plan_account_update(TzJob *job)
 	return true;
 }
 
+/* The job waits, not as an attempt, for what the context says is on its way. */
+static void
+wait_on_its_way(TzJob *job, const char *what)
+{
+	job->delay_ms = ON_ITS_WAY_MS;
+	finish(job, TZ_OUTCOME_DEFERRED, psprintf("waiting: %s", what));
+}
+
+/* What the database planned for this action's Zoho Books connection, or NULL. */
+static json_t *
+planned_payment(TzJob *job)
+{
+	char		key[32];
+
+	snprintf(key, sizeof(key), INT64_FORMAT, current_action(job)->connection_id);
+	return json_object_get(json_object_get(job->context, "apply"), key);
+}
+
+/* Notes what a payment_apply leaves out: records of invoices not synced, credits, wallet. */
+static void
+note_payment_rest(TzJob *job)
+{
+	json_t	   *unmapped = json_object_get(planned_payment(job), "unmapped");
+	json_t	   *others = json_object_get(job->context, "not_invoices");
+	StringInfoData note;
+	size_t		i;
+	json_t	   *v;
+
+	initStringInfo(&note);
+	json_array_foreach(unmapped, i, v)
+		appendStringInfo(&note, "%s%s", i ? ", " : "not applied, invoice not in Zoho Books: ",
+						 json_string_value(v) ? json_string_value(v) : "?");
+	json_array_foreach(others, i, v)
+		appendStringInfo(&note, "%s%s", note.len && i == 0 ? "; records left in Togai: " :
+						 (i ? ", " : "records left in Togai: "),
+						 json_string_value(v) ? json_string_value(v) : "?");
+	job->note = note.len ? note.data : NULL;
+}
+
+static void
+create_zoho_payment(TzJob *job)
+{
+	TzJobAction *a = current_action(job);
+
+	note_payment_rest(job);
+	set_call(job, TZ_PHASE_CREATE, "payment_create", NULL, NULL,
+			 tz_zoho_payment_body(planned_payment(job), a->account_zoho_id, a->options));
+}
+
+static bool
+plan_payment_apply(TzJob *job)
+{
+	TzJobAction *a = current_action(job);
+	json_t	   *planned = planned_payment(job);
+	const char *recorded = json_string_value(json_object_get(planned, "recorded"));
+
+	if (context_text(job, "echo"))
+	{
+		action_done(job, context_text(job, "echo"), NULL);
+		return false;
+	}
+	if (recorded)
+	{
+		action_done(job, "already in Zoho Books", recorded);
+		return false;
+	}
+	if (context_text(job, "waiting"))
+	{
+		wait_on_its_way(job, context_text(job, "waiting"));
+		return false;
+	}
+	if (planned == NULL)
+	{
+		note_payment_rest(job);
+		action_done(job, "no invoice of the payment is in Zoho Books: nothing to apply", NULL);
+		return false;
+	}
+	if (a->account_zoho_id == NULL)
+	{
+		wait_for_account(job);
+		return false;
+	}
+	if (job->search_first)
+	{
+		job->searched = true;
+		set_call(job, TZ_PHASE_SEARCH, "payment_search", NULL,
+				 QUERY(job, "payment_search", "reference_number", job->source_id), NULL);
+	}
+	else
+		create_zoho_payment(job);
+	return true;
+}
+
+static bool
+plan_write_off(TzJob *job)
+{
+	TzJobAction *a = current_action(job);
+
+	if (context_text(job, "waiting"))
+	{
+		wait_on_its_way(job, context_text(job, "waiting"));
+		return false;
+	}
+	if (a->invoice_zoho_id == NULL)
+	{
+		action_done(job, "no Zoho Books invoice to write off", NULL);
+		return false;
+	}
+	set_call(job, TZ_PHASE_WRITE_OFF, "invoice_write_off", a->invoice_zoho_id, NULL, NULL);
+	return true;
+}
+
 bool
 tz_steps_plan(TzJob *job, bool search_first)
 {
@@ -456,6 +574,14 @@ tz_steps_plan(TzJob *job, bool search_first)
 				break;
 			case TZ_ACTION_ACCOUNT_UPDATE:
 				if (plan_account_update(job))
+					return true;
+				break;
+			case TZ_ACTION_PAYMENT_APPLY:
+				if (plan_payment_apply(job))
+					return true;
+				break;
+			case TZ_ACTION_INVOICE_WRITE_OFF:
+				if (plan_write_off(job))
 					return true;
 				break;
 			case TZ_ACTION_UNSUPPORTED:
@@ -505,19 +631,23 @@ found_status(const json_t *answer, const char *invoice_id)
 	return NULL;
 }
 
-/* Reads the next candidate of the contact search, or creates the contact. */
+/* Reads the next candidate of the search, or creates the object. */
 static void
 next_candidate(TzJob *job)
 {
 	const char *id = json_string_value(json_array_get(job->candidates, job->next_candidate));
+	bool		payment = current_action(job)->kind == TZ_ACTION_PAYMENT_APPLY;
 
 	if (id == NULL)
 	{
-		create_contact(job);
+		if (payment)
+			create_zoho_payment(job);
+		else
+			create_contact(job);
 		return;
 	}
 	job->next_candidate++;
-	set_call(job, TZ_PHASE_CONFIRM, "contact_get", id, NULL, NULL);
+	set_call(job, TZ_PHASE_CONFIRM, payment ? "payment_get" : "contact_get", id, NULL, NULL);
 }
 
 static void
@@ -541,6 +671,12 @@ answered_search(TzJob *job, const TzApiResult *r)
 				next_candidate(job);
 				return;
 			}
+		case TZ_ACTION_PAYMENT_APPLY:
+			/* list entries carry no reference number: each candidate is read whole */
+			job->candidates = tz_zoho_payment_candidates(r->root);
+			job->next_candidate = 0;
+			next_candidate(job);
+			return;
 		case TZ_ACTION_PAYMENT_RECORD:
 			{
 				const char *txn = context_text(job, "transaction");
@@ -588,6 +724,20 @@ answered_confirm(TzJob *job, const TzApiResult *r)
 	char		buf[64];
 	const char *account_id = tz_row_text(job->payload, "account_id", buf, sizeof(buf));
 
+	if (a->kind == TZ_ACTION_PAYMENT_APPLY)
+	{
+		json_t	   *payment = json_object_get(r->root, "payment");
+
+		id = json_string_value(json_object_get(payment, "payment_id"));
+		if (id == NULL || !tz_zoho_payment_is(payment, job->source_id, a->account_zoho_id))
+		{
+			next_candidate(job);
+			return;
+		}
+		remember_mapping(job, "payment", job->source_id, id);
+		action_done(job, "found in Zoho Books", id);
+		return;
+	}
 	if (id == NULL || !tz_contact_is_ours(contact, account_id, a->options))
 	{
 		next_candidate(job);
@@ -615,6 +765,13 @@ answered_create(TzJob *job, const TzApiResult *r)
 			remember_mapping(job, "account",
 							 tz_row_text(job->payload, "account_id", buf, sizeof(buf)), id);
 			action_done(job, job->distinct ? "created with its distinct name" : "created", id);
+			return true;
+		case TZ_ACTION_PAYMENT_APPLY:
+			id = tz_created_id(r->root, "payment", "payment_id");
+			if (id == NULL)
+				return false;
+			remember_mapping(job, "payment", job->source_id, id);
+			action_done(job, "recorded", id);
 			return true;
 		case TZ_ACTION_PAYMENT_RECORD:
 			id = json_is_object(r->root) ? json_string_value(json_object_get(r->root, "id")) : NULL;
@@ -723,7 +880,19 @@ tz_steps_answered(TzJob *job, const TzApiResult *r)
 			}
 
 		case TZ_PHASE_READ:
-			if (a->kind == TZ_ACTION_CONTACT_UPSERT)
+			if (a->kind == TZ_ACTION_INVOICE_WRITE_OFF)
+			{
+				json_t	   *balance = json_object_get(json_object_get(r->root, "invoice"), "balance");
+
+				if (json_is_number(balance) && json_number_value(balance) == 0)
+				{
+					job->note = NULL;
+					action_done(job, "nothing left to write off (balance 0)", a->invoice_zoho_id);
+				}
+				else
+					finish(job, TZ_OUTCOME_DEAD, job->note);
+			}
+			else if (a->kind == TZ_ACTION_CONTACT_UPSERT)
 			{
 				job->current_object = json_object_get(r->root, "contact");
 				update_contact(job);
@@ -770,6 +939,10 @@ tz_steps_answered(TzJob *job, const TzApiResult *r)
 			action_done(job, "voided", a->invoice_zoho_id);
 			return;
 
+		case TZ_PHASE_WRITE_OFF:
+			action_done(job, "written off", a->invoice_zoho_id);
+			return;
+
 		case TZ_PHASE_START:
 			break;
 	}
@@ -786,6 +959,17 @@ tz_steps_refused(TzJob *job, const TzApiResult *r)
 
 	if (a->togai)
 		return false;
+	/*
+	 * A write-off refused: made already by an attempt whose answer was lost?
+	 * The invoice says (its balance); the refusal is kept for the result.
+	 */
+	if (job->phase == TZ_PHASE_WRITE_OFF && r->http_status == 400)
+	{
+		job->note = psprintf("Zoho Books refused the write-off: %s",
+							 r->message ? r->message : "(no message)");
+		set_call(job, TZ_PHASE_READ, "invoice_get", a->invoice_zoho_id, NULL, NULL);
+		return true;
+	}
 	/* the mapped contact was deleted in Zoho Books: look for it, or make a new one */
 	if ((job->phase == TZ_PHASE_READ || job->phase == TZ_PHASE_UPDATE) &&
 		r->http_status == 404 && a->kind == TZ_ACTION_CONTACT_UPSERT)

@@ -52,6 +52,7 @@ typedef enum SourceKind
 {
 	SOURCE_ACCOUNT,				/* Togai account rows (customers) */
 	SOURCE_INVOICE,				/* Togai invoice rows (invoices) */
+	SOURCE_PAYMENT,				/* Togai payment rows (payments) */
 	SOURCE_INBOX				/* Zoho Books objects (inbox) */
 } SourceKind;
 
@@ -63,6 +64,7 @@ static const struct
 }			kinds[] = {
 	[SOURCE_ACCOUNT] = {"account", "account_id"},
 	[SOURCE_INVOICE] = {"invoice", "invoice_id"},
+	[SOURCE_PAYMENT] = {"payment", "payment_id"},
 	[SOURCE_INBOX] = {NULL, "remote_id"},
 };
 
@@ -177,6 +179,7 @@ fired_triggers(SourceKind kind, const Change *c, const char *entity)
 	HeapTuple	newtup = c->newtup;
 	char	   *status;
 	char	   *old_status = NULL;
+	uint32		fired = 0;
 
 	switch (kind)
 	{
@@ -189,10 +192,17 @@ fired_triggers(SourceKind kind, const Change *c, const char *entity)
 			if (!inserted)
 				old_status = column_text(rel, c->oldtup, "status", false);
 			if (tz_invoice_is_generated(status) && (inserted || !tz_invoice_is_generated(old_status)))
-				return TZ_TRG_INVOICE_GENERATED;
+				fired |= TZ_TRG_INVOICE_GENERATED;
 			if (!inserted && status_is(status, "VOID") && !status_is(old_status, "VOID"))
-				return TZ_TRG_INVOICE_VOIDED;
-			return 0;
+				fired |= TZ_TRG_INVOICE_VOIDED;
+			/* born written off too: its job waits for the invoice's */
+			if (status_is(status, "UN_COLLECTIBLE") && !status_is(old_status, "UN_COLLECTIBLE"))
+				fired |= TZ_TRG_INVOICE_WRITTEN_OFF;
+			return fired;
+
+		case SOURCE_PAYMENT:
+			/* a payment is a fact: only its arrival fires */
+			return inserted ? TZ_TRG_PAYMENT_COLLECTED : 0;
 
 		case SOURCE_INBOX:
 			if (strcmp(entity, "payment") == 0)
@@ -256,18 +266,20 @@ source_kind(TriggerData *td)
 				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
 				 errmsg("trigger \"%s\" must pass togai_zoho.enqueue_sync() one or two arguments",
 						trigger->tgname),
-				 errhint("EXECUTE FUNCTION togai_zoho.enqueue_sync('account' or 'invoice', '<togai connection name>')")));
+				 errhint("EXECUTE FUNCTION togai_zoho.enqueue_sync('account', 'invoice' or 'payment', '<togai connection name>')")));
 	if (strcmp(kind, "account") == 0)
 		return SOURCE_ACCOUNT;
 	if (strcmp(kind, "invoice") == 0)
 		return SOURCE_INVOICE;
+	if (strcmp(kind, "payment") == 0)
+		return SOURCE_PAYMENT;
 	if (strcmp(kind, "inbox") == 0)
 		return SOURCE_INBOX;
 	ereport(ERROR,
 			(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
 			 errmsg("trigger \"%s\" passes an unknown source kind \"%s\" to togai_zoho.enqueue_sync()",
 					trigger->tgname, kind),
-			 errhint("The kinds are 'account' and 'invoice'.")));
+			 errhint("The kinds are 'account', 'invoice' and 'payment'.")));
 	pg_unreachable();
 }
 
@@ -317,7 +329,7 @@ flows_fired(const TzFlowCache *cache, SourceKind kind, const Change *c, int64 *f
 				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
 				 errmsg("connection \"%s\" is a %s connection, but %s rows come from %s",
 						conn->name, conn->app == TZ_APP_TOGAI ? "togai" : "zohobooks",
-						kind == SOURCE_INBOX ? "inbox" : (kind == SOURCE_ACCOUNT ? "account" : "invoice"),
+						kind == SOURCE_INBOX ? "inbox" : kinds[kind].entity,
 						kind == SOURCE_INBOX ? "Zoho Books" : "Togai")));
 
 	*entity = kinds[kind].entity ? kinds[kind].entity :

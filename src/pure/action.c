@@ -818,3 +818,53 @@ tz_account_update_body(const json_t *contact)
 	}
 	return body;
 }
+
+json_t *
+tz_zoho_payment_body(const json_t *planned, const char *contact_id, const json_t *options)
+{
+	json_t	   *body = json_is_object(planned) ? json_object_get(planned, "body") : NULL;
+	const char *mode = json_string_value(json_object_get(options, "payment_mode"));
+	const char *deposit = json_string_value(json_object_get(options, "deposit_account_id"));
+
+	if (!json_is_object(body) || contact_id == NULL ||
+		json_array_size(json_object_get(body, "invoices")) == 0)
+		return NULL;
+	body = json_deep_copy(body);
+	json_object_set_new(body, "customer_id", json_string(contact_id));
+	set_text(body, "payment_mode", mode);
+	set_text(body, "account_id", deposit);
+	return body;
+}
+
+json_t *
+tz_zoho_payment_candidates(const json_t *answer)
+{
+	json_t	   *list = json_is_object(answer) ? json_object_get(answer, "customerpayments") : NULL;
+	json_t	   *ids = json_array();
+	size_t		i;
+	json_t	   *p;
+
+	/* Zoho's description names the list customer_payments; its SDKs read customerpayments */
+	if (list == NULL && json_is_object(answer))
+		list = json_object_get(answer, "customer_payments");
+	json_array_foreach(list, i, p)
+	{
+		json_t	   *id = json_object_get(p, "payment_id");
+
+		if (json_is_string(id))
+			json_array_append(ids, id);
+	}
+	return ids;
+}
+
+bool
+tz_zoho_payment_is(const json_t *payment, const char *reference, const char *contact_id)
+{
+	char		ref_buf[128];
+	char		customer_buf[64];
+	const char *ref = tz_row_text(payment, "reference_number", ref_buf, sizeof(ref_buf));
+	const char *customer = tz_row_text(payment, "customer_id", customer_buf, sizeof(customer_buf));
+
+	return ref != NULL && reference != NULL && strcmp(ref, reference) == 0 &&
+		(contact_id == NULL || customer == NULL || strcmp(customer, contact_id) == 0);
+}

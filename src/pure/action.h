@@ -145,6 +145,25 @@ extern const char *tz_find_payment(const json_t *answer, const char *transaction
 /* The nextToken of a Togai list page, or NULL on the last page. */
 extern const char *tz_next_token(const json_t *answer);
 
+/*
+ * The body of Zoho Books' POST /customerpayments for a Togai payment: the
+ * body the database planned for this connection (togai_payment_context()'s
+ * apply entry), for the contact, with the action's options (payment_mode,
+ * deposit_account_id); NULL when there is nothing to apply.
+ */
+extern json_t *tz_zoho_payment_body(const json_t *planned, const char *contact_id,
+									const json_t *options);
+
+/* The payment ids of an answer to GET /customerpayments, as a new array. */
+extern json_t *tz_zoho_payment_candidates(const json_t *answer);
+
+/*
+ * Whether a whole Zoho Books payment is the one made for a Togai payment:
+ * its reference number is that payment's id, and it is the contact's.
+ */
+extern bool tz_zoho_payment_is(const json_t *payment, const char *reference,
+							   const char *contact_id);
+
 /* The PATCH /accounts body copying a Zoho Books contact's name, email and address. */
 extern json_t *tz_account_update_body(const json_t *contact);
 

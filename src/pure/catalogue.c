@@ -20,6 +20,8 @@ const TzTriggerDef tz_trigger_defs[] = {
 	{"payment_recorded", "zohobooks", "payment", TZ_TRG_PAYMENT_RECORDED},
 	{"invoice_paid", "zohobooks", "invoice", TZ_TRG_INVOICE_PAID},
 	{"contact_updated", "zohobooks", "contact", TZ_TRG_CONTACT_UPDATED},
+	{"payment_collected", "togai", "payment", TZ_TRG_PAYMENT_COLLECTED},
+	{"invoice_written_off", "togai", "invoice", TZ_TRG_INVOICE_WRITTEN_OFF},
 };
 const int	tz_ntrigger_defs = sizeof(tz_trigger_defs) / sizeof(tz_trigger_defs[0]);
 
@@ -30,6 +32,8 @@ const TzActionDef tz_action_defs[] = {
 	[TZ_ACTION_ACCOUNT_WRITE_BACK] = {"account_write_back", "togai", NULL},
 	[TZ_ACTION_PAYMENT_RECORD] = {"payment_record", "togai", "payment"},
 	[TZ_ACTION_ACCOUNT_UPDATE] = {"account_update", "togai", NULL},
+	[TZ_ACTION_PAYMENT_APPLY] = {"payment_apply", "zohobooks", "payment"},
+	[TZ_ACTION_INVOICE_WRITE_OFF] = {"invoice_write_off", "zohobooks", NULL},
 };
 
 uint32_t

@@ -25,6 +25,8 @@
 #define TZ_TRG_PAYMENT_RECORDED		(1u << 5)
 #define TZ_TRG_INVOICE_PAID			(1u << 6)
 #define TZ_TRG_CONTACT_UPDATED		(1u << 7)
+#define TZ_TRG_PAYMENT_COLLECTED	(1u << 8)
+#define TZ_TRG_INVOICE_WRITTEN_OFF	(1u << 9)
 
 typedef struct TzTriggerDef
 {
@@ -48,6 +50,8 @@ typedef enum TzActionKind
 	TZ_ACTION_ACCOUNT_WRITE_BACK,
 	TZ_ACTION_PAYMENT_RECORD,
 	TZ_ACTION_ACCOUNT_UPDATE,
+	TZ_ACTION_PAYMENT_APPLY,
+	TZ_ACTION_INVOICE_WRITE_OFF,
 	TZ_ACTION_UNSUPPORTED		/* not in this library's catalogue */
 } TzActionKind;
 
@@ -63,7 +67,7 @@ extern const TzActionDef tz_action_defs[];
 
 extern TzActionKind tz_action_kind(const char *name);
 
-/* Entity of the mapping an action writes ("account", "invoice"), or NULL. */
+/* Entity of the mapping an action writes ("account", "invoice", "payment"), or NULL. */
 extern const char *tz_action_maps(TzActionKind kind);
 
 /*

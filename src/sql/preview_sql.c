@@ -83,6 +83,17 @@ load_flow(const char *name)
 	return f;
 }
 
+/* The mirror table of an outbound flow's entity, or the column of its id. */
+static const char *
+outbound_source(const char *entity, bool id_column)
+{
+	if (strcmp(entity, "account") == 0)
+		return id_column ? "account_id" : "customers";
+	if (strcmp(entity, "payment") == 0)
+		return id_column ? "payment_id" : "payments";
+	return id_column ? "invoice_id" : "invoices";
+}
+
 /*
  * The source row: the sample, shaped like the trigger's table (columns it
  * lacks are null, wrong types are refused), or the latest row there is.
@@ -94,8 +105,7 @@ load_source(const PreviewFlow *f, const char *sample)
 	Datum		values[3] = {Int64GetDatum(f->connection_id), CStringGetTextDatum(f->entity),
 	(Datum) 0};
 	char	  **row;
-	const char *table = strcmp(f->entity, "account") == 0 ? "customers" :
-		(!f->inbound ? "invoices" : "inbox");
+	const char *table = f->inbound ? "inbox" : outbound_source(f->entity, false);
 
 	if (sample != NULL)
 	{
@@ -272,8 +282,7 @@ preview_flow(PG_FUNCTION_ARGS)
 	job->payload = tz_json_object(payload, strlen(payload));
 	job->context = context[0] ? tz_json_object(context[0], strlen(context[0])) : NULL;
 	job->source_id = pstrdup(tz_json_str(job->payload, f.inbound ? "remote_id" :
-										 (strcmp(f.entity, "account") == 0 ? "account_id" : "invoice_id"))
-							 ?: "");
+										 outbound_source(f.entity, true)) ?: "");
 	initStringInfo(&job->result);
 	appendStringInfoChar(&job->result, '[');
 	tz_outbox_prepare_job(job, f.inbound);

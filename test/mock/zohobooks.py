@@ -31,6 +31,12 @@ Choices where the reference is unsure, and why:
   - duplicate invoice number: 400, code 1001 "Invoice "X" already exists."
   - missing organization_id: 400, code 2 "Invalid value passed for organization_id" (invalid-value code)
   - unknown organization: 401, code 57 (not authorized for this organization)
+  - a payment applied to a draft or void invoice, or more than its balance, or applying more than
+    its amount: 400 (codes 24016, 24017, 24018); Zoho Books refuses each in its UI
+  - write-off: only of a sent invoice with a balance (else 400, code 24019); the balance becomes
+    write_off_amount, the status paid (how the live service shows a written-off invoice is unsure)
+  - void: refused (400, code 24020) while payments are applied, as Zoho Books' UI asks to delete
+    them first
 """
 
 import datetime
@@ -107,6 +113,7 @@ class ZohoBooks(App):
         ("GET", r"/books/v3/invoices/(?P<id>[^/]+)", "invoice_get"),
         ("POST", r"/books/v3/invoices/status/sent", "invoices_mark_sent"),
         ("POST", r"/books/v3/invoices/(?P<id>[^/]+)/status/(?P<status>sent|void)", "invoice_status"),
+        ("POST", r"/books/v3/invoices/(?P<id>[^/]+)/writeoff", "invoice_write_off"),
         ("GET", r"/books/v3/invoices/(?P<id>[^/]+)/payments", "invoice_payments"),
         ("POST", r"/books/v3/customerpayments", "payment_create"),
         ("GET", r"/books/v3/customerpayments", "payment_list"),
@@ -648,10 +655,25 @@ class ZohoBooks(App):
                     inv["status"] = "sent"
                 message = "Invoice status has been changed to Sent."
             else:
+                if money(inv.get("payment_made", 0)) > 0:
+                    raise self.fail(400, 24020, "The invoice has payments applied: delete them "
+                                    "before you void it.")
                 inv["status"] = "void"
                 message = "Invoice status has been changed to Void."
             inv["last_modified_time"] = self.now()
             return 200, self.ok(message)
+
+    def invoice_write_off(self, req):
+        with self.lock:
+            inv = self.find(self.invoices, req, "Invoice")
+            balance = money(inv["balance"])
+            if inv["status"] in ("draft", "void") or balance <= 0:
+                raise self.fail(400, 24019, "The invoice has no balance that can be written off.")
+            inv["write_off_amount"] = float(money(inv.get("write_off_amount", 0)) + balance)
+            inv["balance"] = 0.0
+            inv["status"] = "paid"
+            inv["last_modified_time"] = self.now()
+            return 200, self.ok("Invoice has been written off.")
 
     def invoices_mark_sent(self, req):
         """The bulk call: invoice_ids, comma-separated numeric ids (required)."""
@@ -692,12 +714,21 @@ class ZohoBooks(App):
         with self.lock:
             self.check_body(req, body)
             applied = []
+            wanted = sum((money(a.get("amount_applied", 0)) for a in body.get("invoices", [])),
+                         Decimal("0"))
+            if wanted > money(body.get("amount", 0)):
+                raise self.fail(400, 24018, "The amount applied to invoices exceeds the payment amount.")
             for a in body.get("invoices", []):
                 inv = self.invoices.get(str(a.get("invoice_id")))
                 if inv is None or inv["organization_id"] != req.org:
                     raise self.fail(400, 2, "Invalid value passed for invoice_id")
                 if inv["status"] in ("draft", "void"):
                     raise self.fail(400, 24016, "Payments can only be recorded for sent invoices.")
+                if money(a.get("amount_applied", 0)) > money(inv["balance"]):
+                    raise self.fail(400, 24017, "The amount applied to invoice %s exceeds its balance."
+                                    % inv["invoice_number"])
+            for a in body.get("invoices", []):
+                inv = self.invoices.get(str(a.get("invoice_id")))
                 amount = money(a.get("amount_applied", 0))
                 balance = money(inv["balance"]) - amount
                 inv["balance"] = float(balance)

@@ -1,0 +1,208 @@
+"""The money life cycle through the ready flows: payments collected in Togai reach Zoho Books
+(full, partial, several invoices in one payment, once, never echoed back either way), and an
+uncollectible Togai invoice is written off in Zoho Books; balances equal on both sides to the
+cent after each step."""
+
+import json
+import urllib.request
+from decimal import Decimal
+
+from flows_case import FlowsCase, cents, invoice, line, literal, sql, value
+
+TOGAI_PAYMENTS_FLOW = "Record Togai payments in ZohoBooks"
+WRITE_OFF_FLOW = "Write off the ZohoBooks invoice of an uncollectible Togai invoice"
+
+
+class MoneyFlows(FlowsCase):
+
+    def togai_api(self, method, path, body=None):
+        """Calls the Togai mock as Togai's own gateway or a person in its UI would."""
+        req = urllib.request.Request(
+            self.togai.url + path, data=None if body is None else json.dumps(body).encode(),
+            method=method, headers={"Authorization": "Bearer " + self.togai_token,
+                                    "Content-Type": "application/json"})
+        with urllib.request.urlopen(req, timeout=10) as r:
+            return json.loads(r.read())
+
+    def collect(self, aid, amounts, source="GATEWAY", currency="USD"):
+        """A payment collected in Togai: {invoice id: amount}."""
+        records = [{"togaiId": iid, "amount": float(a), "type": "INVOICE", "order": n}
+                   for n, (iid, a) in enumerate(amounts.items(), 1)]
+        return self.togai_api("POST", "/payments", {
+            "accountId": aid, "currency": currency,
+            "totalAmount": float(sum(Decimal(str(a)) for a in amounts.values())),
+            "externalPaymentReference": {"sourceName": "Stripe", "sourceType": source,
+                                         "transactionNumber": "ch_%s_%d" % (self.prefix, len(amounts))},
+            "lineItemRecords": records})
+
+    def synced(self, n_invoices, totals):
+        """An account with n generated invoices of the given totals, synced to Zoho Books."""
+        (aid,) = self.seed_accounts(1)
+        cid = aid.replace(".acc.", ".cus.")
+        invs = [invoice("%s.inv.%d" % (self.prefix, k), aid, cid, "%s-%d" % (self.prefix, k),
+                        [line("Usage %d" % k, value=Decimal(totals[k]))])
+                for k in range(n_invoices)]
+        self.togai.seed({"invoices": invs})
+        self.poll_togai()
+        self.assertTrue(self.idle())
+        return aid, invs
+
+    def zoho_payments(self, aid):
+        """The Zoho Books payments made for the account's Togai payments (by their reference)."""
+        ours = {p["id"] for p in self.togai_payments() if p["accountId"] == aid}
+        return [p for p in self.zoho.state()["payments"] if p.get("reference_number") in ours]
+
+    def assert_balances_equal(self, invs):
+        """Each invoice owes the same on both sides, to the cent."""
+        togai = {i["id"]: i for i in self.togai.state()["invoices"]}
+        zoho = self.zoho_invoices()
+        for inv in invs:
+            t = togai[inv["id"]]
+            z = zoho[inv["sequenceId"]]
+            owed = cents(t["totalAmount"]) - cents(t["paidAmount"])
+            if t["status"] == "UN_COLLECTIBLE":
+                owed = Decimal("0.00")
+            self.assertEqual(cents(z["balance"]), owed, (inv["id"], t["status"], z))
+
+    def test_ready_flows_include_togai_payments_and_write_offs(self):
+        rows = dict(sql("SELECT name, trigger || ' -> ' || replace(actions, E'\\n', ' | ') "
+                        "FROM togai_zoho.flows"))
+        self.assertEqual(rows[TOGAI_PAYMENTS_FLOW], "payment_collected -> 1. zoho: payment_apply")
+        self.assertEqual(rows[WRITE_OFF_FLOW], "invoice_written_off -> 1. zoho: invoice_write_off")
+
+    def test_togai_payments_full_partial_and_several_invoices_reach_zoho_once(self):
+        aid, invs = self.synced(3, ["100.00", "250.50", "19.99"])
+        self.assertEqual(self.poll_togai()["lists"].get("payments:new", {}).get("changed", 0), 0)
+        p1 = self.collect(aid, {invs[0]["id"]: "40.00"})                       # partial
+        p2 = self.collect(aid, {invs[0]["id"]: "60.00", invs[1]["id"]: "250.50"})  # rest + full
+        self.zoho.clear_requests()
+        out = self.poll_togai()
+        self.assertEqual(out["lists"]["payments:new"]["changed"], 2, out)
+        self.assertTrue(self.idle())
+        made = {p["reference_number"]: p for p in self.zoho_payments(aid)}
+        self.assertEqual(sorted(made), sorted([p1["id"], p2["id"]]))
+        zoho = self.zoho_invoices()
+        first = made[p1["id"]]
+        self.assertEqual(cents(first["amount"]), Decimal("40.00"))
+        self.assertEqual([(a["invoice_id"], cents(a["amount_applied"])) for a in first["invoices"]],
+                         [(zoho[invs[0]["sequenceId"]]["invoice_id"], Decimal("40.00"))])
+        self.assertEqual(first["payment_mode"], "others")
+        self.assertEqual(first["customer_id"], zoho[invs[0]["sequenceId"]]["customer_id"])
+        self.assertIn("Stripe GATEWAY ch_", first["description"])
+        second = made[p2["id"]]
+        self.assertEqual(cents(second["amount"]), Decimal("310.50"))
+        self.assertEqual(sorted(cents(a["amount_applied"]) for a in second["invoices"]),
+                         [Decimal("60.00"), Decimal("250.50")])
+        self.assertEqual(zoho[invs[0]["sequenceId"]]["status"], "paid")
+        self.assertEqual(zoho[invs[1]["sequenceId"]]["status"], "paid")
+        self.assertEqual(zoho[invs[2]["sequenceId"]]["status"], "sent")
+        self.assert_balances_equal(invs)
+        # one call each, and the mapping both ways
+        posts = [r for r in self.zoho.requests("/books/v3/customerpayments") if r["method"] == "POST"]
+        self.assertEqual(len(posts), 2)
+        self.assertEqual(value("SELECT togai_zoho.zohobooks_id('payment', %s)" % literal(p1["id"])),
+                         first["payment_id"])
+        # re-polls of both sides: nothing sent again, nothing echoed back to Togai
+        before = len(self.togai_payments())
+        sql("SELECT togai_zoho.sweep_now('togai')")
+        self.poll_togai()
+        self.poll_zoho()
+        self.assertTrue(self.idle())
+        self.assertEqual(len(self.zoho_payments(aid)), 2)
+        self.assertEqual(len(self.togai_payments()), before)
+        self.assertEqual(value("SELECT count(*) FROM togai_zoho.inbox WHERE entity = 'payment' "
+                               "AND payload ->> 'reference_number' LIKE 'pay.%'"), "0")
+        self.assert_balances_equal(invs)
+
+    def test_a_zoho_books_payment_recorded_in_togai_is_not_sent_back(self):
+        aid, invs = self.synced(1, ["80.00"])
+        self.poll_togai()                       # the payments list walked once
+        zinv = self.zoho_invoices()[invs[0]["sequenceId"]]
+        zp = self.zoho_payment(zinv, 30.0)
+        self.poll_zoho()
+        self.assertTrue(self.idle())
+        (tp,) = [p for p in self.togai_payments()
+                 if p["externalPaymentReferences"]["transactionNumber"] == zp["payment_id"]]
+        self.zoho.clear_requests()
+        out = self.poll_togai()
+        self.assertEqual(out["lists"]["payments:new"]["changed"], 1, out)
+        self.assertTrue(self.idle())
+        self.assertEqual([r for r in self.zoho.requests("/books/v3/customerpayments")
+                          if r["method"] == "POST"], [])
+        result = value("SELECT o.result::text FROM togai_zoho.outbox o JOIN togai_zoho.flow f "
+                       "ON f.id = o.flow_id WHERE f.name = %s AND o.source_id = %s"
+                       % (literal(TOGAI_PAYMENTS_FLOW), literal(tp["id"])))
+        self.assertIn("recorded in Togai from Zoho Books payment %s: not sent back" % zp["payment_id"],
+                      result)
+        self.assert_balances_equal(invs)
+
+    def test_payment_waits_for_its_invoice_then_applies(self):
+        """A new account, its invoice born paid and its payment, all in one poll."""
+        (aid,) = self.seed_accounts(1)
+        cid = aid.replace(".acc.", ".cus.")
+        inv = invoice(self.prefix + ".inv.0", aid, cid, self.prefix + "-0",
+                      [line("Seats", quantity=3, rate=33.33)])
+        self.togai.seed({"invoices": [inv]})
+        self.poll_togai()                       # the lists walked once; the invoice is on its way
+        pay = self.collect(aid, {inv["id"]: "99.99"}, source="CARD")
+        self.poll_togai()
+        self.assertTrue(self.idle(90))
+        (made,) = [p for p in self.zoho_payments(aid) if p["reference_number"] == pay["id"]]
+        self.assertEqual(made["payment_mode"], "creditcard")
+        self.assertEqual(self.zoho_invoices()[inv["sequenceId"]]["status"], "paid")
+        self.assert_balances_equal([inv])
+
+    def test_payment_made_before_a_lost_answer_is_found_not_doubled(self):
+        aid, invs = self.synced(1, ["55.55"])
+        self.poll_togai()
+        self.zoho.faults({"kind": "after_success_drop", "count": 1,
+                          "match": {"method": "POST", "path_prefix": "/books/v3/customerpayments"}})
+        pay = self.collect(aid, {invs[0]["id"]: "55.55"}, source="BANK_TRANSFER")
+        self.poll_togai()
+        self.assertTrue(self.idle(90))
+        made = [p for p in self.zoho_payments(aid) if p["reference_number"] == pay["id"]]
+        self.assertEqual(len(made), 1, made)
+        self.assertEqual(made[0]["payment_mode"], "banktransfer")
+        # the retry looked for it by its reference and read the candidate whole
+        self.assertTrue([r for r in self.zoho.requests("/books/v3/customerpayments")
+                         if r["method"] == "GET" and r["query"].get("reference_number") == pay["id"]])
+        self.assertTrue(self.zoho.requests("/books/v3/customerpayments/" + made[0]["payment_id"]))
+        self.assertEqual(value("SELECT togai_zoho.zohobooks_id('payment', %s)" % literal(pay["id"])),
+                         made[0]["payment_id"])
+        self.assert_balances_equal(invs)
+
+    def test_uncollectible_invoice_is_written_off_after_a_partial_payment(self):
+        aid, invs = self.synced(2, ["120.00", "75.25"])
+        self.poll_togai()
+        self.collect(aid, {invs[0]["id"]: "20.00"})
+        self.poll_togai()
+        self.assertTrue(self.idle())
+        self.togai.call("POST", "invoice_status", {"id": invs[0]["id"], "status": "UN_COLLECTIBLE"})
+        self.poll_togai()
+        self.assertTrue(self.idle())
+        z = self.zoho_invoices()[invs[0]["sequenceId"]]
+        self.assertEqual((cents(z["balance"]), cents(z["write_off_amount"]), cents(z["payment_made"])),
+                         (Decimal("0.00"), Decimal("100.00"), Decimal("20.00")))
+        self.assertEqual(self.zoho_invoices()[invs[1]["sequenceId"]].get("write_off_amount"), None)
+        self.assert_balances_equal(invs)
+        # written off once: a re-poll and a repeat of the move send nothing
+        self.zoho.clear_requests()
+        sql("SELECT togai_zoho.sweep_now('togai')")
+        self.poll_togai()
+        self.assertTrue(self.idle())
+        self.assertEqual(self.zoho.requests("/books/v3/invoices/%s/writeoff" % z["invoice_id"]), [])
+
+    def test_void_after_a_payment_ends_with_zoho_books_refusal(self):
+        aid, invs = self.synced(1, ["64.00"])
+        self.poll_togai()
+        self.collect(aid, {invs[0]["id"]: "10.00"})
+        self.poll_togai()
+        self.assertTrue(self.idle())
+        self.togai.call("POST", "invoice_status", {"id": invs[0]["id"], "status": "VOID"})
+        self.poll_togai()
+        self.assertTrue(self.idle())
+        error = value("SELECT last_error FROM togai_zoho.dead_jobs WHERE source_id = %s"
+                      % literal(invs[0]["id"]))
+        self.assertIn("payments applied", error)
+        self.assertEqual(self.zoho_invoices()[invs[0]["sequenceId"]]["status"], "partially_paid")
+        sql("DELETE FROM togai_zoho.outbox WHERE source_id = %s" % literal(invs[0]["id"]))
