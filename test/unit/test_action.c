@@ -355,6 +355,68 @@ test_togai_side(void)
 	json_decref(contact);
 }
 
+/* A Togai payment as a Zoho Books customer payment: the planned body, the contact, the options. */
+static void
+test_zoho_payment(void)
+{
+	json_t	   *planned = json_loads("{\"body\": {\"payment_mode\": \"others\", \"amount\": 310.5,"
+									 " \"date\": \"2026-11-20\", \"reference_number\": \"pay.7\","
+									 " \"invoices\": [{\"invoice_id\": \"46\", \"amount_applied\": 60},"
+									 " {\"invoice_id\": \"47\", \"amount_applied\": 250.5}]}}", 0, NULL);
+	json_t	   *empty = json_loads("{\"body\": {\"amount\": 0, \"invoices\": []}}", 0, NULL);
+	json_t	   *options = json_loads("{\"payment_mode\": \"banktransfer\","
+									 " \"deposit_account_id\": \"9001\"}", 0, NULL);
+	json_t	   *list = json_loads("{\"code\": 0, \"customerpayments\": [{\"payment_id\": \"1\"},"
+								  " {\"payment_id\": 2}, {\"payment_id\": \"3\"}]}", 0, NULL);
+	json_t	   *described = json_loads("{\"customer_payments\": [{\"payment_id\": \"8\"}]}", 0, NULL);
+	json_t	   *whole = json_loads("{\"payment_id\": \"3\", \"reference_number\": \"pay.7\","
+								   " \"customer_id\": \"c1\"}", 0, NULL);
+	json_t	   *body = tz_zoho_payment_body(planned, "c1", NULL);
+	json_t	   *ids;
+
+	CHECK(body_has(body, "\"customer_id\":\"c1\""));
+	CHECK(body_has(body, "\"payment_mode\":\"others\""));
+	CHECK(body_has(body, "\"amount\":310.5"));
+	CHECK(body_has(body, "\"invoices\":[{\"amount_applied\":60,\"invoice_id\":\"46\"}"));
+	CHECK(json_object_get(body, "account_id") == NULL);
+	json_decref(body);
+	body = tz_zoho_payment_body(planned, "c1", options);
+	CHECK(body_has(body, "\"payment_mode\":\"banktransfer\""));
+	CHECK(body_has(body, "\"account_id\":\"9001\""));
+	json_decref(body);
+	/* the plan is left as it was: a body is a copy */
+	CHECK(json_object_get(json_object_get(planned, "body"), "customer_id") == NULL);
+	CHECK(tz_zoho_payment_body(planned, NULL, NULL) == NULL);
+	CHECK(tz_zoho_payment_body(empty, "c1", NULL) == NULL);
+	CHECK(tz_zoho_payment_body(NULL, "c1", NULL) == NULL);
+
+	ids = tz_zoho_payment_candidates(list);
+	CHECK(json_array_size(ids) == 2);	/* ids are strings: a number is not taken */
+	CHECK(strcmp(json_string_value(json_array_get(ids, 1)), "3") == 0);
+	json_decref(ids);
+	ids = tz_zoho_payment_candidates(described);
+	CHECK(json_array_size(ids) == 1);
+	json_decref(ids);
+	ids = tz_zoho_payment_candidates(NULL);
+	CHECK(json_array_size(ids) == 0);
+	json_decref(ids);
+
+	CHECK(tz_zoho_payment_is(whole, "pay.7", "c1"));
+	CHECK(!tz_zoho_payment_is(whole, "pay.7", "c2"));
+	CHECK(!tz_zoho_payment_is(whole, "pay.70", "c1"));
+	CHECK(!tz_zoho_payment_is(whole, NULL, "c1"));
+	CHECK(!tz_zoho_payment_is(list, "pay.7", "c1"));
+	CHECK(tz_action_kind("payment_apply") == TZ_ACTION_PAYMENT_APPLY);
+	CHECK(tz_action_kind("invoice_write_off") == TZ_ACTION_INVOICE_WRITE_OFF);
+
+	json_decref(planned);
+	json_decref(empty);
+	json_decref(options);
+	json_decref(list);
+	json_decref(described);
+	json_decref(whole);
+}
+
 int
 main(void)
 {
@@ -363,6 +425,7 @@ main(void)
 	test_find_contact();
 	test_invoice();
 	test_togai_side();
+	test_zoho_payment();
 	printf("action: %d passed, %d failed\n", passed, failed);
 	return failed == 0 ? 0 : 1;
 }

@@ -20,7 +20,7 @@ test_triggers(void)
 {
 	uint32_t	seen = 0;
 
-	CHECK(tz_ntrigger_defs == 8);
+	CHECK(tz_ntrigger_defs == 10);
 	for (int i = 0; i < tz_ntrigger_defs; i++)
 	{
 		const TzTriggerDef *t = &tz_trigger_defs[i];
@@ -48,6 +48,10 @@ test_actions(void)
 	CHECK(strcmp(tz_action_maps(TZ_ACTION_INVOICE_CREATE), "invoice") == 0);
 	CHECK(strcmp(tz_action_maps(TZ_ACTION_PAYMENT_RECORD), "payment") == 0);
 	CHECK(tz_action_maps(TZ_ACTION_INVOICE_VOID) == NULL);
+	CHECK(strcmp(tz_action_maps(TZ_ACTION_PAYMENT_APPLY), "payment") == 0);
+	CHECK(tz_action_maps(TZ_ACTION_INVOICE_WRITE_OFF) == NULL);
+	CHECK(tz_trigger_bit("payment_collected") == TZ_TRG_PAYMENT_COLLECTED);
+	CHECK(tz_trigger_bit("invoice_written_off") == TZ_TRG_INVOICE_WRITTEN_OFF);
 	CHECK(tz_action_maps(TZ_ACTION_UNSUPPORTED) == NULL);
 }
 
