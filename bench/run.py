@@ -1,7 +1,7 @@
 """Runs the benchmarks and prints their figures as a table (also written to
 bench/results/figures.txt).
 
-Usage: python3 bench/run.py [enqueue] [delivery] [budget] [webhooks] [togai]   (default: all)
+Usage: python3 bench/run.py [enqueue] [delivery] [budget] [webhooks] [togai] [money]   (default: all)
 TZ_BENCH_SMOKE=1 runs each at a tiny size, to show it still works (make test does)."""
 
 import os
@@ -13,12 +13,13 @@ sys.path.insert(0, HERE)
 import bench_budget  # noqa: E402
 import bench_delivery  # noqa: E402
 import bench_enqueue  # noqa: E402
+import bench_money  # noqa: E402
 import bench_togai_polls  # noqa: E402
 import bench_webhooks  # noqa: E402
 from common import RESULTS, SMOKE  # noqa: E402
 
 BENCHES = {"enqueue": bench_enqueue.run, "delivery": bench_delivery.run, "budget": bench_budget.run,
-           "webhooks": bench_webhooks.run, "togai": bench_togai_polls.run}
+           "webhooks": bench_webhooks.run, "togai": bench_togai_polls.run, "money": bench_money.run}
 
 
 def table(figures):

@@ -75,7 +75,7 @@ INSERT INTO togai_zoho.action_def VALUES
 	('invoice_create', 'zohobooks', '{invoice_generated}',
 	 '{"item_id": "string", "tax_id": "string", "use_togai_number": "boolean",
 	   "mark_sent": "boolean", "item_account_id": "string",
-	   "togai_id_customfield_id": "string"}',
+	   "togai_id_customfield_id": "string", "unmapped_tax": "string"}',
 	 'Create the Zoho Books invoice for a generated Togai invoice, with its line items, for the mapped contact'),
 	('invoice_void', 'zohobooks', '{invoice_voided}', '{}',
 	 'Void the Zoho Books invoice mapped to a voided Togai invoice'),

@@ -67,13 +67,23 @@ DECLARE
 	amount numeric;
 	detail text;
 	reference text := coalesce(invoice ->> 'sequence_id', invoice ->> 'invoice_id', '');
+	taxes jsonb;
 BEGIN
-	/* a single total, net or gross node stands for its children */
-	WHILE jsonb_typeof(nodes) = 'array' AND jsonb_array_length(nodes) = 1
-		  AND nodes -> 0 ->> 'type' IN ('GRAND_TOTAL_AMOUNT', 'TOTAL_AMOUNT', 'NET_AMOUNT',
-										'GROSS_AMOUNT', 'PRICE_PLAN_AMOUNT', 'SUB_TOTAL_AMOUNT')
-		  AND jsonb_typeof(nodes -> 0 -> 'lineItems') = 'array'
-		  AND jsonb_array_length(nodes -> 0 -> 'lineItems') > 0 LOOP
+	/*
+	 * A single total, net or gross node stands for its children; taxes are
+	 * beside it (they become line taxes or travel in the adjustment, never
+	 * lines).
+	 */
+	LOOP
+		nodes := (SELECT jsonb_agg(e ORDER BY n) FROM jsonb_array_elements(
+					  CASE jsonb_typeof(nodes) WHEN 'array' THEN nodes ELSE '[]' END) WITH ORDINALITY AS x(e, n)
+				   WHERE e ->> 'type' IS DISTINCT FROM 'TOTAL_TAX_AMOUNT'
+					 AND e ->> 'type' IS DISTINCT FROM 'TAX_AMOUNT');
+		EXIT WHEN NOT coalesce(jsonb_typeof(nodes) = 'array' AND jsonb_array_length(nodes) = 1
+			AND nodes -> 0 ->> 'type' IN ('GRAND_TOTAL_AMOUNT', 'TOTAL_AMOUNT', 'NET_AMOUNT',
+										  'GROSS_AMOUNT', 'PRICE_PLAN_AMOUNT', 'SUB_TOTAL_AMOUNT')
+			AND jsonb_typeof(nodes -> 0 -> 'lineItems') = 'array'
+			AND jsonb_array_length(nodes -> 0 -> 'lineItems') > 0, false);
 		nodes := nodes -> 0 -> 'lineItems';
 	END LOOP;
 
@@ -114,13 +124,14 @@ BEGIN
 		END LOOP;
 	END IF;
 
+	taxes := togai_zoho.invoice_taxes(invoice, digits, sum);
 	IF jsonb_array_length(lines) = 0 THEN
 		RETURN jsonb_strip_nulls(jsonb_build_object('lines', jsonb_build_array(jsonb_build_object(
 			'name', 'Togai invoice ' || reference, 'quantity', 1, 'rate', greatest(total, 0))),
 			'adjustment', CASE WHEN total < 0 THEN total END));
 	END IF;
 	RETURN jsonb_strip_nulls(jsonb_build_object('lines', lines,
-		'adjustment', CASE WHEN total <> sum THEN total - sum END));
+		'adjustment', CASE WHEN total <> sum THEN total - sum END, 'taxes', taxes));
 END
 $$;
 COMMENT ON FUNCTION togai_zoho.invoice_line_items(jsonb) IS
@@ -244,6 +255,8 @@ DECLARE
 	app text;
 	ctx jsonb;
 	mappings jsonb;
+	digits integer := togai_zoho.currency_digits(coalesce(payload ->> 'currency',
+														   payload #>> '{revenue_info,units}'));
 BEGIN
 	SELECT c.app INTO app FROM togai_zoho.connection c WHERE c.id = job_context.connection_id;
 	IF app = 'togai' THEN
@@ -271,6 +284,14 @@ BEGIN
 			   AND ctx #>> '{lines,0,name}' = 'Togai invoice ' || coalesce(payload ->> 'sequence_id',
 																	   payload ->> 'invoice_id', '') THEN
 				ctx := jsonb_set(ctx, '{lines,0,item}', '"Togai invoice"');
+			END IF;
+			IF ctx ? 'taxes' THEN
+				/* each organization the account is in taxes the lines its own way */
+				ctx := ctx || jsonb_build_object('tax_plans', togai_zoho.invoice_tax_plans(
+					ctx -> 'lines', ctx -> 'taxes',
+					round(togai_zoho.json_numeric(payload -> 'total_amount'), digits), digits,
+					ARRAY(SELECT k::bigint FROM jsonb_object_keys(coalesce(mappings #> '{mappings,account}',
+																		'{}')) k)));
 			END IF;
 			IF payload ->> 'status' = 'UN_COLLECTIBLE' THEN
 				/* a write-off waits for the invoice to reach Zoho Books and be marked sent */

@@ -2025,7 +2025,8 @@ REVOKE ALL ON FUNCTION togai_zoho.set_togai_webhook(text, text) FROM PUBLIC;
  * The money life cycle, first part: payments collected in Togai reach Zoho
  * Books (payment_collected, payment_apply, the payments mirror and its poll
  * streams) and written-off invoices are written off there (invoice_written_off,
- * invoice_write_off); both in the ready flows.
+ * invoice_write_off), both in the ready flows; Togai's tax lines become Zoho
+ * Books line taxes through the tax mapping (map_tax).
  */
 INSERT INTO togai_zoho.trigger_def VALUES
 	('payment_collected', 'togai', 'payment', 'outbound',
@@ -2040,6 +2041,153 @@ INSERT INTO togai_zoho.action_def VALUES
 	 'Record a Togai payment in Zoho Books as a customer payment applied to the mapped invoices, once'),
 	('invoice_write_off', 'zohobooks', '{invoice_written_off}', '{}',
 	 'Write off the balance of the Zoho Books invoice mapped to an uncollectible Togai invoice');
+UPDATE togai_zoho.action_def SET options = options || '{"unmapped_tax": "string"}'
+ WHERE name = 'invoice_create';
+
+CREATE TABLE togai_zoho.tax_mapping (
+	zohobooks_connection_id bigint NOT NULL,
+	zohobooks_app           text NOT NULL DEFAULT 'zohobooks' CHECK (zohobooks_app = 'zohobooks'),
+	togai_tax               text NOT NULL CHECK (togai_tax <> '' AND length(togai_tax) <= 255),
+	rate                    numeric CHECK (rate >= 0 AND rate <= 100),
+	tax_id                  text NOT NULL CHECK (tax_id <> '' AND length(tax_id) <= 64),
+	created_at              timestamptz NOT NULL DEFAULT now(),
+	FOREIGN KEY (zohobooks_connection_id, zohobooks_app)
+		REFERENCES togai_zoho.connection (id, app) ON DELETE CASCADE
+);
+COMMENT ON TABLE togai_zoho.tax_mapping IS 'Which Zoho Books tax (tax_id) a Togai tax line is, per Zoho Books connection; set with map_tax()';
+COMMENT ON COLUMN togai_zoho.tax_mapping.zohobooks_connection_id IS 'Zoho Books connection (organization)';
+COMMENT ON COLUMN togai_zoho.tax_mapping.zohobooks_app IS 'Always zohobooks: lets a foreign key check the connection''s app';
+COMMENT ON COLUMN togai_zoho.tax_mapping.togai_tax IS 'The Togai tax: the description of its TAX_AMOUNT lines (case-insensitive)';
+COMMENT ON COLUMN togai_zoho.tax_mapping.rate IS 'Its rate in percent, within half a hundredth; NULL: any rate';
+COMMENT ON COLUMN togai_zoho.tax_mapping.tax_id IS 'The Zoho Books tax_id (a tax, or a tax group for several Togai taxes on one invoice)';
+COMMENT ON COLUMN togai_zoho.tax_mapping.created_at IS 'When the mapping was made';
+CREATE UNIQUE INDEX tax_mapping_key ON togai_zoho.tax_mapping
+	(zohobooks_connection_id, lower(togai_tax), coalesce(rate, -1));
+REVOKE ALL ON togai_zoho.tax_mapping FROM PUBLIC;
+SELECT pg_catalog.pg_extension_config_dump('togai_zoho.tax_mapping', '');
+
+/* Maps a Togai tax (and rate) to a Zoho Books tax; tax_id NULL removes the mapping. */
+CREATE FUNCTION togai_zoho.map_tax(zohobooks_connection text, togai_tax text, tax_id text,
+								   rate numeric DEFAULT NULL)
+	RETURNS void
+	LANGUAGE plpgsql
+	SECURITY DEFINER
+	SET search_path = pg_catalog, togai_zoho, pg_temp
+	AS $$
+DECLARE
+	c togai_zoho.connection := togai_zoho.find_connection(map_tax.zohobooks_connection, 'zohobooks');
+BEGIN
+	IF togai_tax IS NULL THEN
+		RAISE EXCEPTION 'togai_tax must not be null' USING ERRCODE = 'null_value_not_allowed';
+	END IF;
+	IF btrim(togai_tax) = '' OR length(togai_tax) > 255 THEN
+		RAISE EXCEPTION 'togai_tax must be the name of a Togai tax line, 1 to 255 characters'
+			USING ERRCODE = 'invalid_parameter_value';
+	END IF;
+	IF rate < 0 OR rate > 100 THEN
+		RAISE EXCEPTION 'rate % is not a percentage', rate
+			USING ERRCODE = 'invalid_parameter_value',
+				  HINT = 'Pass the rate in percent (20 for 20%), or NULL for any rate.';
+	END IF;
+	IF tax_id IS NOT NULL AND (tax_id !~ '^[0-9]{1,64}$') THEN
+		RAISE EXCEPTION 'tax_id "%" is not a Zoho Books tax id', tax_id
+			USING ERRCODE = 'invalid_parameter_value',
+				  HINT = 'Zoho Books tax ids are numbers: togai_zoho.zohobooks_call(''<connection>'', ''taxes'') lists them.';
+	END IF;
+	DELETE FROM togai_zoho.tax_mapping m
+	 WHERE m.zohobooks_connection_id = c.id AND lower(m.togai_tax) = lower(btrim(map_tax.togai_tax))
+	   AND m.rate IS NOT DISTINCT FROM map_tax.rate;
+	IF tax_id IS NOT NULL THEN
+		INSERT INTO togai_zoho.tax_mapping (zohobooks_connection_id, togai_tax, rate, tax_id)
+		VALUES (c.id, btrim(map_tax.togai_tax), map_tax.rate, map_tax.tax_id);
+	END IF;
+END
+$$;
+COMMENT ON FUNCTION togai_zoho.map_tax(text, text, text, numeric) IS
+'Maps a Togai tax (the description of its tax lines, and its rate in percent; NULL: any rate) to a Zoho Books tax_id of the connection; tax_id NULL removes the mapping';
+REVOKE ALL ON FUNCTION togai_zoho.map_tax(text, text, text, numeric) FROM PUBLIC;
+
+/*
+ * The Togai taxes of an invoice row's tree: its TAX_AMOUNT lines (a
+ * TOTAL_TAX_AMOUNT without them stands for one tax), each with its amount
+ * rounded to the currency and its rate in percent: given in its metadata
+ * (rate, taxRate or percentage), else its amount over its base (its
+ * quantity, else the taxable lines' sum).
+ */
+CREATE FUNCTION togai_zoho.invoice_taxes(invoice jsonb, digits integer, base numeric)
+	RETURNS jsonb
+	LANGUAGE sql IMMUTABLE PARALLEL SAFE
+	SET search_path = pg_catalog, togai_zoho, pg_temp
+	AS $$
+WITH RECURSIVE tree(node) AS (
+	SELECT invoice -> 'revenue_info' WHERE jsonb_typeof(invoice -> 'revenue_info') = 'object'
+	UNION ALL
+	SELECT c FROM tree, jsonb_array_elements(CASE jsonb_typeof(tree.node -> 'lineItems')
+											 WHEN 'array' THEN tree.node -> 'lineItems' ELSE '[]' END) c
+	 WHERE jsonb_typeof(c) = 'object'
+), taxes AS (
+	SELECT t.node FROM tree t
+	 WHERE t.node ->> 'type' = 'TAX_AMOUNT'
+		OR (t.node ->> 'type' = 'TOTAL_TAX_AMOUNT'
+			AND NOT EXISTS (SELECT 1 FROM jsonb_array_elements(CASE jsonb_typeof(t.node -> 'lineItems')
+									WHEN 'array' THEN t.node -> 'lineItems' ELSE '[]' END) c
+							 WHERE c ->> 'type' = 'TAX_AMOUNT'))
+)
+SELECT jsonb_agg(jsonb_build_object(
+		'name', coalesce(nullif(btrim(x.node ->> 'description'), ''), 'Tax'),
+		'amount', round(togai_zoho.json_numeric(x.node -> 'value'), digits),
+		'rate', coalesce(togai_zoho.json_numeric(x.node #> '{metadata,rate}'),
+						 togai_zoho.json_numeric(x.node #> '{metadata,taxRate}'),
+						 togai_zoho.json_numeric(x.node #> '{metadata,percentage}'),
+						 round(togai_zoho.json_numeric(x.node -> 'value') * 100
+							   / nullif(coalesce(togai_zoho.json_numeric(x.node -> 'quantity'), base), 0), 2))))
+  FROM taxes x
+ WHERE togai_zoho.json_numeric(x.node -> 'value') IS NOT NULL
+$$;
+COMMENT ON FUNCTION togai_zoho.invoice_taxes(jsonb, integer, numeric) IS
+'The Togai taxes of an invoice row: [{name, amount, rate}] from its TAX_AMOUNT lines, or NULL when it has none';
+
+/*
+ * How each Zoho Books connection taxes the invoice: the tax_id on every line
+ * (one Zoho Books tax or tax group for all the invoice's Togai taxes), the
+ * tax Zoho Books will work out (line by line, rounded half up), the
+ * adjustment that keeps the total exact, and the difference from Togai's
+ * tax when rounding makes one; or what is not mapped.
+ */
+CREATE FUNCTION togai_zoho.invoice_tax_plans(lines jsonb, taxes jsonb, total numeric, digits integer,
+											 zohobooks_connections bigint[])
+	RETURNS jsonb
+	LANGUAGE sql STABLE
+	SET search_path = pg_catalog, togai_zoho, pg_temp
+	AS $$
+SELECT jsonb_object_agg(z.id::text, jsonb_strip_nulls(CASE
+		WHEN p.unmapped IS NOT NULL THEN jsonb_build_object('unmapped', p.unmapped)
+		WHEN p.tax_ids > 1 THEN jsonb_build_object('unmapped', format(
+			'%s together: map each of them to one Zoho Books tax group', p.names))
+		ELSE jsonb_build_object('tax_id', p.tax_id, 'tax', l.tax,
+			'adjustment', nullif(total - l.sum - l.tax, 0),
+			'difference', nullif(p.togai_tax - l.tax, 0)) END))
+  FROM unnest(zohobooks_connections) AS z(id)
+ CROSS JOIN LATERAL (
+	SELECT string_agg(format('%s (%s%%)', t.name, coalesce(t.rate::text, '?')), ', ')
+			   FILTER (WHERE m.tax_id IS NULL) AS unmapped,
+		   count(DISTINCT m.tax_id) AS tax_ids, min(m.tax_id) AS tax_id,
+		   string_agg(t.name, ' + ') AS names, sum(t.rate) AS rate, sum(t.amount) AS togai_tax
+	  FROM jsonb_to_recordset(taxes) AS t(name text, amount numeric, rate numeric)
+	  LEFT JOIN LATERAL (
+		SELECT m.tax_id FROM togai_zoho.tax_mapping m
+		 WHERE m.zohobooks_connection_id = z.id AND lower(m.togai_tax) = lower(t.name)
+		   AND (m.rate IS NULL OR abs(m.rate - t.rate) < 0.005)
+		 ORDER BY m.rate IS NULL LIMIT 1) m ON true) p
+ CROSS JOIN LATERAL (
+	SELECT coalesce(sum(round(round(x.quantity * x.rate, digits) * p.rate / 100, digits)), 0) AS tax,
+		   coalesce(sum(round(x.quantity * x.rate, digits)), 0) AS sum
+	  FROM jsonb_to_recordset(lines) AS x(quantity numeric, rate numeric)) l
+ WHERE jsonb_array_length(taxes) > 0
+$$;
+COMMENT ON FUNCTION togai_zoho.invoice_tax_plans(jsonb, jsonb, numeric, integer, bigint[]) IS
+'Internal: per Zoho Books connection, the tax_id, tax, adjustment and rounding difference of an invoice''s lines, or the Togai taxes not mapped';
+REVOKE ALL ON FUNCTION togai_zoho.invoice_tax_plans(jsonb, jsonb, numeric, integer, bigint[]) FROM PUBLIC;
 
 CREATE TABLE togai_zoho.payments (
 	connection_id      bigint NOT NULL DEFAULT togai_zoho.default_togai_connection(),
@@ -2235,6 +2383,94 @@ COMMENT ON FUNCTION togai_zoho.backfill_calls_per_job(text) IS
 'Internal: the Zoho Books calls a backfilled job of the action makes (a search, then the create)';
 REVOKE ALL ON FUNCTION togai_zoho.backfill_calls_per_job(text) FROM PUBLIC;
 
+CREATE OR REPLACE FUNCTION togai_zoho.invoice_line_items(invoice jsonb)
+	RETURNS jsonb
+	LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
+	SET search_path = pg_catalog, togai_zoho, pg_temp
+	AS $$
+DECLARE
+	currency text := coalesce(invoice ->> 'currency', invoice #>> '{revenue_info,units}');
+	digits integer := togai_zoho.currency_digits(currency);
+	total numeric := round(coalesce(togai_zoho.json_numeric(invoice -> 'total_amount'), 0), digits);
+	nodes jsonb := invoice #> '{revenue_info,lineItems}';
+	node jsonb;
+	lines jsonb := '[]';
+	sum numeric := 0;
+	qty numeric;
+	rate numeric;
+	amount numeric;
+	detail text;
+	reference text := coalesce(invoice ->> 'sequence_id', invoice ->> 'invoice_id', '');
+	taxes jsonb;
+BEGIN
+	/*
+	 * A single total, net or gross node stands for its children; taxes are
+	 * beside it (they become line taxes or travel in the adjustment, never
+	 * lines).
+	 */
+	LOOP
+		nodes := (SELECT jsonb_agg(e ORDER BY n) FROM jsonb_array_elements(
+					  CASE jsonb_typeof(nodes) WHEN 'array' THEN nodes ELSE '[]' END) WITH ORDINALITY AS x(e, n)
+				   WHERE e ->> 'type' IS DISTINCT FROM 'TOTAL_TAX_AMOUNT'
+					 AND e ->> 'type' IS DISTINCT FROM 'TAX_AMOUNT');
+		EXIT WHEN NOT coalesce(jsonb_typeof(nodes) = 'array' AND jsonb_array_length(nodes) = 1
+			AND nodes -> 0 ->> 'type' IN ('GRAND_TOTAL_AMOUNT', 'TOTAL_AMOUNT', 'NET_AMOUNT',
+										  'GROSS_AMOUNT', 'PRICE_PLAN_AMOUNT', 'SUB_TOTAL_AMOUNT')
+			AND jsonb_typeof(nodes -> 0 -> 'lineItems') = 'array'
+			AND jsonb_array_length(nodes -> 0 -> 'lineItems') > 0, false);
+		nodes := nodes -> 0 -> 'lineItems';
+	END LOOP;
+
+	IF jsonb_typeof(nodes) = 'array' THEN
+		FOR node IN SELECT e FROM jsonb_array_elements(nodes) e LOOP
+			CONTINUE WHEN jsonb_typeof(node) <> 'object'
+				OR coalesce(node ->> 'type' IN ('TOTAL_USAGE', 'USAGE_METER_USAGE'), false)
+				OR jsonb_typeof(node -> 'value') IS DISTINCT FROM 'number';
+			amount := round((node ->> 'value')::numeric, digits);
+			/* credits and discounts travel in the adjustment: Zoho refuses negative lines */
+			CONTINUE WHEN amount < 0;
+			qty := togai_zoho.json_numeric(node -> 'quantity');
+			rate := togai_zoho.json_numeric(node -> 'valuePerQuantity');
+			SELECT string_agg(format('%s: %s', s ->> 'description',
+									 CASE WHEN s ? 'quantity' AND s ? 'valuePerQuantity'
+										  THEN format('%s × %s = %s', s ->> 'quantity',
+													  s ->> 'valuePerQuantity', s ->> 'value')
+										  ELSE s ->> 'value' END), '; ')
+			  INTO detail
+			  FROM jsonb_array_elements(CASE WHEN jsonb_typeof(node -> 'lineItems') = 'array'
+											 THEN node -> 'lineItems' ELSE '[]' END) s
+			 WHERE jsonb_typeof(s) = 'object';
+			IF qty > 0 AND rate >= 0 AND round(qty * rate, digits) = amount
+			   AND togai_zoho.significant_digits(qty) <= 15
+			   AND togai_zoho.significant_digits(rate) <= 15 THEN
+				lines := lines || jsonb_build_array(jsonb_strip_nulls(jsonb_build_object(
+					'name', left(coalesce(node ->> 'description', 'Togai line item'), 255),
+					'description', detail, 'quantity', qty, 'rate', rate)));
+			ELSE
+				/* the value is the truth when quantity × rate does not give it */
+				lines := lines || jsonb_build_array(jsonb_strip_nulls(jsonb_build_object(
+					'name', left(coalesce(node ->> 'description', 'Togai line item'), 255),
+					'description', coalesce(detail, CASE WHEN qty IS NOT NULL
+						THEN format('%s × %s', qty, rate) END),
+					'quantity', 1, 'rate', amount)));
+			END IF;
+			sum := sum + amount;
+		END LOOP;
+	END IF;
+
+	taxes := togai_zoho.invoice_taxes(invoice, digits, sum);
+	IF jsonb_array_length(lines) = 0 THEN
+		RETURN jsonb_strip_nulls(jsonb_build_object('lines', jsonb_build_array(jsonb_build_object(
+			'name', 'Togai invoice ' || reference, 'quantity', 1, 'rate', greatest(total, 0))),
+			'adjustment', CASE WHEN total < 0 THEN total END));
+	END IF;
+	RETURN jsonb_strip_nulls(jsonb_build_object('lines', lines,
+		'adjustment', CASE WHEN total <> sum THEN total - sum END, 'taxes', taxes));
+END
+$$;
+COMMENT ON FUNCTION togai_zoho.invoice_line_items(jsonb) IS
+'Zoho Books line items of a Togai invoice row, exact: {"lines": [...], "adjustment": n}; the lines plus the adjustment equal the Togai total to the minor unit';
+
 CREATE OR REPLACE FUNCTION togai_zoho.job_context(entity text, connection_id bigint, payload jsonb)
 	RETURNS jsonb
 	LANGUAGE plpgsql STABLE
@@ -2244,6 +2480,8 @@ DECLARE
 	app text;
 	ctx jsonb;
 	mappings jsonb;
+	digits integer := togai_zoho.currency_digits(coalesce(payload ->> 'currency',
+														   payload #>> '{revenue_info,units}'));
 BEGIN
 	SELECT c.app INTO app FROM togai_zoho.connection c WHERE c.id = job_context.connection_id;
 	IF app = 'togai' THEN
@@ -2271,6 +2509,14 @@ BEGIN
 			   AND ctx #>> '{lines,0,name}' = 'Togai invoice ' || coalesce(payload ->> 'sequence_id',
 																	   payload ->> 'invoice_id', '') THEN
 				ctx := jsonb_set(ctx, '{lines,0,item}', '"Togai invoice"');
+			END IF;
+			IF ctx ? 'taxes' THEN
+				/* each organization the account is in taxes the lines its own way */
+				ctx := ctx || jsonb_build_object('tax_plans', togai_zoho.invoice_tax_plans(
+					ctx -> 'lines', ctx -> 'taxes',
+					round(togai_zoho.json_numeric(payload -> 'total_amount'), digits), digits,
+					ARRAY(SELECT k::bigint FROM jsonb_object_keys(coalesce(mappings #> '{mappings,account}',
+																		'{}')) k)));
 			END IF;
 			IF payload ->> 'status' = 'UN_COLLECTIBLE' THEN
 				/* a write-off waits for the invoice to reach Zoho Books and be marked sent */

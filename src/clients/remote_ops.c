@@ -25,6 +25,8 @@ static const TzRemoteOp ops[] = {
 	/* Zoho Books */
 	{"organizations", Z, "GET", "/organizations", NULL, NULL, {{0}}, "organizations"},
 	{"currencies", Z, "GET", "/settings/currencies", NULL, NULL, {{0}}, "currencies"},
+	{"taxes", Z, "GET", "/settings/taxes", NULL, NULL,
+	{{"page", "page"}, {"per_page", NULL, "200"}}, "taxes"},
 	{"contact_create", Z, "POST", "/contacts", NULL, "contact", {{0}}, "contact", true},
 	{"contact_update", Z, "PUT", "/contacts/%s", "contact_id", "contact", {{0}}, "contact"},
 	{"contact_get", Z, "GET", "/contacts/%s", "contact_id", NULL, {{0}}, "contact"},

@@ -283,21 +283,91 @@ plan_items(TzJob *job)
 	return false;
 }
 
+/* How this action's organization taxes the invoice (togai_zoho.invoice_tax_plans), or NULL. */
+static json_t *
+tax_plan(TzJob *job)
+{
+	char		key[32];
+
+	snprintf(key, sizeof(key), INT64_FORMAT, current_action(job)->connection_id);
+	return json_object_get(json_object_get(job->context, "tax_plans"), key);
+}
+
+/*
+ * The invoice's context as this organization bills it: with its taxes
+ * mapped, every line takes the tax and the adjustment leaves it out; else
+ * (no taxes, a fixed tax_id, or unmapped_tax = adjustment) the context as
+ * it is, the taxes in the adjustment.
+ */
+static json_t *
+taxed_context(TzJob *job)
+{
+	TzJobAction *a = current_action(job);
+	json_t	   *plan = tax_plan(job);
+	json_t	   *ctx;
+	json_t	   *difference = json_object_get(plan, "difference");
+
+	if (!json_is_string(json_object_get(plan, "tax_id")) ||
+		json_is_string(json_object_get(a->options, "tax_id")))
+		return json_incref(job->context);
+	ctx = json_deep_copy(job->context);
+	json_object_set(ctx, "tax_id", json_object_get(plan, "tax_id"));
+	if (json_object_get(plan, "adjustment"))
+		json_object_set(ctx, "adjustment", json_object_get(plan, "adjustment"));
+	else
+		json_object_del(ctx, "adjustment");
+	if (json_is_number(difference))
+		job->note = psprintf("Zoho Books' line taxes differ from Togai's by %.*g (rounding line by "
+							 "line); the adjustment keeps the total exact", 15,
+							 json_number_value(difference));
+	return ctx;
+}
+
 static void
 create_invoice(TzJob *job)
 {
 	TzJobAction *a = current_action(job);
 	bool		own_number = json_is_true(json_object_get(a->options, "use_togai_number"));
 	bool		capped;
+	json_t	   *ctx;
 
 	if (plan_items(job))
 		return;
 	if (tz_payment_terms(job->payload, NULL, &capped) >= 0 && capped)
 		job->note = psprintf("net terms over %d days sent as %d, Zoho Books' most",
 							 TZ_ZOHO_MAX_TERMS, TZ_ZOHO_MAX_TERMS);
+	ctx = taxed_context(job);
 	set_call(job, TZ_PHASE_CREATE, "invoice_create", NULL,
 			 own_number ? QUERY(job, "invoice_create", "ignore_auto_number_generation", "true") : NULL,
-			 tz_invoice_body(job->payload, a->account_zoho_id, a->options, job->context, a->items));
+			 tz_invoice_body(job->payload, a->account_zoho_id, a->options, ctx, a->items));
+	json_decref(ctx);
+}
+
+/*
+ * An invoice whose Togai tax has no Zoho Books tax stops, naming it, unless
+ * the action carries unmapped taxes in the adjustment.  True: it stopped.
+ */
+static bool
+stopped_by_tax(TzJob *job)
+{
+	TzJobAction *a = current_action(job);
+	const char *unmapped = json_string_value(json_object_get(tax_plan(job), "unmapped"));
+	const char *how = json_string_value(json_object_get(a->options, "unmapped_tax"));
+
+	if (how != NULL && strcmp(how, "adjustment") != 0 && strcmp(how, "stop") != 0)
+	{
+		finish(job, TZ_OUTCOME_DEAD,
+			   psprintf("option unmapped_tax is \"%s\": it takes \"stop\" or \"adjustment\"", how));
+		return true;
+	}
+	if (unmapped == NULL || json_is_string(json_object_get(a->options, "tax_id")) ||
+		(how != NULL && strcmp(how, "adjustment") == 0))
+		return false;
+	finish(job, TZ_OUTCOME_DEAD,
+		   psprintf("Togai tax %s has no Zoho Books tax: map it with togai_zoho.map_tax("
+					"'<zohobooks connection>', '<tax name>', '<zoho tax_id>', <rate>), then "
+					"togai_zoho.retry() this job", unmapped));
+	return true;
 }
 
 static void
@@ -333,6 +403,8 @@ plan_invoice(TzJob *job)
 		finish(job, TZ_OUTCOME_DEAD, "the invoice row has no invoice_id");
 		return false;
 	}
+	if (stopped_by_tax(job))
+		return false;
 	if (job->search_first)
 		search_invoice(job);
 	else

@@ -521,6 +521,10 @@ line_items(const json_t *invoice, const json_t *options, const json_t *context,
 	size_t		i;
 	json_t	   *node;
 
+	/* no fixed tax: the tax the Togai taxes map to, if any (togai_zoho.invoice_tax_plans) */
+	if (!json_is_string(tax_id) && json_is_object(context))
+		tax_id = json_object_get(context, "tax_id");
+
 	json_array_foreach(lines, i, node)
 	{
 		const char *name = json_string_value(json_object_get(node, "name"));

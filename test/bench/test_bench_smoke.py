@@ -11,6 +11,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."
 import bench_budget  # noqa: E402
 import bench_delivery  # noqa: E402
 import bench_enqueue  # noqa: E402
+import bench_money  # noqa: E402
 import bench_togai_polls  # noqa: E402
 import bench_webhooks  # noqa: E402
 import run  # noqa: E402
@@ -39,3 +40,6 @@ class BenchSmoke(unittest.TestCase):
 
     def test_togai_polls(self):
         self.check(bench_togai_polls.run(), ["togai polls"])
+
+    def test_money(self):
+        self.check(bench_money.run(), ["money"])

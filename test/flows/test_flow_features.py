@@ -88,6 +88,7 @@ class FlowFeatures(FlowsCase):
                          [(1, "contact_upsert", "created"), (2, "account_write_back", "written back")])
 
     def test_fixed_item_and_tax_on_invoice_lines(self):
+        self.zoho.seed({"taxes": [{"tax_id": "4600000000888", "tax_name": "Exempt", "tax_percentage": 0}]})
         item = self.json("SELECT togai_zoho.zohobooks_call('zoho', 'item_create', %s)" % literal(json.dumps(
             {"item": {"name": "Fixed %s" % self.prefix, "rate": 0}})))["item_id"]
         self.custom_flow("custom invoices", "outbound", "togai", "invoice_generated", [

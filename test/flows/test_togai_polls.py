@@ -62,7 +62,9 @@ class TogaiPolls(FlowsCase):
             sum(1 for i in state if i["status"] == s) / 50.0))))
         self.assertEqual(statuses, expected, (out, [(r["path"], r.get("query")) for r in reads]))
         self.assertIn(("/invoices", ("start_time",)), lists)
-        self.assertEqual(len(reads), len(expected) + 3, [(r["path"], r.get("query")) for r in reads])
+        # and new customers, new accounts and new payments (the ready flows carry Togai's payments)
+        self.assertEqual(len([r for r in reads if r["path"] == "/payments"]), 1)
+        self.assertEqual(len(reads), len(expected) + 4, [(r["path"], r.get("query")) for r in reads])
         # the paid history is not read again until the sweep is due
         self.assertLess(len(reads), 260 / 50.0 + len(OPEN), reads)
         usage = sql("SELECT poll_calls, per_day, concurrent FROM togai_zoho.api_usage "
@@ -104,6 +106,9 @@ class TogaiPolls(FlowsCase):
         for inv in (draft, straight, born):
             self.assertIn(inv["sequenceId"], zoho, "a generated invoice reaches Zoho Books")
         self.assertEqual(zoho[to_void["sequenceId"]]["status"], "void")
+        # the one written off in Togai is written off in Zoho Books (the ready write-off flow)
+        self.assertEqual((zoho[to_bad["sequenceId"]]["balance"], zoho[to_bad["sequenceId"]]["write_off_amount"]),
+                         (0.0, 20.0))
         # those that left the open lists were read alone, once each; the rest came in lists
         alone = sorted(r["path"].split("/")[-1] for r in self.togai.requests("/invoices/")
                        if r["method"] == "GET")

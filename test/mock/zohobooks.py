@@ -17,7 +17,10 @@ Seed format (POST /_mock/seed, or --seed FILE):
   {"clients": {"<client id>": "<client secret>"},
    "grant_codes": {"<code>": {"client_id": "...", "scope": "..."}},
    "organizations": [{"organization_id": "...", "name": "...", "currency_code": "USD"}],
-   "refresh_tokens": {"<refresh token>": "<client id>"}}
+   "refresh_tokens": {"<refresh token>": "<client id>"},
+   "taxes": [{"tax_id": "...", "tax_name": "VAT", "tax_percentage": 20}]}
+A line item's tax_id must be one of the taxes; its tax is worked out line by line, half up to the
+cent, as Zoho Books does with line-level tax rounding; the invoice carries taxes and tax_total.
 Settings (POST /_mock/config): token_ttl_seconds (3600), oauth_error_status (200; 400 also seen),
 mint_limit (10 tokens per refresh token per 10 minutes), item_id_required (true: a line item
 without item_id is refused, as the description marks it required; false: accepted), payments_list_key
@@ -104,6 +107,7 @@ class ZohoBooks(App):
         ("POST", r"/oauth/v2/token/revoke", "oauth_revoke"),
         ("GET", r"/books/v3/organizations", "organizations"),
         ("GET", r"/books/v3/settings/currencies", "currencies"),
+        ("GET", r"/books/v3/settings/taxes", "taxes_list"),
         ("POST", r"/books/v3/contacts", "contact_create"),
         ("GET", r"/books/v3/contacts", "contact_list"),
         ("GET", r"/books/v3/contacts/(?P<id>[^/]+)", "contact_get"),
@@ -142,6 +146,7 @@ class ZohoBooks(App):
         self.invoices = {}
         self.payments = {}
         self.items = {}
+        self.taxes = {}               # tax_id -> {tax_id, tax_name, tax_percentage}
         self.webhooks = {}
         self.undocumented = []        # (operation, parameter) sent though not documented
         self.ids = itertools.count(460000000000001)
@@ -163,6 +168,8 @@ class ZohoBooks(App):
             self.clients.update(data.get("clients", {}))
             self.grant_codes.update(data.get("grant_codes", {}))
             self.refresh_tokens.update(data.get("refresh_tokens", {}))
+            for tax in data.get("taxes", []):
+                self.taxes[str(tax["tax_id"])] = dict(tax, tax_id=str(tax["tax_id"]))
             for org in data.get("organizations", []):
                 org = dict({"currency_code": "USD", "is_default_org": not self.orgs,
                             "time_zone": "Asia/Kolkata"}, **org)
@@ -406,6 +413,9 @@ class ZohoBooks(App):
                 return c
         raise self.fail(400, 2, "Invalid value passed for currency_id")
 
+    def taxes_list(self, req):
+        return 200, self.page(req, list(self.taxes.values()), "taxes")
+
     def currencies(self, req):
         return 200, self.ok("success", currencies=[
             {"currency_id": str(460000000000000 + i), "currency_code": c, "currency_symbol": c}
@@ -602,20 +612,30 @@ class ZohoBooks(App):
             for inv in self.invoices.values():
                 if inv["organization_id"] == req.org and inv["invoice_number"] == number:
                     raise self.fail(400, 1001, 'Invoice "%s" already exists.' % number)
-            items, total = [], Decimal("0")
+            items, total, taxes = [], Decimal("0"), {}
             for i, li in enumerate(lines):
                 rate = Decimal(str(li.get("rate", 0)))
                 qty = Decimal(str(li.get("quantity", 1)))
                 item_total = money(rate * qty - Decimal(str(li.get("discount", 0) or 0)))
                 total += item_total
+                if li.get("tax_id"):
+                    tax = self.taxes.get(str(li["tax_id"]))
+                    if tax is None:
+                        raise self.fail(400, 2, "Invalid value passed for tax_id")
+                    amount = money(item_total * Decimal(str(tax["tax_percentage"])) / 100)
+                    taxes[tax["tax_id"]] = taxes.get(tax["tax_id"], Decimal("0")) + amount
                 items.append(dict(li, line_item_id=str(next(self.ids)), item_total=float(item_total)))
+            sub_total = total
+            tax_total = sum(taxes.values(), Decimal("0"))
             # the invoice-level adjustment (discounts, rounding) is added to the total as given
             adjustment = Decimal(str(body.get("adjustment", 0) or 0))
-            total = money(total + adjustment)
+            total = money(total + tax_total + adjustment)
             iid = str(next(self.ids))
             inv = self.new_object(**dict(
                 body, invoice_id=iid, invoice_number=number, organization_id=req.org,
-                status="draft", line_items=items, sub_total=float(total), total=float(total),
+                status="draft", line_items=items, sub_total=float(sub_total), total=float(total),
+                tax_total=float(tax_total), taxes=[{"tax_id": k, "tax_name": self.taxes[k]["tax_name"],
+                                                    "tax_amount": float(v)} for k, v in taxes.items()],
                 balance=float(total), payment_made=0.0, currency_code=customer.get("currency_code", "USD"),
                 customer_name=customer["contact_name"]))
             self.invoices[iid] = inv

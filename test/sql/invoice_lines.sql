@@ -65,3 +65,23 @@ SELECT togai_zoho.invoice_line_items('{"invoice_id": "inv.s", "total_amount": "1
 SELECT togai_zoho.invoice_line_items('{"invoice_id": "inv.m", "total_amount": "12,30 EUR",
 	"revenue_info": {"lineItems": [{"description": "x", "value": 1, "quantity": "lots", "valuePerQuantity": "1e999999"}]}}');
 SELECT togai_zoho.job_context('invoice', 1, '{"total_amount": {"nested": true}, "revenue_info": []}');
+
+-- taxes are never lines: the net beside the total tax stands for its children; each tax line
+-- with its rate (from its metadata, or its amount over the lines' sum); none without tax lines
+SELECT togai_zoho.invoice_line_items('{"invoice_id": "inv.tax", "total_amount": 179.99, "currency": "USD",
+	"revenue_info": {"type": "TOTAL_AMOUNT", "value": 179.99, "lineItems": [
+		{"type": "NET_AMOUNT", "description": "Net", "value": 149.99, "lineItems": [
+			{"description": "Seats", "type": "USAGE_RATE_CARD_AMOUNT", "quantity": 3, "valuePerQuantity": 33.33, "value": 99.99},
+			{"description": "Support", "type": "FIXED_FEE_RATE_CARD_AMOUNT", "quantity": 1, "valuePerQuantity": 50, "value": 50}]},
+		{"type": "TOTAL_TAX_AMOUNT", "description": "Taxes", "value": 30.00, "lineItems": [
+			{"type": "TAX_AMOUNT", "description": "VAT", "value": 30.00, "lineItems": []}]}]}}');
+SELECT togai_zoho.invoice_line_items('{"invoice_id": "inv.tax2", "total_amount": 110.4, "currency": "USD",
+	"revenue_info": {"type": "TOTAL_AMOUNT", "value": 110.4, "lineItems": [
+		{"description": "Calls", "type": "USAGE_RATE_CARD_AMOUNT", "quantity": 1000, "valuePerQuantity": 0.1, "value": 100},
+		{"type": "TOTAL_TAX_AMOUNT", "description": "Sales tax", "value": 10.4, "lineItems": [
+			{"type": "TAX_AMOUNT", "description": "State", "value": 6.25, "metadata": {"rate": 6.25}, "lineItems": []},
+			{"type": "TAX_AMOUNT", "description": "County", "value": 4.15, "quantity": 100, "lineItems": []}]}]}}');
+SELECT togai_zoho.invoice_line_items('{"invoice_id": "inv.tax3", "total_amount": 12, "currency": "USD",
+	"revenue_info": {"type": "TOTAL_AMOUNT", "value": 12, "lineItems": [
+		{"description": "Seat", "type": "FIXED_FEE_RATE_CARD_AMOUNT", "quantity": 1, "valuePerQuantity": 10, "value": 10},
+		{"type": "TOTAL_TAX_AMOUNT", "description": "GST", "value": 2, "lineItems": []}]}}');
