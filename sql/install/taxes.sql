@@ -110,6 +110,7 @@ SELECT jsonb_agg(jsonb_build_object(
 $$;
 COMMENT ON FUNCTION togai_zoho.invoice_taxes(jsonb, integer, numeric) IS
 'The Togai taxes of an invoice row: [{name, amount, rate}] from its TAX_AMOUNT lines, or NULL when it has none';
+REVOKE ALL ON FUNCTION togai_zoho.invoice_taxes(jsonb, integer, numeric) FROM PUBLIC;
 
 /*
  * How each Zoho Books connection taxes the invoice: the tax_id on every line
