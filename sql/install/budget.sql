@@ -85,10 +85,16 @@ CREATE FUNCTION togai_zoho.learn_time_zone(c togai_zoho.connection)
 	AS $$
 DECLARE
 	tz text;
+	base text;
 BEGIN
-	SELECT coalesce(o ->> 'time_zone', o ->> 'timezone') INTO tz
+	SELECT coalesce(o ->> 'time_zone', o ->> 'timezone'), upper(o ->> 'currency_code') INTO tz, base
 	  FROM jsonb_array_elements(togai_zoho.zohobooks_call(c.name, 'organizations')) o
 	 WHERE o ->> 'organization_id' = c.organization_id;
+	/* the same answer names the base currency: kept for exchange rates */
+	IF base ~ '^[A-Z]{3}$' THEN
+		UPDATE togai_zoho.connection x SET base_currency = base
+		 WHERE x.id = c.id AND x.base_currency IS DISTINCT FROM base;
+	END IF;
 	IF tz IS NULL OR NOT EXISTS (SELECT 1 FROM pg_timezone_names WHERE name = tz) THEN
 		RAISE WARNING 'togai_zoho: the time zone of organization % is unknown (%): its API day ends at midnight UTC',
 			c.organization_id, coalesce(tz, 'not given');
@@ -102,7 +108,7 @@ EXCEPTION WHEN OTHERS THEN
 END
 $$;
 COMMENT ON FUNCTION togai_zoho.learn_time_zone(togai_zoho.connection) IS
-'Internal: the time zone of a Zoho Books connection''s organization, read from GET /organizations (NULL, with a WARNING, when unknown)';
+'Internal: the time zone of a Zoho Books connection''s organization, read from GET /organizations (NULL, with a WARNING, when unknown); keeps its base currency on the way';
 REVOKE ALL ON FUNCTION togai_zoho.learn_time_zone(togai_zoho.connection) FROM PUBLIC;
 
 CREATE VIEW togai_zoho.api_usage AS

@@ -24,6 +24,7 @@ CREATE TABLE togai_zoho.connection (
 	webhook_url           text,
 	webhook_id            text,
 	webhook_registered_at timestamptz,
+	base_currency         text CHECK (base_currency ~ '^[A-Z]{3}$'),
 	UNIQUE (id, app),
 	CHECK (app = 'zohobooks' OR (accounts_url IS NULL AND region IS NULL
 								 AND organization_id IS NULL AND client_id IS NULL))
@@ -44,6 +45,7 @@ COMMENT ON COLUMN togai_zoho.connection.api_per_day IS 'API calls a day allowed 
 COMMENT ON COLUMN togai_zoho.connection.api_concurrent IS 'API calls in flight at once (set_api_budget); NULL: Zoho Books'' 10 of paid plans, no cap for Togai';
 COMMENT ON COLUMN togai_zoho.connection.api_plan IS 'The Zoho Books plan the budget was set from, if any';
 COMMENT ON COLUMN togai_zoho.connection.time_zone IS 'The organization''s time zone, whose midnight ends the API day; NULL: UTC';
+COMMENT ON COLUMN togai_zoho.connection.base_currency IS 'The organization''s base currency (GET /organizations): invoices and payments in another carry an exchange rate; NULL: not known yet';
 COMMENT ON COLUMN togai_zoho.connection.webhook_url IS 'Where Zoho Books sends this connection''s webhooks (register_zohobooks_webhook); while set, polls only sweep';
 COMMENT ON COLUMN togai_zoho.connection.webhook_id IS 'Zoho Books'' id of that webhook';
 COMMENT ON COLUMN togai_zoho.connection.webhook_registered_at IS 'When it was registered';
@@ -337,9 +339,12 @@ BEGIN
 							FROM jsonb_array_elements(v_orgs) o);
 	END IF;
 
-	INSERT INTO togai_zoho.connection (name, app, base_url, accounts_url, region, organization_id, client_id)
+	INSERT INTO togai_zoho.connection (name, app, base_url, accounts_url, region, organization_id, client_id,
+									   base_currency)
 		VALUES (add_zohobooks_connection.name, 'zohobooks', v_auth ->> 'api_url', v_accounts,
-				CASE WHEN add_zohobooks_connection.accounts_url IS NULL THEN region END, v_org, client_id)
+				CASE WHEN add_zohobooks_connection.accounts_url IS NULL THEN region END, v_org, client_id,
+				(SELECT upper(o ->> 'currency_code') FROM jsonb_array_elements(v_orgs) o
+				  WHERE o ->> 'organization_id' = v_org AND o ->> 'currency_code' ~ '^[A-Za-z]{3}$'))
 		RETURNING id INTO v_id;
 	INSERT INTO togai_zoho.connection_secret (connection_id, client_secret, refresh_token, access_token,
 											  access_token_expires_at)

@@ -306,8 +306,21 @@ BEGIN
 					  WHERE f.trigger = 'invoice_generated' AND o.entity = 'invoice'
 						AND o.source_id = job_context.payload ->> 'invoice_id'
 						AND o.state IN ('pending', 'running')
-					  LIMIT 1))));
+					  LIMIT 1)),
+					'blocked', (SELECT format('the invoice did not reach Zoho Books (its job %s is dead): '
+											  'retry that job, then this one', o.id)
+								  FROM togai_zoho.outbox o JOIN togai_zoho.flow f ON f.id = o.flow_id
+								 WHERE f.trigger = 'invoice_generated' AND o.entity = 'invoice'
+								   AND o.source_id = job_context.payload ->> 'invoice_id'
+								   AND o.state = 'dead' AND NOT mappings #> '{mappings}' ? 'invoice'
+								 LIMIT 1)));
 			END IF;
+			ctx := ctx || jsonb_strip_nulls(jsonb_build_object('exchange', togai_zoho.exchange_plans(
+				coalesce(payload ->> 'currency', payload #>> '{revenue_info,units}'),
+				left(payload ->> 'invoice_date', 10),
+				togai_zoho.json_numeric(payload #> '{raw,exchangeRate}'),
+				ARRAY(SELECT k::bigint FROM jsonb_object_keys(coalesce(mappings #> '{mappings,account}',
+																	'{}')) k))));
 			RETURN ctx || mappings || jsonb_build_object('item_ids',
 				(SELECT jsonb_object_agg(z.connection_id::text, z.ids)
 				   FROM (SELECT i.connection_id, jsonb_object_agg(i.name, i.item_id) AS ids
@@ -316,7 +329,12 @@ BEGIN
 											 FROM jsonb_array_elements(ctx -> 'lines') l)
 						  GROUP BY i.connection_id) z));
 		ELSIF entity = 'payment' THEN
-			RETURN mappings || togai_zoho.togai_payment_context(job_context.connection_id, payload);
+			ctx := togai_zoho.togai_payment_context(job_context.connection_id, payload);
+			RETURN ctx || mappings || jsonb_strip_nulls(jsonb_build_object('exchange',
+				togai_zoho.exchange_plans(payload ->> 'currency',
+					(SELECT min(x.value #>> '{body,date}') FROM jsonb_each(ctx -> 'apply') x(key, value)),
+					togai_zoho.json_numeric(payload #> '{raw,exchangeRate}'),
+					ARRAY(SELECT k::bigint FROM jsonb_object_keys(ctx -> 'apply') k))));
 		ELSIF entity = 'account' THEN
 			RETURN mappings || jsonb_build_object('currency_ids',
 				(SELECT jsonb_object_agg(z.connection_id::text, z.currency_id)

@@ -121,6 +121,7 @@ DECLARE
 	apply jsonb;
 	others jsonb;
 	recs jsonb;
+	blocked text;
 BEGIN
 	SELECT format('recorded in Togai from Zoho Books payment %s: not sent back', i.remote_id) INTO echo
 	  FROM togai_zoho.inbox i
@@ -146,6 +147,14 @@ BEGIN
 	   AND EXISTS (SELECT 1 FROM togai_zoho.outbox o JOIN togai_zoho.flow f ON f.id = o.flow_id
 				    WHERE f.trigger = 'invoice_generated' AND o.entity = 'invoice'
 					  AND o.source_id = p.togai_id AND o.state IN ('pending', 'running'))
+	 LIMIT 1;
+	/* one that did not get there: the payment waits for a person, not for ever */
+	SELECT format('invoice %s did not reach Zoho Books (its job %s is dead): retry that job, then this one',
+				  p.togai_id, o.id) INTO blocked
+	  FROM jsonb_to_recordset(recs) AS p(n bigint, togai_id text, amount numeric, zconn bigint, zid text)
+	  JOIN togai_zoho.outbox o ON o.entity = 'invoice' AND o.source_id = p.togai_id AND o.state = 'dead'
+	  JOIN togai_zoho.flow f ON f.id = o.flow_id AND f.trigger = 'invoice_generated'
+	 WHERE p.zid IS NULL
 	 LIMIT 1;
 	IF waiting IS NULL THEN
 		SELECT format('Zoho Books invoice %s is not marked sent yet', p.zid) INTO waiting
@@ -181,7 +190,7 @@ BEGIN
 	  FROM jsonb_array_elements(CASE jsonb_typeof(payment -> 'records') WHEN 'array'
 								THEN payment -> 'records' ELSE '[]' END) r
 	 WHERE upper(r ->> 'type') IS DISTINCT FROM 'INVOICE';
-	RETURN jsonb_strip_nulls(jsonb_build_object('echo', echo, 'waiting', waiting,
+	RETURN jsonb_strip_nulls(jsonb_build_object('echo', echo, 'waiting', waiting, 'blocked', blocked,
 		'apply', coalesce(apply, '{}'), 'not_invoices', others));
 END
 $$;

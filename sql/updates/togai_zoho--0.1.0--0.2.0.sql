@@ -2026,7 +2026,8 @@ REVOKE ALL ON FUNCTION togai_zoho.set_togai_webhook(text, text) FROM PUBLIC;
  * Books (payment_collected, payment_apply, the payments mirror and its poll
  * streams) and written-off invoices are written off there (invoice_written_off,
  * invoice_write_off), both in the ready flows; Togai's tax lines become Zoho
- * Books line taxes through the tax mapping (map_tax).
+ * Books line taxes through the tax mapping (map_tax); invoices and payments in
+ * a currency other than the organization's base carry an exchange rate.
  */
 INSERT INTO togai_zoho.trigger_def VALUES
 	('payment_collected', 'togai', 'payment', 'outbound',
@@ -2043,6 +2044,9 @@ INSERT INTO togai_zoho.action_def VALUES
 	 'Write off the balance of the Zoho Books invoice mapped to an uncollectible Togai invoice');
 UPDATE togai_zoho.action_def SET options = options || '{"unmapped_tax": "string"}'
  WHERE name = 'invoice_create';
+ALTER TABLE togai_zoho.connection
+	ADD COLUMN base_currency text CHECK (base_currency ~ '^[A-Z]{3}$');
+COMMENT ON COLUMN togai_zoho.connection.base_currency IS 'The organization''s base currency (GET /organizations): invoices and payments in another carry an exchange rate; NULL: not known yet';
 
 CREATE TABLE togai_zoho.tax_mapping (
 	zohobooks_connection_id bigint NOT NULL,
@@ -2190,6 +2194,24 @@ COMMENT ON FUNCTION togai_zoho.invoice_tax_plans(jsonb, jsonb, numeric, integer,
 'Internal: per Zoho Books connection, the tax_id, tax, adjustment and rounding difference of an invoice''s lines, or the Togai taxes not mapped';
 REVOKE ALL ON FUNCTION togai_zoho.invoice_tax_plans(jsonb, jsonb, numeric, integer, bigint[]) FROM PUBLIC;
 
+CREATE FUNCTION togai_zoho.exchange_plans(currency text, day text, togai_rate numeric,
+										  zohobooks_connections bigint[])
+	RETURNS jsonb
+	LANGUAGE sql STABLE
+	SET search_path = pg_catalog, togai_zoho, pg_temp
+	AS $$
+SELECT jsonb_object_agg(c.id::text, jsonb_strip_nulls(jsonb_build_object(
+		'currency', currency, 'base', c.base_currency, 'currency_id', z.currency_id, 'date', day,
+		'rate', togai_rate, 'source', CASE WHEN togai_rate IS NOT NULL THEN 'Togai' END)))
+  FROM togai_zoho.connection c
+  LEFT JOIN togai_zoho.zohobooks_currency z ON z.connection_id = c.id AND z.currency_code = currency
+ WHERE c.id = ANY (zohobooks_connections) AND c.base_currency IS NOT NULL
+   AND currency IS NOT NULL AND c.base_currency <> currency
+$$;
+COMMENT ON FUNCTION togai_zoho.exchange_plans(text, text, numeric, bigint[]) IS
+'Internal: per Zoho Books connection whose base currency differs, what an invoice or payment in currency needs for its exchange rate on day';
+REVOKE ALL ON FUNCTION togai_zoho.exchange_plans(text, text, numeric, bigint[]) FROM PUBLIC;
+
 CREATE TABLE togai_zoho.payments (
 	connection_id      bigint NOT NULL DEFAULT togai_zoho.default_togai_connection(),
 	payment_id         text NOT NULL CHECK (payment_id <> '' AND length(payment_id) <= 255),
@@ -2304,6 +2326,7 @@ DECLARE
 	apply jsonb;
 	others jsonb;
 	recs jsonb;
+	blocked text;
 BEGIN
 	SELECT format('recorded in Togai from Zoho Books payment %s: not sent back', i.remote_id) INTO echo
 	  FROM togai_zoho.inbox i
@@ -2329,6 +2352,14 @@ BEGIN
 	   AND EXISTS (SELECT 1 FROM togai_zoho.outbox o JOIN togai_zoho.flow f ON f.id = o.flow_id
 				    WHERE f.trigger = 'invoice_generated' AND o.entity = 'invoice'
 					  AND o.source_id = p.togai_id AND o.state IN ('pending', 'running'))
+	 LIMIT 1;
+	/* one that did not get there: the payment waits for a person, not for ever */
+	SELECT format('invoice %s did not reach Zoho Books (its job %s is dead): retry that job, then this one',
+				  p.togai_id, o.id) INTO blocked
+	  FROM jsonb_to_recordset(recs) AS p(n bigint, togai_id text, amount numeric, zconn bigint, zid text)
+	  JOIN togai_zoho.outbox o ON o.entity = 'invoice' AND o.source_id = p.togai_id AND o.state = 'dead'
+	  JOIN togai_zoho.flow f ON f.id = o.flow_id AND f.trigger = 'invoice_generated'
+	 WHERE p.zid IS NULL
 	 LIMIT 1;
 	IF waiting IS NULL THEN
 		SELECT format('Zoho Books invoice %s is not marked sent yet', p.zid) INTO waiting
@@ -2364,13 +2395,394 @@ BEGIN
 	  FROM jsonb_array_elements(CASE jsonb_typeof(payment -> 'records') WHEN 'array'
 								THEN payment -> 'records' ELSE '[]' END) r
 	 WHERE upper(r ->> 'type') IS DISTINCT FROM 'INVOICE';
-	RETURN jsonb_strip_nulls(jsonb_build_object('echo', echo, 'waiting', waiting,
+	RETURN jsonb_strip_nulls(jsonb_build_object('echo', echo, 'waiting', waiting, 'blocked', blocked,
 		'apply', coalesce(apply, '{}'), 'not_invoices', others));
 END
 $$;
 COMMENT ON FUNCTION togai_zoho.togai_payment_context(bigint, jsonb) IS
 'What a payment_apply job sends to each Zoho Books connection for a Togai payment (a payments row), whether it is an echo, and what it waits for';
 REVOKE ALL ON FUNCTION togai_zoho.togai_payment_context(bigint, jsonb) FROM PUBLIC;
+
+CREATE OR REPLACE FUNCTION togai_zoho.add_zohobooks_connection(name text, client_id text, client_secret text,
+													code text DEFAULT NULL,
+													refresh_token text DEFAULT NULL,
+													organization_id text DEFAULT NULL,
+													region text DEFAULT 'com',
+													accounts_url text DEFAULT NULL,
+													api_url text DEFAULT NULL)
+	RETURNS bigint
+	LANGUAGE plpgsql
+	SECURITY DEFINER
+	-- an error here must not write the statement, which holds secrets, to the server log
+	SET log_min_error_statement = panic
+	SET search_path = pg_catalog, togai_zoho, pg_temp
+	AS $$
+DECLARE
+	v_hosts    jsonb;
+	v_accounts text;
+	v_api      text;
+	v_auth     jsonb;
+	v_orgs     jsonb;
+	v_org      text;
+	v_id       bigint;
+BEGIN
+	PERFORM togai_zoho.check_name('connection name', add_zohobooks_connection.name);
+	PERFORM togai_zoho.check_secret('client_id', client_id);
+	PERFORM togai_zoho.check_secret('client_secret', client_secret);
+	IF (code IS NULL) = (add_zohobooks_connection.refresh_token IS NULL) THEN
+		RAISE EXCEPTION 'give either code or refresh_token'
+			USING ERRCODE = 'invalid_parameter_value',
+				  HINT = 'A grant code comes from the Self Client''s Generate Code tab in Zoho''s API console; '
+						 'it is exchanged at once for a refresh token, which is kept.';
+	END IF;
+	IF code IS NOT NULL THEN
+		PERFORM togai_zoho.check_secret('code', code);
+	ELSE
+		PERFORM togai_zoho.check_secret('refresh_token', add_zohobooks_connection.refresh_token);
+	END IF;
+	IF organization_id IS NOT NULL THEN
+		PERFORM togai_zoho.check_name('organization_id', organization_id);
+	END IF;
+	v_hosts := togai_zoho.zoho_region_urls(region);
+	v_accounts := togai_zoho.normalize_url(coalesce(accounts_url, v_hosts ->> 'accounts_url'), 'accounts_url');
+	IF api_url IS NOT NULL THEN
+		v_api := togai_zoho.normalize_url(api_url, 'api_url');
+	END IF;
+	-- before the network call: a grant code works only once
+	IF EXISTS (SELECT 1 FROM togai_zoho.connection c WHERE c.name = add_zohobooks_connection.name) THEN
+		RAISE EXCEPTION 'connection "%" already exists', add_zohobooks_connection.name
+			USING ERRCODE = 'duplicate_object',
+				  HINT = 'Pick another name, or drop the old one with togai_zoho.drop_connection().';
+	END IF;
+
+	v_auth := togai_zoho.zoho_authorize(v_accounts, v_api, v_hosts ->> 'api_url', client_id,
+										client_secret, code, add_zohobooks_connection.refresh_token);
+	v_orgs := coalesce(v_auth -> 'organizations', '[]');
+	IF organization_id IS NOT NULL THEN
+		IF NOT EXISTS (SELECT 1 FROM jsonb_array_elements(v_orgs) o
+						WHERE o ->> 'organization_id' = organization_id) THEN
+			RAISE EXCEPTION 'organization % is not among those this Zoho account reaches', organization_id
+				USING ERRCODE = 'invalid_parameter_value',
+					  HINT = (SELECT 'Organizations: ' || coalesce(string_agg(format('%s (%s)',
+								o ->> 'organization_id', o ->> 'name'), ', '), 'none') || '.'
+								FROM jsonb_array_elements(v_orgs) o);
+		END IF;
+		v_org := organization_id;
+	ELSIF jsonb_array_length(v_orgs) = 1 THEN
+		v_org := v_orgs -> 0 ->> 'organization_id';
+	ELSIF jsonb_array_length(v_orgs) = 0 THEN
+		RAISE EXCEPTION 'this Zoho account has no Zoho Books organization'
+			USING ERRCODE = 'object_not_in_prerequisite_state',
+				  HINT = 'Set up Zoho Books for the account first.';
+	ELSE
+		RAISE EXCEPTION 'this Zoho account reaches % organizations: choose one', jsonb_array_length(v_orgs)
+			USING ERRCODE = 'invalid_parameter_value',
+				  HINT = (SELECT 'Generate a new code and pass organization_id => one of: '
+								 || string_agg(format('%s (%s)', o ->> 'organization_id', o ->> 'name'), ', ')
+								 || '.'
+							FROM jsonb_array_elements(v_orgs) o);
+	END IF;
+
+	INSERT INTO togai_zoho.connection (name, app, base_url, accounts_url, region, organization_id, client_id,
+									   base_currency)
+		VALUES (add_zohobooks_connection.name, 'zohobooks', v_auth ->> 'api_url', v_accounts,
+				CASE WHEN add_zohobooks_connection.accounts_url IS NULL THEN region END, v_org, client_id,
+				(SELECT upper(o ->> 'currency_code') FROM jsonb_array_elements(v_orgs) o
+				  WHERE o ->> 'organization_id' = v_org AND o ->> 'currency_code' ~ '^[A-Za-z]{3}$'))
+		RETURNING id INTO v_id;
+	INSERT INTO togai_zoho.connection_secret (connection_id, client_secret, refresh_token, access_token,
+											  access_token_expires_at)
+		VALUES (v_id, client_secret, v_auth ->> 'refresh_token', v_auth ->> 'access_token',
+				now() + make_interval(secs => (v_auth ->> 'expires_in')::int));
+	RETURN v_id;
+END
+$$;
+COMMENT ON FUNCTION togai_zoho.add_zohobooks_connection(text, text, text, text, text, text, text, text, text) IS
+'Adds a Zoho Books connection: add_zohobooks_connection(name, client_id, client_secret, code => <self-client grant code> | refresh_token => ..., organization_id, region => ''com'', accounts_url, api_url). Exchanges the code at once; picks the organization when there is one. Returns its id';
+
+CREATE OR REPLACE FUNCTION togai_zoho.learn_time_zone(c togai_zoho.connection)
+	RETURNS text
+	LANGUAGE plpgsql
+	SET search_path = pg_catalog, togai_zoho, pg_temp
+	AS $$
+DECLARE
+	tz text;
+	base text;
+BEGIN
+	SELECT coalesce(o ->> 'time_zone', o ->> 'timezone'), upper(o ->> 'currency_code') INTO tz, base
+	  FROM jsonb_array_elements(togai_zoho.zohobooks_call(c.name, 'organizations')) o
+	 WHERE o ->> 'organization_id' = c.organization_id;
+	/* the same answer names the base currency: kept for exchange rates */
+	IF base ~ '^[A-Z]{3}$' THEN
+		UPDATE togai_zoho.connection x SET base_currency = base
+		 WHERE x.id = c.id AND x.base_currency IS DISTINCT FROM base;
+	END IF;
+	IF tz IS NULL OR NOT EXISTS (SELECT 1 FROM pg_timezone_names WHERE name = tz) THEN
+		RAISE WARNING 'togai_zoho: the time zone of organization % is unknown (%): its API day ends at midnight UTC',
+			c.organization_id, coalesce(tz, 'not given');
+		RETURN NULL;
+	END IF;
+	RETURN tz;
+EXCEPTION WHEN OTHERS THEN
+	RAISE WARNING 'togai_zoho: could not read the time zone of organization %: %', c.organization_id, SQLERRM
+		USING HINT = 'Its API day ends at midnight UTC until set_api_budget() is called again.';
+	RETURN NULL;
+END
+$$;
+COMMENT ON FUNCTION togai_zoho.learn_time_zone(togai_zoho.connection) IS
+'Internal: the time zone of a Zoho Books connection''s organization, read from GET /organizations (NULL, with a WARNING, when unknown); keeps its base currency on the way';
+REVOKE ALL ON FUNCTION togai_zoho.learn_time_zone(togai_zoho.connection) FROM PUBLIC;
+
+CREATE OR REPLACE FUNCTION togai_zoho.zohobooks_paid_unexplained(zohobooks_connection_id bigint, invoice jsonb)
+	RETURNS boolean
+	LANGUAGE sql STABLE
+	SET search_path = pg_catalog, togai_zoho, pg_temp
+	AS $$
+SELECT coalesce(bool_or(i.paid_amount IS NULL OR round(i.paid_amount, 2) IS DISTINCT FROM round(
+			togai_zoho.json_numeric(invoice -> 'total') - togai_zoho.json_numeric(invoice -> 'balance')
+			- coalesce(togai_zoho.json_numeric(invoice -> 'write_off_amount'), 0), 2)), false)
+  FROM togai_zoho.id_mapping m
+  LEFT JOIN togai_zoho.invoices i ON i.connection_id = m.togai_connection_id AND i.invoice_id = m.togai_id
+ WHERE m.entity = 'invoice' AND m.zohobooks_connection_id = zohobooks_paid_unexplained.zohobooks_connection_id
+   AND m.zohobooks_id = invoice ->> 'invoice_id'
+$$;
+COMMENT ON FUNCTION togai_zoho.zohobooks_paid_unexplained(bigint, jsonb) IS
+'Internal: whether a synced Zoho Books invoice has money applied that its Togai invoice does not show (its payments are then read); false for an invoice not synced';
+REVOKE ALL ON FUNCTION togai_zoho.zohobooks_paid_unexplained(bigint, jsonb) FROM PUBLIC;
+
+CREATE OR REPLACE FUNCTION togai_zoho.poll_zohobooks_run(connection text, max_pages integer, done text[])
+	RETURNS jsonb
+	LANGUAGE plpgsql
+	SECURITY DEFINER
+	SET search_path = pg_catalog, togai_zoho, pg_temp
+	SET togai_zoho.call_purpose = 'poll'
+	AS $$
+DECLARE
+	c togai_zoho.connection;
+	stream text;
+	cur jsonb;
+	page jsonb;
+	item jsonb;
+	prev jsonb;
+	pages integer := 0;
+	page_no integer;
+	since timestamptz;
+	started timestamptz;
+	high timestamptz;
+	t timestamptz;
+	first_high timestamptz;
+	stream_pages integer;
+	seen integer;
+	changed integer;
+	failed integer;
+	payments integer := 0;
+	more boolean;
+	newest_first boolean;
+	older_reached boolean;
+	want_payments boolean;
+	result jsonb := '{}';
+	err text;
+	err_state text;
+	stream_err text;
+	item_err text;
+	margin constant interval := '1 minute';
+	streams text[];
+	spacing double precision;
+	idle integer;
+	next_at timestamptz;
+	polled integer := 0;
+BEGIN
+	c := togai_zoho.poll_begin(poll_zohobooks_run.connection, 'zohobooks', max_pages);
+	IF c.id IS NULL THEN
+		RETURN jsonb_build_object('connection', poll_zohobooks_run.connection,
+								  'skipped', 'another poll of this connection is running');
+	END IF;
+	/* payments are looked for only for a flow that records them */
+	want_payments := EXISTS (SELECT 1 FROM togai_zoho.flow f
+							  WHERE f.trigger_connection_id = c.id AND f.enabled
+								AND f.trigger = 'payment_recorded');
+
+	/* only the lists an enabled flow needs: payments come through invoices */
+	streams := ARRAY(SELECT s FROM unnest(ARRAY['invoices', 'contacts']) s
+		WHERE EXISTS (SELECT 1 FROM togai_zoho.flow f
+					   WHERE f.trigger_connection_id = c.id AND f.enabled
+						 AND f.trigger = ANY (CASE s WHEN 'invoices'
+							 THEN ARRAY['payment_recorded', 'invoice_paid']
+							 ELSE ARRAY['contact_updated'] END)));
+	IF cardinality(streams) = 0 THEN
+		RETURN jsonb_build_object('connection', c.name, 'pages', 0,
+								  'skipped', 'no enabled flow needs a Zoho Books list');
+	END IF;
+	/* polls pay from the day's budget: their share, spread over the day */
+	PERFORM togai_zoho.api_budget_refresh(c.id, false);
+	spacing := togai_zoho.api_poll_spacing(c.id, cardinality(streams), false);
+	IF spacing < 0 THEN
+		next_at := (togai_zoho.api_day(c.time_zone)).ends_at;
+		RAISE NOTICE 'togai_zoho: the day''s API budget of connection "%" is spent; the next poll runs at %',
+			c.name, next_at
+			USING HINT = 'togai_zoho.api_usage shows the day''s calls; set_api_budget() changes the budget.';
+		RETURN jsonb_build_object('connection', c.name, 'pages', 0, 'next_poll_at', next_at,
+								  'skipped', 'the day''s API budget is spent');
+	END IF;
+	IF spacing IS NULL THEN
+		next_at := (togai_zoho.api_day(c.time_zone)).ends_at;
+		RAISE NOTICE 'togai_zoho: the polls of connection "%" spent their share of the day''s API budget; the next poll runs at %',
+			c.name, next_at
+			USING HINT = 'togai_zoho.poll_share sets the share; togai_zoho.api_usage shows the day''s calls.';
+		RETURN jsonb_build_object('connection', c.name, 'pages', 0, 'next_poll_at', next_at,
+								  'skipped', 'the polls'' share of the day''s API budget is spent');
+	END IF;
+
+	FOR stream IN SELECT togai_zoho.poll_order(c.id, ARRAY(SELECT s FROM unnest(streams) s
+													 WHERE s <> ALL (done))) LOOP
+		EXIT WHEN pages >= max_pages;
+		cur := togai_zoho.get_cursor(c.id, stream);
+		/* a quiet stream waits its turn; a walk under way goes on */
+		CONTINUE WHEN (cur ->> 'next_poll_at')::timestamptz > clock_timestamp()
+					  AND NOT cur ? 'walk_started';
+		polled := polled + 1;
+		since := togai_zoho.remote_time(cur ->> 'since');
+		started := coalesce((cur ->> 'walk_started')::timestamptz, clock_timestamp());
+		high := togai_zoho.remote_time(cur ->> 'high');
+		page_no := coalesce((cur ->> 'page')::integer, 1);
+		seen := 0; changed := 0; failed := 0; more := true; older_reached := false; stream_err := NULL;
+		stream_pages := 0; first_high := NULL;
+		LOOP
+			BEGIN
+				IF stream = 'invoices' THEN
+					page := togai_zoho.zohobooks_call(c.name, 'list_changed', jsonb_strip_nulls(
+						jsonb_build_object('list', 'invoices', 'since', togai_zoho.zoho_time(since),
+										   'page', page_no)));
+				ELSE
+					page := togai_zoho.zohobooks_call(c.name, 'list_changed',
+						jsonb_build_object('list', 'contacts', 'page', page_no));
+				END IF;
+			EXCEPTION WHEN OTHERS THEN
+				GET STACKED DIAGNOSTICS stream_err = MESSAGE_TEXT, err_state = RETURNED_SQLSTATE;
+				RAISE WARNING 'togai_zoho: polling % of connection "%" stopped: %', stream, c.name, stream_err
+					USING HINT = 'The next poll resumes from the same page; togai_zoho.poll_status shows it.';
+				err := coalesce(err, stream || ': ' || stream_err);
+				EXIT;
+			END;
+			pages := pages + 1;
+			stream_pages := stream_pages + 1;
+			/* Zoho does not document the direction of a sort: read it from the page */
+			newest_first := stream <> 'contacts' OR coalesce(page #>> '{page_context,sort_order}' = 'D',
+				togai_zoho.remote_time(page #>> '{contacts,0,last_modified_time}') >=
+				togai_zoho.remote_time(page -> 'contacts' -> -1 ->> 'last_modified_time'), true);
+			FOR item IN SELECT e FROM jsonb_array_elements(coalesce(page -> stream, '[]')) e LOOP
+				t := togai_zoho.remote_time(item ->> 'last_modified_time');
+				/* contacts are not filtered: those not changed after the cursor were taken before */
+				IF stream = 'contacts' AND since IS NOT NULL AND t <= since THEN
+					older_reached := older_reached OR newest_first;
+					CONTINUE;
+				END IF;
+				seen := seen + 1;
+				high := greatest(high, t);
+				IF stream_pages = 1 THEN
+					first_high := greatest(first_high, t);
+				END IF;
+				BEGIN
+					IF stream = 'invoices' THEN
+						SELECT i.payload INTO prev FROM togai_zoho.inbox i
+						 WHERE i.connection_id = c.id AND i.entity = 'invoice'
+						   AND i.remote_id = item ->> 'invoice_id';
+					END IF;
+					IF togai_zoho.mirror_inbox(c.id, rtrim(stream, 's'), item, 'poll') THEN
+						changed := changed + 1;
+					END IF;
+					/* money applied to a synced invoice: read the payments it got */
+					IF stream = 'invoices' AND want_payments
+					   AND (prev ->> 'balance' IS DISTINCT FROM item ->> 'balance'
+							OR prev ->> 'last_payment_date' IS DISTINCT FROM item ->> 'last_payment_date')
+					   AND coalesce(togai_zoho.json_numeric(item -> 'balance'), 0)
+						   < coalesce(togai_zoho.json_numeric(item -> 'total'), 0)
+					   AND togai_zoho.zohobooks_paid_unexplained(c.id, item) THEN
+						payments := payments + togai_zoho.take_invoice_payments(c, item);
+					END IF;
+				EXCEPTION WHEN OTHERS THEN
+					GET STACKED DIAGNOSTICS item_err = MESSAGE_TEXT;
+					failed := failed + 1;
+					RAISE WARNING 'togai_zoho: Zoho Books % % of connection "%" not taken: %',
+						rtrim(stream, 's'), item ->> (rtrim(stream, 's') || '_id'), c.name, item_err;
+				END;
+			END LOOP;
+			more := coalesce((page #>> '{page_context,has_more_page}')::boolean, false)
+					AND NOT older_reached;
+			EXIT WHEN NOT more;
+			page_no := page_no + 1;
+			EXIT WHEN pages >= max_pages;
+		END LOOP;
+		IF stream_err IS NULL AND NOT more THEN
+			/*
+			 * The next poll of the stream: at once after a change (while the
+			 * polls are not ahead of their budget's pace); after a quiet one
+			 * twice as long each time, up to togai_zoho.poll_idle_max, and
+			 * never sooner than the budget's even spread.
+			 */
+			idle := CASE WHEN changed > 0 THEN 0 ELSE coalesce((cur ->> 'idle_polls')::integer, 0) + 1 END;
+			next_at := clock_timestamp() + make_interval(secs => CASE
+				/* webhooks bring the changes: a slow sweep catches what they missed */
+				WHEN c.webhook_url IS NOT NULL
+				THEN greatest(extract(epoch FROM current_setting('togai_zoho.poll_sweep')::interval), spacing)
+				WHEN idle = 0
+				THEN coalesce(togai_zoho.api_poll_spacing(c.id, cardinality(streams), true), spacing)
+				ELSE greatest(least(extract(epoch FROM current_setting('togai_zoho.poll_idle_max')::interval),
+									30 * 2 ^ least(idle, 20)), spacing) END);
+			/*
+			 * The next walk reads what changed after this one could see (see
+			 * seen_through).  Contacts sorted by change: after the newest on
+			 * the page where the newest stand (the first, or the last when
+			 * oldest come first), since a contact changed during the walk
+			 * moves there.  Invoices: after the newest of a walk of one page;
+			 * after a longer walk, from before it began (less a margin for the
+			 * clocks), so that an invoice changed meanwhile is read again.
+			 */
+			PERFORM togai_zoho.set_cursor(c.id, stream, jsonb_strip_nulls(jsonb_build_object(
+				'since', togai_zoho.zoho_time(coalesce(CASE
+					WHEN stream = 'contacts' AND newest_first THEN togai_zoho.seen_through(first_high, started)
+					WHEN stream = 'contacts' OR (stream_pages = 1 AND (cur ->> 'page') IS NULL)
+						THEN togai_zoho.seen_through(high, started)
+					ELSE least(high, started - margin) END, since, started - margin)),
+				'high', togai_zoho.zoho_time(high),
+				/* oldest first: the next walk starts at the last page, where changes go */
+				'page', CASE WHEN stream = 'contacts' AND NOT newest_first THEN page_no END,
+				'last_full_walk', clock_timestamp(), 'last_poll_at', clock_timestamp(),
+				'idle_polls', idle, 'next_poll_at', next_at)));
+		ELSE
+			PERFORM togai_zoho.set_cursor(c.id, stream, jsonb_strip_nulls(jsonb_build_object(
+				'since', togai_zoho.zoho_time(since), 'high', togai_zoho.zoho_time(high),
+				'page', page_no, 'walk_started', started,
+				'last_full_walk', cur -> 'last_full_walk', 'last_poll_at', clock_timestamp(),
+				'last_error', stream_err, 'last_error_sqlstate', err_state,
+				'last_error_at', CASE WHEN stream_err IS NOT NULL THEN clock_timestamp() END)));
+		END IF;
+		result := result || jsonb_build_object(stream, jsonb_strip_nulls(jsonb_build_object(
+			'seen', seen, 'changed', changed, 'failed', failed,
+			'complete', stream_err IS NULL AND NOT more, 'error', stream_err)));
+		/* a stream that fails does not stop the others; a walk cut short by max_pages does */
+		EXIT WHEN stream_err IS NULL AND more;
+	END LOOP;
+	SELECT min((s.cursor::jsonb ->> 'next_poll_at')::timestamptz) INTO next_at
+	  FROM togai_zoho.sync_cursor s
+	 WHERE s.connection_id = c.id AND s.stream = ANY (streams);
+	IF polled = 0 AND cardinality(done) > 0 THEN
+		/* a CALL of poll() has walked every list that was due */
+		RETURN jsonb_build_object('connection', c.name, 'pages', 0, 'next_poll_at', next_at);
+	END IF;
+	IF polled = 0 THEN
+		RAISE NOTICE 'togai_zoho: no list of connection "%" is due; the next poll runs at %', c.name, next_at
+			USING HINT = 'Quiet lists are polled less often (togai_zoho.poll_idle_max); a change brings them back to every poll.';
+		RETURN jsonb_build_object('connection', c.name, 'pages', 0, 'next_poll_at', next_at,
+								  'skipped', 'no list is due');
+	END IF;
+	RETURN jsonb_build_object('connection', c.name, 'pages', pages, 'payments', payments) || result
+		|| jsonb_strip_nulls(jsonb_build_object('error', err, 'next_poll_at', next_at));
+END
+$$;
+COMMENT ON FUNCTION togai_zoho.poll_zohobooks_run(text, integer, text[]) IS
+'Internal: a poll of Zoho Books of up to max_pages pages, the lists in done left out; poll_zohobooks() and poll() call it';
+REVOKE ALL ON FUNCTION togai_zoho.poll_zohobooks_run(text, integer, text[]) FROM PUBLIC;
 
 CREATE OR REPLACE FUNCTION togai_zoho.backfill_calls_per_job(action text)
 	RETURNS numeric
@@ -2532,8 +2944,21 @@ BEGIN
 					  WHERE f.trigger = 'invoice_generated' AND o.entity = 'invoice'
 						AND o.source_id = job_context.payload ->> 'invoice_id'
 						AND o.state IN ('pending', 'running')
-					  LIMIT 1))));
+					  LIMIT 1)),
+					'blocked', (SELECT format('the invoice did not reach Zoho Books (its job %s is dead): '
+											  'retry that job, then this one', o.id)
+								  FROM togai_zoho.outbox o JOIN togai_zoho.flow f ON f.id = o.flow_id
+								 WHERE f.trigger = 'invoice_generated' AND o.entity = 'invoice'
+								   AND o.source_id = job_context.payload ->> 'invoice_id'
+								   AND o.state = 'dead' AND NOT mappings #> '{mappings}' ? 'invoice'
+								 LIMIT 1)));
 			END IF;
+			ctx := ctx || jsonb_strip_nulls(jsonb_build_object('exchange', togai_zoho.exchange_plans(
+				coalesce(payload ->> 'currency', payload #>> '{revenue_info,units}'),
+				left(payload ->> 'invoice_date', 10),
+				togai_zoho.json_numeric(payload #> '{raw,exchangeRate}'),
+				ARRAY(SELECT k::bigint FROM jsonb_object_keys(coalesce(mappings #> '{mappings,account}',
+																	'{}')) k))));
 			RETURN ctx || mappings || jsonb_build_object('item_ids',
 				(SELECT jsonb_object_agg(z.connection_id::text, z.ids)
 				   FROM (SELECT i.connection_id, jsonb_object_agg(i.name, i.item_id) AS ids
@@ -2542,7 +2967,12 @@ BEGIN
 											 FROM jsonb_array_elements(ctx -> 'lines') l)
 						  GROUP BY i.connection_id) z));
 		ELSIF entity = 'payment' THEN
-			RETURN mappings || togai_zoho.togai_payment_context(job_context.connection_id, payload);
+			ctx := togai_zoho.togai_payment_context(job_context.connection_id, payload);
+			RETURN ctx || mappings || jsonb_strip_nulls(jsonb_build_object('exchange',
+				togai_zoho.exchange_plans(payload ->> 'currency',
+					(SELECT min(x.value #>> '{body,date}') FROM jsonb_each(ctx -> 'apply') x(key, value)),
+					togai_zoho.json_numeric(payload #> '{raw,exchangeRate}'),
+					ARRAY(SELECT k::bigint FROM jsonb_object_keys(ctx -> 'apply') k))));
 		ELSIF entity = 'account' THEN
 			RETURN mappings || jsonb_build_object('currency_ids',
 				(SELECT jsonb_object_agg(z.connection_id::text, z.currency_id)

@@ -25,6 +25,8 @@ static const TzRemoteOp ops[] = {
 	/* Zoho Books */
 	{"organizations", Z, "GET", "/organizations", NULL, NULL, {{0}}, "organizations"},
 	{"currencies", Z, "GET", "/settings/currencies", NULL, NULL, {{0}}, "currencies"},
+	{"exchange_rates", Z, "GET", "/settings/currencies/%s/exchangerates", "currency_id", NULL,
+	{{"from_date", "from_date"}}, "exchange_rates"},
 	{"taxes", Z, "GET", "/settings/taxes", NULL, NULL,
 	{{"page", "page"}, {"per_page", NULL, "200"}}, "taxes"},
 	{"contact_create", Z, "POST", "/contacts", NULL, "contact", {{0}}, "contact", true},

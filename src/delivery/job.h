@@ -43,6 +43,7 @@ typedef enum TzPhase
 	TZ_PHASE_MARK_SENT,
 	TZ_PHASE_VOID,
 	TZ_PHASE_WRITE_OFF,
+	TZ_PHASE_EXCHANGE_RATE,		/* reading Zoho Books' rate of a currency for a date */
 	TZ_PHASE_CURRENCIES,		/* looking up the Zoho currency id of a code */
 	TZ_PHASE_READ,				/* reading the object before a merge-write */
 	TZ_PHASE_CONFIRM,			/* reading a search's candidate: is it ours? */
@@ -64,6 +65,10 @@ typedef struct TzJobAction
 	/* mappings known when claimed (NULL: none) */
 	char	   *account_zoho_id;
 	char	   *invoice_zoho_id;
+	/* Zoho Books' exchange rate read for the object's currency and date (NULL: none) */
+	bool		rate_read;
+	json_t	   *rate;
+	const char *rate_date;
 } TzJobAction;
 
 /* A Zoho Books item found or made, to keep for later invoices. */

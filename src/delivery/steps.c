@@ -283,6 +283,74 @@ plan_items(TzJob *job)
 	return false;
 }
 
+/* Adds to what the current action's result says. */
+static void
+add_note(TzJob *job, const char *text)
+{
+	job->note = job->note ? psprintf("%s; %s", job->note, text) : pstrdup(text);
+}
+
+/* What this action's organization needs for an exchange rate (togai_zoho.exchange_plans), or NULL. */
+static json_t *
+exchange_plan(TzJob *job)
+{
+	char		key[32];
+
+	snprintf(key, sizeof(key), INT64_FORMAT, current_action(job)->connection_id);
+	return json_object_get(json_object_get(job->context, "exchange"), key);
+}
+
+/*
+ * An object in a currency other than the organization's base without
+ * Togai's rate: Zoho Books' rate for its date is read first.  True: that
+ * call is planned.
+ */
+static bool
+read_exchange_rate(TzJob *job)
+{
+	TzJobAction *a = current_action(job);
+	json_t	   *plan = exchange_plan(job);
+	const char *currency_id = json_string_value(json_object_get(plan, "currency_id"));
+	const char *date = json_string_value(json_object_get(plan, "date"));
+
+	if (plan == NULL || json_is_number(json_object_get(plan, "rate")) || a->rate_read ||
+		currency_id == NULL)
+		return false;
+	set_call(job, TZ_PHASE_EXCHANGE_RATE, "exchange_rates", currency_id,
+			 date ? QUERY(job, "exchange_rates", "from_date", date) : NULL, NULL);
+	return true;
+}
+
+/* The exchange rate on a body, and where it came from in the result. */
+static void
+add_exchange_rate(TzJob *job, json_t *body)
+{
+	TzJobAction *a = current_action(job);
+	json_t	   *plan = exchange_plan(job);
+	json_t	   *togai = json_object_get(plan, "rate");
+	const char *currency = json_string_value(json_object_get(plan, "currency"));
+	const char *base = json_string_value(json_object_get(plan, "base"));
+	const char *date = json_string_value(json_object_get(plan, "date"));
+
+	if (plan == NULL || body == NULL)
+		return;
+	if (json_is_number(togai) || a->rate)
+	{
+		json_object_set(body, "exchange_rate", json_is_number(togai) ? togai : a->rate);
+		add_note(job, psprintf("exchange rate %s/%s %.*g, %s", currency ? currency : "?",
+							   base ? base : "?", 15,
+							   json_number_value(json_is_number(togai) ? togai : a->rate),
+							   json_is_number(togai) ? "Togai's" :
+							   psprintf("Zoho Books' of %s", a->rate_date ? a->rate_date : "?")));
+	}
+	else
+		add_note(job, psprintf("no exchange rate %s/%s in Zoho Books for %s or before%s: Zoho Books "
+							   "applies its own", currency ? currency : "?", base ? base : "?",
+							   date ? date : "the date",
+							   json_object_get(plan, "currency_id") ? "" :
+							   " (the currency's Zoho Books id is not known)"));
+}
+
 /* How this action's organization taxes the invoice (togai_zoho.invoice_tax_plans), or NULL. */
 static json_t *
 tax_plan(TzJob *job)
@@ -317,9 +385,9 @@ taxed_context(TzJob *job)
 	else
 		json_object_del(ctx, "adjustment");
 	if (json_is_number(difference))
-		job->note = psprintf("Zoho Books' line taxes differ from Togai's by %.*g (rounding line by "
-							 "line); the adjustment keeps the total exact", 15,
-							 json_number_value(difference));
+		add_note(job, psprintf("Zoho Books' line taxes differ from Togai's by %.*g (rounding line "
+							   "by line); the adjustment keeps the total exact", 15,
+							   json_number_value(difference)));
 	return ctx;
 }
 
@@ -330,16 +398,21 @@ create_invoice(TzJob *job)
 	bool		own_number = json_is_true(json_object_get(a->options, "use_togai_number"));
 	bool		capped;
 	json_t	   *ctx;
+	json_t	   *body;
 
 	if (plan_items(job))
 		return;
 	if (tz_payment_terms(job->payload, NULL, &capped) >= 0 && capped)
 		job->note = psprintf("net terms over %d days sent as %d, Zoho Books' most",
 							 TZ_ZOHO_MAX_TERMS, TZ_ZOHO_MAX_TERMS);
+	if (read_exchange_rate(job))
+		return;
 	ctx = taxed_context(job);
+	body = tz_invoice_body(job->payload, a->account_zoho_id, a->options, ctx, a->items);
+	add_exchange_rate(job, body);
 	set_call(job, TZ_PHASE_CREATE, "invoice_create", NULL,
 			 own_number ? QUERY(job, "invoice_create", "ignore_auto_number_generation", "true") : NULL,
-			 tz_invoice_body(job->payload, a->account_zoho_id, a->options, ctx, a->items));
+			 body);
 	json_decref(ctx);
 }
 
@@ -539,10 +612,14 @@ static void
 create_zoho_payment(TzJob *job)
 {
 	TzJobAction *a = current_action(job);
+	json_t	   *body;
 
+	if (read_exchange_rate(job))
+		return;
 	note_payment_rest(job);
-	set_call(job, TZ_PHASE_CREATE, "payment_create", NULL, NULL,
-			 tz_zoho_payment_body(planned_payment(job), a->account_zoho_id, a->options));
+	body = tz_zoho_payment_body(planned_payment(job), a->account_zoho_id, a->options);
+	add_exchange_rate(job, body);
+	set_call(job, TZ_PHASE_CREATE, "payment_create", NULL, NULL, body);
 }
 
 static bool
@@ -565,6 +642,11 @@ plan_payment_apply(TzJob *job)
 	if (context_text(job, "waiting"))
 	{
 		wait_on_its_way(job, context_text(job, "waiting"));
+		return false;
+	}
+	if (context_text(job, "blocked"))
+	{
+		finish(job, TZ_OUTCOME_DEAD, context_text(job, "blocked"));
 		return false;
 	}
 	if (planned == NULL)
@@ -597,6 +679,11 @@ plan_write_off(TzJob *job)
 	if (context_text(job, "waiting"))
 	{
 		wait_on_its_way(job, context_text(job, "waiting"));
+		return false;
+	}
+	if (a->invoice_zoho_id == NULL && context_text(job, "blocked"))
+	{
+		finish(job, TZ_OUTCOME_DEAD, context_text(job, "blocked"));
 		return false;
 	}
 	if (a->invoice_zoho_id == NULL)
@@ -1014,6 +1101,25 @@ tz_steps_answered(TzJob *job, const TzApiResult *r)
 		case TZ_PHASE_WRITE_OFF:
 			action_done(job, "written off", a->invoice_zoho_id);
 			return;
+
+		case TZ_PHASE_EXCHANGE_RATE:
+			{
+				const char *effective = NULL;
+				json_t	   *rate = tz_find_exchange_rate(r->root,
+														 json_string_value(json_object_get(exchange_plan(job),
+																						   "date")),
+														 &effective);
+
+				a->rate_read = true;
+				a->rate = rate ? json_deep_copy(rate) : NULL;
+				a->rate_date = effective ? pstrdup(effective) : NULL;
+				job->call_method = NULL;
+				if (a->kind == TZ_ACTION_PAYMENT_APPLY)
+					create_zoho_payment(job);
+				else
+					create_invoice(job);
+				return;
+			}
 
 		case TZ_PHASE_START:
 			break;

@@ -872,3 +872,31 @@ tz_zoho_payment_is(const json_t *payment, const char *reference, const char *con
 	return ref != NULL && reference != NULL && strcmp(ref, reference) == 0 &&
 		(contact_id == NULL || customer == NULL || strcmp(customer, contact_id) == 0);
 }
+
+json_t *
+tz_find_exchange_rate(const json_t *answer, const char *date, const char **effective)
+{
+	json_t	   *list = json_is_object(answer) ? json_object_get(answer, "exchange_rates") : NULL;
+	json_t	   *best = NULL;
+	const char *best_date = NULL;
+	size_t		i;
+	json_t	   *e;
+
+	json_array_foreach(list, i, e)
+	{
+		json_t	   *rate = json_object_get(e, "rate");
+		const char *day = json_string_value(json_object_get(e, "effective_date"));
+
+		if (!json_is_number(rate) || json_number_value(rate) <= 0 || day == NULL ||
+			(date != NULL && strncmp(day, date, 10) > 0))
+			continue;
+		if (best_date == NULL || strncmp(day, best_date, 10) > 0)
+		{
+			best = rate;
+			best_date = day;
+		}
+	}
+	if (effective)
+		*effective = best_date;
+	return best;
+}

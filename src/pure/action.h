@@ -164,6 +164,14 @@ extern json_t *tz_zoho_payment_candidates(const json_t *answer);
 extern bool tz_zoho_payment_is(const json_t *payment, const char *reference,
 							   const char *contact_id);
 
+/*
+ * The rate of an answer to GET /settings/currencies/{id}/exchangerates for
+ * a date: the entry of that date or the closest before it (its effective
+ * date in *effective); NULL when there is none.  Borrowed from the answer.
+ */
+extern json_t *tz_find_exchange_rate(const json_t *answer, const char *date,
+									 const char **effective);
+
 /* The PATCH /accounts body copying a Zoho Books contact's name, email and address. */
 extern json_t *tz_account_update_body(const json_t *contact);
 

@@ -87,6 +87,7 @@ class MoneyFlows(FlowsCase):
         self.assertEqual([(a["invoice_id"], cents(a["amount_applied"])) for a in first["invoices"]],
                          [(zoho[invs[0]["sequenceId"]]["invoice_id"], Decimal("40.00"))])
         self.assertEqual(first["payment_mode"], "others")
+        self.assertNotIn("exchange_rate", first, "USD is the organization's base currency")
         self.assertEqual(first["customer_id"], zoho[invs[0]["sequenceId"]]["customer_id"])
         self.assertIn("Stripe GATEWAY ch_", first["description"])
         second = made[p2["id"]]
@@ -206,3 +207,30 @@ class MoneyFlows(FlowsCase):
         self.assertIn("payments applied", error)
         self.assertEqual(self.zoho_invoices()[invs[0]["sequenceId"]]["status"], "partially_paid")
         sql("DELETE FROM togai_zoho.outbox WHERE source_id = %s" % literal(invs[0]["id"]))
+
+    def test_foreign_currency_invoice_and_payment_carry_zoho_books_exchange_rate(self):
+        """The organization's base is USD: a EUR invoice and its payment carry Zoho Books' rate of
+        their dates (the closest before them), and the jobs' results say whose rate it is."""
+        self.zoho.seed({"exchange_rates": [
+            {"currency_code": "EUR", "effective_date": "2026-10-30", "rate": 1.08},
+            {"currency_code": "EUR", "effective_date": "2026-11-05", "rate": 1.1}]})
+        (aid,) = self.seed_accounts(1, currency="EUR")
+        cid = aid.replace(".acc.", ".cus.")
+        inv = invoice(self.prefix + ".inv.eur", aid, cid, self.prefix + "-EUR",
+                      [line("Seats", quantity=2, rate=45, currency="EUR")], currency="EUR")
+        self.togai.seed({"invoices": [inv]})
+        self.poll_togai()
+        self.assertTrue(self.idle())
+        z = self.zoho_invoices()[inv["sequenceId"]]
+        self.assertEqual((z["currency_code"], z["exchange_rate"]), ("EUR", 1.08))
+        result = value("SELECT o.result::text FROM togai_zoho.outbox o JOIN togai_zoho.flow f ON "
+                       "f.id = o.flow_id WHERE f.trigger = 'invoice_generated' AND o.source_id = %s"
+                       % literal(inv["id"]))
+        self.assertIn("exchange rate EUR/USD 1.08, Zoho Books' of 2026-10-30", result)
+        pay = self.collect(aid, {inv["id"]: "90.00"}, currency="EUR")
+        self.poll_togai()
+        self.assertTrue(self.idle())
+        (made,) = [p for p in self.zoho_payments(aid) if p["reference_number"] == pay["id"]]
+        self.assertEqual(made["exchange_rate"], 1.1)
+        self.assertEqual(cents(made["amount"]), Decimal("90.00"))
+        self.assert_balances_equal([inv])

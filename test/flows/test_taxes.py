@@ -2,6 +2,8 @@
 Togai's to the cent; an unmapped tax stops the invoice naming it (or, by option, travels in the
 adjustment); a rounding difference between Togai's tax and Zoho's line-by-line tax is said."""
 
+import json
+import urllib.request
 from decimal import Decimal
 
 from flows_case import INVOICES_FLOW, FlowsCase, cents, invoice, line, literal, sql, value
@@ -34,6 +36,18 @@ class Taxes(FlowsCase):
                                  {"tax_id": LOW, "tax_name": "Low", "tax_percentage": 12.5}]})
         sql("SELECT togai_zoho.map_tax('zoho', 'VAT', %s, 20)" % literal(VAT))
         sql("SELECT togai_zoho.map_tax('zoho', 'Reduced', %s)" % literal(LOW))
+
+    def togai_payment(self, aid, amounts):
+        """A payment collected in Togai (its gateway), through the Togai mock's API."""
+        req = urllib.request.Request(self.togai.url + "/payments", method="POST", data=json.dumps({
+            "accountId": aid, "currency": "USD", "totalAmount": sum(amounts.values()),
+            "externalPaymentReference": {"sourceName": "Stripe", "sourceType": "GATEWAY",
+                                         "transactionNumber": "ch_" + self.prefix},
+            "lineItemRecords": [{"togaiId": k, "amount": v, "type": "INVOICE", "order": n}
+                                for n, (k, v) in enumerate(amounts.items(), 1)]}).encode(),
+            headers={"Authorization": "Bearer " + self.togai_token, "Content-Type": "application/json"})
+        with urllib.request.urlopen(req, timeout=10) as r:
+            return json.loads(r.read())
 
     def account(self):
         (aid,) = self.seed_accounts(1)
@@ -137,3 +151,27 @@ class Taxes(FlowsCase):
         sql("SELECT togai_zoho.map_tax('zoho', 'Gone', '1')")
         sql("SELECT togai_zoho.map_tax('zoho', 'Gone', NULL)")
         self.assertEqual(value("SELECT count(*) FROM togai_zoho.tax_mapping WHERE togai_tax = 'Gone'"), "0")
+
+    def test_a_payment_of_an_invoice_that_did_not_reach_zoho_stops_until_retried(self):
+        """Nothing is applied, nothing lost: the payment's job dies naming the invoice's job."""
+        aid, cid = self.account()
+        inv = taxed(self.prefix + ".inv.hst", aid, cid, self.prefix + "-HST",
+                    [line("Seats", quantity=2, rate=50)], [("HST", "13.00")])
+        self.togai.seed({"invoices": [inv]})
+        self.poll_togai()
+        self.assertTrue(self.idle())
+        invoice_job = value("SELECT job FROM togai_zoho.dead_jobs WHERE source_id = %s" % literal(inv["id"]))
+        pay = self.togai_payment(aid, {inv["id"]: 113.0})
+        self.poll_togai()
+        self.assertTrue(self.idle())
+        payment_job, error = sql("SELECT job, last_error FROM togai_zoho.dead_jobs WHERE source_id = %s"
+                                 % literal(pay["id"]))[0]
+        self.assertIn("invoice %s did not reach Zoho Books (its job %s is dead)" % (inv["id"], invoice_job),
+                      error)
+        sql("SELECT togai_zoho.map_tax('zoho', 'HST', %s, 13)" % literal(GST))
+        sql("SELECT togai_zoho.retry(%s)" % invoice_job)
+        self.assertTrue(self.idle())
+        sql("SELECT togai_zoho.retry(%s)" % payment_job)
+        self.assertTrue(self.idle())
+        z = self.zoho_of(inv)
+        self.assertEqual((z["status"], cents(z["balance"])), ("paid", Decimal("0.00")))

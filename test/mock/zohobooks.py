@@ -18,7 +18,10 @@ Seed format (POST /_mock/seed, or --seed FILE):
    "grant_codes": {"<code>": {"client_id": "...", "scope": "..."}},
    "organizations": [{"organization_id": "...", "name": "...", "currency_code": "USD"}],
    "refresh_tokens": {"<refresh token>": "<client id>"},
-   "taxes": [{"tax_id": "...", "tax_name": "VAT", "tax_percentage": 20}]}
+   "taxes": [{"tax_id": "...", "tax_name": "VAT", "tax_percentage": 20}],
+   "exchange_rates": [{"currency_code": "EUR", "effective_date": "2026-10-30", "rate": 1.08}]}
+GET /settings/currencies/{id}/exchangerates?from_date= answers the rate of that date or the closest
+before it, as Zoho's description says; none when there is none.
 A line item's tax_id must be one of the taxes; its tax is worked out line by line, half up to the
 cent, as Zoho Books does with line-level tax rounding; the invoice carries taxes and tax_total.
 Settings (POST /_mock/config): token_ttl_seconds (3600), oauth_error_status (200; 400 also seen),
@@ -108,6 +111,7 @@ class ZohoBooks(App):
         ("GET", r"/books/v3/organizations", "organizations"),
         ("GET", r"/books/v3/settings/currencies", "currencies"),
         ("GET", r"/books/v3/settings/taxes", "taxes_list"),
+        ("GET", r"/books/v3/settings/currencies/(?P<id>[^/]+)/exchangerates", "exchange_rates"),
         ("POST", r"/books/v3/contacts", "contact_create"),
         ("GET", r"/books/v3/contacts", "contact_list"),
         ("GET", r"/books/v3/contacts/(?P<id>[^/]+)", "contact_get"),
@@ -147,6 +151,7 @@ class ZohoBooks(App):
         self.payments = {}
         self.items = {}
         self.taxes = {}               # tax_id -> {tax_id, tax_name, tax_percentage}
+        self.rates = []               # {currency_code, effective_date, rate}
         self.webhooks = {}
         self.undocumented = []        # (operation, parameter) sent though not documented
         self.ids = itertools.count(460000000000001)
@@ -168,6 +173,7 @@ class ZohoBooks(App):
             self.clients.update(data.get("clients", {}))
             self.grant_codes.update(data.get("grant_codes", {}))
             self.refresh_tokens.update(data.get("refresh_tokens", {}))
+            self.rates.extend(data.get("exchange_rates", []))
             for tax in data.get("taxes", []):
                 self.taxes[str(tax["tax_id"])] = dict(tax, tax_id=str(tax["tax_id"]))
             for org in data.get("organizations", []):
@@ -415,6 +421,16 @@ class ZohoBooks(App):
 
     def taxes_list(self, req):
         return 200, self.page(req, list(self.taxes.values()), "taxes")
+
+    def exchange_rates(self, req):
+        code = self.currency_code(req.params["id"])
+        if code is None:
+            raise self.fail(404, 1002, "Currency does not exist.")
+        day = req.query.get("from_date")
+        found = sorted((r for r in self.rates if r["currency_code"] == code
+                        and (day is None or r["effective_date"] <= day)), key=lambda r: r["effective_date"])
+        out = [dict(found[-1], currency_id=req.params["id"], exchange_rate_id=str(next(self.ids)))] if found else []
+        return 200, self.ok("success", exchange_rates=out)
 
     def currencies(self, req):
         return 200, self.ok("success", currencies=[

@@ -373,6 +373,8 @@ test_zoho_payment(void)
 								   " \"customer_id\": \"c1\"}", 0, NULL);
 	json_t	   *body = tz_zoho_payment_body(planned, "c1", NULL);
 	json_t	   *ids;
+	json_t	   *rates;
+	const char *effective = NULL;
 
 	CHECK(body_has(body, "\"customer_id\":\"c1\""));
 	CHECK(body_has(body, "\"payment_mode\":\"others\""));
@@ -406,6 +408,19 @@ test_zoho_payment(void)
 	CHECK(!tz_zoho_payment_is(whole, "pay.70", "c1"));
 	CHECK(!tz_zoho_payment_is(whole, NULL, "c1"));
 	CHECK(!tz_zoho_payment_is(list, "pay.7", "c1"));
+	rates = json_loads("{\"exchange_rates\": [{\"effective_date\": \"2026-11-05\", \"rate\": 1.1},"
+					   " {\"effective_date\": \"2026-10-30\", \"rate\": 1.08},"
+					   " {\"effective_date\": \"2026-10-31\", \"rate\": 0},"
+					   " {\"effective_date\": \"2026-10-01\", \"rate\": 1.05}, {\"rate\": 2}]}", 0, NULL);
+	CHECK(json_number_value(tz_find_exchange_rate(rates, "2026-10-31", &effective)) == 1.08);
+	CHECK(strcmp(effective, "2026-10-30") == 0);
+	CHECK(json_number_value(tz_find_exchange_rate(rates, "2026-12-01T00:00:00Z", &effective)) == 1.1);
+	CHECK(json_number_value(tz_find_exchange_rate(rates, NULL, NULL)) == 1.1);
+	CHECK(tz_find_exchange_rate(rates, "2026-09-30", &effective) == NULL && effective == NULL);
+	CHECK(tz_find_exchange_rate(list, "2026-10-31", NULL) == NULL);
+	CHECK(tz_find_exchange_rate(NULL, "2026-10-31", NULL) == NULL);
+	json_decref(rates);
+
 	CHECK(tz_action_kind("payment_apply") == TZ_ACTION_PAYMENT_APPLY);
 	CHECK(tz_action_kind("invoice_write_off") == TZ_ACTION_INVOICE_WRITE_OFF);
 
