@@ -38,6 +38,9 @@ SHLIB_LINK  += $(shell pkg-config --libs libcurl jansson)
 # On a fresh machine the server headers are not there yet: only deps, test and demo work,
 # and they install them before building in a sub-make.
 PGXS := $(shell $(PG_CONFIG) --pgxs 2>/dev/null)
+# No JIT bitcode: clang's compile of it wrote each source's header list (-MMD) for the .bc,
+# after gcc's for the .o, so a changed header left stale objects in the library.
+override with_llvm := no
 ifneq ($(wildcard $(PGXS)),)
 include $(PGXS)
 -include $(OBJS:.o=.d)
@@ -46,7 +49,11 @@ all install installcheck:
 	@echo "PostgreSQL 15 server headers not found: run 'make deps' as root first" >&2; exit 1
 endif
 
-.PHONY: deps test demo bench receiver install-receiver
+.PHONY: deps test demo bench receiver install-receiver drop-bitcode
+# the bitcode an earlier build installed would be inlined by the JIT in place of this library
+install: drop-bitcode
+drop-bitcode:
+	rm -rf '$(DESTDIR)$(pkglibdir)/bitcode/$(MODULE_big)' '$(DESTDIR)$(pkglibdir)/bitcode/$(MODULE_big).index.bc'
 
 $(DATA_built): $(INSTALL_SQL) togai_zoho.control
 	cat $(INSTALL_SQL) > $@

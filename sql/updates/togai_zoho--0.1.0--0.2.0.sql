@@ -3603,3 +3603,48 @@ END
 $$;
 COMMENT ON FUNCTION togai_zoho.backfill(text) IS
 'Enqueues every existing source row of an enabled flow not synced yet; NOTICE every 5000 rows; returns the number enqueued';
+
+CREATE VIEW togai_zoho.money_differences AS
+SELECT t.name AS togai_connection, z.name AS zohobooks_connection,
+	   i.invoice_id AS togai_invoice, i.sequence_id AS togai_number, m.zohobooks_id AS zohobooks_invoice,
+	   i.status AS togai_status, x.status AS zohobooks_status, i.currency,
+	   i.total_amount AS togai_total, togai_zoho.json_numeric(x.payload -> 'total') AS zohobooks_total,
+	   d.togai_owed, d.zohobooks_balance, d.zohobooks_balance - d.togai_owed AS difference,
+	   i.mirrored_at AS togai_read_at, x.received_at AS zohobooks_first_read_at,
+	   x.remote_modified_at AS zohobooks_modified_at
+  FROM togai_zoho.id_mapping m
+  JOIN togai_zoho.invoices i ON i.connection_id = m.togai_connection_id AND i.invoice_id = m.togai_id
+  JOIN togai_zoho.inbox x ON x.connection_id = m.zohobooks_connection_id AND x.entity = 'invoice'
+						  AND x.remote_id = m.zohobooks_id
+  JOIN togai_zoho.connection t ON t.id = m.togai_connection_id
+  JOIN togai_zoho.connection z ON z.id = m.zohobooks_connection_id
+ CROSS JOIN LATERAL (
+	SELECT CASE WHEN i.status IN ('UN_COLLECTIBLE', 'VOID') THEN 0
+				ELSE round(i.total_amount - coalesce(i.paid_amount, 0), togai_zoho.currency_digits(i.currency))
+		   END AS togai_owed,
+		   CASE WHEN x.status = 'void' THEN 0
+				ELSE round(togai_zoho.json_numeric(x.payload -> 'balance'), togai_zoho.currency_digits(i.currency))
+		   END AS zohobooks_balance) d
+ WHERE m.entity = 'invoice'
+   AND (d.togai_owed IS DISTINCT FROM d.zohobooks_balance
+		OR round(i.total_amount, togai_zoho.currency_digits(i.currency))
+		   IS DISTINCT FROM round(togai_zoho.json_numeric(x.payload -> 'total'), togai_zoho.currency_digits(i.currency)));
+COMMENT ON VIEW togai_zoho.money_differences IS 'Synced invoices whose total or amount owed differs between Togai and Zoho Books, as each side was last read';
+COMMENT ON COLUMN togai_zoho.money_differences.togai_connection IS 'Togai connection name';
+COMMENT ON COLUMN togai_zoho.money_differences.zohobooks_connection IS 'Zoho Books connection name';
+COMMENT ON COLUMN togai_zoho.money_differences.togai_invoice IS 'Togai invoice id';
+COMMENT ON COLUMN togai_zoho.money_differences.togai_number IS 'Togai invoice number (sequenceId)';
+COMMENT ON COLUMN togai_zoho.money_differences.zohobooks_invoice IS 'Zoho Books invoice id';
+COMMENT ON COLUMN togai_zoho.money_differences.togai_status IS 'Togai status';
+COMMENT ON COLUMN togai_zoho.money_differences.zohobooks_status IS 'Zoho Books status';
+COMMENT ON COLUMN togai_zoho.money_differences.currency IS 'Currency of both amounts';
+COMMENT ON COLUMN togai_zoho.money_differences.togai_total IS 'Togai total';
+COMMENT ON COLUMN togai_zoho.money_differences.zohobooks_total IS 'Zoho Books total';
+COMMENT ON COLUMN togai_zoho.money_differences.togai_owed IS 'Still owed in Togai: total less paid (0 written off or voided)';
+COMMENT ON COLUMN togai_zoho.money_differences.zohobooks_balance IS 'Still owed in Zoho Books: its balance (0 voided)';
+COMMENT ON COLUMN togai_zoho.money_differences.difference IS 'zohobooks_balance less togai_owed';
+COMMENT ON COLUMN togai_zoho.money_differences.togai_read_at IS 'When the Togai invoice was last changed in the mirror';
+COMMENT ON COLUMN togai_zoho.money_differences.zohobooks_first_read_at IS 'When the Zoho Books invoice first reached the inbox';
+COMMENT ON COLUMN togai_zoho.money_differences.zohobooks_modified_at IS 'Zoho Books last_modified_time as last read';
+
+REVOKE ALL ON togai_zoho.money_differences FROM PUBLIC;

@@ -64,6 +64,11 @@ class MoneyFlows(FlowsCase):
                 owed = Decimal("0.00")
             self.assertEqual(cents(z["balance"]), owed, (inv["id"], t["status"], z))
 
+    def differences(self, invs):
+        return sql("SELECT togai_invoice, togai_status, zohobooks_status, togai_owed, zohobooks_balance, "
+                   "difference FROM togai_zoho.money_differences WHERE togai_invoice = ANY(%s) ORDER BY 1"
+                   % literal("{%s}" % ",".join(i["id"] for i in invs)))
+
     def test_ready_flows_include_togai_payments_and_write_offs(self):
         rows = dict(sql("SELECT name, trigger || ' -> ' || replace(actions, E'\\n', ' | ') "
                         "FROM togai_zoho.flows"))
@@ -114,6 +119,8 @@ class MoneyFlows(FlowsCase):
         self.assertEqual(value("SELECT count(*) FROM togai_zoho.inbox WHERE entity = 'payment' "
                                "AND payload ->> 'reference_number' LIKE 'pay.%'"), "0")
         self.assert_balances_equal(invs)
+        # both sides read again: they agree, so nothing shows among the differences
+        self.assertEqual(self.differences(invs), [])
 
     def test_a_zoho_books_payment_recorded_in_togai_is_not_sent_back(self):
         aid, invs = self.synced(1, ["80.00"])
@@ -206,6 +213,9 @@ class MoneyFlows(FlowsCase):
                       % literal(invs[0]["id"]))
         self.assertIn("payments applied", error)
         self.assertEqual(self.zoho_invoices()[invs[0]["sequenceId"]]["status"], "partially_paid")
+        # where a person looks: Togai owes nothing on a void invoice, Zoho Books still 54.00
+        self.poll_zoho()
+        self.assertEqual(self.differences(invs), [(invs[0]["id"], "VOID", "partially_paid", "0", "54.00", "54.00")])
         sql("DELETE FROM togai_zoho.outbox WHERE source_id = %s" % literal(invs[0]["id"]))
 
     def test_foreign_currency_invoice_and_payment_carry_zoho_books_exchange_rate(self):
