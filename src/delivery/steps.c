@@ -283,6 +283,19 @@ plan_items(TzJob *job)
 	return false;
 }
 
+/*
+ * What the database worked out for this action's Zoho Books connection
+ * (job_context() keys such entries by connection id), or NULL.
+ */
+static json_t *
+for_this_organization(TzJob *job, const char *what)
+{
+	char		key[32];
+
+	snprintf(key, sizeof(key), INT64_FORMAT, current_action(job)->connection_id);
+	return json_object_get(json_object_get(job->context, what), key);
+}
+
 /* Adds to what the current action's result says. */
 static void
 add_note(TzJob *job, const char *text)
@@ -294,10 +307,7 @@ add_note(TzJob *job, const char *text)
 static json_t *
 exchange_plan(TzJob *job)
 {
-	char		key[32];
-
-	snprintf(key, sizeof(key), INT64_FORMAT, current_action(job)->connection_id);
-	return json_object_get(json_object_get(job->context, "exchange"), key);
+	return for_this_organization(job, "exchange");
 }
 
 /*
@@ -355,10 +365,7 @@ add_exchange_rate(TzJob *job, json_t *body)
 static json_t *
 tax_plan(TzJob *job)
 {
-	char		key[32];
-
-	snprintf(key, sizeof(key), INT64_FORMAT, current_action(job)->connection_id);
-	return json_object_get(json_object_get(job->context, "tax_plans"), key);
+	return for_this_organization(job, "tax_plans");
 }
 
 /*
@@ -577,14 +584,11 @@ wait_on_its_way(TzJob *job, const char *what)
 	finish(job, TZ_OUTCOME_DEFERRED, psprintf("waiting: %s", what));
 }
 
-/* What the database planned for this action's Zoho Books connection, or NULL. */
+/* The customer payment planned for this organization (togai_payment_context), or NULL. */
 static json_t *
 planned_payment(TzJob *job)
 {
-	char		key[32];
-
-	snprintf(key, sizeof(key), INT64_FORMAT, current_action(job)->connection_id);
-	return json_object_get(json_object_get(job->context, "apply"), key);
+	return for_this_organization(job, "apply");
 }
 
 /* Notes what a payment_apply leaves out: records of invoices not synced, credits, wallet. */

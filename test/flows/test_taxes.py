@@ -8,7 +8,7 @@ from decimal import Decimal
 
 from flows_case import INVOICES_FLOW, FlowsCase, cents, invoice, line, literal, sql, value
 
-VAT, GST, LOW = "910000000000001", "910000000000002", "910000000000003"
+VAT, GST, LOW, HST = "910000000000001", "910000000000002", "910000000000003", "910000000000004"
 
 
 def taxed(iid, owner, cid, number, nodes, taxes):
@@ -33,7 +33,8 @@ class Taxes(FlowsCase):
         super().setUpClass()
         cls.zoho.seed({"taxes": [{"tax_id": VAT, "tax_name": "VAT", "tax_percentage": 20},
                                  {"tax_id": GST, "tax_name": "GST", "tax_percentage": 10},
-                                 {"tax_id": LOW, "tax_name": "Low", "tax_percentage": 12.5}]})
+                                 {"tax_id": LOW, "tax_name": "Low", "tax_percentage": 12.5},
+                                 {"tax_id": HST, "tax_name": "HST", "tax_percentage": 13}]})
         sql("SELECT togai_zoho.map_tax('zoho', 'VAT', %s, 20)" % literal(VAT))
         sql("SELECT togai_zoho.map_tax('zoho', 'Reduced', %s)" % literal(LOW))
 
@@ -168,10 +169,11 @@ class Taxes(FlowsCase):
                                  % literal(pay["id"]))[0]
         self.assertIn("invoice %s did not reach Zoho Books (its job %s is dead)" % (inv["id"], invoice_job),
                       error)
-        sql("SELECT togai_zoho.map_tax('zoho', 'HST', %s, 13)" % literal(GST))
+        sql("SELECT togai_zoho.map_tax('zoho', 'HST', %s, 13)" % literal(HST))
         sql("SELECT togai_zoho.retry(%s)" % invoice_job)
         self.assertTrue(self.idle())
         sql("SELECT togai_zoho.retry(%s)" % payment_job)
         self.assertTrue(self.idle())
         z = self.zoho_of(inv)
-        self.assertEqual((z["status"], cents(z["balance"])), ("paid", Decimal("0.00")))
+        self.assertEqual((z["status"], cents(z["balance"])), ("paid", Decimal("0.00")),
+                         sql("SELECT state, last_error, result FROM togai_zoho.outbox WHERE id = %s" % payment_job))
