@@ -103,8 +103,8 @@ def run():
             echoes = len([r for r in env.togai.requests("/payments") if r["method"] == "POST"])
             figures.append(Figure("money", "next Zoho Books poll, per Togai %s" % name,
                                   len(reqs) / float(n), "calls each", None, None,
-                                  "%d calls (%s): the invoices whose balance moved are read for their "
-                                  "payments, ours found known there; %d recorded back in Togai"
+                                  "%d calls (%s): an invoice whose paid amount Togai shows too is "
+                                  "not read for its payments; %d recorded back in Togai"
                                   % (len(reqs), kinds, echoes)))
 
         # write-offs: the third invoice of each account was paid in part (60 of 100)
