@@ -255,6 +255,8 @@ DECLARE
 	app text;
 	ctx jsonb;
 	mappings jsonb;
+	organizations bigint[];
+	job record;
 	digits integer := togai_zoho.currency_digits(coalesce(payload ->> 'currency',
 														   payload #>> '{revenue_info,units}'));
 BEGIN
@@ -277,6 +279,9 @@ BEGIN
 						   AND i.togai_connection_id = job_context.connection_id) m
 				 GROUP BY m.entity) x;
 		mappings := jsonb_build_object('mappings', coalesce(mappings, '{}'));
+		/* the organizations the account is in: each bills the invoice its own way */
+		organizations := ARRAY(SELECT k::bigint FROM jsonb_object_keys(coalesce(
+							 mappings #> '{mappings,account}', '{}')) k);
 		IF entity = 'invoice' THEN
 			ctx := togai_zoho.invoice_line_items(payload);
 			/* the one line standing for a whole invoice bills the same item for every invoice */
@@ -286,41 +291,31 @@ BEGIN
 				ctx := jsonb_set(ctx, '{lines,0,item}', '"Togai invoice"');
 			END IF;
 			IF ctx ? 'taxes' THEN
-				/* each organization the account is in taxes the lines its own way */
 				ctx := ctx || jsonb_build_object('tax_plans', togai_zoho.invoice_tax_plans(
 					ctx -> 'lines', ctx -> 'taxes',
 					round(togai_zoho.json_numeric(payload -> 'total_amount'), digits), digits,
-					ARRAY(SELECT k::bigint FROM jsonb_object_keys(coalesce(mappings #> '{mappings,account}',
-																		'{}')) k)));
+					organizations));
 			END IF;
 			IF payload ->> 'status' = 'UN_COLLECTIBLE' THEN
-				/* a write-off waits for the invoice to reach Zoho Books and be marked sent */
+				/* a write-off follows the invoice: waits while it is on its way or unsent */
+				SELECT * INTO job FROM togai_zoho.invoice_job(payload ->> 'invoice_id');
 				ctx := ctx || jsonb_strip_nulls(jsonb_build_object('waiting', coalesce(
 					(SELECT format('Zoho Books invoice %s is not marked sent yet', u.invoice_id)
 					   FROM togai_zoho.zohobooks_unsent u
 					  WHERE u.invoice_id IN (SELECT jsonb_each_text.value
 											   FROM jsonb_each_text(mappings #> '{mappings,invoice}'))
 					  LIMIT 1),
-					(SELECT format('invoice %s is on its way to Zoho Books', o.source_id)
-					   FROM togai_zoho.outbox o JOIN togai_zoho.flow f ON f.id = o.flow_id
-					  WHERE f.trigger = 'invoice_generated' AND o.entity = 'invoice'
-						AND o.source_id = job_context.payload ->> 'invoice_id'
-						AND o.state IN ('pending', 'running')
-					  LIMIT 1)),
-					'blocked', (SELECT format('the invoice did not reach Zoho Books (its job %s is dead): '
-											  'retry that job, then this one', o.id)
-								  FROM togai_zoho.outbox o JOIN togai_zoho.flow f ON f.id = o.flow_id
-								 WHERE f.trigger = 'invoice_generated' AND o.entity = 'invoice'
-								   AND o.source_id = job_context.payload ->> 'invoice_id'
-								   AND o.state = 'dead' AND NOT mappings #> '{mappings}' ? 'invoice'
-								 LIMIT 1)));
+					CASE WHEN job.state IN ('pending', 'running')
+						 THEN format('invoice %s is on its way to Zoho Books', payload ->> 'invoice_id') END),
+					'blocked', CASE WHEN job.state = 'dead' AND NOT mappings #> '{mappings}' ? 'invoice'
+						THEN format('the invoice did not reach Zoho Books (its job %s is dead): '
+									'retry that job, then this one', job.id) END));
 			END IF;
 			ctx := ctx || jsonb_strip_nulls(jsonb_build_object('exchange', togai_zoho.exchange_plans(
 				coalesce(payload ->> 'currency', payload #>> '{revenue_info,units}'),
 				left(payload ->> 'invoice_date', 10),
 				togai_zoho.json_numeric(payload #> '{raw,exchangeRate}'),
-				ARRAY(SELECT k::bigint FROM jsonb_object_keys(coalesce(mappings #> '{mappings,account}',
-																	'{}')) k))));
+				organizations)));
 			RETURN ctx || mappings || jsonb_build_object('item_ids',
 				(SELECT jsonb_object_agg(z.connection_id::text, z.ids)
 				   FROM (SELECT i.connection_id, jsonb_object_agg(i.name, i.item_id) AS ids

@@ -100,13 +100,31 @@ COMMENT ON FUNCTION togai_zoho.zohobooks_payment_mode(text) IS
 REVOKE ALL ON FUNCTION togai_zoho.zohobooks_payment_mode(text) FROM PUBLIC;
 
 /*
+ * Where a Togai invoice's invoice_generated job stands: the one on its way
+ * (pending, running) first, else the latest dead one; no row when none is
+ * either.  Jobs that follow the invoice (a payment, a write-off) wait on it.
+ */
+CREATE FUNCTION togai_zoho.invoice_job(togai_invoice text, OUT id bigint, OUT state text)
+	LANGUAGE sql STABLE
+	SET search_path = pg_catalog, togai_zoho, pg_temp
+	AS $$
+SELECT o.id, o.state FROM togai_zoho.outbox o JOIN togai_zoho.flow f ON f.id = o.flow_id
+ WHERE f.trigger = 'invoice_generated' AND o.entity = 'invoice' AND o.source_id = togai_invoice
+   AND o.state IN ('pending', 'running', 'dead')
+ ORDER BY o.state = 'dead', o.id DESC
+ LIMIT 1
+$$;
+COMMENT ON FUNCTION togai_zoho.invoice_job(text) IS
+'Internal: the invoice_generated job of a Togai invoice on its way to Zoho Books (pending or running), else its latest dead one';
+REVOKE ALL ON FUNCTION togai_zoho.invoice_job(text) FROM PUBLIC;
+
+/*
  * What a payment_apply job sends, per Zoho Books connection: the customer
  * payment's body (less the contact, which the job's mappings give), the
  * amounts rounded to the currency's minor unit; whether it is there already
  * (recorded); and the records it cannot apply.  A payment that the extension
  * recorded in Togai from Zoho Books (its transaction number is a Zoho Books
- * payment of the inbox) is an echo, never sent back.  It waits while one of
- * its invoices is still on its way to Zoho Books, or not marked sent yet.
+ * payment of the inbox) is an echo, never sent back.
  */
 CREATE FUNCTION togai_zoho.togai_payment_context(togai_connection_id bigint, payment jsonb)
 	RETURNS jsonb
@@ -121,6 +139,8 @@ DECLARE
 	apply jsonb;
 	others jsonb;
 	recs jsonb;
+	rec record;
+	job record;
 	blocked text;
 BEGIN
 	SELECT format('recorded in Togai from Zoho Books payment %s: not sent back', i.remote_id) INTO echo
@@ -141,33 +161,30 @@ BEGIN
 	 WHERE upper(r.x ->> 'type') = 'INVOICE' AND togai_zoho.json_numeric(r.x -> 'amount') > 0;
 	recs := coalesce(recs, '[]');
 
-	SELECT format('invoice %s is on its way to Zoho Books', p.togai_id) INTO waiting
-	  FROM jsonb_to_recordset(recs) AS p(n bigint, togai_id text, amount numeric, zconn bigint, zid text)
-	 WHERE p.zid IS NULL
-	   AND EXISTS (SELECT 1 FROM togai_zoho.outbox o JOIN togai_zoho.flow f ON f.id = o.flow_id
-				    WHERE f.trigger = 'invoice_generated' AND o.entity = 'invoice'
-					  AND o.source_id = p.togai_id AND o.state IN ('pending', 'running'))
-	 LIMIT 1;
-	/* one that did not get there: the payment waits for a person, not for ever */
-	SELECT format('invoice %s did not reach Zoho Books (its job %s is dead): retry that job, then this one',
-				  p.togai_id, o.id) INTO blocked
-	  FROM jsonb_to_recordset(recs) AS p(n bigint, togai_id text, amount numeric, zconn bigint, zid text)
-	  JOIN togai_zoho.outbox o ON o.entity = 'invoice' AND o.source_id = p.togai_id AND o.state = 'dead'
-	  JOIN togai_zoho.flow f ON f.id = o.flow_id AND f.trigger = 'invoice_generated'
-	 WHERE p.zid IS NULL
-	 LIMIT 1;
-	IF waiting IS NULL THEN
-		SELECT format('Zoho Books invoice %s is not marked sent yet', p.zid) INTO waiting
-		  FROM jsonb_to_recordset(recs) AS p(n bigint, togai_id text, amount numeric, zconn bigint, zid text) JOIN togai_zoho.zohobooks_unsent u
-			ON u.connection_id = p.zconn AND u.invoice_id = p.zid
-		 LIMIT 1;
-	END IF;
+	/*
+	 * It waits while an invoice is on its way to Zoho Books or not marked sent
+	 * yet; one whose job died stops it (a person retries both), never for ever.
+	 */
+	FOR rec IN SELECT * FROM jsonb_to_recordset(recs) AS p(togai_id text, zconn bigint, zid text) LOOP
+		IF rec.zid IS NULL THEN
+			SELECT * INTO job FROM togai_zoho.invoice_job(rec.togai_id);
+			waiting := coalesce(waiting, CASE WHEN job.state IN ('pending', 'running')
+				THEN format('invoice %s is on its way to Zoho Books', rec.togai_id) END);
+			blocked := coalesce(blocked, CASE WHEN job.state = 'dead'
+				THEN format('invoice %s did not reach Zoho Books (its job %s is dead): '
+							'retry that job, then this one', rec.togai_id, job.id) END);
+		ELSIF EXISTS (SELECT 1 FROM togai_zoho.zohobooks_unsent u
+					   WHERE u.connection_id = rec.zconn AND u.invoice_id = rec.zid) THEN
+			waiting := coalesce(waiting, format('Zoho Books invoice %s is not marked sent yet', rec.zid));
+		END IF;
+	END LOOP;
 
 	SELECT jsonb_object_agg(z.zconn::text, jsonb_strip_nulls(jsonb_build_object(
 			'recorded', (SELECT m.zohobooks_id FROM togai_zoho.id_mapping m
 						  WHERE m.entity = 'payment' AND m.togai_id = pid
 							AND m.zohobooks_connection_id = z.zconn),
-			'unmapped', (SELECT jsonb_agg(p.togai_id ORDER BY p.n) FROM jsonb_to_recordset(recs) AS p(n bigint, togai_id text, amount numeric, zconn bigint, zid text)
+			'unmapped', (SELECT jsonb_agg(p.togai_id ORDER BY p.n)
+						   FROM jsonb_to_recordset(recs) AS p(n bigint, togai_id text, zconn bigint, zid text)
 						  WHERE p.zid IS NULL OR p.zconn <> z.zconn),
 			'body', jsonb_build_object(
 				'payment_mode', togai_zoho.zohobooks_payment_mode(payment ->> 'source_type'),
@@ -183,7 +200,8 @@ BEGIN
 	  FROM (SELECT p.zconn, sum(p.amount) AS amount,
 				   jsonb_agg(jsonb_build_object('invoice_id', p.zid, 'amount_applied', p.amount)
 							 ORDER BY p.n) AS invoices
-			  FROM jsonb_to_recordset(recs) AS p(n bigint, togai_id text, amount numeric, zconn bigint, zid text) WHERE p.zid IS NOT NULL GROUP BY p.zconn) z
+			  FROM jsonb_to_recordset(recs) AS p(n bigint, amount numeric, zconn bigint, zid text)
+			 WHERE p.zid IS NOT NULL GROUP BY p.zconn) z
 	  JOIN togai_zoho.connection c ON c.id = z.zconn;
 
 	SELECT jsonb_agg(DISTINCT upper(r ->> 'type')) INTO others

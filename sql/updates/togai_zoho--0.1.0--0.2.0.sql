@@ -443,6 +443,10 @@ DECLARE
 	app text;
 	ctx jsonb;
 	mappings jsonb;
+	organizations bigint[];
+	job record;
+	digits integer := togai_zoho.currency_digits(coalesce(payload ->> 'currency',
+														   payload #>> '{revenue_info,units}'));
 BEGIN
 	SELECT c.app INTO app FROM togai_zoho.connection c WHERE c.id = job_context.connection_id;
 	IF app = 'togai' THEN
@@ -463,6 +467,9 @@ BEGIN
 						   AND i.togai_connection_id = job_context.connection_id) m
 				 GROUP BY m.entity) x;
 		mappings := jsonb_build_object('mappings', coalesce(mappings, '{}'));
+		/* the organizations the account is in: each bills the invoice its own way */
+		organizations := ARRAY(SELECT k::bigint FROM jsonb_object_keys(coalesce(
+							 mappings #> '{mappings,account}', '{}')) k);
 		IF entity = 'invoice' THEN
 			ctx := togai_zoho.invoice_line_items(payload);
 			/* the one line standing for a whole invoice bills the same item for every invoice */
@@ -471,6 +478,32 @@ BEGIN
 																	   payload ->> 'invoice_id', '') THEN
 				ctx := jsonb_set(ctx, '{lines,0,item}', '"Togai invoice"');
 			END IF;
+			IF ctx ? 'taxes' THEN
+				ctx := ctx || jsonb_build_object('tax_plans', togai_zoho.invoice_tax_plans(
+					ctx -> 'lines', ctx -> 'taxes',
+					round(togai_zoho.json_numeric(payload -> 'total_amount'), digits), digits,
+					organizations));
+			END IF;
+			IF payload ->> 'status' = 'UN_COLLECTIBLE' THEN
+				/* a write-off follows the invoice: waits while it is on its way or unsent */
+				SELECT * INTO job FROM togai_zoho.invoice_job(payload ->> 'invoice_id');
+				ctx := ctx || jsonb_strip_nulls(jsonb_build_object('waiting', coalesce(
+					(SELECT format('Zoho Books invoice %s is not marked sent yet', u.invoice_id)
+					   FROM togai_zoho.zohobooks_unsent u
+					  WHERE u.invoice_id IN (SELECT jsonb_each_text.value
+											   FROM jsonb_each_text(mappings #> '{mappings,invoice}'))
+					  LIMIT 1),
+					CASE WHEN job.state IN ('pending', 'running')
+						 THEN format('invoice %s is on its way to Zoho Books', payload ->> 'invoice_id') END),
+					'blocked', CASE WHEN job.state = 'dead' AND NOT mappings #> '{mappings}' ? 'invoice'
+						THEN format('the invoice did not reach Zoho Books (its job %s is dead): '
+									'retry that job, then this one', job.id) END));
+			END IF;
+			ctx := ctx || jsonb_strip_nulls(jsonb_build_object('exchange', togai_zoho.exchange_plans(
+				coalesce(payload ->> 'currency', payload #>> '{revenue_info,units}'),
+				left(payload ->> 'invoice_date', 10),
+				togai_zoho.json_numeric(payload #> '{raw,exchangeRate}'),
+				organizations)));
 			RETURN ctx || mappings || jsonb_build_object('item_ids',
 				(SELECT jsonb_object_agg(z.connection_id::text, z.ids)
 				   FROM (SELECT i.connection_id, jsonb_object_agg(i.name, i.item_id) AS ids
@@ -478,6 +511,13 @@ BEGIN
 						  WHERE i.name IN (SELECT left(coalesce(l ->> 'item', l ->> 'name'), 100)
 											 FROM jsonb_array_elements(ctx -> 'lines') l)
 						  GROUP BY i.connection_id) z));
+		ELSIF entity = 'payment' THEN
+			ctx := togai_zoho.togai_payment_context(job_context.connection_id, payload);
+			RETURN ctx || mappings || jsonb_strip_nulls(jsonb_build_object('exchange',
+				togai_zoho.exchange_plans(payload ->> 'currency',
+					(SELECT min(x.value #>> '{body,date}') FROM jsonb_each(ctx -> 'apply') x(key, value)),
+					togai_zoho.json_numeric(payload #> '{raw,exchangeRate}'),
+					ARRAY(SELECT k::bigint FROM jsonb_object_keys(ctx -> 'apply') k))));
 		ELSIF entity = 'account' THEN
 			RETURN mappings || jsonb_build_object('currency_ids',
 				(SELECT jsonb_object_agg(z.connection_id::text, z.currency_id)
@@ -497,6 +537,8 @@ BEGIN
 	RETURN NULL;
 END
 $$;
+COMMENT ON FUNCTION togai_zoho.job_context(text, bigint, jsonb) IS
+'What a delivery job needs besides its source row, worked out when it is claimed';
 
 /* A time as Zoho Books' lists take it: 2026-11-23T10:15:00+0000. */
 CREATE FUNCTION togai_zoho.zoho_time(t timestamptz)
@@ -596,7 +638,11 @@ BEGIN
 				'invoice_payments', jsonb_build_object('invoice_id', invoice ->> 'invoice_id')), '[]')) e LOOP
 		CONTINUE WHEN EXISTS (SELECT 1 FROM togai_zoho.inbox i
 							   WHERE i.connection_id = c.id AND i.entity = 'payment'
-								 AND i.remote_id = p ->> 'payment_id');
+								 AND i.remote_id = p ->> 'payment_id')
+			/* one the extension made for a Togai payment: known, nothing to read */
+			OR EXISTS (SELECT 1 FROM togai_zoho.id_mapping m
+						WHERE m.entity = 'payment' AND m.zohobooks_connection_id = c.id
+						  AND m.zohobooks_id = p ->> 'payment_id');
 		IF p ->> 'is_single_invoice_payment' = 'true' THEN
 			whole := jsonb_strip_nulls(jsonb_build_object(
 				'payment_id', p ->> 'payment_id', 'payment_number', p ->> 'payment_number',
@@ -620,6 +666,7 @@ END
 $$;
 COMMENT ON FUNCTION togai_zoho.take_invoice_payments(togai_zoho.connection, jsonb) IS
 'Reads the payments applied to a Zoho Books invoice (its list entry) that the inbox lacks into the inbox, a payment of several invoices read whole; returns how many';
+REVOKE ALL ON FUNCTION togai_zoho.take_invoice_payments(togai_zoho.connection, jsonb) FROM PUBLIC;
 
 /*
  * Zoho Books' lists as they are documented: invoices through their
@@ -776,9 +823,7 @@ BEGIN
 							OR prev ->> 'last_payment_date' IS DISTINCT FROM item ->> 'last_payment_date')
 					   AND coalesce(togai_zoho.json_numeric(item -> 'balance'), 0)
 						   < coalesce(togai_zoho.json_numeric(item -> 'total'), 0)
-					   AND EXISTS (SELECT 1 FROM togai_zoho.id_mapping m
-									WHERE m.entity = 'invoice' AND m.zohobooks_connection_id = c.id
-									  AND m.zohobooks_id = item ->> 'invoice_id') THEN
+					   AND togai_zoho.zohobooks_paid_unexplained(c.id, item) THEN
 						payments := payments + togai_zoho.take_invoice_payments(c, item);
 					END IF;
 				EXCEPTION WHEN OTHERS THEN
@@ -967,22 +1012,32 @@ REVOKE ALL ON PROCEDURE togai_zoho.poll(text, integer) FROM PUBLIC;
  * jobs, and the days that takes within the day's budget less the polls'
  * share.  Togai calls are not budgeted.
  */
+CREATE FUNCTION togai_zoho.backfill_calls_per_job(action text)
+	RETURNS numeric
+	LANGUAGE sql IMMUTABLE
+	SET search_path = pg_catalog, togai_zoho, pg_temp
+	AS $$
+SELECT CASE action WHEN 'contact_upsert' THEN 2 WHEN 'payment_apply' THEN 2
+				   WHEN 'invoice_create' THEN 2.01 ELSE 1 END::numeric
+$$;
+COMMENT ON FUNCTION togai_zoho.backfill_calls_per_job(text) IS
+'Internal: the Zoho Books calls a backfilled job of the action makes (a search, then the create)';
+REVOKE ALL ON FUNCTION togai_zoho.backfill_calls_per_job(text) FROM PUBLIC;
+
 CREATE FUNCTION togai_zoho.backfill_cost(flow_id bigint, jobs bigint, OUT calls bigint, OUT days numeric)
 	LANGUAGE sql STABLE
 	SET search_path = pg_catalog, togai_zoho, pg_temp
 	AS $$
-SELECT ceil(jobs * coalesce(sum(CASE a.action
-			WHEN 'contact_upsert' THEN 2 WHEN 'invoice_create' THEN 2.01 ELSE 1 END), 0))::bigint,
-	   round(max(ceil(jobs * CASE a.action WHEN 'contact_upsert' THEN 2 WHEN 'invoice_create' THEN 2.01
-							ELSE 1 END)
+SELECT ceil(jobs * coalesce(sum(togai_zoho.backfill_calls_per_job(a.action)), 0))::bigint,
+	   round(max(ceil(jobs * togai_zoho.backfill_calls_per_job(a.action))
 				 / (c.api_per_day * (1 - current_setting('togai_zoho.poll_share')::numeric))), 1)
   FROM togai_zoho.flow_action a
   JOIN togai_zoho.connection c ON c.id = a.connection_id AND c.app = 'zohobooks'
  WHERE a.flow_id = backfill_cost.flow_id
 $$;
-REVOKE ALL ON FUNCTION togai_zoho.backfill_cost(bigint, bigint) FROM PUBLIC;
 COMMENT ON FUNCTION togai_zoho.backfill_cost(bigint, bigint) IS
 'Internal: the Zoho Books calls a backfill of that many jobs needs, and the days they take within the budget (NULL without a daily budget)';
+REVOKE ALL ON FUNCTION togai_zoho.backfill_cost(bigint, bigint) FROM PUBLIC;
 
 
 /*
@@ -1066,7 +1121,7 @@ BEGIN
 							  AND m.togai_id = x.account_id
 							  AND m.zohobooks_connection_id = ANY (zoho_connections))
 		UNION ALL
-		/* generated invoices without a Zoho invoice; voided ones that have one */
+		/* generated invoices without a Zoho invoice; voided or written off ones that have one */
 		SELECT 'invoice', x.invoice_id, to_jsonb(x)
 		  FROM togai_zoho.invoices x
 		 WHERE t.entity = 'invoice' AND t.app = 'togai' AND x.connection_id = f.trigger_connection_id
@@ -1076,10 +1131,19 @@ BEGIN
 										 WHERE m.entity = 'invoice' AND m.togai_connection_id = x.connection_id
 										   AND m.togai_id = x.invoice_id
 										   AND m.zohobooks_connection_id = ANY (zoho_connections))
-				   ELSE x.status = 'VOID'
+				   ELSE x.status = CASE f.trigger WHEN 'invoice_voided' THEN 'VOID' ELSE 'UN_COLLECTIBLE' END
 						AND EXISTS (SELECT 1 FROM togai_zoho.id_mapping m
 									 WHERE m.entity = 'invoice' AND m.togai_connection_id = x.connection_id
 									   AND m.togai_id = x.invoice_id) END
+		UNION ALL
+		/* Togai payments not in Zoho Books yet (an echo of a Zoho Books payment does nothing) */
+		SELECT 'payment', x.payment_id, to_jsonb(x)
+		  FROM togai_zoho.payments x
+		 WHERE t.entity = 'payment' AND t.app = 'togai' AND x.connection_id = f.trigger_connection_id
+		   AND NOT EXISTS (SELECT 1 FROM togai_zoho.id_mapping m
+							WHERE m.entity = 'payment' AND m.togai_connection_id = x.connection_id
+							  AND m.togai_id = x.payment_id
+							  AND m.zohobooks_connection_id = ANY (zoho_connections))
 		UNION ALL
 		/* Zoho Books objects of the flow's kind not recorded in Togai yet */
 		SELECT x.entity, x.remote_id, to_jsonb(x)
@@ -1121,6 +1185,8 @@ BEGIN
 	RETURN n;
 END
 $$;
+COMMENT ON FUNCTION togai_zoho.backfill(text) IS
+'Enqueues every existing source row of an enabled flow not synced yet; NOTICE every 5000 rows; returns the number enqueued';
 COMMENT ON COLUMN togai_zoho.poll_status.connection IS 'Polled connection';
 COMMENT ON COLUMN togai_zoho.poll_status.app IS 'togai or zohobooks';
 COMMENT ON COLUMN togai_zoho.poll_status.stream IS 'What is polled (invoices, contacts, accounts, customers)';
@@ -1233,10 +1299,16 @@ CREATE FUNCTION togai_zoho.learn_time_zone(c togai_zoho.connection)
 	AS $$
 DECLARE
 	tz text;
+	base text;
 BEGIN
-	SELECT coalesce(o ->> 'time_zone', o ->> 'timezone') INTO tz
+	SELECT coalesce(o ->> 'time_zone', o ->> 'timezone'), upper(o ->> 'currency_code') INTO tz, base
 	  FROM jsonb_array_elements(togai_zoho.zohobooks_call(c.name, 'organizations')) o
 	 WHERE o ->> 'organization_id' = c.organization_id;
+	/* the same answer names the base currency: kept for exchange rates */
+	IF base ~ '^[A-Z]{3}$' THEN
+		UPDATE togai_zoho.connection x SET base_currency = base
+		 WHERE x.id = c.id AND x.base_currency IS DISTINCT FROM base;
+	END IF;
 	IF tz IS NULL OR NOT EXISTS (SELECT 1 FROM pg_timezone_names WHERE name = tz) THEN
 		RAISE WARNING 'togai_zoho: the time zone of organization % is unknown (%): its API day ends at midnight UTC',
 			c.organization_id, coalesce(tz, 'not given');
@@ -1249,9 +1321,9 @@ EXCEPTION WHEN OTHERS THEN
 	RETURN NULL;
 END
 $$;
-REVOKE ALL ON FUNCTION togai_zoho.learn_time_zone(togai_zoho.connection) FROM PUBLIC;
 COMMENT ON FUNCTION togai_zoho.learn_time_zone(togai_zoho.connection) IS
-'Internal: the time zone of a Zoho Books connection''s organization, read from GET /organizations (NULL, with a WARNING, when unknown)';
+'Internal: the time zone of a Zoho Books connection''s organization, read from GET /organizations (NULL, with a WARNING, when unknown); keeps its base currency on the way';
+REVOKE ALL ON FUNCTION togai_zoho.learn_time_zone(togai_zoho.connection) FROM PUBLIC;
 
 CREATE VIEW togai_zoho.api_usage AS
 SELECT c.name AS connection, c.app, c.api_plan AS plan, c.api_per_day AS per_day,
@@ -1434,17 +1506,30 @@ CREATE FUNCTION togai_zoho.togai_poll_plan(c togai_zoho.connection)
 	LANGUAGE sql STABLE
 	SET search_path = pg_catalog, togai_zoho, pg_temp
 	AS $$
-WITH due AS (
+WITH payments AS (
+	/* Togai's payments are read only for an enabled flow that carries them */
+	SELECT EXISTS (SELECT 1 FROM togai_zoho.flow f
+				    WHERE f.trigger_connection_id = c.id AND f.enabled
+					  AND f.trigger = 'payment_collected') AS wanted
+), due AS (
 	SELECT u.s, u.n FROM unnest(ARRAY(SELECT togai_zoho.poll_order(c.id,
 			ARRAY['customers:new', 'accounts:new']
 			|| ARRAY(SELECT 'invoices:' || t FROM unnest(togai_zoho.togai_open_statuses()) t)
-			|| ARRAY['invoices:recent', 'invoices:moved']))) WITH ORDINALITY AS u(s, n)
+			|| ARRAY['invoices:recent', 'invoices:moved']
+			|| ARRAY(SELECT 'payments:new' FROM payments WHERE wanted)))) WITH ORDINALITY AS u(s, n)
 	 WHERE (c.webhook_url IS NULL
 			OR togai_zoho.stream_due(c.id, u.s, current_setting('togai_zoho.poll_sweep')::interval))
 	   AND (u.s NOT LIKE '%:new' OR togai_zoho.get_cursor(c.id, u.s) ? 'tail')
 ), sweep AS (
 	SELECT u.s, u.n FROM unnest(ARRAY['customers', 'accounts', 'invoices']) WITH ORDINALITY AS u(s, n)
 	 WHERE togai_zoho.stream_due(c.id, u.s, current_setting('togai_zoho.togai_sweep')::interval)
+	UNION ALL
+	/*
+	 * A payment never changes once made: the whole list is walked once, for
+	 * the tail that payments:new reads on from (and again after sweep_now)
+	 */
+	SELECT 'payments', 4 FROM payments
+	 WHERE wanted AND togai_zoho.stream_due(c.id, 'payments', '1000 years')
 )
 SELECT CASE WHEN togai_zoho.get_cursor(c.id, 'accounts') ? 'last_full_walk'
 			THEN coalesce((SELECT array_agg(s ORDER BY n) FROM due), '{}')
@@ -1661,6 +1746,7 @@ BEGIN
 						END IF;
 						IF (CASE list WHEN 'customers' THEN togai_zoho.take_customer(c, item)
 									  WHEN 'accounts' THEN togai_zoho.take_account(c, item, names)
+									  WHEN 'payments' THEN togai_zoho.mirror_payment(c.id, item)
 									  ELSE togai_zoho.take_invoice(c, item) END) THEN
 							changed := changed + 1;
 						END IF;
@@ -1716,7 +1802,7 @@ BEGIN
 				/* the next window from a little before this walk began, for the clocks */
 				'since_ms', CASE WHEN stream = 'invoices:recent'
 					THEN (floor(extract(epoch FROM started - interval '10 minutes') * 1000))::bigint::text END)));
-			IF stream IN ('customers', 'accounts') THEN
+			IF stream IN ('customers', 'accounts', 'payments') THEN
 				PERFORM togai_zoho.set_cursor(c.id, stream || ':new',
 					togai_zoho.get_cursor(c.id, stream || ':new') - 'next_token' - 'walk_started'
 					|| jsonb_build_object('tail', coalesce(page_token, '')));
@@ -1984,7 +2070,8 @@ DECLARE
 BEGIN
 	UPDATE togai_zoho.sync_cursor s
 	   SET cursor = (s.cursor::jsonb - 'last_full_walk' - 'next_poll_at')::text, updated_at = now()
-	 WHERE s.connection_id = c.id AND (c.app = 'zohobooks' OR s.stream IN ('customers', 'accounts', 'invoices'));
+	 WHERE s.connection_id = c.id
+	   AND (c.app = 'zohobooks' OR s.stream IN ('customers', 'accounts', 'invoices', 'payments'));
 END
 $$;
 COMMENT ON FUNCTION togai_zoho.sweep_now(text) IS
@@ -2305,13 +2392,31 @@ COMMENT ON FUNCTION togai_zoho.zohobooks_payment_mode(text) IS
 REVOKE ALL ON FUNCTION togai_zoho.zohobooks_payment_mode(text) FROM PUBLIC;
 
 /*
+ * Where a Togai invoice's invoice_generated job stands: the one on its way
+ * (pending, running) first, else the latest dead one; no row when none is
+ * either.  Jobs that follow the invoice (a payment, a write-off) wait on it.
+ */
+CREATE FUNCTION togai_zoho.invoice_job(togai_invoice text, OUT id bigint, OUT state text)
+	LANGUAGE sql STABLE
+	SET search_path = pg_catalog, togai_zoho, pg_temp
+	AS $$
+SELECT o.id, o.state FROM togai_zoho.outbox o JOIN togai_zoho.flow f ON f.id = o.flow_id
+ WHERE f.trigger = 'invoice_generated' AND o.entity = 'invoice' AND o.source_id = togai_invoice
+   AND o.state IN ('pending', 'running', 'dead')
+ ORDER BY o.state = 'dead', o.id DESC
+ LIMIT 1
+$$;
+COMMENT ON FUNCTION togai_zoho.invoice_job(text) IS
+'Internal: the invoice_generated job of a Togai invoice on its way to Zoho Books (pending or running), else its latest dead one';
+REVOKE ALL ON FUNCTION togai_zoho.invoice_job(text) FROM PUBLIC;
+
+/*
  * What a payment_apply job sends, per Zoho Books connection: the customer
  * payment's body (less the contact, which the job's mappings give), the
  * amounts rounded to the currency's minor unit; whether it is there already
  * (recorded); and the records it cannot apply.  A payment that the extension
  * recorded in Togai from Zoho Books (its transaction number is a Zoho Books
- * payment of the inbox) is an echo, never sent back.  It waits while one of
- * its invoices is still on its way to Zoho Books, or not marked sent yet.
+ * payment of the inbox) is an echo, never sent back.
  */
 CREATE FUNCTION togai_zoho.togai_payment_context(togai_connection_id bigint, payment jsonb)
 	RETURNS jsonb
@@ -2326,6 +2431,8 @@ DECLARE
 	apply jsonb;
 	others jsonb;
 	recs jsonb;
+	rec record;
+	job record;
 	blocked text;
 BEGIN
 	SELECT format('recorded in Togai from Zoho Books payment %s: not sent back', i.remote_id) INTO echo
@@ -2346,33 +2453,30 @@ BEGIN
 	 WHERE upper(r.x ->> 'type') = 'INVOICE' AND togai_zoho.json_numeric(r.x -> 'amount') > 0;
 	recs := coalesce(recs, '[]');
 
-	SELECT format('invoice %s is on its way to Zoho Books', p.togai_id) INTO waiting
-	  FROM jsonb_to_recordset(recs) AS p(n bigint, togai_id text, amount numeric, zconn bigint, zid text)
-	 WHERE p.zid IS NULL
-	   AND EXISTS (SELECT 1 FROM togai_zoho.outbox o JOIN togai_zoho.flow f ON f.id = o.flow_id
-				    WHERE f.trigger = 'invoice_generated' AND o.entity = 'invoice'
-					  AND o.source_id = p.togai_id AND o.state IN ('pending', 'running'))
-	 LIMIT 1;
-	/* one that did not get there: the payment waits for a person, not for ever */
-	SELECT format('invoice %s did not reach Zoho Books (its job %s is dead): retry that job, then this one',
-				  p.togai_id, o.id) INTO blocked
-	  FROM jsonb_to_recordset(recs) AS p(n bigint, togai_id text, amount numeric, zconn bigint, zid text)
-	  JOIN togai_zoho.outbox o ON o.entity = 'invoice' AND o.source_id = p.togai_id AND o.state = 'dead'
-	  JOIN togai_zoho.flow f ON f.id = o.flow_id AND f.trigger = 'invoice_generated'
-	 WHERE p.zid IS NULL
-	 LIMIT 1;
-	IF waiting IS NULL THEN
-		SELECT format('Zoho Books invoice %s is not marked sent yet', p.zid) INTO waiting
-		  FROM jsonb_to_recordset(recs) AS p(n bigint, togai_id text, amount numeric, zconn bigint, zid text) JOIN togai_zoho.zohobooks_unsent u
-			ON u.connection_id = p.zconn AND u.invoice_id = p.zid
-		 LIMIT 1;
-	END IF;
+	/*
+	 * It waits while an invoice is on its way to Zoho Books or not marked sent
+	 * yet; one whose job died stops it (a person retries both), never for ever.
+	 */
+	FOR rec IN SELECT * FROM jsonb_to_recordset(recs) AS p(togai_id text, zconn bigint, zid text) LOOP
+		IF rec.zid IS NULL THEN
+			SELECT * INTO job FROM togai_zoho.invoice_job(rec.togai_id);
+			waiting := coalesce(waiting, CASE WHEN job.state IN ('pending', 'running')
+				THEN format('invoice %s is on its way to Zoho Books', rec.togai_id) END);
+			blocked := coalesce(blocked, CASE WHEN job.state = 'dead'
+				THEN format('invoice %s did not reach Zoho Books (its job %s is dead): '
+							'retry that job, then this one', rec.togai_id, job.id) END);
+		ELSIF EXISTS (SELECT 1 FROM togai_zoho.zohobooks_unsent u
+					   WHERE u.connection_id = rec.zconn AND u.invoice_id = rec.zid) THEN
+			waiting := coalesce(waiting, format('Zoho Books invoice %s is not marked sent yet', rec.zid));
+		END IF;
+	END LOOP;
 
 	SELECT jsonb_object_agg(z.zconn::text, jsonb_strip_nulls(jsonb_build_object(
 			'recorded', (SELECT m.zohobooks_id FROM togai_zoho.id_mapping m
 						  WHERE m.entity = 'payment' AND m.togai_id = pid
 							AND m.zohobooks_connection_id = z.zconn),
-			'unmapped', (SELECT jsonb_agg(p.togai_id ORDER BY p.n) FROM jsonb_to_recordset(recs) AS p(n bigint, togai_id text, amount numeric, zconn bigint, zid text)
+			'unmapped', (SELECT jsonb_agg(p.togai_id ORDER BY p.n)
+						   FROM jsonb_to_recordset(recs) AS p(n bigint, togai_id text, zconn bigint, zid text)
 						  WHERE p.zid IS NULL OR p.zconn <> z.zconn),
 			'body', jsonb_build_object(
 				'payment_mode', togai_zoho.zohobooks_payment_mode(payment ->> 'source_type'),
@@ -2388,7 +2492,8 @@ BEGIN
 	  FROM (SELECT p.zconn, sum(p.amount) AS amount,
 				   jsonb_agg(jsonb_build_object('invoice_id', p.zid, 'amount_applied', p.amount)
 							 ORDER BY p.n) AS invoices
-			  FROM jsonb_to_recordset(recs) AS p(n bigint, togai_id text, amount numeric, zconn bigint, zid text) WHERE p.zid IS NOT NULL GROUP BY p.zconn) z
+			  FROM jsonb_to_recordset(recs) AS p(n bigint, amount numeric, zconn bigint, zid text)
+			 WHERE p.zid IS NOT NULL GROUP BY p.zconn) z
 	  JOIN togai_zoho.connection c ON c.id = z.zconn;
 
 	SELECT jsonb_agg(DISTINCT upper(r ->> 'type')) INTO others
@@ -2500,39 +2605,6 @@ $$;
 COMMENT ON FUNCTION togai_zoho.add_zohobooks_connection(text, text, text, text, text, text, text, text, text) IS
 'Adds a Zoho Books connection: add_zohobooks_connection(name, client_id, client_secret, code => <self-client grant code> | refresh_token => ..., organization_id, region => ''com'', accounts_url, api_url). Exchanges the code at once; picks the organization when there is one. Returns its id';
 
-CREATE OR REPLACE FUNCTION togai_zoho.learn_time_zone(c togai_zoho.connection)
-	RETURNS text
-	LANGUAGE plpgsql
-	SET search_path = pg_catalog, togai_zoho, pg_temp
-	AS $$
-DECLARE
-	tz text;
-	base text;
-BEGIN
-	SELECT coalesce(o ->> 'time_zone', o ->> 'timezone'), upper(o ->> 'currency_code') INTO tz, base
-	  FROM jsonb_array_elements(togai_zoho.zohobooks_call(c.name, 'organizations')) o
-	 WHERE o ->> 'organization_id' = c.organization_id;
-	/* the same answer names the base currency: kept for exchange rates */
-	IF base ~ '^[A-Z]{3}$' THEN
-		UPDATE togai_zoho.connection x SET base_currency = base
-		 WHERE x.id = c.id AND x.base_currency IS DISTINCT FROM base;
-	END IF;
-	IF tz IS NULL OR NOT EXISTS (SELECT 1 FROM pg_timezone_names WHERE name = tz) THEN
-		RAISE WARNING 'togai_zoho: the time zone of organization % is unknown (%): its API day ends at midnight UTC',
-			c.organization_id, coalesce(tz, 'not given');
-		RETURN NULL;
-	END IF;
-	RETURN tz;
-EXCEPTION WHEN OTHERS THEN
-	RAISE WARNING 'togai_zoho: could not read the time zone of organization %: %', c.organization_id, SQLERRM
-		USING HINT = 'Its API day ends at midnight UTC until set_api_budget() is called again.';
-	RETURN NULL;
-END
-$$;
-COMMENT ON FUNCTION togai_zoho.learn_time_zone(togai_zoho.connection) IS
-'Internal: the time zone of a Zoho Books connection''s organization, read from GET /organizations (NULL, with a WARNING, when unknown); keeps its base currency on the way';
-REVOKE ALL ON FUNCTION togai_zoho.learn_time_zone(togai_zoho.connection) FROM PUBLIC;
-
 CREATE OR REPLACE FUNCTION togai_zoho.zohobooks_paid_unexplained(zohobooks_connection_id bigint, invoice jsonb)
 	RETURNS boolean
 	LANGUAGE sql STABLE
@@ -2549,252 +2621,6 @@ $$;
 COMMENT ON FUNCTION togai_zoho.zohobooks_paid_unexplained(bigint, jsonb) IS
 'Internal: whether a synced Zoho Books invoice has money applied that its Togai invoice does not show (its payments are then read); false for an invoice not synced';
 REVOKE ALL ON FUNCTION togai_zoho.zohobooks_paid_unexplained(bigint, jsonb) FROM PUBLIC;
-
-CREATE OR REPLACE FUNCTION togai_zoho.poll_zohobooks_run(connection text, max_pages integer, done text[])
-	RETURNS jsonb
-	LANGUAGE plpgsql
-	SECURITY DEFINER
-	SET search_path = pg_catalog, togai_zoho, pg_temp
-	SET togai_zoho.call_purpose = 'poll'
-	AS $$
-DECLARE
-	c togai_zoho.connection;
-	stream text;
-	cur jsonb;
-	page jsonb;
-	item jsonb;
-	prev jsonb;
-	pages integer := 0;
-	page_no integer;
-	since timestamptz;
-	started timestamptz;
-	high timestamptz;
-	t timestamptz;
-	first_high timestamptz;
-	stream_pages integer;
-	seen integer;
-	changed integer;
-	failed integer;
-	payments integer := 0;
-	more boolean;
-	newest_first boolean;
-	older_reached boolean;
-	want_payments boolean;
-	result jsonb := '{}';
-	err text;
-	err_state text;
-	stream_err text;
-	item_err text;
-	margin constant interval := '1 minute';
-	streams text[];
-	spacing double precision;
-	idle integer;
-	next_at timestamptz;
-	polled integer := 0;
-BEGIN
-	c := togai_zoho.poll_begin(poll_zohobooks_run.connection, 'zohobooks', max_pages);
-	IF c.id IS NULL THEN
-		RETURN jsonb_build_object('connection', poll_zohobooks_run.connection,
-								  'skipped', 'another poll of this connection is running');
-	END IF;
-	/* payments are looked for only for a flow that records them */
-	want_payments := EXISTS (SELECT 1 FROM togai_zoho.flow f
-							  WHERE f.trigger_connection_id = c.id AND f.enabled
-								AND f.trigger = 'payment_recorded');
-
-	/* only the lists an enabled flow needs: payments come through invoices */
-	streams := ARRAY(SELECT s FROM unnest(ARRAY['invoices', 'contacts']) s
-		WHERE EXISTS (SELECT 1 FROM togai_zoho.flow f
-					   WHERE f.trigger_connection_id = c.id AND f.enabled
-						 AND f.trigger = ANY (CASE s WHEN 'invoices'
-							 THEN ARRAY['payment_recorded', 'invoice_paid']
-							 ELSE ARRAY['contact_updated'] END)));
-	IF cardinality(streams) = 0 THEN
-		RETURN jsonb_build_object('connection', c.name, 'pages', 0,
-								  'skipped', 'no enabled flow needs a Zoho Books list');
-	END IF;
-	/* polls pay from the day's budget: their share, spread over the day */
-	PERFORM togai_zoho.api_budget_refresh(c.id, false);
-	spacing := togai_zoho.api_poll_spacing(c.id, cardinality(streams), false);
-	IF spacing < 0 THEN
-		next_at := (togai_zoho.api_day(c.time_zone)).ends_at;
-		RAISE NOTICE 'togai_zoho: the day''s API budget of connection "%" is spent; the next poll runs at %',
-			c.name, next_at
-			USING HINT = 'togai_zoho.api_usage shows the day''s calls; set_api_budget() changes the budget.';
-		RETURN jsonb_build_object('connection', c.name, 'pages', 0, 'next_poll_at', next_at,
-								  'skipped', 'the day''s API budget is spent');
-	END IF;
-	IF spacing IS NULL THEN
-		next_at := (togai_zoho.api_day(c.time_zone)).ends_at;
-		RAISE NOTICE 'togai_zoho: the polls of connection "%" spent their share of the day''s API budget; the next poll runs at %',
-			c.name, next_at
-			USING HINT = 'togai_zoho.poll_share sets the share; togai_zoho.api_usage shows the day''s calls.';
-		RETURN jsonb_build_object('connection', c.name, 'pages', 0, 'next_poll_at', next_at,
-								  'skipped', 'the polls'' share of the day''s API budget is spent');
-	END IF;
-
-	FOR stream IN SELECT togai_zoho.poll_order(c.id, ARRAY(SELECT s FROM unnest(streams) s
-													 WHERE s <> ALL (done))) LOOP
-		EXIT WHEN pages >= max_pages;
-		cur := togai_zoho.get_cursor(c.id, stream);
-		/* a quiet stream waits its turn; a walk under way goes on */
-		CONTINUE WHEN (cur ->> 'next_poll_at')::timestamptz > clock_timestamp()
-					  AND NOT cur ? 'walk_started';
-		polled := polled + 1;
-		since := togai_zoho.remote_time(cur ->> 'since');
-		started := coalesce((cur ->> 'walk_started')::timestamptz, clock_timestamp());
-		high := togai_zoho.remote_time(cur ->> 'high');
-		page_no := coalesce((cur ->> 'page')::integer, 1);
-		seen := 0; changed := 0; failed := 0; more := true; older_reached := false; stream_err := NULL;
-		stream_pages := 0; first_high := NULL;
-		LOOP
-			BEGIN
-				IF stream = 'invoices' THEN
-					page := togai_zoho.zohobooks_call(c.name, 'list_changed', jsonb_strip_nulls(
-						jsonb_build_object('list', 'invoices', 'since', togai_zoho.zoho_time(since),
-										   'page', page_no)));
-				ELSE
-					page := togai_zoho.zohobooks_call(c.name, 'list_changed',
-						jsonb_build_object('list', 'contacts', 'page', page_no));
-				END IF;
-			EXCEPTION WHEN OTHERS THEN
-				GET STACKED DIAGNOSTICS stream_err = MESSAGE_TEXT, err_state = RETURNED_SQLSTATE;
-				RAISE WARNING 'togai_zoho: polling % of connection "%" stopped: %', stream, c.name, stream_err
-					USING HINT = 'The next poll resumes from the same page; togai_zoho.poll_status shows it.';
-				err := coalesce(err, stream || ': ' || stream_err);
-				EXIT;
-			END;
-			pages := pages + 1;
-			stream_pages := stream_pages + 1;
-			/* Zoho does not document the direction of a sort: read it from the page */
-			newest_first := stream <> 'contacts' OR coalesce(page #>> '{page_context,sort_order}' = 'D',
-				togai_zoho.remote_time(page #>> '{contacts,0,last_modified_time}') >=
-				togai_zoho.remote_time(page -> 'contacts' -> -1 ->> 'last_modified_time'), true);
-			FOR item IN SELECT e FROM jsonb_array_elements(coalesce(page -> stream, '[]')) e LOOP
-				t := togai_zoho.remote_time(item ->> 'last_modified_time');
-				/* contacts are not filtered: those not changed after the cursor were taken before */
-				IF stream = 'contacts' AND since IS NOT NULL AND t <= since THEN
-					older_reached := older_reached OR newest_first;
-					CONTINUE;
-				END IF;
-				seen := seen + 1;
-				high := greatest(high, t);
-				IF stream_pages = 1 THEN
-					first_high := greatest(first_high, t);
-				END IF;
-				BEGIN
-					IF stream = 'invoices' THEN
-						SELECT i.payload INTO prev FROM togai_zoho.inbox i
-						 WHERE i.connection_id = c.id AND i.entity = 'invoice'
-						   AND i.remote_id = item ->> 'invoice_id';
-					END IF;
-					IF togai_zoho.mirror_inbox(c.id, rtrim(stream, 's'), item, 'poll') THEN
-						changed := changed + 1;
-					END IF;
-					/* money applied to a synced invoice: read the payments it got */
-					IF stream = 'invoices' AND want_payments
-					   AND (prev ->> 'balance' IS DISTINCT FROM item ->> 'balance'
-							OR prev ->> 'last_payment_date' IS DISTINCT FROM item ->> 'last_payment_date')
-					   AND coalesce(togai_zoho.json_numeric(item -> 'balance'), 0)
-						   < coalesce(togai_zoho.json_numeric(item -> 'total'), 0)
-					   AND togai_zoho.zohobooks_paid_unexplained(c.id, item) THEN
-						payments := payments + togai_zoho.take_invoice_payments(c, item);
-					END IF;
-				EXCEPTION WHEN OTHERS THEN
-					GET STACKED DIAGNOSTICS item_err = MESSAGE_TEXT;
-					failed := failed + 1;
-					RAISE WARNING 'togai_zoho: Zoho Books % % of connection "%" not taken: %',
-						rtrim(stream, 's'), item ->> (rtrim(stream, 's') || '_id'), c.name, item_err;
-				END;
-			END LOOP;
-			more := coalesce((page #>> '{page_context,has_more_page}')::boolean, false)
-					AND NOT older_reached;
-			EXIT WHEN NOT more;
-			page_no := page_no + 1;
-			EXIT WHEN pages >= max_pages;
-		END LOOP;
-		IF stream_err IS NULL AND NOT more THEN
-			/*
-			 * The next poll of the stream: at once after a change (while the
-			 * polls are not ahead of their budget's pace); after a quiet one
-			 * twice as long each time, up to togai_zoho.poll_idle_max, and
-			 * never sooner than the budget's even spread.
-			 */
-			idle := CASE WHEN changed > 0 THEN 0 ELSE coalesce((cur ->> 'idle_polls')::integer, 0) + 1 END;
-			next_at := clock_timestamp() + make_interval(secs => CASE
-				/* webhooks bring the changes: a slow sweep catches what they missed */
-				WHEN c.webhook_url IS NOT NULL
-				THEN greatest(extract(epoch FROM current_setting('togai_zoho.poll_sweep')::interval), spacing)
-				WHEN idle = 0
-				THEN coalesce(togai_zoho.api_poll_spacing(c.id, cardinality(streams), true), spacing)
-				ELSE greatest(least(extract(epoch FROM current_setting('togai_zoho.poll_idle_max')::interval),
-									30 * 2 ^ least(idle, 20)), spacing) END);
-			/*
-			 * The next walk reads what changed after this one could see (see
-			 * seen_through).  Contacts sorted by change: after the newest on
-			 * the page where the newest stand (the first, or the last when
-			 * oldest come first), since a contact changed during the walk
-			 * moves there.  Invoices: after the newest of a walk of one page;
-			 * after a longer walk, from before it began (less a margin for the
-			 * clocks), so that an invoice changed meanwhile is read again.
-			 */
-			PERFORM togai_zoho.set_cursor(c.id, stream, jsonb_strip_nulls(jsonb_build_object(
-				'since', togai_zoho.zoho_time(coalesce(CASE
-					WHEN stream = 'contacts' AND newest_first THEN togai_zoho.seen_through(first_high, started)
-					WHEN stream = 'contacts' OR (stream_pages = 1 AND (cur ->> 'page') IS NULL)
-						THEN togai_zoho.seen_through(high, started)
-					ELSE least(high, started - margin) END, since, started - margin)),
-				'high', togai_zoho.zoho_time(high),
-				/* oldest first: the next walk starts at the last page, where changes go */
-				'page', CASE WHEN stream = 'contacts' AND NOT newest_first THEN page_no END,
-				'last_full_walk', clock_timestamp(), 'last_poll_at', clock_timestamp(),
-				'idle_polls', idle, 'next_poll_at', next_at)));
-		ELSE
-			PERFORM togai_zoho.set_cursor(c.id, stream, jsonb_strip_nulls(jsonb_build_object(
-				'since', togai_zoho.zoho_time(since), 'high', togai_zoho.zoho_time(high),
-				'page', page_no, 'walk_started', started,
-				'last_full_walk', cur -> 'last_full_walk', 'last_poll_at', clock_timestamp(),
-				'last_error', stream_err, 'last_error_sqlstate', err_state,
-				'last_error_at', CASE WHEN stream_err IS NOT NULL THEN clock_timestamp() END)));
-		END IF;
-		result := result || jsonb_build_object(stream, jsonb_strip_nulls(jsonb_build_object(
-			'seen', seen, 'changed', changed, 'failed', failed,
-			'complete', stream_err IS NULL AND NOT more, 'error', stream_err)));
-		/* a stream that fails does not stop the others; a walk cut short by max_pages does */
-		EXIT WHEN stream_err IS NULL AND more;
-	END LOOP;
-	SELECT min((s.cursor::jsonb ->> 'next_poll_at')::timestamptz) INTO next_at
-	  FROM togai_zoho.sync_cursor s
-	 WHERE s.connection_id = c.id AND s.stream = ANY (streams);
-	IF polled = 0 AND cardinality(done) > 0 THEN
-		/* a CALL of poll() has walked every list that was due */
-		RETURN jsonb_build_object('connection', c.name, 'pages', 0, 'next_poll_at', next_at);
-	END IF;
-	IF polled = 0 THEN
-		RAISE NOTICE 'togai_zoho: no list of connection "%" is due; the next poll runs at %', c.name, next_at
-			USING HINT = 'Quiet lists are polled less often (togai_zoho.poll_idle_max); a change brings them back to every poll.';
-		RETURN jsonb_build_object('connection', c.name, 'pages', 0, 'next_poll_at', next_at,
-								  'skipped', 'no list is due');
-	END IF;
-	RETURN jsonb_build_object('connection', c.name, 'pages', pages, 'payments', payments) || result
-		|| jsonb_strip_nulls(jsonb_build_object('error', err, 'next_poll_at', next_at));
-END
-$$;
-COMMENT ON FUNCTION togai_zoho.poll_zohobooks_run(text, integer, text[]) IS
-'Internal: a poll of Zoho Books of up to max_pages pages, the lists in done left out; poll_zohobooks() and poll() call it';
-REVOKE ALL ON FUNCTION togai_zoho.poll_zohobooks_run(text, integer, text[]) FROM PUBLIC;
-
-CREATE OR REPLACE FUNCTION togai_zoho.backfill_calls_per_job(action text)
-	RETURNS numeric
-	LANGUAGE sql IMMUTABLE
-	SET search_path = pg_catalog, togai_zoho, pg_temp
-	AS $$
-SELECT CASE action WHEN 'contact_upsert' THEN 2 WHEN 'payment_apply' THEN 2
-				   WHEN 'invoice_create' THEN 2.01 ELSE 1 END::numeric
-$$;
-COMMENT ON FUNCTION togai_zoho.backfill_calls_per_job(text) IS
-'Internal: the Zoho Books calls a backfilled job of the action makes (a search, then the create)';
-REVOKE ALL ON FUNCTION togai_zoho.backfill_calls_per_job(text) FROM PUBLIC;
 
 CREATE OR REPLACE FUNCTION togai_zoho.invoice_line_items(invoice jsonb)
 	RETURNS jsonb
@@ -2884,117 +2710,6 @@ $$;
 COMMENT ON FUNCTION togai_zoho.invoice_line_items(jsonb) IS
 'Zoho Books line items of a Togai invoice row, exact: {"lines": [...], "adjustment": n}; the lines plus the adjustment equal the Togai total to the minor unit';
 
-CREATE OR REPLACE FUNCTION togai_zoho.job_context(entity text, connection_id bigint, payload jsonb)
-	RETURNS jsonb
-	LANGUAGE plpgsql STABLE
-	SET search_path = pg_catalog, togai_zoho, pg_temp
-	AS $$
-DECLARE
-	app text;
-	ctx jsonb;
-	mappings jsonb;
-	digits integer := togai_zoho.currency_digits(coalesce(payload ->> 'currency',
-														   payload #>> '{revenue_info,units}'));
-BEGIN
-	SELECT c.app INTO app FROM togai_zoho.connection c WHERE c.id = job_context.connection_id;
-	IF app = 'togai' THEN
-		/*
-		 * The Zoho Books objects the account (and the invoice) map to, per Zoho
-		 * Books connection.  Two primary-key look-ups: written as one OR, the
-		 * generic plan scanned every mapping of the connection.
-		 */
-		SELECT jsonb_object_agg(x.entity, x.ids) INTO mappings
-		  FROM (SELECT m.entity, jsonb_object_agg(m.zohobooks_connection_id::text, m.zohobooks_id) AS ids
-				  FROM (SELECT a.entity, a.zohobooks_connection_id, a.zohobooks_id FROM togai_zoho.id_mapping a
-						 WHERE a.entity = 'account' AND a.togai_id = payload ->> 'account_id'
-						   AND a.togai_connection_id = job_context.connection_id
-						UNION ALL
-						SELECT i.entity, i.zohobooks_connection_id, i.zohobooks_id FROM togai_zoho.id_mapping i
-						 WHERE i.entity = 'invoice' AND job_context.entity = 'invoice'
-						   AND i.togai_id = payload ->> 'invoice_id'
-						   AND i.togai_connection_id = job_context.connection_id) m
-				 GROUP BY m.entity) x;
-		mappings := jsonb_build_object('mappings', coalesce(mappings, '{}'));
-		IF entity = 'invoice' THEN
-			ctx := togai_zoho.invoice_line_items(payload);
-			/* the one line standing for a whole invoice bills the same item for every invoice */
-			IF jsonb_array_length(ctx -> 'lines') = 1
-			   AND ctx #>> '{lines,0,name}' = 'Togai invoice ' || coalesce(payload ->> 'sequence_id',
-																	   payload ->> 'invoice_id', '') THEN
-				ctx := jsonb_set(ctx, '{lines,0,item}', '"Togai invoice"');
-			END IF;
-			IF ctx ? 'taxes' THEN
-				/* each organization the account is in taxes the lines its own way */
-				ctx := ctx || jsonb_build_object('tax_plans', togai_zoho.invoice_tax_plans(
-					ctx -> 'lines', ctx -> 'taxes',
-					round(togai_zoho.json_numeric(payload -> 'total_amount'), digits), digits,
-					ARRAY(SELECT k::bigint FROM jsonb_object_keys(coalesce(mappings #> '{mappings,account}',
-																		'{}')) k)));
-			END IF;
-			IF payload ->> 'status' = 'UN_COLLECTIBLE' THEN
-				/* a write-off waits for the invoice to reach Zoho Books and be marked sent */
-				ctx := ctx || jsonb_strip_nulls(jsonb_build_object('waiting', coalesce(
-					(SELECT format('Zoho Books invoice %s is not marked sent yet', u.invoice_id)
-					   FROM togai_zoho.zohobooks_unsent u
-					  WHERE u.invoice_id IN (SELECT jsonb_each_text.value
-											   FROM jsonb_each_text(mappings #> '{mappings,invoice}'))
-					  LIMIT 1),
-					(SELECT format('invoice %s is on its way to Zoho Books', o.source_id)
-					   FROM togai_zoho.outbox o JOIN togai_zoho.flow f ON f.id = o.flow_id
-					  WHERE f.trigger = 'invoice_generated' AND o.entity = 'invoice'
-						AND o.source_id = job_context.payload ->> 'invoice_id'
-						AND o.state IN ('pending', 'running')
-					  LIMIT 1)),
-					'blocked', (SELECT format('the invoice did not reach Zoho Books (its job %s is dead): '
-											  'retry that job, then this one', o.id)
-								  FROM togai_zoho.outbox o JOIN togai_zoho.flow f ON f.id = o.flow_id
-								 WHERE f.trigger = 'invoice_generated' AND o.entity = 'invoice'
-								   AND o.source_id = job_context.payload ->> 'invoice_id'
-								   AND o.state = 'dead' AND NOT mappings #> '{mappings}' ? 'invoice'
-								 LIMIT 1)));
-			END IF;
-			ctx := ctx || jsonb_strip_nulls(jsonb_build_object('exchange', togai_zoho.exchange_plans(
-				coalesce(payload ->> 'currency', payload #>> '{revenue_info,units}'),
-				left(payload ->> 'invoice_date', 10),
-				togai_zoho.json_numeric(payload #> '{raw,exchangeRate}'),
-				ARRAY(SELECT k::bigint FROM jsonb_object_keys(coalesce(mappings #> '{mappings,account}',
-																	'{}')) k))));
-			RETURN ctx || mappings || jsonb_build_object('item_ids',
-				(SELECT jsonb_object_agg(z.connection_id::text, z.ids)
-				   FROM (SELECT i.connection_id, jsonb_object_agg(i.name, i.item_id) AS ids
-						   FROM togai_zoho.zohobooks_item i
-						  WHERE i.name IN (SELECT left(coalesce(l ->> 'item', l ->> 'name'), 100)
-											 FROM jsonb_array_elements(ctx -> 'lines') l)
-						  GROUP BY i.connection_id) z));
-		ELSIF entity = 'payment' THEN
-			ctx := togai_zoho.togai_payment_context(job_context.connection_id, payload);
-			RETURN ctx || mappings || jsonb_strip_nulls(jsonb_build_object('exchange',
-				togai_zoho.exchange_plans(payload ->> 'currency',
-					(SELECT min(x.value #>> '{body,date}') FROM jsonb_each(ctx -> 'apply') x(key, value)),
-					togai_zoho.json_numeric(payload #> '{raw,exchangeRate}'),
-					ARRAY(SELECT k::bigint FROM jsonb_object_keys(ctx -> 'apply') k))));
-		ELSIF entity = 'account' THEN
-			RETURN mappings || jsonb_build_object('currency_ids',
-				(SELECT jsonb_object_agg(z.connection_id::text, z.currency_id)
-				   FROM togai_zoho.zohobooks_currency z
-				  WHERE z.currency_code = payload ->> 'invoice_currency'));
-		END IF;
-		RETURN mappings;
-	END IF;
-	IF entity IN ('payment', 'invoice') THEN
-		RETURN togai_zoho.payment_context(job_context.connection_id, entity, payload -> 'payload');
-	ELSIF entity = 'contact' THEN
-		RETURN jsonb_build_object('account_id',
-			(SELECT m.togai_id FROM togai_zoho.id_mapping m
-			  WHERE m.entity = 'account' AND m.zohobooks_connection_id = job_context.connection_id
-				AND m.zohobooks_id = payload ->> 'remote_id'));
-	END IF;
-	RETURN NULL;
-END
-$$;
-COMMENT ON FUNCTION togai_zoho.job_context(text, bigint, jsonb) IS
-'What a delivery job needs besides its source row, worked out when it is claimed';
-
 CREATE OR REPLACE FUNCTION togai_zoho.payment_context(zohobooks_connection_id bigint, entity text, object jsonb)
 	RETURNS jsonb
 	LANGUAGE plpgsql STABLE
@@ -3074,352 +2789,6 @@ $$;
 COMMENT ON FUNCTION togai_zoho.payment_context(bigint, text, jsonb) IS
 'Togai account, currency, amount and invoice records of a Zoho Books payment (or paid invoice), from the mappings';
 
-CREATE OR REPLACE FUNCTION togai_zoho.take_invoice_payments(c togai_zoho.connection, invoice jsonb)
-	RETURNS integer
-	LANGUAGE plpgsql
-	SET search_path = pg_catalog, togai_zoho, pg_temp
-	AS $$
-DECLARE
-	p jsonb;
-	whole jsonb;
-	n integer := 0;
-BEGIN
-	FOR p IN SELECT e FROM jsonb_array_elements(coalesce(togai_zoho.zohobooks_call(c.name,
-				'invoice_payments', jsonb_build_object('invoice_id', invoice ->> 'invoice_id')), '[]')) e LOOP
-		CONTINUE WHEN EXISTS (SELECT 1 FROM togai_zoho.inbox i
-							   WHERE i.connection_id = c.id AND i.entity = 'payment'
-								 AND i.remote_id = p ->> 'payment_id')
-			/* one the extension made for a Togai payment: known, nothing to read */
-			OR EXISTS (SELECT 1 FROM togai_zoho.id_mapping m
-						WHERE m.entity = 'payment' AND m.zohobooks_connection_id = c.id
-						  AND m.zohobooks_id = p ->> 'payment_id');
-		IF p ->> 'is_single_invoice_payment' = 'true' THEN
-			whole := jsonb_strip_nulls(jsonb_build_object(
-				'payment_id', p ->> 'payment_id', 'payment_number', p ->> 'payment_number',
-				'payment_mode', p ->> 'payment_mode', 'date', p ->> 'date',
-				'reference_number', p ->> 'reference_number', 'description', p ->> 'description',
-				'amount', p -> 'amount', 'exchange_rate', p -> 'exchange_rate',
-				'customer_id', invoice ->> 'customer_id', 'currency_code', invoice ->> 'currency_code',
-				'invoices', jsonb_build_array(jsonb_build_object(
-					'invoice_id', invoice ->> 'invoice_id', 'invoice_number', invoice ->> 'invoice_number',
-					'amount_applied', p -> 'amount'))));
-		ELSE
-			whole := togai_zoho.zohobooks_call(c.name, 'payment_get',
-				jsonb_build_object('payment_id', p ->> 'payment_id'));
-		END IF;
-		IF togai_zoho.mirror_inbox(c.id, 'payment', whole, 'poll') THEN
-			n := n + 1;
-		END IF;
-	END LOOP;
-	RETURN n;
-END
-$$;
-COMMENT ON FUNCTION togai_zoho.take_invoice_payments(togai_zoho.connection, jsonb) IS
-'Reads the payments applied to a Zoho Books invoice (its list entry) that the inbox lacks into the inbox, a payment of several invoices read whole; returns how many';
-REVOKE ALL ON FUNCTION togai_zoho.take_invoice_payments(togai_zoho.connection, jsonb) FROM PUBLIC;
-
-CREATE OR REPLACE FUNCTION togai_zoho.togai_poll_plan(c togai_zoho.connection)
-	RETURNS text[]
-	LANGUAGE sql STABLE
-	SET search_path = pg_catalog, togai_zoho, pg_temp
-	AS $$
-WITH payments AS (
-	/* Togai's payments are read only for an enabled flow that carries them */
-	SELECT EXISTS (SELECT 1 FROM togai_zoho.flow f
-				    WHERE f.trigger_connection_id = c.id AND f.enabled
-					  AND f.trigger = 'payment_collected') AS wanted
-), due AS (
-	SELECT u.s, u.n FROM unnest(ARRAY(SELECT togai_zoho.poll_order(c.id,
-			ARRAY['customers:new', 'accounts:new']
-			|| ARRAY(SELECT 'invoices:' || t FROM unnest(togai_zoho.togai_open_statuses()) t)
-			|| ARRAY['invoices:recent', 'invoices:moved']
-			|| ARRAY(SELECT 'payments:new' FROM payments WHERE wanted)))) WITH ORDINALITY AS u(s, n)
-	 WHERE (c.webhook_url IS NULL
-			OR togai_zoho.stream_due(c.id, u.s, current_setting('togai_zoho.poll_sweep')::interval))
-	   AND (u.s NOT LIKE '%:new' OR togai_zoho.get_cursor(c.id, u.s) ? 'tail')
-), sweep AS (
-	SELECT u.s, u.n FROM unnest(ARRAY['customers', 'accounts', 'invoices']) WITH ORDINALITY AS u(s, n)
-	 WHERE togai_zoho.stream_due(c.id, u.s, current_setting('togai_zoho.togai_sweep')::interval)
-	UNION ALL
-	/*
-	 * A payment never changes once made: the whole list is walked once, for
-	 * the tail that payments:new reads on from (and again after sweep_now)
-	 */
-	SELECT 'payments', 4 FROM payments
-	 WHERE wanted AND togai_zoho.stream_due(c.id, 'payments', '1000 years')
-)
-SELECT CASE WHEN togai_zoho.get_cursor(c.id, 'accounts') ? 'last_full_walk'
-			THEN coalesce((SELECT array_agg(s ORDER BY n) FROM due), '{}')
-				 || coalesce((SELECT array_agg(s ORDER BY n) FROM sweep), '{}')
-			ELSE coalesce((SELECT array_agg(s ORDER BY n) FROM sweep), '{}')
-				 || coalesce((SELECT array_agg(s ORDER BY n) FROM due), '{}') END
-$$;
-COMMENT ON FUNCTION togai_zoho.togai_poll_plan(togai_zoho.connection) IS
-'Internal: the streams a poll of a Togai connection reads now, in order';
-REVOKE ALL ON FUNCTION togai_zoho.togai_poll_plan(togai_zoho.connection) FROM PUBLIC;
-
-CREATE OR REPLACE FUNCTION togai_zoho.poll_togai_run(connection text, max_pages integer, done text[],
-										  names jsonb)
-	RETURNS jsonb
-	LANGUAGE plpgsql
-	SECURITY DEFINER
-	SET search_path = pg_catalog, togai_zoho, pg_temp
-	SET togai_zoho.call_purpose = 'poll'
-	AS $$
-DECLARE
-	c togai_zoho.connection;
-	stream text;
-	list text;
-	cur jsonb;
-	args jsonb;
-	page jsonb;
-	item jsonb;
-	owned jsonb;
-	is_new boolean;
-	pages integer := 0;
-	polled integer := 0;
-	seen integer;
-	changed integer;
-	failed integer;
-	token text;
-	page_token text;
-	started timestamptz;
-	since timestamptz;
-	finished boolean;
-	spacing double precision;
-	paused_until timestamptz;
-	why text;
-	plan text[];
-	frequent_cap integer;
-	cap integer;
-	result jsonb := '{}';
-	err text;
-	err_state text;
-	stream_err text;
-	item_err text;
-BEGIN
-	c := togai_zoho.poll_begin(poll_togai_run.connection, 'togai', max_pages);
-	names := coalesce(names, '{}');
-	IF c.id IS NULL THEN
-		RETURN jsonb_build_object('connection', poll_togai_run.connection,
-								  'skipped', 'another poll of this connection is running');
-	END IF;
-	/* Togai publishes no limit: a budget set with set_api_budget() holds its polls too */
-	PERFORM togai_zoho.api_budget_refresh(c.id, false);
-	spacing := togai_zoho.api_poll_spacing(c.id, 1, false);
-	IF spacing IS NULL OR spacing < 0 THEN
-		SELECT l.paused_until INTO paused_until FROM togai_zoho.api_budget_live(c.id) l;
-		why := CASE WHEN paused_until > now() THEN 'Togai refused the connection for rate (HTTP 429)'
-					WHEN spacing IS NULL THEN 'the polls'' share of the day''s API budget is spent'
-					ELSE 'the day''s API budget is spent' END;
-		IF paused_until IS NULL OR paused_until <= now() THEN
-			paused_until := (togai_zoho.api_day(c.time_zone)).ends_at;
-		END IF;
-		RAISE NOTICE 'togai_zoho: connection "%" is not polled now: %; the next poll runs at %',
-			c.name, why, paused_until
-			USING HINT = 'togai_zoho.api_usage shows the day''s calls; set_api_budget() changes the budget and lifts a pause.';
-		RETURN jsonb_build_object('connection', c.name, 'pages', 0, 'next_poll_at', paused_until,
-								  'skipped', why);
-	END IF;
-
-	/* while a sweep is due, the frequent reads leave it a quarter of the pages, one at least */
-	plan := togai_zoho.togai_poll_plan(c);
-	frequent_cap := max_pages - CASE WHEN plan && ARRAY['customers', 'accounts', 'invoices']
-									 THEN greatest(1, max_pages / 4) ELSE 0 END;
-	FOREACH stream IN ARRAY plan LOOP
-		CONTINUE WHEN stream = ANY (done);
-		EXIT WHEN pages >= max_pages;
-		cap := CASE WHEN stream LIKE '%:%' THEN frequent_cap ELSE max_pages END;
-		CONTINUE WHEN pages >= cap;
-		polled := polled + 1;
-		cur := togai_zoho.get_cursor(c.id, stream);
-		list := split_part(stream, ':', 1);
-		started := coalesce((cur ->> 'walk_started')::timestamptz, clock_timestamp());
-		seen := 0; changed := 0; failed := 0; finished := false; stream_err := NULL;
-		token := NULL; page_token := NULL;
-
-		IF stream = 'invoices:moved' THEN
-			/* the invoices that left the open lists since they were last seen: each read alone */
-			since := togai_zoho.togai_lists_walked_since(c.id);
-			finished := true;
-			FOR item IN SELECT jsonb_build_object('id', o.invoice_id)
-						  FROM togai_zoho.togai_open_invoice o
-						 WHERE o.connection_id = c.id AND o.seen_at < since
-						 ORDER BY o.seen_at, o.invoice_id LOOP
-				IF pages >= cap THEN
-					finished := false;
-					EXIT;
-				END IF;
-				BEGIN
-					pages := pages + 1;
-					page := togai_zoho.togai_call(c.name, 'invoice_get',
-												  jsonb_build_object('invoice_id', item ->> 'id'));
-				EXCEPTION WHEN OTHERS THEN
-					GET STACKED DIAGNOSTICS stream_err = MESSAGE_TEXT, err_state = RETURNED_SQLSTATE;
-					IF err_state = 'TZ404' THEN
-						/* gone from Togai: nothing left to follow */
-						DELETE FROM togai_zoho.togai_open_invoice o
-						 WHERE o.connection_id = c.id AND o.invoice_id = item ->> 'id';
-						stream_err := NULL;
-						CONTINUE;
-					END IF;
-					finished := false;
-					EXIT;
-				END;
-				seen := seen + 1;
-				BEGIN
-					IF togai_zoho.take_invoice(c, page) THEN
-						changed := changed + 1;
-					END IF;
-				EXCEPTION WHEN OTHERS THEN
-					GET STACKED DIAGNOSTICS item_err = MESSAGE_TEXT;
-					failed := failed + 1;
-					RAISE WARNING 'togai_zoho: invoice % of connection "%" not mirrored: %',
-						item ->> 'id', c.name, item_err;
-					/* read again after the next walks, not at once */
-					PERFORM togai_zoho.note_togai_invoice(c.id, page);
-				END;
-			END LOOP;
-		ELSE
-			token := CASE WHEN cur ? 'next_token' THEN cur ->> 'next_token'
-						  WHEN stream LIKE '%:new' THEN nullif(cur ->> 'tail', '') END;
-			args := jsonb_build_object('page_size', 50) || CASE
-				WHEN stream = 'invoices:recent' THEN jsonb_build_object('start_time',
-					coalesce(cur ->> 'since_ms',
-							 (floor(extract(epoch FROM started - interval '1 hour') * 1000))::bigint::text))
-				WHEN list = 'invoices' AND stream <> list
-				THEN jsonb_build_object('status', split_part(stream, ':', 2))
-				ELSE '{}' END;
-			LOOP
-				page_token := token;
-				BEGIN
-					page := togai_zoho.togai_call(c.name, list || '_list',
-						jsonb_strip_nulls(args || jsonb_build_object('next_token', token)));
-				EXCEPTION WHEN OTHERS THEN
-					GET STACKED DIAGNOSTICS stream_err = MESSAGE_TEXT, err_state = RETURNED_SQLSTATE;
-					EXIT;
-				END;
-				pages := pages + 1;
-				FOR item IN SELECT e FROM jsonb_array_elements(coalesce(page -> 'data', '[]')) e LOOP
-					seen := seen + 1;
-					BEGIN
-						IF list = 'customers' AND item ->> 'id' IS NOT NULL THEN
-							names := names || jsonb_build_object(item ->> 'id', item ->> 'name');
-						END IF;
-						is_new := false;
-						IF stream = 'accounts:new' THEN
-							is_new := NOT EXISTS (SELECT 1 FROM togai_zoho.customers a
-												   WHERE a.connection_id = c.id AND a.account_id = item ->> 'id');
-						END IF;
-						IF (CASE list WHEN 'customers' THEN togai_zoho.take_customer(c, item)
-									  WHEN 'accounts' THEN togai_zoho.take_account(c, item, names)
-									  WHEN 'payments' THEN togai_zoho.mirror_payment(c.id, item)
-									  ELSE togai_zoho.take_invoice(c, item) END) THEN
-							changed := changed + 1;
-						END IF;
-						/*
-						 * A new account's invoices, whatever their status (one paid at
-						 * once among them): its first page by owner_id; a longer
-						 * history comes by the lists and the sweep.
-						 */
-						IF is_new AND pages < cap THEN
-							pages := pages + 1;
-							FOR owned IN SELECT e FROM jsonb_array_elements(coalesce(togai_zoho.togai_call(
-									c.name, 'invoices_list', jsonb_build_object('owner_id', item ->> 'id',
-																			   'page_size', 50)) -> 'data', '[]')) e LOOP
-								IF togai_zoho.take_invoice(c, owned) THEN
-									changed := changed + 1;
-								END IF;
-							END LOOP;
-						END IF;
-					EXCEPTION WHEN OTHERS THEN
-						GET STACKED DIAGNOSTICS item_err = MESSAGE_TEXT;
-						failed := failed + 1;
-						RAISE WARNING 'togai_zoho: % % of connection "%" not mirrored: %',
-							rtrim(list, 's'), item ->> 'id', c.name, item_err;
-					END;
-				END LOOP;
-				token := nullif(page ->> 'nextToken', '');
-				finished := token IS NULL;
-				EXIT WHEN finished OR pages >= cap;
-			END LOOP;
-		END IF;
-
-		IF stream_err IS NOT NULL THEN
-			RAISE WARNING 'togai_zoho: polling % of connection "%" stopped: %', stream, c.name, stream_err
-				USING HINT = 'The next poll resumes from the same page; togai_zoho.poll_status shows it.';
-			err := coalesce(err, stream || ': ' || stream_err);
-			IF stream LIKE '%:new' AND err_state IN ('TZ400', 'TZ404') THEN
-				/* Togai no longer takes the kept token: the next sweep of the accounts keeps a new one */
-				PERFORM togai_zoho.set_cursor(c.id, stream, jsonb_build_object(
-					'last_error', stream_err, 'last_error_sqlstate', err_state,
-					'last_error_at', clock_timestamp()));
-			ELSE
-				PERFORM togai_zoho.set_cursor(c.id, stream, (cur - 'next_token') || jsonb_strip_nulls(
-					jsonb_build_object('next_token', page_token, 'walk_started', started,
-									   'last_error', stream_err, 'last_error_sqlstate', err_state,
-									   'last_error_at', clock_timestamp(), 'last_poll_at', clock_timestamp())));
-			END IF;
-		ELSIF finished THEN
-			PERFORM togai_zoho.set_cursor(c.id, stream, jsonb_strip_nulls(jsonb_build_object(
-				'last_full_walk', clock_timestamp(), 'last_walk_started', started,
-				'last_poll_at', clock_timestamp(),
-				/* new customers and accounts come after the last page: the next read starts there */
-				'tail', CASE WHEN stream LIKE '%:new' THEN coalesce(page_token, '') END,
-				/* the next window from a little before this walk began, for the clocks */
-				'since_ms', CASE WHEN stream = 'invoices:recent'
-					THEN (floor(extract(epoch FROM started - interval '10 minutes') * 1000))::bigint::text END)));
-			IF stream IN ('customers', 'accounts', 'payments') THEN
-				PERFORM togai_zoho.set_cursor(c.id, stream || ':new',
-					togai_zoho.get_cursor(c.id, stream || ':new') - 'next_token' - 'walk_started'
-					|| jsonb_build_object('tail', coalesce(page_token, '')));
-			END IF;
-		ELSE
-			PERFORM togai_zoho.set_cursor(c.id, stream, (cur - 'next_token' - 'last_error'
-				- 'last_error_sqlstate' - 'last_error_at') || jsonb_strip_nulls(jsonb_build_object(
-				'next_token', token, 'walk_started', started, 'last_poll_at', clock_timestamp())));
-		END IF;
-		result := result || jsonb_build_object(stream, jsonb_strip_nulls(jsonb_build_object(
-			'seen', seen, 'changed', changed, 'failed', failed,
-			'complete', finished AND stream_err IS NULL, 'error', stream_err)));
-		/* a refusal for rate pauses the connection: no use asking again now */
-		EXIT WHEN stream_err IS NOT NULL AND err_state = 'TZ429';
-		/* a walk cut short by max_pages ends the poll; a failed list does not stop the others */
-		EXIT WHEN stream_err IS NULL AND NOT finished AND pages >= max_pages;
-	END LOOP;
-	IF polled = 0 AND cardinality(done) = 0 THEN
-		RAISE NOTICE 'togai_zoho: no list of connection "%" is due', c.name
-			USING HINT = 'With Togai''s webhooks set up, polls read its lists every togai_zoho.poll_sweep; togai_zoho.sweep_now() reads them at the next poll.';
-		RETURN jsonb_build_object('connection', c.name, 'pages', 0, 'names', names,
-								  'skipped', 'no list is due');
-	END IF;
-	RETURN jsonb_build_object('connection', c.name, 'pages', pages, 'names', names) || result
-		|| jsonb_strip_nulls(jsonb_build_object('error', err));
-END
-$$;
-COMMENT ON FUNCTION togai_zoho.poll_togai_run(text, integer, text[], jsonb) IS
-'Internal: a poll of Togai of up to max_pages calls, the streams in done left out; poll_togai() and poll() call it';
-REVOKE ALL ON FUNCTION togai_zoho.poll_togai_run(text, integer, text[], jsonb) FROM PUBLIC;
-
-CREATE OR REPLACE FUNCTION togai_zoho.sweep_now(connection text)
-	RETURNS void
-	LANGUAGE plpgsql
-	SECURITY DEFINER
-	SET search_path = pg_catalog, togai_zoho, pg_temp
-	AS $$
-DECLARE
-	c togai_zoho.connection := togai_zoho.find_connection(sweep_now.connection);
-BEGIN
-	UPDATE togai_zoho.sync_cursor s
-	   SET cursor = (s.cursor::jsonb - 'last_full_walk' - 'next_poll_at')::text, updated_at = now()
-	 WHERE s.connection_id = c.id
-	   AND (c.app = 'zohobooks' OR s.stream IN ('customers', 'accounts', 'invoices', 'payments'));
-END
-$$;
-COMMENT ON FUNCTION togai_zoho.sweep_now(text) IS
-'The next poll of the connection reads every list: in full for Togai (as its daily sweep does), at once for Zoho Books';
-REVOKE ALL ON FUNCTION togai_zoho.sweep_now(text) FROM PUBLIC;
-
 CREATE OR REPLACE FUNCTION togai_zoho.install_default_flows(togai_connection text, zohobooks_connection text)
 	RETURNS SETOF text
 	LANGUAGE plpgsql
@@ -3482,127 +2851,6 @@ END
 $$;
 COMMENT ON FUNCTION togai_zoho.install_default_flows(text, text) IS
 'Creates and enables the ready flows (accounts to contacts with write-back, generated invoices, voided invoices, Zoho Books payments to Togai, Togai payments to Zoho Books, write-offs) for a Togai and a Zoho Books connection; returns their names';
-
-CREATE OR REPLACE FUNCTION togai_zoho.backfill_cost(flow_id bigint, jobs bigint, OUT calls bigint, OUT days numeric)
-	LANGUAGE sql STABLE
-	SET search_path = pg_catalog, togai_zoho, pg_temp
-	AS $$
-SELECT ceil(jobs * coalesce(sum(togai_zoho.backfill_calls_per_job(a.action)), 0))::bigint,
-	   round(max(ceil(jobs * togai_zoho.backfill_calls_per_job(a.action))
-				 / (c.api_per_day * (1 - current_setting('togai_zoho.poll_share')::numeric))), 1)
-  FROM togai_zoho.flow_action a
-  JOIN togai_zoho.connection c ON c.id = a.connection_id AND c.app = 'zohobooks'
- WHERE a.flow_id = backfill_cost.flow_id
-$$;
-COMMENT ON FUNCTION togai_zoho.backfill_cost(bigint, bigint) IS
-'Internal: the Zoho Books calls a backfill of that many jobs needs, and the days they take within the budget (NULL without a daily budget)';
-REVOKE ALL ON FUNCTION togai_zoho.backfill_cost(bigint, bigint) FROM PUBLIC;
-
-CREATE OR REPLACE FUNCTION togai_zoho.backfill(flow text)
-	RETURNS bigint
-	LANGUAGE plpgsql
-	SECURITY DEFINER
-	SET search_path = pg_catalog, togai_zoho, pg_temp
-	AS $$
-DECLARE
-	f togai_zoho.flow;
-	t togai_zoho.trigger_def;
-	zoho_connections bigint[];
-	src record;
-	n bigint := 0;
-	every constant integer := 5000;
-	entities text[] := '{}';
-	ids text[] := '{}';
-	payloads jsonb[] := '{}';
-	est record;
-BEGIN
-	f := togai_zoho.find_flow(backfill.flow);
-	IF NOT f.enabled THEN
-		RAISE EXCEPTION 'flow "%" is disabled', f.name
-			USING ERRCODE = 'object_not_in_prerequisite_state',
-				  HINT = 'Enable it first with set_flow_enabled(); a disabled flow sends nothing.';
-	END IF;
-	SELECT * INTO t FROM togai_zoho.trigger_def d WHERE d.name = f.trigger;
-	SELECT array_agg(a.connection_id) INTO zoho_connections
-	  FROM togai_zoho.flow_action a JOIN togai_zoho.connection c ON c.id = a.connection_id
-	 WHERE a.flow_id = f.id AND c.app = 'zohobooks';
-
-	FOR src IN
-		/* accounts without a contact */
-		SELECT 'account' AS entity, x.account_id AS source_id, to_jsonb(x) AS payload
-		  FROM togai_zoho.customers x
-		 WHERE t.entity = 'account' AND x.connection_id = f.trigger_connection_id
-		   AND NOT EXISTS (SELECT 1 FROM togai_zoho.id_mapping m
-							WHERE m.entity = 'account' AND m.togai_connection_id = x.connection_id
-							  AND m.togai_id = x.account_id
-							  AND m.zohobooks_connection_id = ANY (zoho_connections))
-		UNION ALL
-		/* generated invoices without a Zoho invoice; voided or written off ones that have one */
-		SELECT 'invoice', x.invoice_id, to_jsonb(x)
-		  FROM togai_zoho.invoices x
-		 WHERE t.entity = 'invoice' AND t.app = 'togai' AND x.connection_id = f.trigger_connection_id
-		   AND CASE f.trigger
-				   WHEN 'invoice_generated' THEN togai_zoho.invoice_is_generated(x.status)
-						AND NOT EXISTS (SELECT 1 FROM togai_zoho.id_mapping m
-										 WHERE m.entity = 'invoice' AND m.togai_connection_id = x.connection_id
-										   AND m.togai_id = x.invoice_id
-										   AND m.zohobooks_connection_id = ANY (zoho_connections))
-				   ELSE x.status = CASE f.trigger WHEN 'invoice_voided' THEN 'VOID' ELSE 'UN_COLLECTIBLE' END
-						AND EXISTS (SELECT 1 FROM togai_zoho.id_mapping m
-									 WHERE m.entity = 'invoice' AND m.togai_connection_id = x.connection_id
-									   AND m.togai_id = x.invoice_id) END
-		UNION ALL
-		/* Togai payments not in Zoho Books yet (an echo of a Zoho Books payment does nothing) */
-		SELECT 'payment', x.payment_id, to_jsonb(x)
-		  FROM togai_zoho.payments x
-		 WHERE t.entity = 'payment' AND t.app = 'togai' AND x.connection_id = f.trigger_connection_id
-		   AND NOT EXISTS (SELECT 1 FROM togai_zoho.id_mapping m
-							WHERE m.entity = 'payment' AND m.togai_connection_id = x.connection_id
-							  AND m.togai_id = x.payment_id
-							  AND m.zohobooks_connection_id = ANY (zoho_connections))
-		UNION ALL
-		/* Zoho Books objects of the flow's kind not recorded in Togai yet */
-		SELECT x.entity, x.remote_id, to_jsonb(x)
-		  FROM togai_zoho.inbox x
-		 WHERE t.app = 'zohobooks' AND x.connection_id = f.trigger_connection_id
-		   AND x.entity = t.entity
-		   AND (f.trigger <> 'invoice_paid' OR x.status = 'paid')
-		   AND NOT EXISTS (SELECT 1 FROM togai_zoho.id_mapping m
-							WHERE m.entity = 'payment' AND m.zohobooks_connection_id = x.connection_id
-							  AND m.zohobooks_id = CASE x.entity WHEN 'invoice' THEN 'invoice:' || x.remote_id
-														 ELSE x.remote_id END)
-	LOOP
-		entities := entities || src.entity;
-		ids := ids || src.source_id;
-		payloads := payloads || src.payload;
-		n := n + 1;
-		IF n % every = 0 THEN
-			/*
-			 * may_exist: what existed before the flow may have a remote
-			 * object already (a connection added again after its mappings
-			 * went): each job looks for it, by reading, before it creates one.
-			 */
-			PERFORM togai_zoho.write_jobs(f.id, f.trigger_connection_id, entities, ids, payloads, true);
-			entities := '{}'; ids := '{}'; payloads := '{}';
-			RAISE NOTICE 'backfill of flow "%": % rows enqueued so far', f.name, n;
-		END IF;
-	END LOOP;
-	PERFORM togai_zoho.write_jobs(f.id, f.trigger_connection_id, entities, ids, payloads, true);
-	PERFORM togai_zoho.notify_worker();
-	SELECT * INTO est FROM togai_zoho.backfill_cost(f.id, n);
-	UPDATE togai_zoho.flow x SET backfill_calls = est.calls, backfill_days = est.days,
-		   backfill_at = now()
-	 WHERE x.id = f.id;
-	RAISE NOTICE 'backfill of flow "%": % rows enqueued, about % API calls%', f.name, n, est.calls,
-		CASE WHEN est.days IS NOT NULL
-			 THEN format(', %s days within the daily budget', est.days)
-			 ELSE ' (no daily budget set)' END
-		USING HINT = 'sync_status shows them being delivered; togai_zoho.api_usage the calls.';
-	RETURN n;
-END
-$$;
-COMMENT ON FUNCTION togai_zoho.backfill(text) IS
-'Enqueues every existing source row of an enabled flow not synced yet; NOTICE every 5000 rows; returns the number enqueued';
 
 CREATE VIEW togai_zoho.money_differences AS
 SELECT t.name AS togai_connection, z.name AS zohobooks_connection,

@@ -576,12 +576,26 @@ plan_account_update(TzJob *job)
 	return true;
 }
 
-/* The job waits, not as an attempt, for what the context says is on its way. */
-static void
-wait_on_its_way(TzJob *job, const char *what)
+/*
+ * A job that follows an invoice (a payment, a write-off) waits, not as an
+ * attempt, while the context says the invoice is on its way, and stops,
+ * naming it, when the invoice's own job died.  True: it did either.
+ */
+static bool
+held_by_invoice(TzJob *job)
 {
-	job->delay_ms = ON_ITS_WAY_MS;
-	finish(job, TZ_OUTCOME_DEFERRED, psprintf("waiting: %s", what));
+	if (context_text(job, "waiting"))
+	{
+		job->delay_ms = ON_ITS_WAY_MS;
+		finish(job, TZ_OUTCOME_DEFERRED, psprintf("waiting: %s", context_text(job, "waiting")));
+		return true;
+	}
+	if (context_text(job, "blocked"))
+	{
+		finish(job, TZ_OUTCOME_DEAD, context_text(job, "blocked"));
+		return true;
+	}
+	return false;
 }
 
 /* The customer payment planned for this organization (togai_payment_context), or NULL. */
@@ -591,24 +605,30 @@ planned_payment(TzJob *job)
 	return for_this_organization(job, "apply");
 }
 
+/* Appends "label: a, b" (after a "; " when there is text already); nothing for no ids. */
+static void
+append_ids(StringInfo out, const char *label, const json_t *ids)
+{
+	size_t		i;
+	json_t	   *v;
+
+	if (json_array_size(ids) == 0)
+		return;
+	appendStringInfo(out, "%s%s: ", out->len ? "; " : "", label);
+	json_array_foreach(ids, i, v)
+		appendStringInfo(out, "%s%s", i ? ", " : "", json_string_value(v) ? json_string_value(v) : "?");
+}
+
 /* Notes what a payment_apply leaves out: records of invoices not synced, credits, wallet. */
 static void
 note_payment_rest(TzJob *job)
 {
-	json_t	   *unmapped = json_object_get(planned_payment(job), "unmapped");
-	json_t	   *others = json_object_get(job->context, "not_invoices");
 	StringInfoData note;
-	size_t		i;
-	json_t	   *v;
 
 	initStringInfo(&note);
-	json_array_foreach(unmapped, i, v)
-		appendStringInfo(&note, "%s%s", i ? ", " : "not applied, invoice not in Zoho Books: ",
-						 json_string_value(v) ? json_string_value(v) : "?");
-	json_array_foreach(others, i, v)
-		appendStringInfo(&note, "%s%s", note.len && i == 0 ? "; records left in Togai: " :
-						 (i ? ", " : "records left in Togai: "),
-						 json_string_value(v) ? json_string_value(v) : "?");
+	append_ids(&note, "not applied, invoice not in Zoho Books",
+			   json_object_get(planned_payment(job), "unmapped"));
+	append_ids(&note, "records left in Togai", json_object_get(job->context, "not_invoices"));
 	job->note = note.len ? note.data : NULL;
 }
 
@@ -643,16 +663,8 @@ plan_payment_apply(TzJob *job)
 		action_done(job, "already in Zoho Books", recorded);
 		return false;
 	}
-	if (context_text(job, "waiting"))
-	{
-		wait_on_its_way(job, context_text(job, "waiting"));
+	if (held_by_invoice(job))
 		return false;
-	}
-	if (context_text(job, "blocked"))
-	{
-		finish(job, TZ_OUTCOME_DEAD, context_text(job, "blocked"));
-		return false;
-	}
 	if (planned == NULL)
 	{
 		note_payment_rest(job);
@@ -680,16 +692,8 @@ plan_write_off(TzJob *job)
 {
 	TzJobAction *a = current_action(job);
 
-	if (context_text(job, "waiting"))
-	{
-		wait_on_its_way(job, context_text(job, "waiting"));
+	if (held_by_invoice(job))
 		return false;
-	}
-	if (a->invoice_zoho_id == NULL && context_text(job, "blocked"))
-	{
-		finish(job, TZ_OUTCOME_DEAD, context_text(job, "blocked"));
-		return false;
-	}
 	if (a->invoice_zoho_id == NULL)
 	{
 		action_done(job, "no Zoho Books invoice to write off", NULL);
