@@ -96,7 +96,7 @@ demo: deps
 UNIT_CFLAGS = -std=c11 -g -O0 -Wall -Wextra -Werror -Isrc/pure -Isrc/receiver \
               $(shell pkg-config --cflags libcurl jansson)
 UNIT_LIBS   = $(shell pkg-config --libs libcurl jansson) -lcrypto -lm
-UNIT_TESTS  = $(addprefix test/unit/bin/test_,url parse policy action budget catalogue signature)
+UNIT_TESTS  = $(addprefix test/unit/bin/test_,url parse policy action budget catalogue credit_note signature)
 
 test/unit/bin/test_url: src/pure/url.c src/pure/url.h
 test/unit/bin/test_parse: src/pure/parse.c src/pure/parse.h
@@ -104,6 +104,7 @@ test/unit/bin/test_policy: src/pure/policy.c src/pure/policy.h
 test/unit/bin/test_budget: src/pure/budget.c src/pure/budget.h
 test/unit/bin/test_action: src/pure/action.c src/pure/action.h src/pure/catalogue.c src/pure/catalogue.h
 test/unit/bin/test_catalogue: src/pure/catalogue.c src/pure/catalogue.h
+test/unit/bin/test_credit_note: src/pure/credit_note.c src/pure/credit_note.h
 test/unit/bin/test_signature: src/receiver/signature.c src/receiver/signature.h
 test/unit/bin/test_%: test/unit/test_%.c
 	@mkdir -p test/unit/bin

@@ -51,7 +51,10 @@ INSERT INTO togai_zoho.trigger_def VALUES
 	 'A payment is recorded in Togai: collected by its payment gateway or entered by hand'),
 	('invoice_written_off', 'togai', 'invoice', 'outbound',
 	 'an invoice row arrives in, or moves to, UN_COLLECTIBLE',
-	 'A Togai invoice is written off as uncollectible');
+	 'A Togai invoice is written off as uncollectible'),
+	('invoice_refunded', 'togai', 'invoice', 'outbound',
+	 'an invoice row arrives in, or moves to, REFUND_COMPLETED',
+	 'A Togai invoice is refunded (Togai keeps no refund object: what was paid on it is refunded)');
 
 CREATE TABLE togai_zoho.action_def (
 	name        text PRIMARY KEY,
@@ -92,7 +95,10 @@ INSERT INTO togai_zoho.action_def VALUES
 	 '{"payment_mode": "string", "deposit_account_id": "string"}',
 	 'Record a Togai payment in Zoho Books as a customer payment applied to the mapped invoices, once'),
 	('invoice_write_off', 'zohobooks', '{invoice_written_off}', '{}',
-	 'Write off the balance of the Zoho Books invoice mapped to an uncollectible Togai invoice');
+	 'Write off the balance of the Zoho Books invoice mapped to an uncollectible Togai invoice'),
+	('invoice_refund', 'zohobooks', '{invoice_refunded}',
+	 '{"refund_mode": "string", "from_account_id": "string"}',
+	 'Credit the Zoho Books invoice of a refunded Togai invoice with a credit note of its total (its lines and taxes), apply the credit to what is unpaid and refund what was paid, once');
 
 /*
  * The one rule of a generated Togai invoice (src/pure/catalogue.c): any

@@ -40,7 +40,11 @@ BEGIN
 			(6, 'Write off the ZohoBooks invoice of an uncollectible Togai invoice', 'outbound', t.name,
 			 'invoice_written_off',
 			 'A Togai invoice written off as uncollectible writes off the balance of its Zoho Books invoice',
-			 jsonb_build_array(jsonb_build_array(z.name, 'invoice_write_off', '{}'::jsonb)))
+			 jsonb_build_array(jsonb_build_array(z.name, 'invoice_write_off', '{}'::jsonb))),
+			(7, 'Refund the ZohoBooks invoice of a refunded Togai invoice', 'outbound', t.name,
+			 'invoice_refunded',
+			 'A refunded Togai invoice gets a credit note in Zoho Books: applied to what is unpaid, the paid amount refunded',
+			 jsonb_build_array(jsonb_build_array(z.name, 'invoice_refund', '{}'::jsonb)))
 		) AS v(n, name, direction, source, trigger, description, actions)
 		ORDER BY n
 	LOOP
@@ -65,7 +69,7 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION togai_zoho.install_default_flows(text, text) IS
-'Creates and enables the ready flows (accounts to contacts with write-back, generated invoices, voided invoices, Zoho Books payments to Togai, Togai payments to Zoho Books, write-offs) for a Togai and a Zoho Books connection; returns their names';
+'Creates and enables the ready flows (accounts to contacts with write-back, generated invoices, voided invoices, Zoho Books payments to Togai, Togai payments to Zoho Books, write-offs, refunds) for a Togai and a Zoho Books connection; returns their names';
 
 /*
  * What a backfill costs at Zoho Books: calls per job of each action (a
@@ -80,7 +84,7 @@ CREATE FUNCTION togai_zoho.backfill_calls_per_job(action text)
 	SET search_path = pg_catalog, togai_zoho, pg_temp
 	AS $$
 SELECT CASE action WHEN 'contact_upsert' THEN 2 WHEN 'payment_apply' THEN 2
-				   WHEN 'invoice_create' THEN 2.01 ELSE 1 END::numeric
+				   WHEN 'invoice_create' THEN 2.01 WHEN 'invoice_refund' THEN 5 ELSE 1 END::numeric
 $$;
 COMMENT ON FUNCTION togai_zoho.backfill_calls_per_job(text) IS
 'Internal: the Zoho Books calls a backfilled job of the action makes (a search, then the create)';
@@ -151,7 +155,9 @@ BEGIN
 										 WHERE m.entity = 'invoice' AND m.togai_connection_id = x.connection_id
 										   AND m.togai_id = x.invoice_id
 										   AND m.zohobooks_connection_id = ANY (zoho_connections))
-				   ELSE x.status = CASE f.trigger WHEN 'invoice_voided' THEN 'VOID' ELSE 'UN_COLLECTIBLE' END
+				   ELSE x.status = CASE f.trigger WHEN 'invoice_voided' THEN 'VOID'
+											  WHEN 'invoice_refunded' THEN 'REFUND_COMPLETED'
+											  ELSE 'UN_COLLECTIBLE' END
 						AND EXISTS (SELECT 1 FROM togai_zoho.id_mapping m
 									 WHERE m.entity = 'invoice' AND m.togai_connection_id = x.connection_id
 									   AND m.togai_id = x.invoice_id) END

@@ -484,8 +484,8 @@ BEGIN
 					round(togai_zoho.json_numeric(payload -> 'total_amount'), digits), digits,
 					organizations));
 			END IF;
-			IF payload ->> 'status' = 'UN_COLLECTIBLE' THEN
-				/* a write-off follows the invoice: waits while it is on its way or unsent */
+			IF payload ->> 'status' IN ('UN_COLLECTIBLE', 'REFUND_COMPLETED') THEN
+				/* a write-off or refund follows the invoice: waits while it is on its way or unsent */
 				SELECT * INTO job FROM togai_zoho.invoice_job(payload ->> 'invoice_id');
 				ctx := ctx || jsonb_strip_nulls(jsonb_build_object('waiting', coalesce(
 					(SELECT format('Zoho Books invoice %s is not marked sent yet', u.invoice_id)
@@ -498,6 +498,11 @@ BEGIN
 					'blocked', CASE WHEN job.state = 'dead' AND NOT mappings #> '{mappings}' ? 'invoice'
 						THEN format('the invoice did not reach Zoho Books (its job %s is dead): '
 									'retry that job, then this one', job.id) END));
+				/* a refund's credit note and refund are dated today in each organization */
+				ctx := ctx || jsonb_build_object('digits', digits, 'refund_dates',
+					(SELECT jsonb_object_agg(c.id::text, to_char(now() AT TIME ZONE coalesce(c.time_zone, 'UTC'),
+																 'YYYY-MM-DD'))
+					   FROM togai_zoho.connection c WHERE c.id = ANY (organizations)));
 			END IF;
 			ctx := ctx || jsonb_strip_nulls(jsonb_build_object('exchange', togai_zoho.exchange_plans(
 				coalesce(payload ->> 'currency', payload #>> '{revenue_info,units}'),
@@ -1018,7 +1023,7 @@ CREATE FUNCTION togai_zoho.backfill_calls_per_job(action text)
 	SET search_path = pg_catalog, togai_zoho, pg_temp
 	AS $$
 SELECT CASE action WHEN 'contact_upsert' THEN 2 WHEN 'payment_apply' THEN 2
-				   WHEN 'invoice_create' THEN 2.01 ELSE 1 END::numeric
+				   WHEN 'invoice_create' THEN 2.01 WHEN 'invoice_refund' THEN 5 ELSE 1 END::numeric
 $$;
 COMMENT ON FUNCTION togai_zoho.backfill_calls_per_job(text) IS
 'Internal: the Zoho Books calls a backfilled job of the action makes (a search, then the create)';
@@ -1131,7 +1136,9 @@ BEGIN
 										 WHERE m.entity = 'invoice' AND m.togai_connection_id = x.connection_id
 										   AND m.togai_id = x.invoice_id
 										   AND m.zohobooks_connection_id = ANY (zoho_connections))
-				   ELSE x.status = CASE f.trigger WHEN 'invoice_voided' THEN 'VOID' ELSE 'UN_COLLECTIBLE' END
+				   ELSE x.status = CASE f.trigger WHEN 'invoice_voided' THEN 'VOID'
+											  WHEN 'invoice_refunded' THEN 'REFUND_COMPLETED'
+											  ELSE 'UN_COLLECTIBLE' END
 						AND EXISTS (SELECT 1 FROM togai_zoho.id_mapping m
 									 WHERE m.entity = 'invoice' AND m.togai_connection_id = x.connection_id
 									   AND m.togai_id = x.invoice_id) END
@@ -2112,9 +2119,11 @@ REVOKE ALL ON FUNCTION togai_zoho.set_togai_webhook(text, text) FROM PUBLIC;
  * The money life cycle, first part: payments collected in Togai reach Zoho
  * Books (payment_collected, payment_apply, the payments mirror and its poll
  * streams) and written-off invoices are written off there (invoice_written_off,
- * invoice_write_off), both in the ready flows; Togai's tax lines become Zoho
- * Books line taxes through the tax mapping (map_tax); invoices and payments in
- * a currency other than the organization's base carry an exchange rate.
+ * invoice_write_off) and refunded ones get a credit note and a refund
+ * (invoice_refunded, invoice_refund), all in the ready flows; Togai's tax lines
+ * become Zoho Books line taxes through the tax mapping (map_tax); invoices and
+ * payments in a currency other than the organization's base carry an exchange
+ * rate.
  */
 INSERT INTO togai_zoho.trigger_def VALUES
 	('payment_collected', 'togai', 'payment', 'outbound',
@@ -2122,13 +2131,19 @@ INSERT INTO togai_zoho.trigger_def VALUES
 	 'A payment is recorded in Togai: collected by its payment gateway or entered by hand'),
 	('invoice_written_off', 'togai', 'invoice', 'outbound',
 	 'an invoice row arrives in, or moves to, UN_COLLECTIBLE',
-	 'A Togai invoice is written off as uncollectible');
+	 'A Togai invoice is written off as uncollectible'),
+	('invoice_refunded', 'togai', 'invoice', 'outbound',
+	 'an invoice row arrives in, or moves to, REFUND_COMPLETED',
+	 'A Togai invoice is refunded (Togai keeps no refund object: what was paid on it is refunded)');
 INSERT INTO togai_zoho.action_def VALUES
 	('payment_apply', 'zohobooks', '{payment_collected}',
 	 '{"payment_mode": "string", "deposit_account_id": "string"}',
 	 'Record a Togai payment in Zoho Books as a customer payment applied to the mapped invoices, once'),
 	('invoice_write_off', 'zohobooks', '{invoice_written_off}', '{}',
-	 'Write off the balance of the Zoho Books invoice mapped to an uncollectible Togai invoice');
+	 'Write off the balance of the Zoho Books invoice mapped to an uncollectible Togai invoice'),
+	('invoice_refund', 'zohobooks', '{invoice_refunded}',
+	 '{"refund_mode": "string", "from_account_id": "string"}',
+	 'Credit the Zoho Books invoice of a refunded Togai invoice with a credit note of its total (its lines and taxes), apply the credit to what is unpaid and refund what was paid, once');
 UPDATE togai_zoho.action_def SET options = options || '{"unmapped_tax": "string"}'
  WHERE name = 'invoice_create';
 ALTER TABLE togai_zoho.connection
@@ -2825,7 +2840,11 @@ BEGIN
 			(6, 'Write off the ZohoBooks invoice of an uncollectible Togai invoice', 'outbound', t.name,
 			 'invoice_written_off',
 			 'A Togai invoice written off as uncollectible writes off the balance of its Zoho Books invoice',
-			 jsonb_build_array(jsonb_build_array(z.name, 'invoice_write_off', '{}'::jsonb)))
+			 jsonb_build_array(jsonb_build_array(z.name, 'invoice_write_off', '{}'::jsonb))),
+			(7, 'Refund the ZohoBooks invoice of a refunded Togai invoice', 'outbound', t.name,
+			 'invoice_refunded',
+			 'A refunded Togai invoice gets a credit note in Zoho Books: applied to what is unpaid, the paid amount refunded',
+			 jsonb_build_array(jsonb_build_array(z.name, 'invoice_refund', '{}'::jsonb)))
 		) AS v(n, name, direction, source, trigger, description, actions)
 		ORDER BY n
 	LOOP
@@ -2850,7 +2869,7 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION togai_zoho.install_default_flows(text, text) IS
-'Creates and enables the ready flows (accounts to contacts with write-back, generated invoices, voided invoices, Zoho Books payments to Togai, Togai payments to Zoho Books, write-offs) for a Togai and a Zoho Books connection; returns their names';
+'Creates and enables the ready flows (accounts to contacts with write-back, generated invoices, voided invoices, Zoho Books payments to Togai, Togai payments to Zoho Books, write-offs, refunds) for a Togai and a Zoho Books connection; returns their names';
 
 CREATE VIEW togai_zoho.money_differences AS
 SELECT t.name AS togai_connection, z.name AS zohobooks_connection,

@@ -43,6 +43,9 @@ typedef enum TzPhase
 	TZ_PHASE_MARK_SENT,
 	TZ_PHASE_VOID,
 	TZ_PHASE_WRITE_OFF,
+	TZ_PHASE_REFUNDS_READ,		/* reading the refunds a found credit note has */
+	TZ_PHASE_CREDIT,			/* applying a credit note to its invoice */
+	TZ_PHASE_REFUND,			/* refunding from a credit note */
 	TZ_PHASE_EXCHANGE_RATE,		/* reading Zoho Books' rate of a currency for a date */
 	TZ_PHASE_CURRENCIES,		/* looking up the Zoho currency id of a code */
 	TZ_PHASE_READ,				/* reading the object before a merge-write */
@@ -86,6 +89,23 @@ typedef struct TzUnsentInvoice
 	char	   *invoice_id;
 } TzUnsentInvoice;
 
+/* invoice_refund: where the credit note of the invoice stands, in minor units. */
+typedef struct TzRefund
+{
+	int			digits;			/* of the invoice's currency */
+	json_t	   *invoice;		/* the Zoho Books invoice, as read */
+	char	   *credit_note_id;
+	bool		created;		/* by this attempt (else found) */
+	bool		one_line;		/* one line of the total, not the invoice's lines */
+	long long	credit;			/* the credit note's balance */
+	long long	owed;			/* the invoice's balance */
+	long long	paid;			/* paid on the invoice */
+	long long	refunded;		/* refunded from the credit note */
+	long long	step;			/* the amount of the call in flight */
+	long long	applied_now;	/* applied by this attempt */
+	long long	refunded_now;	/* refunded by this attempt */
+} TzRefund;
+
 /* A mapping to store, whatever the attempt's outcome. */
 typedef struct TzNewMapping
 {
@@ -128,6 +148,7 @@ typedef struct TzJob
 	json_t	   *current_object;	/* the whole remote object an update changes */
 	char	   *call_item;		/* the item name being looked up or made */
 	char	   *note;			/* said in the action's result ("note") */
+	TzRefund	refund;			/* invoice_refund's amounts */
 
 	/* the call the current phase makes (planned by steps.c) */
 	int64		call_connection_id;

@@ -23,7 +23,12 @@
  * mapped invoices: the payment mapping guards it, and a search by reference
  * number (each candidate read whole) when it may exist; an echo of a Zoho
  * Books payment is never sent back.  invoice_write_off writes the mapped
- * invoice's balance off.  Both wait while an invoice is on its way.
+ * invoice's balance off.  invoice_refund reads the mapped invoice, finds
+ * its credit note by reference (or makes it: the invoice's lines, or one
+ * line of its total), applies the credit to what is unpaid and refunds what
+ * was paid less what the credit note refunded already: each step follows
+ * from the balances read, so a repeat after a lost answer never doubles
+ * one.  All three wait while an invoice is on its way.
  *
  *-------------------------------------------------------------------------
  */
@@ -33,6 +38,7 @@
 
 #include "utils/json.h"
 
+#include "credit_note.h"
 #include "remote_ops.h"
 #include "steps.h"
 
@@ -703,6 +709,158 @@ plan_write_off(TzJob *job)
 	return true;
 }
 
+/* The credit note's reference (the Togai invoice's, marked as its refund). */
+static char *
+refund_reference(TzJob *job)
+{
+	char		ref[64];
+	char		buf[128];
+
+	tz_refund_reference(tz_invoice_reference(job->payload, ref, sizeof(ref)), buf, sizeof(buf));
+	return pstrdup(buf);
+}
+
+/* Today in this action's organization (job_context), for the credit note and refund. */
+static const char *
+refund_date(TzJob *job)
+{
+	return json_string_value(for_this_organization(job, "refund_dates"));
+}
+
+static bool
+plan_refund(TzJob *job)
+{
+	TzJobAction *a = current_action(job);
+	json_t	   *digits = json_object_get(job->context, "digits");
+
+	if (held_by_invoice(job))
+		return false;
+	if (a->invoice_zoho_id == NULL)
+	{
+		action_done(job, "no Zoho Books invoice to refund", NULL);
+		return false;
+	}
+	memset(&job->refund, 0, sizeof(job->refund));
+	job->refund.digits = json_is_integer(digits) ? (int) json_integer_value(digits) : 2;
+	/* what was paid and what is owed: as Zoho Books has them now */
+	set_call(job, TZ_PHASE_READ, "invoice_get", a->invoice_zoho_id, NULL, NULL);
+	return true;
+}
+
+/* "12.50" for minor units of the refund's currency. */
+static char *
+refund_amount(TzJob *job, long long minor)
+{
+	int			digits = job->refund.digits;
+	long long	unit = digits <= 0 ? 1 : digits == 1 ? 10 : digits == 2 ? 100 : 1000;
+	long long	whole = (minor < 0 ? -minor : minor) / unit;
+	long long	part = (minor < 0 ? -minor : minor) % unit;
+
+	return digits <= 0 ? psprintf("%s%lld", minor < 0 ? "-" : "", whole) :
+		psprintf("%s%lld.%0*lld", minor < 0 ? "-" : "", whole, digits, part);
+}
+
+/* The credit note's next step: apply credit, refund, or done. */
+static void
+settle_refund(TzJob *job)
+{
+	TzJobAction *a = current_action(job);
+	TzRefund   *f = &job->refund;
+	long long	apply;
+	long long	refund;
+
+	tz_refund_split(f->credit, f->owed, f->paid, f->refunded, &apply, &refund);
+	if (apply > 0)
+	{
+		f->step = apply;
+		set_call(job, TZ_PHASE_CREDIT, "credit_note_apply", f->credit_note_id, NULL,
+				 tz_credit_apply_body(a->invoice_zoho_id, apply, f->digits));
+		return;
+	}
+	if (refund > 0)
+	{
+		f->step = refund;
+		set_call(job, TZ_PHASE_REFUND, "credit_note_refund", f->credit_note_id, NULL,
+				 tz_credit_refund_body(refund, f->digits, refund_date(job), refund_reference(job),
+									   a->options));
+		return;
+	}
+	if (f->one_line)
+		add_note(job, "one line of the invoice's total: it has an adjustment (discounts or credits), "
+				 "so its lines and taxes are not reversed one by one");
+	add_note(job, psprintf("%s applied to the invoice, %s refunded%s", refund_amount(job, f->applied_now),
+						   refund_amount(job, f->refunded_now), f->created ? "" : " by this attempt"));
+	if (f->credit > 0)
+		add_note(job, psprintf("%s left on the credit note as the customer's credit",
+							   refund_amount(job, f->credit)));
+	action_done(job, f->created ? "credited and refunded" : "found its credit note; settled",
+				f->credit_note_id);
+}
+
+/* The invoice as Zoho Books has it: look for its credit note. */
+static void
+refund_invoice_read(TzJob *job, const TzApiResult *r)
+{
+	TzJobAction *a = current_action(job);
+	TzRefund   *f = &job->refund;
+	json_t	   *invoice = json_object_get(r->root, "invoice");
+	const char *status = json_string_value(json_object_get(invoice, "status"));
+	const char *customer = json_string_value(json_object_get(invoice, "customer_id"));
+
+	if (status && strcmp(status, "void") == 0)
+	{
+		action_done(job, "the Zoho Books invoice is void: nothing to refund", a->invoice_zoho_id);
+		return;
+	}
+	if (customer == NULL || !tz_minor_units(json_object_get(invoice, "balance"), f->digits, &f->owed))
+	{
+		job->http_status = r->http_status;
+		finish(job, TZ_OUTCOME_RETRY, "the Zoho Books invoice came without its customer or balance");
+		return;
+	}
+	if (!tz_minor_units(json_object_get(invoice, "payment_made"), f->digits, &f->paid))
+		f->paid = 0;
+	f->invoice = json_deep_copy(invoice);
+	set_call(job, TZ_PHASE_SEARCH, "credit_note_search", NULL,
+			 QUERY(job, "credit_note_search", "reference_number", refund_reference(job),
+				   "customer_id", customer), NULL);
+}
+
+static void
+create_credit_note(TzJob *job)
+{
+	TzJobAction *a = current_action(job);
+	TzRefund   *f = &job->refund;
+	json_t	   *body = tz_credit_note_body(f->invoice, refund_reference(job), refund_date(job),
+										   &f->one_line);
+
+	if (body == NULL)
+	{
+		finish(job, TZ_OUTCOME_DEAD, "the Zoho Books invoice has no total to credit");
+		return;
+	}
+	set_call(job, TZ_PHASE_CREATE, "credit_note_create", NULL,
+			 QUERY(job, "credit_note_create", "invoice_id", a->invoice_zoho_id), body);
+}
+
+/* A credit note found or made: its balance; what it refunded is read when found. */
+static bool
+credit_note_known(TzJob *job, const json_t *note, bool created)
+{
+	TzRefund   *f = &job->refund;
+	const char *id = json_string_value(json_object_get(note, "creditnote_id"));
+
+	if (id == NULL || !tz_minor_units(json_object_get(note, "balance"), f->digits, &f->credit))
+		return false;
+	f->credit_note_id = pstrdup(id);
+	f->created = created;
+	if (created)
+		settle_refund(job);
+	else
+		set_call(job, TZ_PHASE_REFUNDS_READ, "credit_note_refunds", id, NULL, NULL);
+	return true;
+}
+
 bool
 tz_steps_plan(TzJob *job, bool search_first)
 {
@@ -749,6 +907,10 @@ tz_steps_plan(TzJob *job, bool search_first)
 				break;
 			case TZ_ACTION_INVOICE_WRITE_OFF:
 				if (plan_write_off(job))
+					return true;
+				break;
+			case TZ_ACTION_INVOICE_REFUND:
+				if (plan_refund(job))
 					return true;
 				break;
 			case TZ_ACTION_UNSUPPORTED:
@@ -836,6 +998,18 @@ answered_search(TzJob *job, const TzApiResult *r)
 				free(name);
 				free(distinct);
 				next_candidate(job);
+				return;
+			}
+		case TZ_ACTION_INVOICE_REFUND:
+			{
+				json_t	   *note = tz_find_credit_note(r->root, refund_reference(job),
+													   json_string_value(json_object_get(job->refund.invoice,
+																						 "customer_id")));
+
+				if (note == NULL)
+					create_credit_note(job);
+				else if (!credit_note_known(job, note, false))
+					finish(job, TZ_OUTCOME_RETRY, "the credit note found came without its id or balance");
 				return;
 			}
 		case TZ_ACTION_PAYMENT_APPLY:
@@ -933,6 +1107,8 @@ answered_create(TzJob *job, const TzApiResult *r)
 							 tz_row_text(job->payload, "account_id", buf, sizeof(buf)), id);
 			action_done(job, job->distinct ? "created with its distinct name" : "created", id);
 			return true;
+		case TZ_ACTION_INVOICE_REFUND:
+			return credit_note_known(job, json_object_get(r->root, "creditnote"), true);
 		case TZ_ACTION_PAYMENT_APPLY:
 			id = tz_created_id(r->root, "payment", "payment_id");
 			if (id == NULL)
@@ -1047,7 +1223,9 @@ tz_steps_answered(TzJob *job, const TzApiResult *r)
 			}
 
 		case TZ_PHASE_READ:
-			if (a->kind == TZ_ACTION_INVOICE_WRITE_OFF)
+			if (a->kind == TZ_ACTION_INVOICE_REFUND)
+				refund_invoice_read(job, r);
+			else if (a->kind == TZ_ACTION_INVOICE_WRITE_OFF)
 			{
 				json_t	   *balance = json_object_get(json_object_get(r->root, "invoice"), "balance");
 
@@ -1108,6 +1286,25 @@ tz_steps_answered(TzJob *job, const TzApiResult *r)
 
 		case TZ_PHASE_WRITE_OFF:
 			action_done(job, "written off", a->invoice_zoho_id);
+			return;
+
+		case TZ_PHASE_REFUNDS_READ:
+			job->refund.refunded = tz_refunded(r->root, job->refund.digits);
+			settle_refund(job);
+			return;
+
+		case TZ_PHASE_CREDIT:
+			job->refund.credit -= job->refund.step;
+			job->refund.owed -= job->refund.step;
+			job->refund.applied_now += job->refund.step;
+			settle_refund(job);
+			return;
+
+		case TZ_PHASE_REFUND:
+			job->refund.credit -= job->refund.step;
+			job->refund.refunded += job->refund.step;
+			job->refund.refunded_now += job->refund.step;
+			settle_refund(job);
 			return;
 
 		case TZ_PHASE_EXCHANGE_RATE:

@@ -195,9 +195,11 @@ fired_triggers(SourceKind kind, const Change *c, const char *entity)
 				fired |= TZ_TRG_INVOICE_GENERATED;
 			if (!inserted && status_is(status, "VOID") && !status_is(old_status, "VOID"))
 				fired |= TZ_TRG_INVOICE_VOIDED;
-			/* born written off too: its job waits for the invoice's */
+			/* born written off or refunded too: its job waits for the invoice's */
 			if (status_is(status, "UN_COLLECTIBLE") && !status_is(old_status, "UN_COLLECTIBLE"))
 				fired |= TZ_TRG_INVOICE_WRITTEN_OFF;
+			if (status_is(status, "REFUND_COMPLETED") && !status_is(old_status, "REFUND_COMPLETED"))
+				fired |= TZ_TRG_INVOICE_REFUNDED;
 			return fired;
 
 		case SOURCE_PAYMENT:

@@ -22,6 +22,7 @@ const TzTriggerDef tz_trigger_defs[] = {
 	{"contact_updated", "zohobooks", "contact", TZ_TRG_CONTACT_UPDATED},
 	{"payment_collected", "togai", "payment", TZ_TRG_PAYMENT_COLLECTED},
 	{"invoice_written_off", "togai", "invoice", TZ_TRG_INVOICE_WRITTEN_OFF},
+	{"invoice_refunded", "togai", "invoice", TZ_TRG_INVOICE_REFUNDED},
 };
 const int	tz_ntrigger_defs = sizeof(tz_trigger_defs) / sizeof(tz_trigger_defs[0]);
 
@@ -34,6 +35,7 @@ const TzActionDef tz_action_defs[] = {
 	[TZ_ACTION_ACCOUNT_UPDATE] = {"account_update", "togai", NULL},
 	[TZ_ACTION_PAYMENT_APPLY] = {"payment_apply", "zohobooks", "payment"},
 	[TZ_ACTION_INVOICE_WRITE_OFF] = {"invoice_write_off", "zohobooks", NULL},
+	[TZ_ACTION_INVOICE_REFUND] = {"invoice_refund", "zohobooks", NULL},
 };
 
 uint32_t

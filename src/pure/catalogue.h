@@ -27,6 +27,7 @@
 #define TZ_TRG_CONTACT_UPDATED		(1u << 7)
 #define TZ_TRG_PAYMENT_COLLECTED	(1u << 8)
 #define TZ_TRG_INVOICE_WRITTEN_OFF	(1u << 9)
+#define TZ_TRG_INVOICE_REFUNDED		(1u << 10)
 
 typedef struct TzTriggerDef
 {
@@ -52,6 +53,7 @@ typedef enum TzActionKind
 	TZ_ACTION_ACCOUNT_UPDATE,
 	TZ_ACTION_PAYMENT_APPLY,
 	TZ_ACTION_INVOICE_WRITE_OFF,
+	TZ_ACTION_INVOICE_REFUND,
 	TZ_ACTION_UNSUPPORTED		/* not in this library's catalogue */
 } TzActionKind;
 

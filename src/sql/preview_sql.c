@@ -191,6 +191,9 @@ stand_in_answer(TzJob *job)
 				return json_pack("{s:{s:s}}", "contact", "contact_id", "(new contact id)");
 			if (a->kind == TZ_ACTION_PAYMENT_RECORD)
 				return json_pack("{s:s}", "id", "(new payment id)");
+			if (a->kind == TZ_ACTION_INVOICE_REFUND)
+				return json_pack("{s:{s:s, s:O}}", "creditnote", "creditnote_id", "(new credit note id)",
+								 "balance", json_object_get(job->refund.invoice, "total"));
 			return json_pack("{s:{s:s}}", "invoice", "invoice_id", "(new invoice id)");
 		case TZ_PHASE_ITEM_SEARCH:
 			return json_pack("{s:[]}", "items");
@@ -198,6 +201,20 @@ stand_in_answer(TzJob *job)
 			return json_pack("{s:{s:s}}", "item", "item_id",
 							 psprintf("(new item id of %s)", job->call_item));
 		case TZ_PHASE_READ:
+			if (a->kind == TZ_ACTION_INVOICE_REFUND)
+			{
+				/* as if it were paid in full: the credit note is refunded whole */
+				json_t	   *total = json_object_get(job->payload, "total_amount");
+				json_t	   *t = json_is_number(total) ? json_incref(total) : json_integer(0);
+				json_t	   *answer = json_pack("{s:{s:s, s:s, s:O, s:i, s:O, s:[]}}", "invoice",
+											   "invoice_id", a->invoice_zoho_id, "customer_id",
+											   a->account_zoho_id ? a->account_zoho_id : "(contact id)",
+											   "total", t, "balance", 0, "payment_made", t,
+											   "line_items");
+
+				json_decref(t);
+				return answer;
+			}
 			if (a->kind == TZ_ACTION_CONTACT_UPSERT)
 				return json_pack("{s:{s:s, s:[{s:s, s:b}]}}", "contact", "contact_id",
 								 a->account_zoho_id, "contact_persons", "contact_person_id",

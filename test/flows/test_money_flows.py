@@ -1,7 +1,8 @@
 """The money life cycle through the ready flows: payments collected in Togai reach Zoho Books
 (full, partial, several invoices in one payment, once, never echoed back either way), and an
-uncollectible Togai invoice is written off in Zoho Books; balances equal on both sides to the
-cent after each step."""
+uncollectible Togai invoice is written off in Zoho Books, a refunded one gets a credit note applied
+to what is unpaid and the paid amount refunded; balances equal on both sides to the cent after
+each step."""
 
 import json
 import urllib.request
@@ -11,6 +12,7 @@ from flows_case import FlowsCase, cents, invoice, line, literal, sql, value
 
 TOGAI_PAYMENTS_FLOW = "Record Togai payments in ZohoBooks"
 WRITE_OFF_FLOW = "Write off the ZohoBooks invoice of an uncollectible Togai invoice"
+REFUND_FLOW = "Refund the ZohoBooks invoice of a refunded Togai invoice"
 
 
 class MoneyFlows(FlowsCase):
@@ -74,6 +76,7 @@ class MoneyFlows(FlowsCase):
                         "FROM togai_zoho.flows"))
         self.assertEqual(rows[TOGAI_PAYMENTS_FLOW], "payment_collected -> 1. zoho: payment_apply")
         self.assertEqual(rows[WRITE_OFF_FLOW], "invoice_written_off -> 1. zoho: invoice_write_off")
+        self.assertEqual(rows[REFUND_FLOW], "invoice_refunded -> 1. zoho: invoice_refund")
 
     def test_togai_payments_full_partial_and_several_invoices_reach_zoho_once(self):
         aid, invs = self.synced(3, ["100.00", "250.50", "19.99"])
@@ -211,7 +214,7 @@ class MoneyFlows(FlowsCase):
         self.assertTrue(self.idle())
         error = value("SELECT last_error FROM togai_zoho.dead_jobs WHERE source_id = %s"
                       % literal(invs[0]["id"]))
-        self.assertIn("payments applied", error)
+        self.assertIn("payments or credits applied", error)
         self.assertEqual(self.zoho_invoices()[invs[0]["sequenceId"]]["status"], "partially_paid")
         # where a person looks: Togai owes nothing on a void invoice, Zoho Books still 54.00
         self.poll_zoho()
@@ -244,3 +247,99 @@ class MoneyFlows(FlowsCase):
         self.assertEqual(made["exchange_rate"], 1.1)
         self.assertEqual(cents(made["amount"]), Decimal("90.00"))
         self.assert_balances_equal([inv])
+
+    def refund(self, inv):
+        """Togai refunds the invoice (no refund object: only the status moves)."""
+        self.togai.call("POST", "invoice_status", {"id": inv["id"], "status": "REFUND_COMPLETED"})
+        self.poll_togai()
+        self.assertTrue(self.idle(90))
+
+    def credit_notes(self, inv):
+        return [c for c in self.zoho.state()["creditnotes"]
+                if c.get("reference_number") == "Refund " + inv["sequenceId"]]
+
+    def refund_result(self, inv):
+        return json.loads(value(
+            "SELECT o.result::text FROM togai_zoho.outbox o JOIN togai_zoho.flow f ON f.id = o.flow_id "
+            "WHERE f.trigger = 'invoice_refunded' AND o.source_id = %s" % literal(inv["id"])))[0]
+
+    def test_refunded_paid_invoice_gets_a_credit_note_refunded_whole_once(self):
+        aid, invs = self.synced(1, ["80.40"])
+        self.poll_togai()
+        self.collect(aid, {invs[0]["id"]: "80.40"})
+        self.poll_togai()
+        self.assertTrue(self.idle())
+        self.refund(invs[0])
+        z = self.zoho_invoices()[invs[0]["sequenceId"]]
+        (note,) = self.credit_notes(invs[0])
+        self.assertEqual((cents(note["total"]), cents(note["balance"]), note["status"]),
+                         (Decimal("80.40"), Decimal("0.00"), "closed"))
+        # the invoice's own lines and items, for its contact, tied to it
+        self.assertEqual([(li["item_id"], li["rate"]) for li in note["line_items"]],
+                         [(li["item_id"], li["rate"]) for li in z["line_items"]])
+        self.assertEqual((note["customer_id"], note["invoice_id"]), (z["customer_id"], z["invoice_id"]))
+        self.assertEqual([cents(r["amount"]) for r in note["_refunds"]], [Decimal("80.40")])
+        self.assertEqual(note["_refunds"][0]["reference_number"], "Refund " + invs[0]["sequenceId"])
+        self.assertEqual((cents(z["balance"]), cents(z["payment_made"])), (Decimal("0.00"), Decimal("80.40")))
+        result = self.refund_result(invs[0])
+        self.assertEqual((result["did"], result["zohobooks_id"]), ("credited and refunded", note["creditnote_id"]))
+        self.assertIn("0.00 applied to the invoice, 80.40 refunded", result["note"])
+        # once: a sweep and a repeat of the move make nothing more
+        self.zoho.clear_requests()
+        sql("SELECT togai_zoho.sweep_now('togai')")
+        self.poll_togai()
+        self.assertTrue(self.idle())
+        self.assertEqual(self.zoho.requests("/books/v3/creditnotes"), [])
+        self.assertEqual(len(self.credit_notes(invs[0])), 1)
+
+    def test_refund_of_a_partly_paid_invoice_credits_the_rest_and_refunds_the_paid(self):
+        aid, invs = self.synced(2, ["120.00", "30.00"])
+        self.poll_togai()
+        self.collect(aid, {invs[0]["id"]: "20.00"})
+        self.poll_togai()
+        self.assertTrue(self.idle())
+        self.refund(invs[0])
+        z = self.zoho_invoices()[invs[0]["sequenceId"]]
+        (note,) = self.credit_notes(invs[0])
+        self.assertEqual((cents(z["balance"]), cents(z["credits_applied"]), cents(z["payment_made"])),
+                         (Decimal("0.00"), Decimal("100.00"), Decimal("20.00")))
+        self.assertEqual([(a["invoice_id"], cents(a["amount_applied"])) for a in note["invoices"]],
+                         [(z["invoice_id"], Decimal("100.00"))])
+        self.assertEqual([cents(r["amount"]) for r in note["_refunds"]], [Decimal("20.00")])
+        self.assertEqual((cents(note["balance"]), note["status"]), (Decimal("0.00"), "closed"))
+        self.assertIn("100.00 applied to the invoice, 20.00 refunded", self.refund_result(invs[0])["note"])
+        # the other invoice is untouched
+        self.assertEqual(self.credit_notes(invs[1]), [])
+        self.assertEqual(cents(self.zoho_invoices()[invs[1]["sequenceId"]]["balance"]), Decimal("30.00"))
+
+    def test_refund_after_a_lost_answer_is_found_not_doubled(self):
+        aid, invs = self.synced(1, ["42.00"])
+        self.poll_togai()
+        self.collect(aid, {invs[0]["id"]: "42.00"})
+        self.poll_togai()
+        self.assertTrue(self.idle())
+        self.zoho.faults({"kind": "after_success_drop", "count": 1,
+                          "match": {"method": "POST", "path_prefix": "/books/v3/creditnotes/"}})
+        self.refund(invs[0])
+        (note,) = self.credit_notes(invs[0])
+        self.assertEqual([cents(r["amount"]) for r in note["_refunds"]], [Decimal("42.00")])
+        # the retry found the credit note by its reference and read what it had refunded
+        self.assertTrue([r for r in self.zoho.requests("/books/v3/creditnotes")
+                         if r["method"] == "GET"
+                         and r["query"].get("reference_number") == "Refund " + invs[0]["sequenceId"]])
+        self.assertTrue(self.zoho.requests("/books/v3/creditnotes/%s/refunds" % note["creditnote_id"]))
+        self.assertEqual(self.refund_result(invs[0])["did"], "found its credit note; settled")
+
+    def test_refund_of_an_invoice_never_synced_waits_then_stops_naming_it(self):
+        aid, invs = self.synced(1, ["10.00"])
+        other = invoice(self.prefix + ".inv.x", aid, aid.replace(".acc.", ".cus."), self.prefix + "-X",
+                        [line("Usage", value=Decimal("15.00"))], status="REFUND_COMPLETED")
+        sql("SELECT togai_zoho.set_flow_enabled('Create an invoice in ZohoBooks on Togai invoice', false)")
+        self.addCleanup(sql, "SELECT togai_zoho.set_flow_enabled("
+                        "'Create an invoice in ZohoBooks on Togai invoice', true)")
+        self.togai.seed({"invoices": [other]})
+        self.poll_togai()
+        self.assertTrue(self.idle())
+        # no invoice in Zoho Books and none on its way: nothing to credit
+        self.assertEqual(self.refund_result(other)["did"], "no Zoho Books invoice to refund")
+        self.assertEqual(self.credit_notes(other), [])

@@ -76,6 +76,31 @@ class Taxes(FlowsCase):
         self.assertIn(cents(z.get("adjustment", 0)), (Decimal("0.00"),))
         self.assertEqual(cents(z["sub_total"]), Decimal("149.99"))
 
+    def test_a_refund_reverses_the_lines_and_their_tax_to_the_cent(self):
+        aid, cid = self.account()
+        inv = taxed(self.prefix + ".inv.ref", aid, cid, self.prefix + "-REF",
+                    [line("Seats", quantity=3, rate=33.33), line("Support", quantity=1, rate=50)],
+                    [("VAT", "30.00")])
+        self.togai.seed({"invoices": [inv]})
+        self.poll_togai()
+        self.togai_payment(aid, {inv["id"]: 179.99})
+        self.poll_togai()
+        self.assertTrue(self.idle())
+        self.togai.call("POST", "invoice_status", {"id": inv["id"], "status": "REFUND_COMPLETED"})
+        self.poll_togai()
+        self.assertTrue(self.idle())
+        z = self.zoho_of(inv)
+        (note,) = [c for c in self.zoho.state()["creditnotes"]
+                   if c.get("reference_number") == "Refund " + inv["sequenceId"]]
+        # the credit note reverses each line with its tax: totals and tax totals equal
+        self.assertEqual((cents(note["total"]), cents(note["tax_total"])),
+                         (cents(z["total"]), cents(z["tax_total"])))
+        self.assertEqual((cents(note["total"]), cents(note["tax_total"])),
+                         (Decimal("179.99"), Decimal("30.00")))
+        self.assertEqual([li.get("tax_id") for li in note["line_items"]], [VAT, VAT])
+        self.assertEqual([cents(r["amount"]) for r in note["_refunds"]], [Decimal("179.99")])
+        self.assertEqual(cents(z["balance"]), Decimal("0.00"))
+
     def test_unmapped_tax_stops_the_invoice_until_mapped_then_retry(self):
         aid, cid = self.account()
         inv = taxed(self.prefix + ".inv.gst", aid, cid, self.prefix + "-GST",

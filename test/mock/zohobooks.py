@@ -41,8 +41,14 @@ Choices where the reference is unsure, and why:
     its amount: 400 (codes 24016, 24017, 24018); Zoho Books refuses each in its UI
   - write-off: only of a sent invoice with a balance (else 400, code 24019); the balance becomes
     write_off_amount, the status paid (how the live service shows a written-off invoice is unsure)
-  - void: refused (400, code 24020) while payments are applied, as Zoho Books' UI asks to delete
-    them first
+  - void: refused (400, code 24020) while payments or credits are applied, as Zoho Books' UI asks
+    to delete them first
+  - credit notes: numbered CN-nnnnn unless ignore_auto_number_generation=true (then
+    creditnote_number is required); no adjustment (the description has none: ignored); applying
+    credit takes {"invoices": [{invoice_id, amount_applied}]} (Zoho's example) or the top-level
+    invoice_id and amount_applied (the description's required fields); more than the credit
+    note's balance or the invoice's balance is refused (400, codes 24021, 24022); a refund needs
+    a date and an amount within the balance (24023); at balance 0 a credit note is closed
 """
 
 import datetime
@@ -126,6 +132,12 @@ class ZohoBooks(App):
         ("POST", r"/books/v3/customerpayments", "payment_create"),
         ("GET", r"/books/v3/customerpayments", "payment_list"),
         ("GET", r"/books/v3/customerpayments/(?P<id>[^/]+)", "payment_get"),
+        ("POST", r"/books/v3/creditnotes", "creditnote_create"),
+        ("GET", r"/books/v3/creditnotes", "creditnote_list"),
+        ("GET", r"/books/v3/creditnotes/(?P<id>[^/]+)", "creditnote_get"),
+        ("POST", r"/books/v3/creditnotes/(?P<id>[^/]+)/invoices", "creditnote_apply"),
+        ("GET", r"/books/v3/creditnotes/(?P<id>[^/]+)/refunds", "creditnote_refunds"),
+        ("POST", r"/books/v3/creditnotes/(?P<id>[^/]+)/refunds", "creditnote_refund"),
         ("POST", r"/books/v3/items", "item_create"),
         ("GET", r"/books/v3/items", "item_list"),
         ("GET", r"/books/v3/items/(?P<id>[^/]+)", "item_get"),
@@ -149,6 +161,7 @@ class ZohoBooks(App):
         self.contact_by_name = {}     # (organization, name) -> contact: creates cost O(1)
         self.invoices = {}
         self.payments = {}
+        self.creditnotes = {}
         self.items = {}
         self.taxes = {}               # tax_id -> {tax_id, tax_name, tax_percentage}
         self.rates = []               # {currency_code, effective_date, rate}
@@ -191,6 +204,7 @@ class ZohoBooks(App):
     def state(self):
         return {"organizations": self.orgs, "contacts": list(self.contacts.values()),
                 "invoices": list(self.invoices.values()), "payments": list(self.payments.values()),
+                "creditnotes": list(self.creditnotes.values()),
                 "items": list(self.items.values()), "webhooks": list(self.webhooks.values()),
                 "refresh_tokens": list(self.refresh_tokens), "access_tokens": len(self.access_tokens)}
 
@@ -608,6 +622,28 @@ class ZohoBooks(App):
                       in (i.get("name", "") + " " + i.get("description", "")).lower())]
         return 200, self.page(req, items, "items")
 
+    def priced_lines(self, lines):
+        """Line items with their totals, the sum, and the tax of each tax_id: line by line,
+        half up to the cent, as Zoho Books does with line-level tax rounding."""
+        items, total, taxes = [], Decimal("0"), {}
+        for li in lines:
+            rate = Decimal(str(li.get("rate", 0)))
+            qty = Decimal(str(li.get("quantity", 1)))
+            item_total = money(rate * qty - Decimal(str(li.get("discount", 0) or 0)))
+            total += item_total
+            if li.get("tax_id"):
+                tax = self.taxes.get(str(li["tax_id"]))
+                if tax is None:
+                    raise self.fail(400, 2, "Invalid value passed for tax_id")
+                amount = money(item_total * Decimal(str(tax["tax_percentage"])) / 100)
+                taxes[tax["tax_id"]] = taxes.get(tax["tax_id"], Decimal("0")) + amount
+            items.append(dict(li, line_item_id=str(next(self.ids)), item_total=float(item_total)))
+        return items, total, taxes
+
+    def tax_list(self, taxes):
+        return [{"tax_id": k, "tax_name": self.taxes[k]["tax_name"], "tax_amount": float(v)}
+                for k, v in taxes.items()]
+
     # invoices -------------------------------------------------------------------
     def invoice_create(self, req):
         body = req.json()
@@ -628,19 +664,7 @@ class ZohoBooks(App):
             for inv in self.invoices.values():
                 if inv["organization_id"] == req.org and inv["invoice_number"] == number:
                     raise self.fail(400, 1001, 'Invoice "%s" already exists.' % number)
-            items, total, taxes = [], Decimal("0"), {}
-            for i, li in enumerate(lines):
-                rate = Decimal(str(li.get("rate", 0)))
-                qty = Decimal(str(li.get("quantity", 1)))
-                item_total = money(rate * qty - Decimal(str(li.get("discount", 0) or 0)))
-                total += item_total
-                if li.get("tax_id"):
-                    tax = self.taxes.get(str(li["tax_id"]))
-                    if tax is None:
-                        raise self.fail(400, 2, "Invalid value passed for tax_id")
-                    amount = money(item_total * Decimal(str(tax["tax_percentage"])) / 100)
-                    taxes[tax["tax_id"]] = taxes.get(tax["tax_id"], Decimal("0")) + amount
-                items.append(dict(li, line_item_id=str(next(self.ids)), item_total=float(item_total)))
+            items, total, taxes = self.priced_lines(lines)
             sub_total = total
             tax_total = sum(taxes.values(), Decimal("0"))
             # the invoice-level adjustment (discounts, rounding) is added to the total as given
@@ -650,9 +674,8 @@ class ZohoBooks(App):
             inv = self.new_object(**dict(
                 body, invoice_id=iid, invoice_number=number, organization_id=req.org,
                 status="draft", line_items=items, sub_total=float(sub_total), total=float(total),
-                tax_total=float(tax_total), taxes=[{"tax_id": k, "tax_name": self.taxes[k]["tax_name"],
-                                                    "tax_amount": float(v)} for k, v in taxes.items()],
-                balance=float(total), payment_made=0.0, currency_code=customer.get("currency_code", "USD"),
+                tax_total=float(tax_total), taxes=self.tax_list(taxes),
+                balance=float(total), payment_made=0.0, credits_applied=0.0, currency_code=customer.get("currency_code", "USD"),
                 customer_name=customer["contact_name"]))
             self.invoices[iid] = inv
             customer["outstanding_receivable_amount"] = float(
@@ -691,9 +714,9 @@ class ZohoBooks(App):
                     inv["status"] = "sent"
                 message = "Invoice status has been changed to Sent."
             else:
-                if money(inv.get("payment_made", 0)) > 0:
-                    raise self.fail(400, 24020, "The invoice has payments applied: delete them "
-                                    "before you void it.")
+                if money(inv.get("payment_made", 0)) > 0 or money(inv.get("credits_applied", 0)) > 0:
+                    raise self.fail(400, 24020, "The invoice has payments or credits applied: "
+                                    "delete them before you void it.")
                 inv["status"] = "void"
                 message = "Invoice status has been changed to Void."
             inv["last_modified_time"] = self.now()
@@ -796,6 +819,124 @@ class ZohoBooks(App):
 
     def payment_get(self, req):
         return 200, self.ok("success", payment=self.public(self.find(self.payments, req, "Payment")))
+
+    # credit notes ---------------------------------------------------------------
+    def creditnote_create(self, req):
+        body = req.json()
+        with self.lock:
+            self.check_body(req, body)
+            customer = self.contacts.get(str(body.get("customer_id")))
+            if customer is None or customer["organization_id"] != req.org:
+                raise self.fail(400, 2, "Invalid value passed for customer_id")
+            invoice_id = req.query.get("invoice_id")
+            if invoice_id is not None:
+                inv = self.invoices.get(invoice_id)
+                if inv is None or inv["organization_id"] != req.org:
+                    raise self.fail(400, 2, "Invalid value passed for invoice_id")
+            if req.query.get("ignore_auto_number_generation") == "true":
+                number = body.get("creditnote_number")
+                if not number:
+                    raise self.fail(400, 2, "Invalid value passed for creditnote_number: it is required")
+            else:
+                number = "CN-%05d" % next(self.numbers)
+            for li in body.get("line_items") or []:
+                item = self.items.get(str(li.get("item_id")))
+                if li.get("item_id") and (item is None or item["organization_id"] != req.org):
+                    raise self.fail(400, 2, "Invalid value passed for item_id")
+            items, sub_total, taxes = self.priced_lines(body.get("line_items") or [])
+            total = money(sub_total + sum(taxes.values(), Decimal("0")))
+            if total <= 0:
+                raise self.fail(400, 2, "Invalid value passed for line_items: the total must be positive")
+            cid = str(next(self.ids))
+            fields = {k: v for k, v in body.items() if k not in ("adjustment", "adjustment_description")}
+            note = self.new_object(**dict(
+                fields, creditnote_id=cid, creditnote_number=number, organization_id=req.org,
+                status="open", line_items=items, sub_total=float(sub_total), total=float(total),
+                tax_total=float(sum(taxes.values(), Decimal("0"))), taxes=self.tax_list(taxes),
+                balance=float(total), currency_code=customer.get("currency_code", "USD"),
+                customer_name=customer["contact_name"], invoice_id=invoice_id, invoices=[],
+                _refunds=[]))
+            self.creditnotes[cid] = note
+            return 201, self.ok("Credit Note has been created.", creditnote=self.public(note))
+
+    def creditnote_list(self, req):
+        q = req.query
+        items = [c for c in self.creditnotes.values()
+                 if c["organization_id"] == req.org
+                 and self.text_filter(q, c, "reference_number")
+                 and self.text_filter(q, c, "creditnote_number")
+                 and ("customer_id" not in q or c.get("customer_id") == q["customer_id"])
+                 and ("status" not in q or c.get("status") == q["status"])]
+        return 200, self.page(req, items, "creditnotes")
+
+    def creditnote_get(self, req):
+        return 200, self.ok("success", creditnote=self.public(self.find(self.creditnotes, req,
+                                                                        "Credit note")))
+
+    def spend_credit(self, note, amount):
+        note["balance"] = float(money(note["balance"]) - amount)
+        if money(note["balance"]) <= 0:
+            note["status"] = "closed"
+        note["last_modified_time"] = self.now()
+
+    def creditnote_apply(self, req):
+        body = req.json()
+        wanted = body.get("invoices")
+        if not wanted and body.get("invoice_id"):
+            wanted = [{"invoice_id": body["invoice_id"], "amount_applied": body.get("amount_applied")}]
+        with self.lock:
+            note = self.find(self.creditnotes, req, "Credit note")
+            if not wanted:
+                raise self.fail(400, 2, "Invalid value passed for invoices: it is required")
+            asked = sum((money(a.get("amount_applied") or 0) for a in wanted), Decimal("0"))
+            if note["status"] in ("void", "draft") or asked > money(note["balance"]):
+                raise self.fail(400, 24021, "The amount applied exceeds the credit note's balance.")
+            for a in wanted:
+                inv = self.invoices.get(str(a.get("invoice_id")))
+                if inv is None or inv["organization_id"] != req.org:
+                    raise self.fail(400, 2, "Invalid value passed for invoice_id")
+                if inv["status"] in ("draft", "void") or money(a.get("amount_applied") or 0) <= 0 \
+                        or money(a["amount_applied"]) > money(inv["balance"]):
+                    raise self.fail(400, 24022, "The credits applied to invoice %s exceed its balance."
+                                    % inv["invoice_number"])
+            for a in wanted:
+                inv = self.invoices[str(a["invoice_id"])]
+                amount = money(a["amount_applied"])
+                inv["balance"] = float(money(inv["balance"]) - amount)
+                inv["credits_applied"] = float(money(inv.get("credits_applied", 0)) + amount)
+                inv["status"] = "paid" if money(inv["balance"]) <= 0 else "partially_paid"
+                inv["last_modified_time"] = self.now()
+                note["invoices"].append({"invoice_id": inv["invoice_id"],
+                                         "invoice_number": inv["invoice_number"],
+                                         "amount_applied": float(amount),
+                                         "creditnote_invoice_id": str(next(self.ids))})
+                self.spend_credit(note, amount)
+            return 200, self.ok("Credits have been applied to the invoice(s).")
+
+    def creditnote_refunds(self, req):
+        with self.lock:
+            note = self.find(self.creditnotes, req, "Credit note")
+            return 200, self.page(req, list(note["_refunds"]), "creditnote_refunds")
+
+    def creditnote_refund(self, req):
+        body = req.json()
+        with self.lock:
+            self.check_body(req, body)
+            note = self.find(self.creditnotes, req, "Credit note")
+            amount = money(body.get("amount") or 0)
+            if not body.get("date"):
+                raise self.fail(400, 2, "Invalid value passed for date: it is required")
+            if note["status"] in ("void", "draft") or amount <= 0 or amount > money(note["balance"]):
+                raise self.fail(400, 24023, "The refund amount exceeds the credit note's balance.")
+            refund = {"creditnote_refund_id": str(next(self.ids)), "creditnote_id": note["creditnote_id"],
+                      "date": body["date"], "refund_mode": body.get("refund_mode", ""),
+                      "reference_number": body.get("reference_number", ""), "amount": float(amount),
+                      "from_account_id": body.get("from_account_id", ""),
+                      "customer_name": note["customer_name"], "description": body.get("description", "")}
+            note["_refunds"].append(refund)
+            self.spend_credit(note, amount)
+            return 200, self.ok("The credit note amount is refunded successfully.",
+                                creditnote_refund=refund)
 
 
 if __name__ == "__main__":

@@ -20,7 +20,7 @@ test_triggers(void)
 {
 	uint32_t	seen = 0;
 
-	CHECK(tz_ntrigger_defs == 10);
+	CHECK(tz_ntrigger_defs == 11);
 	for (int i = 0; i < tz_ntrigger_defs; i++)
 	{
 		const TzTriggerDef *t = &tz_trigger_defs[i];
@@ -52,6 +52,9 @@ test_actions(void)
 	CHECK(tz_action_maps(TZ_ACTION_INVOICE_WRITE_OFF) == NULL);
 	CHECK(tz_trigger_bit("payment_collected") == TZ_TRG_PAYMENT_COLLECTED);
 	CHECK(tz_trigger_bit("invoice_written_off") == TZ_TRG_INVOICE_WRITTEN_OFF);
+	CHECK(tz_trigger_bit("invoice_refunded") == TZ_TRG_INVOICE_REFUNDED);
+	CHECK(tz_action_kind("invoice_refund") == TZ_ACTION_INVOICE_REFUND);
+	CHECK(tz_action_maps(TZ_ACTION_INVOICE_REFUND) == NULL);
 	CHECK(tz_action_maps(TZ_ACTION_UNSUPPORTED) == NULL);
 }
 
