@@ -54,7 +54,10 @@ INSERT INTO togai_zoho.trigger_def VALUES
 	 'A Togai invoice is written off as uncollectible'),
 	('invoice_refunded', 'togai', 'invoice', 'outbound',
 	 'an invoice row arrives in, or moves to, REFUND_COMPLETED',
-	 'A Togai invoice is refunded (Togai keeps no refund object: what was paid on it is refunded)');
+	 'A Togai invoice is refunded (Togai keeps no refund object: what was paid on it is refunded)'),
+	('invoice_updated', 'togai', 'invoice', 'outbound',
+	 'a generated invoice row changes its total_amount or revenue_info and stays generated',
+	 'A generated Togai invoice changes: a miscellaneous charge added, or finished late (FINALIZING)');
 
 CREATE TABLE togai_zoho.action_def (
 	name        text PRIMARY KEY,
@@ -98,7 +101,11 @@ INSERT INTO togai_zoho.action_def VALUES
 	 'Write off the balance of the Zoho Books invoice mapped to an uncollectible Togai invoice'),
 	('invoice_refund', 'zohobooks', '{invoice_refunded}',
 	 '{"refund_mode": "string", "from_account_id": "string"}',
-	 'Credit the Zoho Books invoice of a refunded Togai invoice with a credit note of its total (its lines and taxes), apply the credit to what is unpaid and refund what was paid, once');
+	 'Credit the Zoho Books invoice of a refunded Togai invoice with a credit note of its total (its lines and taxes), apply the credit to what is unpaid and refund what was paid, once'),
+	('invoice_update', 'zohobooks', '{invoice_updated}',
+	 '{"item_id": "string", "tax_id": "string", "item_account_id": "string",
+	   "togai_id_customfield_id": "string", "unmapped_tax": "string"}',
+	 'Update the Zoho Books invoice of a changed Togai invoice while nothing is paid, credited or written off on it; after that, say the difference in the job''s result (and money_differences)');
 
 /*
  * The one rule of a generated Togai invoice (src/pure/catalogue.c): any

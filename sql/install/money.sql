@@ -296,8 +296,12 @@ BEGIN
 					round(togai_zoho.json_numeric(payload -> 'total_amount'), digits), digits,
 					organizations));
 			END IF;
-			IF payload ->> 'status' IN ('UN_COLLECTIBLE', 'REFUND_COMPLETED') THEN
-				/* a write-off or refund follows the invoice: waits while it is on its way or unsent */
+			IF payload ->> 'status' IN ('UN_COLLECTIBLE', 'REFUND_COMPLETED')
+			   OR NOT mappings #> '{mappings}' ? 'invoice' THEN
+				/*
+				 * a write-off, refund or update follows the invoice: waits while it
+				 * is on its way or unsent
+				 */
 				SELECT * INTO job FROM togai_zoho.invoice_job(payload ->> 'invoice_id');
 				ctx := ctx || jsonb_strip_nulls(jsonb_build_object('waiting', coalesce(
 					(SELECT format('Zoho Books invoice %s is not marked sent yet', u.invoice_id)
@@ -310,6 +314,8 @@ BEGIN
 					'blocked', CASE WHEN job.state = 'dead' AND NOT mappings #> '{mappings}' ? 'invoice'
 						THEN format('the invoice did not reach Zoho Books (its job %s is dead): '
 									'retry that job, then this one', job.id) END));
+			END IF;
+			IF payload ->> 'status' = 'REFUND_COMPLETED' THEN
 				/* a refund's credit note and refund are dated today in each organization */
 				ctx := ctx || jsonb_build_object('digits', digits, 'refund_dates',
 					(SELECT jsonb_object_agg(c.id::text, to_char(now() AT TIME ZONE coalesce(c.time_zone, 'UTC'),

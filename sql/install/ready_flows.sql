@@ -44,7 +44,11 @@ BEGIN
 			(7, 'Refund the ZohoBooks invoice of a refunded Togai invoice', 'outbound', t.name,
 			 'invoice_refunded',
 			 'A refunded Togai invoice gets a credit note in Zoho Books: applied to what is unpaid, the paid amount refunded',
-			 jsonb_build_array(jsonb_build_array(z.name, 'invoice_refund', '{}'::jsonb)))
+			 jsonb_build_array(jsonb_build_array(z.name, 'invoice_refund', '{}'::jsonb))),
+			(8, 'Update the ZohoBooks invoice of a changed Togai invoice', 'outbound', t.name,
+			 'invoice_updated',
+			 'A generated Togai invoice that changes (a charge added, finished late) updates its Zoho Books invoice while nothing is paid on it; after that the difference is said in the job''s result',
+			 jsonb_build_array(jsonb_build_array(z.name, 'invoice_update', '{}'::jsonb)))
 		) AS v(n, name, direction, source, trigger, description, actions)
 		ORDER BY n
 	LOOP
@@ -69,7 +73,7 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION togai_zoho.install_default_flows(text, text) IS
-'Creates and enables the ready flows (accounts to contacts with write-back, generated invoices, voided invoices, Zoho Books payments to Togai, Togai payments to Zoho Books, write-offs, refunds) for a Togai and a Zoho Books connection; returns their names';
+'Creates and enables the ready flows (accounts to contacts with write-back, generated invoices, voided invoices, Zoho Books payments to Togai, Togai payments to Zoho Books, write-offs, refunds, invoice updates) for a Togai and a Zoho Books connection; returns their names';
 
 /*
  * What a backfill costs at Zoho Books: calls per job of each action (a
@@ -155,6 +159,8 @@ BEGIN
 										 WHERE m.entity = 'invoice' AND m.togai_connection_id = x.connection_id
 										   AND m.togai_id = x.invoice_id
 										   AND m.zohobooks_connection_id = ANY (zoho_connections))
+				   /* a backfill does not know what changed: nothing to update */
+				   WHEN 'invoice_updated' THEN false
 				   ELSE x.status = CASE f.trigger WHEN 'invoice_voided' THEN 'VOID'
 											  WHEN 'invoice_refunded' THEN 'REFUND_COMPLETED'
 											  ELSE 'UN_COLLECTIBLE' END

@@ -484,8 +484,12 @@ BEGIN
 					round(togai_zoho.json_numeric(payload -> 'total_amount'), digits), digits,
 					organizations));
 			END IF;
-			IF payload ->> 'status' IN ('UN_COLLECTIBLE', 'REFUND_COMPLETED') THEN
-				/* a write-off or refund follows the invoice: waits while it is on its way or unsent */
+			IF payload ->> 'status' IN ('UN_COLLECTIBLE', 'REFUND_COMPLETED')
+			   OR NOT mappings #> '{mappings}' ? 'invoice' THEN
+				/*
+				 * a write-off, refund or update follows the invoice: waits while it
+				 * is on its way or unsent
+				 */
 				SELECT * INTO job FROM togai_zoho.invoice_job(payload ->> 'invoice_id');
 				ctx := ctx || jsonb_strip_nulls(jsonb_build_object('waiting', coalesce(
 					(SELECT format('Zoho Books invoice %s is not marked sent yet', u.invoice_id)
@@ -498,6 +502,8 @@ BEGIN
 					'blocked', CASE WHEN job.state = 'dead' AND NOT mappings #> '{mappings}' ? 'invoice'
 						THEN format('the invoice did not reach Zoho Books (its job %s is dead): '
 									'retry that job, then this one', job.id) END));
+			END IF;
+			IF payload ->> 'status' = 'REFUND_COMPLETED' THEN
 				/* a refund's credit note and refund are dated today in each organization */
 				ctx := ctx || jsonb_build_object('digits', digits, 'refund_dates',
 					(SELECT jsonb_object_agg(c.id::text, to_char(now() AT TIME ZONE coalesce(c.time_zone, 'UTC'),
@@ -1136,6 +1142,8 @@ BEGIN
 										 WHERE m.entity = 'invoice' AND m.togai_connection_id = x.connection_id
 										   AND m.togai_id = x.invoice_id
 										   AND m.zohobooks_connection_id = ANY (zoho_connections))
+				   /* a backfill does not know what changed: nothing to update */
+				   WHEN 'invoice_updated' THEN false
 				   ELSE x.status = CASE f.trigger WHEN 'invoice_voided' THEN 'VOID'
 											  WHEN 'invoice_refunded' THEN 'REFUND_COMPLETED'
 											  ELSE 'UN_COLLECTIBLE' END
@@ -2119,8 +2127,9 @@ REVOKE ALL ON FUNCTION togai_zoho.set_togai_webhook(text, text) FROM PUBLIC;
  * The money life cycle, first part: payments collected in Togai reach Zoho
  * Books (payment_collected, payment_apply, the payments mirror and its poll
  * streams) and written-off invoices are written off there (invoice_written_off,
- * invoice_write_off) and refunded ones get a credit note and a refund
- * (invoice_refunded, invoice_refund), all in the ready flows; Togai's tax lines
+ * invoice_write_off), refunded ones get a credit note and a refund
+ * (invoice_refunded, invoice_refund) and changed ones are updated
+ * (invoice_updated, invoice_update), all in the ready flows; Togai's tax lines
  * become Zoho Books line taxes through the tax mapping (map_tax); invoices and
  * payments in a currency other than the organization's base carry an exchange
  * rate.
@@ -2134,7 +2143,10 @@ INSERT INTO togai_zoho.trigger_def VALUES
 	 'A Togai invoice is written off as uncollectible'),
 	('invoice_refunded', 'togai', 'invoice', 'outbound',
 	 'an invoice row arrives in, or moves to, REFUND_COMPLETED',
-	 'A Togai invoice is refunded (Togai keeps no refund object: what was paid on it is refunded)');
+	 'A Togai invoice is refunded (Togai keeps no refund object: what was paid on it is refunded)'),
+	('invoice_updated', 'togai', 'invoice', 'outbound',
+	 'a generated invoice row changes its total_amount or revenue_info and stays generated',
+	 'A generated Togai invoice changes: a miscellaneous charge added, or finished late (FINALIZING)');
 INSERT INTO togai_zoho.action_def VALUES
 	('payment_apply', 'zohobooks', '{payment_collected}',
 	 '{"payment_mode": "string", "deposit_account_id": "string"}',
@@ -2143,7 +2155,11 @@ INSERT INTO togai_zoho.action_def VALUES
 	 'Write off the balance of the Zoho Books invoice mapped to an uncollectible Togai invoice'),
 	('invoice_refund', 'zohobooks', '{invoice_refunded}',
 	 '{"refund_mode": "string", "from_account_id": "string"}',
-	 'Credit the Zoho Books invoice of a refunded Togai invoice with a credit note of its total (its lines and taxes), apply the credit to what is unpaid and refund what was paid, once');
+	 'Credit the Zoho Books invoice of a refunded Togai invoice with a credit note of its total (its lines and taxes), apply the credit to what is unpaid and refund what was paid, once'),
+	('invoice_update', 'zohobooks', '{invoice_updated}',
+	 '{"item_id": "string", "tax_id": "string", "item_account_id": "string",
+	   "togai_id_customfield_id": "string", "unmapped_tax": "string"}',
+	 'Update the Zoho Books invoice of a changed Togai invoice while nothing is paid, credited or written off on it; after that, say the difference in the job''s result (and money_differences)');
 UPDATE togai_zoho.action_def SET options = options || '{"unmapped_tax": "string"}'
  WHERE name = 'invoice_create';
 ALTER TABLE togai_zoho.connection
@@ -2844,7 +2860,11 @@ BEGIN
 			(7, 'Refund the ZohoBooks invoice of a refunded Togai invoice', 'outbound', t.name,
 			 'invoice_refunded',
 			 'A refunded Togai invoice gets a credit note in Zoho Books: applied to what is unpaid, the paid amount refunded',
-			 jsonb_build_array(jsonb_build_array(z.name, 'invoice_refund', '{}'::jsonb)))
+			 jsonb_build_array(jsonb_build_array(z.name, 'invoice_refund', '{}'::jsonb))),
+			(8, 'Update the ZohoBooks invoice of a changed Togai invoice', 'outbound', t.name,
+			 'invoice_updated',
+			 'A generated Togai invoice that changes (a charge added, finished late) updates its Zoho Books invoice while nothing is paid on it; after that the difference is said in the job''s result',
+			 jsonb_build_array(jsonb_build_array(z.name, 'invoice_update', '{}'::jsonb)))
 		) AS v(n, name, direction, source, trigger, description, actions)
 		ORDER BY n
 	LOOP
@@ -2869,7 +2889,7 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION togai_zoho.install_default_flows(text, text) IS
-'Creates and enables the ready flows (accounts to contacts with write-back, generated invoices, voided invoices, Zoho Books payments to Togai, Togai payments to Zoho Books, write-offs, refunds) for a Togai and a Zoho Books connection; returns their names';
+'Creates and enables the ready flows (accounts to contacts with write-back, generated invoices, voided invoices, Zoho Books payments to Togai, Togai payments to Zoho Books, write-offs, refunds, invoice updates) for a Togai and a Zoho Books connection; returns their names';
 
 CREATE VIEW togai_zoho.money_differences AS
 SELECT t.name AS togai_connection, z.name AS zohobooks_connection,

@@ -39,6 +39,7 @@ static const TzRemoteOp ops[] = {
 	{"invoice_create", Z, "POST", "/invoices", NULL, "invoice",
 	{{"ignore_auto_number_generation", "ignore_auto_number_generation"}}, "invoice", true},
 	{"invoice_get", Z, "GET", "/invoices/%s", "invoice_id", NULL, {{0}}, "invoice"},
+	{"invoice_update", Z, "PUT", "/invoices/%s", "invoice_id", "invoice", {{0}}, "invoice"},
 	{"invoice_search", Z, "GET", "/invoices", NULL, NULL,
 	{{"reference_number", "reference_number"}, {"customer_id", "customer_id"}}, NULL},
 	{"invoices_changed", Z, "GET", "/invoices", NULL, NULL,

@@ -28,7 +28,9 @@
  * line of its total), applies the credit to what is unpaid and refunds what
  * was paid less what the credit note refunded already: each step follows
  * from the balances read, so a repeat after a lost answer never doubles
- * one.  All three wait while an invoice is on its way.
+ * one.  invoice_update puts the invoice as Togai has it now, while no
+ * money was applied to it in Zoho Books; after that it says the difference.
+ * These wait while an invoice is on its way.
  *
  *-------------------------------------------------------------------------
  */
@@ -423,9 +425,12 @@ create_invoice(TzJob *job)
 	ctx = taxed_context(job);
 	body = tz_invoice_body(job->payload, a->account_zoho_id, a->options, ctx, a->items);
 	add_exchange_rate(job, body);
-	set_call(job, TZ_PHASE_CREATE, "invoice_create", NULL,
-			 own_number ? QUERY(job, "invoice_create", "ignore_auto_number_generation", "true") : NULL,
-			 body);
+	if (a->kind == TZ_ACTION_INVOICE_UPDATE)
+		set_call(job, TZ_PHASE_UPDATE, "invoice_update", a->invoice_zoho_id, NULL, body);
+	else
+		set_call(job, TZ_PHASE_CREATE, "invoice_create", NULL,
+				 own_number ? QUERY(job, "invoice_create", "ignore_auto_number_generation", "true") : NULL,
+				 body);
 	json_decref(ctx);
 }
 
@@ -709,6 +714,65 @@ plan_write_off(TzJob *job)
 	return true;
 }
 
+static bool
+plan_invoice_update(TzJob *job)
+{
+	TzJobAction *a = current_action(job);
+
+	if (held_by_invoice(job))
+		return false;
+	if (a->invoice_zoho_id == NULL)
+	{
+		action_done(job, "no Zoho Books invoice to update", NULL);
+		return false;
+	}
+	if (a->account_zoho_id == NULL)
+	{
+		wait_for_account(job);
+		return false;
+	}
+	if (stopped_by_tax(job))
+		return false;
+	/* whether money was applied to it: Zoho Books keeps what was paid against the lines */
+	set_call(job, TZ_PHASE_READ, "invoice_get", a->invoice_zoho_id, NULL, NULL);
+	return true;
+}
+
+/* The invoice as Zoho Books has it: updated while no money was applied, else the difference said. */
+static void
+invoice_update_read(TzJob *job, const TzApiResult *r)
+{
+	TzJobAction *a = current_action(job);
+	json_t	   *invoice = json_object_get(r->root, "invoice");
+	const char *status = json_string_value(json_object_get(invoice, "status"));
+	static const char *const applied[] = {"payment_made", "credits_applied", "write_off_amount"};
+	char		togai_buf[64];
+	char		zoho_buf[64];
+	const char *togai_total = tz_row_text(job->payload, "total_amount", togai_buf, sizeof(togai_buf));
+	const char *zoho_total = tz_row_text(invoice, "total", zoho_buf, sizeof(zoho_buf));
+
+	if (status && strcmp(status, "void") == 0)
+	{
+		action_done(job, "the Zoho Books invoice is void: not updated", a->invoice_zoho_id);
+		return;
+	}
+	for (int k = 0; k < lengthof(applied); k++)
+	{
+		json_t	   *v = json_object_get(invoice, applied[k]);
+
+		if (json_is_number(v) && json_number_value(v) > 0)
+		{
+			job->note = psprintf("Togai total %s, Zoho Books total %s with %s %.*g: the difference "
+								 "stays (see togai_zoho.money_differences)",
+								 togai_total ? togai_total : "?", zoho_total ? zoho_total : "?",
+								 applied[k], 15, json_number_value(v));
+			action_done(job, "not updated: money was applied to it", a->invoice_zoho_id);
+			return;
+		}
+	}
+	create_invoice(job);
+}
+
 /* The credit note's reference (the Togai invoice's, marked as its refund). */
 static char *
 refund_reference(TzJob *job)
@@ -911,6 +975,10 @@ tz_steps_plan(TzJob *job, bool search_first)
 				break;
 			case TZ_ACTION_INVOICE_REFUND:
 				if (plan_refund(job))
+					return true;
+				break;
+			case TZ_ACTION_INVOICE_UPDATE:
+				if (plan_invoice_update(job))
 					return true;
 				break;
 			case TZ_ACTION_UNSUPPORTED:
@@ -1225,6 +1293,8 @@ tz_steps_answered(TzJob *job, const TzApiResult *r)
 		case TZ_PHASE_READ:
 			if (a->kind == TZ_ACTION_INVOICE_REFUND)
 				refund_invoice_read(job, r);
+			else if (a->kind == TZ_ACTION_INVOICE_UPDATE)
+				invoice_update_read(job, r);
 			else if (a->kind == TZ_ACTION_INVOICE_WRITE_OFF)
 			{
 				json_t	   *balance = json_object_get(json_object_get(r->root, "invoice"), "balance");
@@ -1271,6 +1341,8 @@ tz_steps_answered(TzJob *job, const TzApiResult *r)
 				action_done(job, "written back", a->account_zoho_id);
 			else if (a->kind == TZ_ACTION_ACCOUNT_UPDATE)
 				action_done(job, "updated", context_text(job, "account_id"));
+			else if (a->kind == TZ_ACTION_INVOICE_UPDATE)
+				action_done(job, "updated", a->invoice_zoho_id);
 			else
 				action_done(job, job->distinct ? "updated, with its distinct name" : "updated",
 							a->account_zoho_id);

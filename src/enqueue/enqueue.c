@@ -170,6 +170,23 @@ status_is(const char *status, const char *value)
 	return status != NULL && pg_strcasecmp(status, value) == 0;
 }
 
+/* Whether an optional column differs between the two versions of a row. */
+static bool
+column_changed(Relation rel, HeapTuple oldtup, HeapTuple newtup, const char *column)
+{
+	TupleDesc	desc = RelationGetDescr(rel);
+	int			col = SPI_fnumber(desc, column);
+	char	   *before;
+	char	   *after;
+
+	if (col <= 0)
+		return false;
+	before = SPI_getvalue(oldtup, desc, col);
+	after = SPI_getvalue(newtup, desc, col);
+	return (before == NULL) != (after == NULL) ||
+		(before != NULL && strcmp(before, after) != 0);
+}
+
 /* Which catalogue triggers this change fires. */
 static uint32
 fired_triggers(SourceKind kind, const Change *c, const char *entity)
@@ -200,6 +217,11 @@ fired_triggers(SourceKind kind, const Change *c, const char *entity)
 				fired |= TZ_TRG_INVOICE_WRITTEN_OFF;
 			if (status_is(status, "REFUND_COMPLETED") && !status_is(old_status, "REFUND_COMPLETED"))
 				fired |= TZ_TRG_INVOICE_REFUNDED;
+			/* a generated invoice whose money changed (a charge added, finalized late) */
+			if (!inserted && tz_invoice_is_generated(status) && tz_invoice_is_generated(old_status) &&
+				(column_changed(rel, c->oldtup, newtup, "total_amount") ||
+				 column_changed(rel, c->oldtup, newtup, "revenue_info")))
+				fired |= TZ_TRG_INVOICE_UPDATED;
 			return fired;
 
 		case SOURCE_PAYMENT:

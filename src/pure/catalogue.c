@@ -23,6 +23,7 @@ const TzTriggerDef tz_trigger_defs[] = {
 	{"payment_collected", "togai", "payment", TZ_TRG_PAYMENT_COLLECTED},
 	{"invoice_written_off", "togai", "invoice", TZ_TRG_INVOICE_WRITTEN_OFF},
 	{"invoice_refunded", "togai", "invoice", TZ_TRG_INVOICE_REFUNDED},
+	{"invoice_updated", "togai", "invoice", TZ_TRG_INVOICE_UPDATED},
 };
 const int	tz_ntrigger_defs = sizeof(tz_trigger_defs) / sizeof(tz_trigger_defs[0]);
 
@@ -36,6 +37,7 @@ const TzActionDef tz_action_defs[] = {
 	[TZ_ACTION_PAYMENT_APPLY] = {"payment_apply", "zohobooks", "payment"},
 	[TZ_ACTION_INVOICE_WRITE_OFF] = {"invoice_write_off", "zohobooks", NULL},
 	[TZ_ACTION_INVOICE_REFUND] = {"invoice_refund", "zohobooks", NULL},
+	[TZ_ACTION_INVOICE_UPDATE] = {"invoice_update", "zohobooks", NULL},
 };
 
 uint32_t

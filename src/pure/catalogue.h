@@ -28,6 +28,7 @@
 #define TZ_TRG_PAYMENT_COLLECTED	(1u << 8)
 #define TZ_TRG_INVOICE_WRITTEN_OFF	(1u << 9)
 #define TZ_TRG_INVOICE_REFUNDED		(1u << 10)
+#define TZ_TRG_INVOICE_UPDATED		(1u << 11)
 
 typedef struct TzTriggerDef
 {
@@ -54,6 +55,7 @@ typedef enum TzActionKind
 	TZ_ACTION_PAYMENT_APPLY,
 	TZ_ACTION_INVOICE_WRITE_OFF,
 	TZ_ACTION_INVOICE_REFUND,
+	TZ_ACTION_INVOICE_UPDATE,
 	TZ_ACTION_UNSUPPORTED		/* not in this library's catalogue */
 } TzActionKind;
 

@@ -343,3 +343,59 @@ class MoneyFlows(FlowsCase):
         # no invoice in Zoho Books and none on its way: nothing to credit
         self.assertEqual(self.refund_result(other)["did"], "no Zoho Books invoice to refund")
         self.assertEqual(self.credit_notes(other), [])
+
+    def changed(self, inv, amount):
+        """The Togai invoice gets another line (a miscellaneous charge) while it stays generated."""
+        current = {i["id"]: i for i in self.togai.state()["invoices"]}[inv["id"]]
+        fresh = invoice(inv["id"], inv["ownerId"], inv["customerId"], inv["sequenceId"],
+                        [line("Usage", value=Decimal(str(inv["totalAmount"]))),
+                         line("Miscellaneous charge", value=Decimal(amount))])
+        again = dict(current, revenueInfo=fresh["revenueInfo"], totalAmount=fresh["totalAmount"],
+                     updatedAt=fresh["updatedAt"])
+        self.togai.seed({"invoices": [again]})
+        self.poll_togai()
+        self.assertTrue(self.idle())
+        return again
+
+    def update_result(self, inv):
+        return json.loads(value(
+            "SELECT o.result::text FROM togai_zoho.outbox o JOIN togai_zoho.flow f ON f.id = o.flow_id "
+            "WHERE f.trigger = 'invoice_updated' AND o.source_id = %s ORDER BY o.id DESC LIMIT 1"
+            % literal(inv["id"])))[0]
+
+    def test_invoice_changed_before_any_payment_is_updated_in_zoho_books(self):
+        aid, invs = self.synced(1, ["70.00"])
+        before = self.zoho_invoices()[invs[0]["sequenceId"]]
+        again = self.changed(invs[0], "12.50")
+        z = self.zoho_invoices()[invs[0]["sequenceId"]]
+        self.assertEqual(z["invoice_id"], before["invoice_id"])
+        self.assertEqual((cents(z["total"]), cents(z["balance"])), (Decimal("82.50"), Decimal("82.50")))
+        self.assertEqual([li["name"] for li in z["line_items"]], ["Usage", "Miscellaneous charge"])
+        self.assertEqual(self.update_result(again)["did"], "updated")
+        puts = [r for r in self.zoho.requests("/books/v3/invoices/" + z["invoice_id"]) if r["method"] == "PUT"]
+        self.assertEqual(len(puts), 1)
+        self.assert_balances_equal([again])
+        # a re-poll of the same invoice changes nothing and sends nothing
+        self.zoho.clear_requests()
+        self.poll_togai()
+        self.assertTrue(self.idle())
+        self.assertEqual([r for r in self.zoho.requests("/books/v3/invoices") if r["method"] != "GET"], [])
+
+    def test_invoice_changed_after_a_payment_says_the_difference(self):
+        aid, invs = self.synced(1, ["40.00"])
+        self.poll_togai()
+        self.collect(aid, {invs[0]["id"]: "15.00"})
+        self.poll_togai()
+        self.assertTrue(self.idle())
+        again = self.changed(invs[0], "5.00")
+        z = self.zoho_invoices()[invs[0]["sequenceId"]]
+        self.assertEqual(cents(z["total"]), Decimal("40.00"))
+        result = self.update_result(again)
+        self.assertEqual(result["did"], "not updated: money was applied to it")
+        self.assertIn("Togai total 45", result["note"])
+        self.assertIn("payment_made 15", result["note"])
+        self.assertEqual([r for r in self.zoho.requests("/books/v3/invoices/" + z["invoice_id"])
+                          if r["method"] == "PUT"], [])
+        # and where a person looks: 5.00 more owed in Togai than in Zoho Books
+        self.poll_zoho()
+        self.assertEqual([r[3:] for r in self.differences([again])], [("30.00", "25.00", "-5.00")])

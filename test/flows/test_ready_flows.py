@@ -9,8 +9,8 @@ from flows_case import (ACCOUNTS_FLOW, INVOICES_FLOW, FlowsCase, account, cents,
 
 class ReadyFlows(FlowsCase):
 
-    def test_install_default_flows_creates_seven_enabled_flows(self):
-        self.assertEqual(len(self.flows), 7)
+    def test_install_default_flows_creates_eight_enabled_flows(self):
+        self.assertEqual(len(self.flows), 8)
         rows = sql("SELECT name, direction, trigger_connection, trigger, enabled, "
                    "replace(actions, E'\\n', ' | ') FROM togai_zoho.flows ORDER BY id")
         self.assertEqual([r[0] for r in rows], self.flows)
@@ -20,7 +20,7 @@ class ReadyFlows(FlowsCase):
         # again: the same flows, left as they are
         again = [r[0] for r in sql("SELECT togai_zoho.install_default_flows('togai', 'zoho')")]
         self.assertEqual(again, self.flows)
-        self.assertEqual(value("SELECT count(*) FROM togai_zoho.flow"), "7")
+        self.assertEqual(value("SELECT count(*) FROM togai_zoho.flow"), "8")
 
     def test_account_becomes_contact_with_ids_and_write_back(self):
         (aid,) = self.seed_accounts(1, currency="EUR", address={

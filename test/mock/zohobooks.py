@@ -43,6 +43,8 @@ Choices where the reference is unsure, and why:
     write_off_amount, the status paid (how the live service shows a written-off invoice is unsure)
   - void: refused (400, code 24020) while payments or credits are applied, as Zoho Books' UI asks
     to delete them first
+  - an invoice update: refused (400, code 24024) when its new total is below what was paid,
+    credited and written off on it; its balance is the new total less those
   - credit notes: numbered CN-nnnnn unless ignore_auto_number_generation=true (then
     creditnote_number is required); no adjustment (the description has none: ignored); applying
     credit takes {"invoices": [{invoice_id, amount_applied}]} (Zoho's example) or the top-level
@@ -125,6 +127,7 @@ class ZohoBooks(App):
         ("POST", r"/books/v3/invoices", "invoice_create"),
         ("GET", r"/books/v3/invoices", "invoice_list"),
         ("GET", r"/books/v3/invoices/(?P<id>[^/]+)", "invoice_get"),
+        ("PUT", r"/books/v3/invoices/(?P<id>[^/]+)", "invoice_update"),
         ("POST", r"/books/v3/invoices/status/sent", "invoices_mark_sent"),
         ("POST", r"/books/v3/invoices/(?P<id>[^/]+)/status/(?P<status>sent|void)", "invoice_status"),
         ("POST", r"/books/v3/invoices/(?P<id>[^/]+)/writeoff", "invoice_write_off"),
@@ -681,6 +684,33 @@ class ZohoBooks(App):
             customer["outstanding_receivable_amount"] = float(
                 money(customer.get("outstanding_receivable_amount", 0)) + total)
             return 201, self.ok("The invoice has been created.", invoice=self.public(inv))
+
+    def invoice_update(self, req):
+        body = req.json()
+        with self.lock:
+            self.check_body(req, body)
+            inv = self.find(self.invoices, req, "Invoice")
+            if str(body.get("customer_id")) != inv["customer_id"]:
+                raise self.fail(400, 2, "Invalid value passed for customer_id")
+            for li in body["line_items"]:
+                item = self.items.get(str(li.get("item_id")))
+                if li.get("item_id") and (item is None or item["organization_id"] != req.org):
+                    raise self.fail(400, 2, "Invalid value passed for item_id")
+            items, sub_total, taxes = self.priced_lines(body["line_items"])
+            tax_total = sum(taxes.values(), Decimal("0"))
+            total = money(sub_total + tax_total + Decimal(str(body.get("adjustment", 0) or 0)))
+            settled = sum((money(inv.get(k, 0) or 0) for k in
+                           ("payment_made", "credits_applied", "write_off_amount")), Decimal("0"))
+            if total < settled:
+                raise self.fail(400, 24024, "The invoice total cannot be less than what was paid "
+                                "or credited on it.")
+            fields = {k: v for k, v in body.items() if k != "invoice_number"}
+            fields.setdefault("adjustment", 0.0)
+            inv.update(fields)
+            inv.update(line_items=items, sub_total=float(sub_total), total=float(total),
+                       tax_total=float(tax_total), taxes=self.tax_list(taxes),
+                       balance=float(total - settled), last_modified_time=self.now())
+            return 200, self.ok("Invoice information has been updated.", invoice=self.public(inv))
 
     def invoice_get(self, req):
         return 200, self.ok("success", invoice=self.public(self.find(self.invoices, req, "Invoice")))

@@ -20,7 +20,7 @@ test_triggers(void)
 {
 	uint32_t	seen = 0;
 
-	CHECK(tz_ntrigger_defs == 11);
+	CHECK(tz_ntrigger_defs == 12);
 	for (int i = 0; i < tz_ntrigger_defs; i++)
 	{
 		const TzTriggerDef *t = &tz_trigger_defs[i];
@@ -55,6 +55,9 @@ test_actions(void)
 	CHECK(tz_trigger_bit("invoice_refunded") == TZ_TRG_INVOICE_REFUNDED);
 	CHECK(tz_action_kind("invoice_refund") == TZ_ACTION_INVOICE_REFUND);
 	CHECK(tz_action_maps(TZ_ACTION_INVOICE_REFUND) == NULL);
+	CHECK(tz_trigger_bit("invoice_updated") == TZ_TRG_INVOICE_UPDATED);
+	CHECK(tz_action_kind("invoice_update") == TZ_ACTION_INVOICE_UPDATE);
+	CHECK(tz_action_maps(TZ_ACTION_INVOICE_UPDATE) == NULL);
 	CHECK(tz_action_maps(TZ_ACTION_UNSUPPORTED) == NULL);
 }
 
