@@ -105,7 +105,9 @@ INSERT INTO togai_zoho.action_def VALUES
 	('invoice_update', 'zohobooks', '{invoice_updated}',
 	 '{"item_id": "string", "tax_id": "string", "item_account_id": "string",
 	   "togai_id_customfield_id": "string", "unmapped_tax": "string"}',
-	 'Update the Zoho Books invoice of a changed Togai invoice while nothing is paid, credited or written off on it; after that, say the difference in the job''s result (and money_differences)');
+	 'Update the Zoho Books invoice of a changed Togai invoice while nothing is paid, credited or written off on it; after that, say the difference in the job''s result (and money_differences)'),
+	('invoice_credits', 'zohobooks', '{invoice_generated}', '{}',
+	 'After invoice_create: the prepaid credits applied on the Togai invoice become a Zoho Books credit note applied to its invoice (which then shows the charges before credits), once');
 
 /*
  * The one rule of a generated Togai invoice (src/pure/catalogue.c): any

@@ -49,6 +49,26 @@ SELECT CASE jsonb_typeof(v)
 $$;
 COMMENT ON FUNCTION togai_zoho.json_numeric(jsonb) IS 'A JSON number, or a string holding a plain decimal, as numeric; NULL otherwise (never raises)';
 
+/*
+ * The prepaid credits applied on a Togai invoice: its TOTAL_CREDITS nodes (or,
+ * without one, its SUB_CREDITS), as a positive amount of the currency.
+ */
+CREATE FUNCTION togai_zoho.invoice_credits(invoice jsonb, digits integer)
+	RETURNS numeric
+	LANGUAGE sql IMMUTABLE PARALLEL SAFE
+	SET search_path = pg_catalog, togai_zoho, pg_temp
+	AS $$
+SELECT round(coalesce(
+	(SELECT sum(abs(togai_zoho.json_numeric(n -> 'value')))
+	   FROM jsonb_path_query(coalesce(invoice -> 'revenue_info', invoice -> 'revenueInfo', 'null'),
+							 'strict $.**? (@.type == "TOTAL_CREDITS")') n),
+	(SELECT sum(abs(togai_zoho.json_numeric(n -> 'value')))
+	   FROM jsonb_path_query(coalesce(invoice -> 'revenue_info', invoice -> 'revenueInfo', 'null'),
+							 'strict $.**? (@.type == "SUB_CREDITS")') n), 0), digits)
+$$;
+COMMENT ON FUNCTION togai_zoho.invoice_credits(jsonb, integer) IS
+'Prepaid credits applied on a Togai invoice row (its TOTAL_CREDITS nodes, else its SUB_CREDITS), positive, rounded to the currency';
+
 CREATE FUNCTION togai_zoho.invoice_line_items(invoice jsonb)
 	RETURNS jsonb
 	LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
@@ -93,8 +113,11 @@ BEGIN
 				OR coalesce(node ->> 'type' IN ('TOTAL_USAGE', 'USAGE_METER_USAGE'), false)
 				OR jsonb_typeof(node -> 'value') IS DISTINCT FROM 'number';
 			amount := round((node ->> 'value')::numeric, digits);
-			/* credits and discounts travel in the adjustment: Zoho refuses negative lines */
-			CONTINUE WHEN amount < 0;
+			/*
+			 * credits and discounts travel in the adjustment: Zoho refuses negative
+			 * lines (an invoice_credits action turns the credits into a credit note)
+			 */
+			CONTINUE WHEN amount < 0 OR node ->> 'type' IN ('TOTAL_CREDITS', 'SUB_CREDITS');
 			qty := togai_zoho.json_numeric(node -> 'quantity');
 			rate := togai_zoho.json_numeric(node -> 'valuePerQuantity');
 			SELECT string_agg(format('%s: %s', s ->> 'description',
@@ -131,7 +154,8 @@ BEGIN
 			'adjustment', CASE WHEN total < 0 THEN total END));
 	END IF;
 	RETURN jsonb_strip_nulls(jsonb_build_object('lines', lines,
-		'adjustment', CASE WHEN total <> sum THEN total - sum END, 'taxes', taxes));
+		'adjustment', CASE WHEN total <> sum THEN total - sum END, 'taxes', taxes,
+		'credits', nullif(togai_zoho.invoice_credits(invoice, digits), 0)));
 END
 $$;
 COMMENT ON FUNCTION togai_zoho.invoice_line_items(jsonb) IS
@@ -315,9 +339,16 @@ BEGIN
 						THEN format('the invoice did not reach Zoho Books (its job %s is dead): '
 									'retry that job, then this one', job.id) END));
 			END IF;
-			IF payload ->> 'status' = 'REFUND_COMPLETED' THEN
-				/* a refund's credit note and refund are dated today in each organization */
-				ctx := ctx || jsonb_build_object('digits', digits, 'refund_dates',
+			/* credits are applied once the invoice is sent */
+			IF ctx ? 'credits' AND mappings #> '{mappings}' ? 'invoice' THEN
+				ctx := ctx || jsonb_strip_nulls(jsonb_build_object('unsent',
+					(SELECT jsonb_agg(u.invoice_id) FROM togai_zoho.zohobooks_unsent u
+					  WHERE u.invoice_id IN (SELECT jsonb_each_text.value
+											   FROM jsonb_each_text(mappings #> '{mappings,invoice}')))));
+			END IF;
+			IF payload ->> 'status' = 'REFUND_COMPLETED' OR ctx ? 'credits' THEN
+				/* credit notes and refunds are dated today in each organization */
+				ctx := ctx || jsonb_build_object('digits', digits, 'credit_note_dates',
 					(SELECT jsonb_object_agg(c.id::text, to_char(now() AT TIME ZONE coalesce(c.time_zone, 'UTC'),
 																 'YYYY-MM-DD'))
 					   FROM togai_zoho.connection c WHERE c.id = ANY (organizations)));

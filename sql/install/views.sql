@@ -177,9 +177,13 @@ SELECT t.name AS togai_connection, z.name AS zohobooks_connection,
 		   END AS zohobooks_balance) d
  WHERE m.entity = 'invoice'
    AND (d.togai_owed IS DISTINCT FROM d.zohobooks_balance
-		OR round(i.total_amount, togai_zoho.currency_digits(i.currency))
-		   IS DISTINCT FROM round(togai_zoho.json_numeric(x.payload -> 'total'), togai_zoho.currency_digits(i.currency)));
-COMMENT ON VIEW togai_zoho.money_differences IS 'Synced invoices whose total or amount owed differs between Togai and Zoho Books, as each side was last read';
+		/* with its prepaid credits as a credit note, the Zoho Books total is before credits */
+		OR coalesce(round(togai_zoho.json_numeric(x.payload -> 'total'), togai_zoho.currency_digits(i.currency))
+		   NOT IN (round(i.total_amount, togai_zoho.currency_digits(i.currency)),
+				   round(i.total_amount, togai_zoho.currency_digits(i.currency))
+				   + togai_zoho.invoice_credits(jsonb_build_object('revenue_info', i.revenue_info),
+												togai_zoho.currency_digits(i.currency))), true));
+COMMENT ON VIEW togai_zoho.money_differences IS 'Synced invoices whose total (before or after prepaid credits) or amount owed differs between Togai and Zoho Books, as each side was last read';
 COMMENT ON COLUMN togai_zoho.money_differences.togai_connection IS 'Togai connection name';
 COMMENT ON COLUMN togai_zoho.money_differences.zohobooks_connection IS 'Zoho Books connection name';
 COMMENT ON COLUMN togai_zoho.money_differences.togai_invoice IS 'Togai invoice id';

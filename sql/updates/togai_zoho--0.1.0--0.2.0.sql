@@ -503,9 +503,16 @@ BEGIN
 						THEN format('the invoice did not reach Zoho Books (its job %s is dead): '
 									'retry that job, then this one', job.id) END));
 			END IF;
-			IF payload ->> 'status' = 'REFUND_COMPLETED' THEN
-				/* a refund's credit note and refund are dated today in each organization */
-				ctx := ctx || jsonb_build_object('digits', digits, 'refund_dates',
+			/* credits are applied once the invoice is sent */
+			IF ctx ? 'credits' AND mappings #> '{mappings}' ? 'invoice' THEN
+				ctx := ctx || jsonb_strip_nulls(jsonb_build_object('unsent',
+					(SELECT jsonb_agg(u.invoice_id) FROM togai_zoho.zohobooks_unsent u
+					  WHERE u.invoice_id IN (SELECT jsonb_each_text.value
+											   FROM jsonb_each_text(mappings #> '{mappings,invoice}')))));
+			END IF;
+			IF payload ->> 'status' = 'REFUND_COMPLETED' OR ctx ? 'credits' THEN
+				/* credit notes and refunds are dated today in each organization */
+				ctx := ctx || jsonb_build_object('digits', digits, 'credit_note_dates',
 					(SELECT jsonb_object_agg(c.id::text, to_char(now() AT TIME ZONE coalesce(c.time_zone, 'UTC'),
 																 'YYYY-MM-DD'))
 					   FROM togai_zoho.connection c WHERE c.id = ANY (organizations)));
@@ -2159,7 +2166,9 @@ INSERT INTO togai_zoho.action_def VALUES
 	('invoice_update', 'zohobooks', '{invoice_updated}',
 	 '{"item_id": "string", "tax_id": "string", "item_account_id": "string",
 	   "togai_id_customfield_id": "string", "unmapped_tax": "string"}',
-	 'Update the Zoho Books invoice of a changed Togai invoice while nothing is paid, credited or written off on it; after that, say the difference in the job''s result (and money_differences)');
+	 'Update the Zoho Books invoice of a changed Togai invoice while nothing is paid, credited or written off on it; after that, say the difference in the job''s result (and money_differences)'),
+	('invoice_credits', 'zohobooks', '{invoice_generated}', '{}',
+	 'After invoice_create: the prepaid credits applied on the Togai invoice become a Zoho Books credit note applied to its invoice (which then shows the charges before credits), once');
 UPDATE togai_zoho.action_def SET options = options || '{"unmapped_tax": "string"}'
  WHERE name = 'invoice_create';
 ALTER TABLE togai_zoho.connection
@@ -2653,6 +2662,27 @@ COMMENT ON FUNCTION togai_zoho.zohobooks_paid_unexplained(bigint, jsonb) IS
 'Internal: whether a synced Zoho Books invoice has money applied that its Togai invoice does not show (its payments are then read); false for an invoice not synced';
 REVOKE ALL ON FUNCTION togai_zoho.zohobooks_paid_unexplained(bigint, jsonb) FROM PUBLIC;
 
+/*
+ * The prepaid credits applied on a Togai invoice: its TOTAL_CREDITS nodes (or,
+ * without one, its SUB_CREDITS), as a positive amount of the currency.
+ */
+CREATE FUNCTION togai_zoho.invoice_credits(invoice jsonb, digits integer)
+	RETURNS numeric
+	LANGUAGE sql IMMUTABLE PARALLEL SAFE
+	SET search_path = pg_catalog, togai_zoho, pg_temp
+	AS $$
+SELECT round(coalesce(
+	(SELECT sum(abs(togai_zoho.json_numeric(n -> 'value')))
+	   FROM jsonb_path_query(coalesce(invoice -> 'revenue_info', invoice -> 'revenueInfo', 'null'),
+							 'strict $.**? (@.type == "TOTAL_CREDITS")') n),
+	(SELECT sum(abs(togai_zoho.json_numeric(n -> 'value')))
+	   FROM jsonb_path_query(coalesce(invoice -> 'revenue_info', invoice -> 'revenueInfo', 'null'),
+							 'strict $.**? (@.type == "SUB_CREDITS")') n), 0), digits)
+$$;
+COMMENT ON FUNCTION togai_zoho.invoice_credits(jsonb, integer) IS
+'Prepaid credits applied on a Togai invoice row (its TOTAL_CREDITS nodes, else its SUB_CREDITS), positive, rounded to the currency';
+REVOKE ALL ON FUNCTION togai_zoho.invoice_credits(jsonb, integer) FROM PUBLIC;
+
 CREATE OR REPLACE FUNCTION togai_zoho.invoice_line_items(invoice jsonb)
 	RETURNS jsonb
 	LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
@@ -2697,8 +2727,11 @@ BEGIN
 				OR coalesce(node ->> 'type' IN ('TOTAL_USAGE', 'USAGE_METER_USAGE'), false)
 				OR jsonb_typeof(node -> 'value') IS DISTINCT FROM 'number';
 			amount := round((node ->> 'value')::numeric, digits);
-			/* credits and discounts travel in the adjustment: Zoho refuses negative lines */
-			CONTINUE WHEN amount < 0;
+			/*
+			 * credits and discounts travel in the adjustment: Zoho refuses negative
+			 * lines (an invoice_credits action turns the credits into a credit note)
+			 */
+			CONTINUE WHEN amount < 0 OR node ->> 'type' IN ('TOTAL_CREDITS', 'SUB_CREDITS');
 			qty := togai_zoho.json_numeric(node -> 'quantity');
 			rate := togai_zoho.json_numeric(node -> 'valuePerQuantity');
 			SELECT string_agg(format('%s: %s', s ->> 'description',
@@ -2735,7 +2768,8 @@ BEGIN
 			'adjustment', CASE WHEN total < 0 THEN total END));
 	END IF;
 	RETURN jsonb_strip_nulls(jsonb_build_object('lines', lines,
-		'adjustment', CASE WHEN total <> sum THEN total - sum END, 'taxes', taxes));
+		'adjustment', CASE WHEN total <> sum THEN total - sum END, 'taxes', taxes,
+		'credits', nullif(togai_zoho.invoice_credits(invoice, digits), 0)));
 END
 $$;
 COMMENT ON FUNCTION togai_zoho.invoice_line_items(jsonb) IS
@@ -2842,8 +2876,9 @@ BEGIN
 			 jsonb_build_array(jsonb_build_array(z.name, 'contact_upsert', '{}'::jsonb),
 							   jsonb_build_array(t.name, 'account_write_back', '{}'::jsonb))),
 			(2, 'Create an invoice in ZohoBooks on Togai invoice', 'outbound', t.name, 'invoice_generated',
-			 'When an ongoing Togai invoice is generated, the Zoho Books invoice is created for the account''s contact and marked sent',
-			 jsonb_build_array(jsonb_build_array(z.name, 'invoice_create', '{"mark_sent": true}'::jsonb))),
+			 'When an ongoing Togai invoice is generated, the Zoho Books invoice is created for the account''s contact and marked sent; prepaid credits applied in Togai become a credit note applied to it',
+			 jsonb_build_array(jsonb_build_array(z.name, 'invoice_create', '{"mark_sent": true}'::jsonb),
+							   jsonb_build_array(z.name, 'invoice_credits', '{}'::jsonb))),
 			(3, 'Void the ZohoBooks invoice of a voided Togai invoice', 'outbound', t.name, 'invoice_voided',
 			 'A voided Togai invoice voids its Zoho Books invoice',
 			 jsonb_build_array(jsonb_build_array(z.name, 'invoice_void', '{}'::jsonb))),
@@ -2914,9 +2949,13 @@ SELECT t.name AS togai_connection, z.name AS zohobooks_connection,
 		   END AS zohobooks_balance) d
  WHERE m.entity = 'invoice'
    AND (d.togai_owed IS DISTINCT FROM d.zohobooks_balance
-		OR round(i.total_amount, togai_zoho.currency_digits(i.currency))
-		   IS DISTINCT FROM round(togai_zoho.json_numeric(x.payload -> 'total'), togai_zoho.currency_digits(i.currency)));
-COMMENT ON VIEW togai_zoho.money_differences IS 'Synced invoices whose total or amount owed differs between Togai and Zoho Books, as each side was last read';
+		/* with its prepaid credits as a credit note, the Zoho Books total is before credits */
+		OR coalesce(round(togai_zoho.json_numeric(x.payload -> 'total'), togai_zoho.currency_digits(i.currency))
+		   NOT IN (round(i.total_amount, togai_zoho.currency_digits(i.currency)),
+				   round(i.total_amount, togai_zoho.currency_digits(i.currency))
+				   + togai_zoho.invoice_credits(jsonb_build_object('revenue_info', i.revenue_info),
+												togai_zoho.currency_digits(i.currency))), true));
+COMMENT ON VIEW togai_zoho.money_differences IS 'Synced invoices whose total (before or after prepaid credits) or amount owed differs between Togai and Zoho Books, as each side was last read';
 COMMENT ON COLUMN togai_zoho.money_differences.togai_connection IS 'Togai connection name';
 COMMENT ON COLUMN togai_zoho.money_differences.zohobooks_connection IS 'Zoho Books connection name';
 COMMENT ON COLUMN togai_zoho.money_differences.togai_invoice IS 'Togai invoice id';

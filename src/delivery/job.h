@@ -89,9 +89,14 @@ typedef struct TzUnsentInvoice
 	char	   *invoice_id;
 } TzUnsentInvoice;
 
-/* invoice_refund: where the credit note of the invoice stands, in minor units. */
+/*
+ * invoice_refund and invoice_credits: where the invoice's credit note stands,
+ * in minor units.
+ */
 typedef struct TzRefund
 {
+	bool		credits;		/* a note of prepaid credits (else of a refund) */
+	long long	amount;			/* the credits to note */
 	int			digits;			/* of the invoice's currency */
 	json_t	   *invoice;		/* the Zoho Books invoice, as read */
 	char	   *credit_note_id;
@@ -148,7 +153,7 @@ typedef struct TzJob
 	json_t	   *current_object;	/* the whole remote object an update changes */
 	char	   *call_item;		/* the item name being looked up or made */
 	char	   *note;			/* said in the action's result ("note") */
-	TzRefund	refund;			/* invoice_refund's amounts */
+	TzRefund	refund;			/* invoice_refund's and invoice_credits' amounts */
 
 	/* the call the current phase makes (planned by steps.c) */
 	int64		call_connection_id;

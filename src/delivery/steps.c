@@ -406,6 +406,42 @@ taxed_context(TzJob *job)
 	return ctx;
 }
 
+/*
+ * With an invoice_credits action after this one for the same organization,
+ * the invoice shows the charges before credits: the credits leave the
+ * adjustment, to come back as a credit note applied to the invoice.
+ */
+static json_t *
+without_credits(TzJob *job, json_t *ctx)
+{
+	TzJobAction *a = current_action(job);
+	json_t	   *digits = json_object_get(ctx, "digits");
+	int			d = json_is_integer(digits) ? (int) json_integer_value(digits) : 2;
+	long long	credits;
+	long long	adjustment = 0;
+	bool		follows = false;
+
+	for (int k = job->current + 1; k < job->nactions; k++)
+		follows |= job->actions[k].kind == TZ_ACTION_INVOICE_CREDITS &&
+			job->actions[k].connection_id == a->connection_id;
+	if (!follows || a->kind != TZ_ACTION_INVOICE_CREATE ||
+		!tz_minor_units(json_object_get(ctx, "credits"), d, &credits) || credits <= 0)
+		return ctx;
+	tz_minor_units(json_object_get(ctx, "adjustment"), d, &adjustment);
+	adjustment += credits;
+	{
+		json_t	   *copy = json_deep_copy(ctx);
+
+		json_decref(ctx);
+		ctx = copy;
+	}
+	if (adjustment == 0)
+		json_object_del(ctx, "adjustment");
+	else
+		json_object_set_new(ctx, "adjustment", tz_money_json(adjustment, d));
+	return ctx;
+}
+
 static void
 create_invoice(TzJob *job)
 {
@@ -422,7 +458,7 @@ create_invoice(TzJob *job)
 							 TZ_ZOHO_MAX_TERMS, TZ_ZOHO_MAX_TERMS);
 	if (read_exchange_rate(job))
 		return;
-	ctx = taxed_context(job);
+	ctx = without_credits(job, taxed_context(job));
 	body = tz_invoice_body(job->payload, a->account_zoho_id, a->options, ctx, a->items);
 	add_exchange_rate(job, body);
 	if (a->kind == TZ_ACTION_INVOICE_UPDATE)
@@ -773,14 +809,18 @@ invoice_update_read(TzJob *job, const TzApiResult *r)
 	create_invoice(job);
 }
 
-/* The credit note's reference (the Togai invoice's, marked as its refund). */
+/* The credit note's reference: the Togai invoice's, marked as its refund or its credits. */
 static char *
 refund_reference(TzJob *job)
 {
 	char		ref[64];
 	char		buf[128];
+	const char *invoice = tz_invoice_reference(job->payload, ref, sizeof(ref));
 
-	tz_refund_reference(tz_invoice_reference(job->payload, ref, sizeof(ref)), buf, sizeof(buf));
+	if (job->refund.credits)
+		tz_credits_reference(invoice, buf, sizeof(buf));
+	else
+		tz_refund_reference(invoice, buf, sizeof(buf));
 	return pstrdup(buf);
 }
 
@@ -788,7 +828,7 @@ refund_reference(TzJob *job)
 static const char *
 refund_date(TzJob *job)
 {
-	return json_string_value(for_this_organization(job, "refund_dates"));
+	return json_string_value(for_this_organization(job, "credit_note_dates"));
 }
 
 static bool
@@ -807,6 +847,56 @@ plan_refund(TzJob *job)
 	memset(&job->refund, 0, sizeof(job->refund));
 	job->refund.digits = json_is_integer(digits) ? (int) json_integer_value(digits) : 2;
 	/* what was paid and what is owed: as Zoho Books has them now */
+	set_call(job, TZ_PHASE_READ, "invoice_get", a->invoice_zoho_id, NULL, NULL);
+	return true;
+}
+
+/* Whether the Zoho Books invoice still waits to be marked sent (credits need a sent invoice). */
+static bool
+invoice_unsent(TzJob *job, const char *invoice_id)
+{
+	ListCell   *lc;
+	size_t		i;
+	json_t	   *v;
+
+	foreach(lc, job->unsent)
+		if (strcmp(((TzUnsentInvoice *) lfirst(lc))->invoice_id, invoice_id) == 0)
+			return true;
+	json_array_foreach(json_object_get(job->context, "unsent"), i, v)
+		if (json_is_string(v) && strcmp(json_string_value(v), invoice_id) == 0)
+			return true;
+	return false;
+}
+
+static bool
+plan_credits(TzJob *job)
+{
+	TzJobAction *a = current_action(job);
+	json_t	   *digits = json_object_get(job->context, "digits");
+	int			d = json_is_integer(digits) ? (int) json_integer_value(digits) : 2;
+	long long	credits = 0;
+
+	if (!tz_minor_units(json_object_get(job->context, "credits"), d, &credits) || credits <= 0)
+	{
+		action_done(job, "no prepaid credits on the Togai invoice", NULL);
+		return false;
+	}
+	if (a->invoice_zoho_id == NULL)
+	{
+		action_done(job, "no Zoho Books invoice to credit", NULL);
+		return false;
+	}
+	if (invoice_unsent(job, a->invoice_zoho_id))
+	{
+		job->delay_ms = ON_ITS_WAY_MS;
+		finish(job, TZ_OUTCOME_DEFERRED,
+			   psprintf("waiting: Zoho Books invoice %s is not marked sent yet", a->invoice_zoho_id));
+		return false;
+	}
+	memset(&job->refund, 0, sizeof(job->refund));
+	job->refund.credits = true;
+	job->refund.amount = credits;
+	job->refund.digits = d;
 	set_call(job, TZ_PHASE_READ, "invoice_get", a->invoice_zoho_id, NULL, NULL);
 	return true;
 }
@@ -852,13 +942,19 @@ settle_refund(TzJob *job)
 	if (f->one_line)
 		add_note(job, "one line of the invoice's total: it has an adjustment (discounts or credits), "
 				 "so its lines and taxes are not reversed one by one");
-	add_note(job, psprintf("%s applied to the invoice, %s refunded%s", refund_amount(job, f->applied_now),
-						   refund_amount(job, f->refunded_now), f->created ? "" : " by this attempt"));
+	if (f->credits)
+		add_note(job, psprintf("prepaid credits %s: %s applied to the invoice%s",
+							   refund_amount(job, f->amount), refund_amount(job, f->applied_now),
+							   f->created ? "" : " by this attempt"));
+	else
+		add_note(job, psprintf("%s applied to the invoice, %s refunded%s",
+							   refund_amount(job, f->applied_now), refund_amount(job, f->refunded_now),
+							   f->created ? "" : " by this attempt"));
 	if (f->credit > 0)
 		add_note(job, psprintf("%s left on the credit note as the customer's credit",
 							   refund_amount(job, f->credit)));
-	action_done(job, f->created ? "credited and refunded" : "found its credit note; settled",
-				f->credit_note_id);
+	action_done(job, f->created ? (f->credits ? "credited" : "credited and refunded") :
+				"found its credit note; settled", f->credit_note_id);
 }
 
 /* The invoice as Zoho Books has it: look for its credit note. */
@@ -873,7 +969,7 @@ refund_invoice_read(TzJob *job, const TzApiResult *r)
 
 	if (status && strcmp(status, "void") == 0)
 	{
-		action_done(job, "the Zoho Books invoice is void: nothing to refund", a->invoice_zoho_id);
+		action_done(job, "the Zoho Books invoice is void: nothing to credit", a->invoice_zoho_id);
 		return;
 	}
 	if (customer == NULL || !tz_minor_units(json_object_get(invoice, "balance"), f->digits, &f->owed))
@@ -882,7 +978,8 @@ refund_invoice_read(TzJob *job, const TzApiResult *r)
 		finish(job, TZ_OUTCOME_RETRY, "the Zoho Books invoice came without its customer or balance");
 		return;
 	}
-	if (!tz_minor_units(json_object_get(invoice, "payment_made"), f->digits, &f->paid))
+	/* credits refund nothing: what was paid stays paid */
+	if (f->credits || !tz_minor_units(json_object_get(invoice, "payment_made"), f->digits, &f->paid))
 		f->paid = 0;
 	f->invoice = json_deep_copy(invoice);
 	set_call(job, TZ_PHASE_SEARCH, "credit_note_search", NULL,
@@ -895,8 +992,9 @@ create_credit_note(TzJob *job)
 {
 	TzJobAction *a = current_action(job);
 	TzRefund   *f = &job->refund;
-	json_t	   *body = tz_credit_note_body(f->invoice, refund_reference(job), refund_date(job),
-										   &f->one_line);
+	json_t	   *body = f->credits ?
+		tz_credits_note_body(f->invoice, f->amount, f->digits, refund_reference(job), refund_date(job)) :
+		tz_credit_note_body(f->invoice, refund_reference(job), refund_date(job), &f->one_line);
 
 	if (body == NULL)
 	{
@@ -918,7 +1016,7 @@ credit_note_known(TzJob *job, const json_t *note, bool created)
 		return false;
 	f->credit_note_id = pstrdup(id);
 	f->created = created;
-	if (created)
+	if (created || f->credits)	/* a note of credits is never refunded from */
 		settle_refund(job);
 	else
 		set_call(job, TZ_PHASE_REFUNDS_READ, "credit_note_refunds", id, NULL, NULL);
@@ -979,6 +1077,10 @@ tz_steps_plan(TzJob *job, bool search_first)
 				break;
 			case TZ_ACTION_INVOICE_UPDATE:
 				if (plan_invoice_update(job))
+					return true;
+				break;
+			case TZ_ACTION_INVOICE_CREDITS:
+				if (plan_credits(job))
 					return true;
 				break;
 			case TZ_ACTION_UNSUPPORTED:
@@ -1069,6 +1171,7 @@ answered_search(TzJob *job, const TzApiResult *r)
 				return;
 			}
 		case TZ_ACTION_INVOICE_REFUND:
+		case TZ_ACTION_INVOICE_CREDITS:
 			{
 				json_t	   *note = tz_find_credit_note(r->root, refund_reference(job),
 													   json_string_value(json_object_get(job->refund.invoice,
@@ -1176,6 +1279,7 @@ answered_create(TzJob *job, const TzApiResult *r)
 			action_done(job, job->distinct ? "created with its distinct name" : "created", id);
 			return true;
 		case TZ_ACTION_INVOICE_REFUND:
+		case TZ_ACTION_INVOICE_CREDITS:
 			return credit_note_known(job, json_object_get(r->root, "creditnote"), true);
 		case TZ_ACTION_PAYMENT_APPLY:
 			id = tz_created_id(r->root, "payment", "payment_id");
@@ -1291,7 +1395,7 @@ tz_steps_answered(TzJob *job, const TzApiResult *r)
 			}
 
 		case TZ_PHASE_READ:
-			if (a->kind == TZ_ACTION_INVOICE_REFUND)
+			if (a->kind == TZ_ACTION_INVOICE_REFUND || a->kind == TZ_ACTION_INVOICE_CREDITS)
 				refund_invoice_read(job, r);
 			else if (a->kind == TZ_ACTION_INVOICE_UPDATE)
 				invoice_update_read(job, r);

@@ -38,6 +38,7 @@ const TzActionDef tz_action_defs[] = {
 	[TZ_ACTION_INVOICE_WRITE_OFF] = {"invoice_write_off", "zohobooks", NULL},
 	[TZ_ACTION_INVOICE_REFUND] = {"invoice_refund", "zohobooks", NULL},
 	[TZ_ACTION_INVOICE_UPDATE] = {"invoice_update", "zohobooks", NULL},
+	[TZ_ACTION_INVOICE_CREDITS] = {"invoice_credits", "zohobooks", NULL},
 };
 
 uint32_t

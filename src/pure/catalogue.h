@@ -56,6 +56,7 @@ typedef enum TzActionKind
 	TZ_ACTION_INVOICE_WRITE_OFF,
 	TZ_ACTION_INVOICE_REFUND,
 	TZ_ACTION_INVOICE_UPDATE,
+	TZ_ACTION_INVOICE_CREDITS,
 	TZ_ACTION_UNSUPPORTED		/* not in this library's catalogue */
 } TzActionKind;
 

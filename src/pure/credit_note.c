@@ -156,6 +156,34 @@ tz_credit_note_body(const json_t *zoho_invoice, const char *reference, const cha
 	return body;
 }
 
+void
+tz_credits_reference(const char *invoice_reference, char *buf, size_t size)
+{
+	snprintf(buf, size, "Credits %s", invoice_reference ? invoice_reference : "");
+}
+
+json_t *
+tz_credits_note_body(const json_t *zoho_invoice, long long minor, int digits, const char *reference,
+					 const char *date)
+{
+	const char *customer = json_string_value(json_object_get(zoho_invoice, "customer_id"));
+	json_t	   *rate = json_object_get(zoho_invoice, "exchange_rate");
+	json_t	   *body;
+
+	if (customer == NULL || minor <= 0)
+		return NULL;
+	body = json_pack("{s:s, s:[{s:s, s:s, s:i, s:o}]}", "customer_id", customer, "line_items",
+					 "name", "Prepaid credits", "description", reference ? reference : "",
+					 "quantity", 1, "rate", tz_money_json(minor, digits));
+	if (reference)
+		json_object_set_new(body, "reference_number", json_string(reference));
+	if (date)
+		json_object_set_new(body, "date", json_string(date));
+	if (json_is_number(rate) && json_number_value(rate) > 0)
+		json_object_set(body, "exchange_rate", rate);
+	return body;
+}
+
 json_t *
 tz_credit_apply_body(const char *invoice_id, long long minor, int digits)
 {

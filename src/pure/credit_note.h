@@ -46,6 +46,16 @@ extern long long tz_refunded(const json_t *answer, int digits);
 extern json_t *tz_credit_note_body(const json_t *zoho_invoice, const char *reference,
 								   const char *date, bool *one_line);
 
+/*
+ * The credit note of prepaid credits applied on a Togai invoice: one line
+ * of that amount, for the invoice's customer.
+ */
+extern json_t *tz_credits_note_body(const json_t *zoho_invoice, long long minor, int digits,
+									const char *reference, const char *date);
+
+/* The credit note's reference for the credits of a Togai invoice. */
+extern void tz_credits_reference(const char *invoice_reference, char *buf, size_t size);
+
 /* POST /creditnotes/{id}/invoices: that much credit applied to the invoice. */
 extern json_t *tz_credit_apply_body(const char *invoice_id, long long minor, int digits);
 

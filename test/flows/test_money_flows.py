@@ -5,6 +5,7 @@ to what is unpaid and the paid amount refunded; balances equal on both sides to 
 each step."""
 
 import json
+import time
 import urllib.request
 from decimal import Decimal
 
@@ -350,8 +351,9 @@ class MoneyFlows(FlowsCase):
         fresh = invoice(inv["id"], inv["ownerId"], inv["customerId"], inv["sequenceId"],
                         [line("Usage", value=Decimal(str(inv["totalAmount"]))),
                          line("Miscellaneous charge", value=Decimal(amount))])
+        # Togai stamps the change (to the second: a later second than the invoice's)
         again = dict(current, revenueInfo=fresh["revenueInfo"], totalAmount=fresh["totalAmount"],
-                     updatedAt=fresh["updatedAt"])
+                     updatedAt=time.strftime("%Y-%m-%dT%H:%M:%S.000Z", time.gmtime(time.time() + 2)))
         self.togai.seed({"invoices": [again]})
         self.poll_togai()
         self.assertTrue(self.idle())
@@ -399,3 +401,42 @@ class MoneyFlows(FlowsCase):
         # and where a person looks: 5.00 more owed in Togai than in Zoho Books
         self.poll_zoho()
         self.assertEqual([r[3:] for r in self.differences([again])], [("30.00", "25.00", "-5.00")])
+
+    def test_prepaid_credits_become_a_credit_note_applied_to_the_invoice(self):
+        (aid,) = self.seed_accounts(1)
+        credits = {"id": self.prefix + ".credits", "description": "Credits", "type": "TOTAL_CREDITS",
+                   "units": "USD", "value": -30.0, "lineItems": [
+                       {"id": self.prefix + ".grant", "description": "Prepaid grant", "type": "SUB_CREDITS",
+                        "units": "USD", "value": -30.0, "lineItems": []}]}
+        inv = invoice(self.prefix + ".inv.cr", aid, aid.replace(".acc.", ".cus."), self.prefix + "-CR",
+                      [line("Usage", value=Decimal("100.00")), credits])
+        self.assertEqual(inv["totalAmount"], 70.0)
+        self.togai.seed({"invoices": [inv]})
+        self.poll_togai()
+        self.assertTrue(self.idle(90))
+        z = self.zoho_invoices()[inv["sequenceId"]]
+        # the charges before credits, no silent adjustment; the credits as a credit note applied
+        self.assertEqual((cents(z["total"]), cents(z.get("adjustment") or 0)), (Decimal("100.00"), Decimal("0.00")))
+        (note,) = [c for c in self.zoho.state()["creditnotes"]
+                   if c.get("reference_number") == "Credits " + inv["sequenceId"]]
+        self.assertEqual((cents(note["total"]), cents(note["balance"])), (Decimal("30.00"), Decimal("0.00")))
+        self.assertEqual((cents(z["credits_applied"]), cents(z["balance"])), (Decimal("30.00"), Decimal("70.00")))
+        result = json.loads(value(
+            "SELECT o.result::text FROM togai_zoho.outbox o JOIN togai_zoho.flow f ON f.id = o.flow_id "
+            "WHERE f.trigger = 'invoice_generated' AND o.source_id = %s" % literal(inv["id"])))
+        self.assertEqual(result[-1]["did"], "credited")
+        self.assertIn("prepaid credits 30.00: 30.00 applied to the invoice", result[-1]["note"])
+        self.assert_balances_equal([inv])
+        # paid in Togai: both sides owe nothing; no difference to show
+        self.collect(aid, {inv["id"]: "70.00"})
+        self.poll_togai()
+        self.assertTrue(self.idle())
+        self.assert_balances_equal([inv])
+        self.poll_zoho()
+        self.assertEqual(self.differences([inv]), [])
+        # once: a sweep makes no second credit note
+        sql("SELECT togai_zoho.sweep_now('togai')")
+        self.poll_togai()
+        self.assertTrue(self.idle())
+        self.assertEqual(len([c for c in self.zoho.state()["creditnotes"]
+                              if c.get("reference_number") == "Credits " + inv["sequenceId"]]), 1)

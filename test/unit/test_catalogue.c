@@ -58,6 +58,8 @@ test_actions(void)
 	CHECK(tz_trigger_bit("invoice_updated") == TZ_TRG_INVOICE_UPDATED);
 	CHECK(tz_action_kind("invoice_update") == TZ_ACTION_INVOICE_UPDATE);
 	CHECK(tz_action_maps(TZ_ACTION_INVOICE_UPDATE) == NULL);
+	CHECK(tz_action_kind("invoice_credits") == TZ_ACTION_INVOICE_CREDITS);
+	CHECK(tz_action_maps(TZ_ACTION_INVOICE_CREDITS) == NULL);
 	CHECK(tz_action_maps(TZ_ACTION_UNSUPPORTED) == NULL);
 }
 

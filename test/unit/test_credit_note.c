@@ -91,6 +91,7 @@ test_body(void)
 							"{\"item_id\": \"it1\", \"name\": \"Seats\", \"quantity\": 2, \"rate\": 50, \"tax_id\": \"t1\","
 							" \"line_item_id\": \"l1\", \"item_total\": 100}]}");
 	bool		one_line = true;
+	char		ref[64];
 	json_t	   *b = tz_credit_note_body(inv, "Refund INV-7", "2026-12-04", &one_line);
 	json_t	   *line = json_array_get(json_object_get(b, "line_items"), 0);
 
@@ -114,6 +115,17 @@ test_body(void)
 	CHECK(json_integer_value(json_object_get(line, "rate")) == 120);
 	CHECK(json_object_get(line, "tax_id") == NULL && json_object_get(b, "date") == NULL);
 	json_decref(b);
+
+	/* prepaid credits: one line of their amount, for the invoice's customer */
+	b = tz_credits_note_body(inv, 3000, 2, "Credits INV-7", "2026-12-04");
+	line = json_array_get(json_object_get(b, "line_items"), 0);
+	CHECK(json_real_value(json_object_get(line, "rate")) == 30.0);
+	CHECK(strcmp(json_string_value(json_object_get(b, "customer_id")), "c1") == 0);
+	CHECK(strcmp(json_string_value(json_object_get(b, "reference_number")), "Credits INV-7") == 0);
+	json_decref(b);
+	CHECK(tz_credits_note_body(inv, 0, 2, "r", "d") == NULL);
+	tz_credits_reference("INV-7", ref, sizeof(ref));
+	CHECK(strcmp(ref, "Credits INV-7") == 0);
 
 	json_object_del(inv, "total");
 	CHECK(tz_credit_note_body(inv, "r", "d", &one_line) == NULL);
