@@ -1,5 +1,5 @@
 """The money life cycle's call budget: Zoho Books calls per payment collected in Togai (on one
-invoice, and on several), per write-off, and what a later Zoho Books poll spends on the payments
+invoice, and on several), per write-off, per refund, and what a later Zoho Books poll spends on the payments
 the extension made; Togai calls a quiet poll adds for the payments flow."""
 
 import json
@@ -117,6 +117,18 @@ def run():
         reqs, kinds = calls_of(env.zoho, "/books/v3/")
         figures.append(figure("money", "Zoho Books calls per write-off", reqs, kinds, n, 1.0,
                               "least: the write-off"))
+
+        # refunds: the first invoice of each account was paid in full (100)
+        for i in range(n):
+            env.togai.call("POST", "invoice_status", {"id": "%s.inv.%d" % (p, 3 * i),
+                                                      "status": "REFUND_COMPLETED"})
+        env.zoho.clear_requests()
+        sql("SELECT togai_zoho.poll_togai('togai', 1000)", timeout=600)
+        env.drain()
+        reqs, kinds = calls_of(env.zoho, "/books/v3/")
+        figures.append(figure("money", "Zoho Books calls per refund of a paid invoice", reqs, kinds, n,
+                              4.0, "least: the invoice read, the credit note search, the credit "
+                              "note, its refund"))
         return figures
     finally:
         set_worker_settings({"togai_zoho.poll_idle_max": None})

@@ -122,7 +122,9 @@ REVOKE ALL ON FUNCTION togai_zoho.invoice_job(text) FROM PUBLIC;
  * What a payment_apply job sends, per Zoho Books connection: the customer
  * payment's body (less the contact, which the job's mappings give), the
  * amounts rounded to the currency's minor unit; whether it is there already
- * (recorded); and the records it cannot apply.  A payment that the extension
+ * (recorded); what it puts on prepaid credits or the wallet (advance: the
+ * part applied to no invoice, kept as the customer's credit in Zoho Books);
+ * and the records it cannot apply.  A payment that the extension
  * recorded in Togai from Zoho Books (its transaction number is a Zoho Books
  * payment of the inbox) is an echo, never sent back.
  */
@@ -142,6 +144,7 @@ DECLARE
 	rec record;
 	job record;
 	blocked text;
+	advance numeric;
 BEGIN
 	SELECT format('recorded in Togai from Zoho Books payment %s: not sent back', i.remote_id) INTO echo
 	  FROM togai_zoho.inbox i
@@ -160,6 +163,16 @@ BEGIN
 	   AND m.togai_id = r.x ->> 'togaiId'
 	 WHERE upper(r.x ->> 'type') = 'INVOICE' AND togai_zoho.json_numeric(r.x -> 'amount') > 0;
 	recs := coalesce(recs, '[]');
+
+	/*
+	 * What the payment puts on the customer's prepaid credits or wallet: a
+	 * customer advance in Zoho Books (the part of the payment applied to no
+	 * invoice), in each organization the account is in.
+	 */
+	SELECT round(sum(togai_zoho.json_numeric(r -> 'amount')), digits) INTO advance
+	  FROM jsonb_array_elements(CASE jsonb_typeof(payment -> 'records') WHEN 'array'
+								THEN payment -> 'records' ELSE '[]' END) r
+	 WHERE upper(r ->> 'type') IN ('CREDIT', 'WALLET_CREDIT') AND togai_zoho.json_numeric(r -> 'amount') > 0;
 
 	/*
 	 * It waits while an invoice is on its way to Zoho Books or not marked sent
@@ -195,19 +208,31 @@ BEGIN
 				'description', left(concat_ws(' ', 'Togai payment', pid,
 					'(' || nullif(concat_ws(' ', payment ->> 'source_name', payment ->> 'source_type',
 											payment ->> 'transaction_number'), '') || ')'), 500),
-				'invoices', z.invoices))))
+				'invoices', z.invoices),
+			'advance', advance)))
 	  INTO apply
-	  FROM (SELECT p.zconn, sum(p.amount) AS amount,
-				   jsonb_agg(jsonb_build_object('invoice_id', p.zid, 'amount_applied', p.amount)
-							 ORDER BY p.n) AS invoices
-			  FROM jsonb_to_recordset(recs) AS p(n bigint, amount numeric, zconn bigint, zid text)
-			 WHERE p.zid IS NOT NULL GROUP BY p.zconn) z
+	  FROM (SELECT k.zconn, coalesce(i.amount, 0) + coalesce(advance, 0) AS amount,
+				   coalesce(i.invoices, '[]') AS invoices
+			  FROM (SELECT p.zconn FROM jsonb_to_recordset(recs) AS p(zconn bigint, zid text)
+					 WHERE p.zid IS NOT NULL
+					UNION
+					SELECT m.zohobooks_connection_id FROM togai_zoho.id_mapping m
+					 WHERE advance > 0 AND m.entity = 'account'
+					   AND m.togai_connection_id = togai_payment_context.togai_connection_id
+					   AND m.togai_id = payment ->> 'account_id') k
+			  LEFT JOIN LATERAL (
+					SELECT sum(p.amount) AS amount,
+						   jsonb_agg(jsonb_build_object('invoice_id', p.zid, 'amount_applied', p.amount)
+									 ORDER BY p.n) AS invoices
+					  FROM jsonb_to_recordset(recs) AS p(n bigint, amount numeric, zconn bigint, zid text)
+					 WHERE p.zid IS NOT NULL AND p.zconn = k.zconn) i ON true) z
 	  JOIN togai_zoho.connection c ON c.id = z.zconn;
 
 	SELECT jsonb_agg(DISTINCT upper(r ->> 'type')) INTO others
 	  FROM jsonb_array_elements(CASE jsonb_typeof(payment -> 'records') WHEN 'array'
 								THEN payment -> 'records' ELSE '[]' END) r
-	 WHERE upper(r ->> 'type') IS DISTINCT FROM 'INVOICE';
+	 WHERE upper(r ->> 'type') IS DISTINCT FROM 'INVOICE'
+	   AND upper(r ->> 'type') NOT IN ('CREDIT', 'WALLET_CREDIT');
 	RETURN jsonb_strip_nulls(jsonb_build_object('echo', echo, 'waiting', waiting, 'blocked', blocked,
 		'apply', coalesce(apply, '{}'), 'not_invoices', others));
 END

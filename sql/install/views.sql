@@ -169,7 +169,7 @@ SELECT t.name AS togai_connection, z.name AS zohobooks_connection,
   JOIN togai_zoho.connection t ON t.id = m.togai_connection_id
   JOIN togai_zoho.connection z ON z.id = m.zohobooks_connection_id
  CROSS JOIN LATERAL (
-	SELECT CASE WHEN i.status IN ('UN_COLLECTIBLE', 'VOID') THEN 0
+	SELECT CASE WHEN i.status IN ('UN_COLLECTIBLE', 'VOID', 'REFUND_COMPLETED') THEN 0
 				ELSE round(i.total_amount - coalesce(i.paid_amount, 0), togai_zoho.currency_digits(i.currency))
 		   END AS togai_owed,
 		   CASE WHEN x.status = 'void' THEN 0
@@ -194,7 +194,7 @@ COMMENT ON COLUMN togai_zoho.money_differences.zohobooks_status IS 'Zoho Books s
 COMMENT ON COLUMN togai_zoho.money_differences.currency IS 'Currency of both amounts';
 COMMENT ON COLUMN togai_zoho.money_differences.togai_total IS 'Togai total';
 COMMENT ON COLUMN togai_zoho.money_differences.zohobooks_total IS 'Zoho Books total';
-COMMENT ON COLUMN togai_zoho.money_differences.togai_owed IS 'Still owed in Togai: total less paid (0 written off or voided)';
+COMMENT ON COLUMN togai_zoho.money_differences.togai_owed IS 'Still owed in Togai: total less paid (0 written off, voided or refunded)';
 COMMENT ON COLUMN togai_zoho.money_differences.zohobooks_balance IS 'Still owed in Zoho Books: its balance (0 voided)';
 COMMENT ON COLUMN togai_zoho.money_differences.difference IS 'zohobooks_balance less togai_owed';
 COMMENT ON COLUMN togai_zoho.money_differences.togai_read_at IS 'When the Togai invoice was last changed in the mirror';

@@ -2280,6 +2280,30 @@ COMMENT ON FUNCTION togai_zoho.invoice_taxes(jsonb, integer, numeric) IS
 REVOKE ALL ON FUNCTION togai_zoho.invoice_taxes(jsonb, integer, numeric) FROM PUBLIC;
 
 /*
+ * Zoho Books' rates as jobs read them, per organization, currency and day
+ * asked: a billing run of many invoices of one date reads each rate once.  A
+ * rate read more than a day ago is read again (someone may have added one).
+ */
+CREATE TABLE togai_zoho.zohobooks_exchange_rate (
+	connection_id  bigint NOT NULL REFERENCES togai_zoho.connection (id) ON DELETE CASCADE,
+	currency_code  text NOT NULL CHECK (currency_code ~ '^[A-Z]{3}$'),
+	day            date NOT NULL,
+	rate           numeric CHECK (rate > 0),
+	effective_date text CHECK (length(effective_date) <= 64),
+	learnt_at      timestamptz NOT NULL DEFAULT now(),
+	PRIMARY KEY (connection_id, currency_code, day)
+);
+COMMENT ON TABLE togai_zoho.zohobooks_exchange_rate IS
+'Zoho Books exchange rates read by jobs, per organization, currency and day (a cache: used for a day after it is read; delete rows to read again)';
+COMMENT ON COLUMN togai_zoho.zohobooks_exchange_rate.connection_id IS 'Zoho Books connection (organization)';
+COMMENT ON COLUMN togai_zoho.zohobooks_exchange_rate.currency_code IS 'ISO 4217 code of the object''s currency';
+COMMENT ON COLUMN togai_zoho.zohobooks_exchange_rate.day IS 'The day asked (the invoice''s or payment''s date)';
+COMMENT ON COLUMN togai_zoho.zohobooks_exchange_rate.rate IS 'Zoho Books'' rate for that day or the closest before it; NULL: it has none';
+COMMENT ON COLUMN togai_zoho.zohobooks_exchange_rate.effective_date IS 'The date of the rate found, as Zoho Books wrote it';
+COMMENT ON COLUMN togai_zoho.zohobooks_exchange_rate.learnt_at IS 'When it was read';
+REVOKE ALL ON togai_zoho.zohobooks_exchange_rate FROM PUBLIC;
+
+/*
  * How each Zoho Books connection taxes the invoice: the tax_id on every line
  * (one Zoho Books tax or tax group for all the invoice's Togai taxes), the
  * tax Zoho Books will work out (line by line, rounded half up), the
@@ -2328,10 +2352,17 @@ CREATE FUNCTION togai_zoho.exchange_plans(currency text, day text, togai_rate nu
 	SET search_path = pg_catalog, togai_zoho, pg_temp
 	AS $$
 SELECT jsonb_object_agg(c.id::text, jsonb_strip_nulls(jsonb_build_object(
-		'currency', currency, 'base', c.base_currency, 'currency_id', z.currency_id, 'date', day,
-		'rate', togai_rate, 'source', CASE WHEN togai_rate IS NOT NULL THEN 'Togai' END)))
+		'currency', currency, 'base', c.base_currency, 'currency_id', z.currency_id,
+		'date', exchange_plans.day,
+		'rate', togai_rate, 'source', CASE WHEN togai_rate IS NOT NULL THEN 'Togai' END,
+		'cached', CASE WHEN r.day IS NOT NULL THEN jsonb_build_object('rate', r.rate,
+															 'date', r.effective_date) END)))
   FROM togai_zoho.connection c
   LEFT JOIN togai_zoho.zohobooks_currency z ON z.connection_id = c.id AND z.currency_code = currency
+  LEFT JOIN togai_zoho.zohobooks_exchange_rate r
+	ON r.connection_id = c.id AND r.currency_code = currency
+   AND r.day = CASE WHEN exchange_plans.day ~ '^\d{4}-\d{2}-\d{2}$' THEN exchange_plans.day::date END
+   AND r.learnt_at > now() - interval '1 day' 
  WHERE c.id = ANY (zohobooks_connections) AND c.base_currency IS NOT NULL
    AND currency IS NOT NULL AND c.base_currency <> currency
 $$;
@@ -2474,6 +2505,7 @@ DECLARE
 	rec record;
 	job record;
 	blocked text;
+	advance numeric;
 BEGIN
 	SELECT format('recorded in Togai from Zoho Books payment %s: not sent back', i.remote_id) INTO echo
 	  FROM togai_zoho.inbox i
@@ -2492,6 +2524,16 @@ BEGIN
 	   AND m.togai_id = r.x ->> 'togaiId'
 	 WHERE upper(r.x ->> 'type') = 'INVOICE' AND togai_zoho.json_numeric(r.x -> 'amount') > 0;
 	recs := coalesce(recs, '[]');
+
+	/*
+	 * What the payment puts on the customer's prepaid credits or wallet: a
+	 * customer advance in Zoho Books (the part of the payment applied to no
+	 * invoice), in each organization the account is in.
+	 */
+	SELECT round(sum(togai_zoho.json_numeric(r -> 'amount')), digits) INTO advance
+	  FROM jsonb_array_elements(CASE jsonb_typeof(payment -> 'records') WHEN 'array'
+								THEN payment -> 'records' ELSE '[]' END) r
+	 WHERE upper(r ->> 'type') IN ('CREDIT', 'WALLET_CREDIT') AND togai_zoho.json_numeric(r -> 'amount') > 0;
 
 	/*
 	 * It waits while an invoice is on its way to Zoho Books or not marked sent
@@ -2527,19 +2569,31 @@ BEGIN
 				'description', left(concat_ws(' ', 'Togai payment', pid,
 					'(' || nullif(concat_ws(' ', payment ->> 'source_name', payment ->> 'source_type',
 											payment ->> 'transaction_number'), '') || ')'), 500),
-				'invoices', z.invoices))))
+				'invoices', z.invoices),
+			'advance', advance)))
 	  INTO apply
-	  FROM (SELECT p.zconn, sum(p.amount) AS amount,
-				   jsonb_agg(jsonb_build_object('invoice_id', p.zid, 'amount_applied', p.amount)
-							 ORDER BY p.n) AS invoices
-			  FROM jsonb_to_recordset(recs) AS p(n bigint, amount numeric, zconn bigint, zid text)
-			 WHERE p.zid IS NOT NULL GROUP BY p.zconn) z
+	  FROM (SELECT k.zconn, coalesce(i.amount, 0) + coalesce(advance, 0) AS amount,
+				   coalesce(i.invoices, '[]') AS invoices
+			  FROM (SELECT p.zconn FROM jsonb_to_recordset(recs) AS p(zconn bigint, zid text)
+					 WHERE p.zid IS NOT NULL
+					UNION
+					SELECT m.zohobooks_connection_id FROM togai_zoho.id_mapping m
+					 WHERE advance > 0 AND m.entity = 'account'
+					   AND m.togai_connection_id = togai_payment_context.togai_connection_id
+					   AND m.togai_id = payment ->> 'account_id') k
+			  LEFT JOIN LATERAL (
+					SELECT sum(p.amount) AS amount,
+						   jsonb_agg(jsonb_build_object('invoice_id', p.zid, 'amount_applied', p.amount)
+									 ORDER BY p.n) AS invoices
+					  FROM jsonb_to_recordset(recs) AS p(n bigint, amount numeric, zconn bigint, zid text)
+					 WHERE p.zid IS NOT NULL AND p.zconn = k.zconn) i ON true) z
 	  JOIN togai_zoho.connection c ON c.id = z.zconn;
 
 	SELECT jsonb_agg(DISTINCT upper(r ->> 'type')) INTO others
 	  FROM jsonb_array_elements(CASE jsonb_typeof(payment -> 'records') WHEN 'array'
 								THEN payment -> 'records' ELSE '[]' END) r
-	 WHERE upper(r ->> 'type') IS DISTINCT FROM 'INVOICE';
+	 WHERE upper(r ->> 'type') IS DISTINCT FROM 'INVOICE'
+	   AND upper(r ->> 'type') NOT IN ('CREDIT', 'WALLET_CREDIT');
 	RETURN jsonb_strip_nulls(jsonb_build_object('echo', echo, 'waiting', waiting, 'blocked', blocked,
 		'apply', coalesce(apply, '{}'), 'not_invoices', others));
 END
@@ -2941,7 +2995,7 @@ SELECT t.name AS togai_connection, z.name AS zohobooks_connection,
   JOIN togai_zoho.connection t ON t.id = m.togai_connection_id
   JOIN togai_zoho.connection z ON z.id = m.zohobooks_connection_id
  CROSS JOIN LATERAL (
-	SELECT CASE WHEN i.status IN ('UN_COLLECTIBLE', 'VOID') THEN 0
+	SELECT CASE WHEN i.status IN ('UN_COLLECTIBLE', 'VOID', 'REFUND_COMPLETED') THEN 0
 				ELSE round(i.total_amount - coalesce(i.paid_amount, 0), togai_zoho.currency_digits(i.currency))
 		   END AS togai_owed,
 		   CASE WHEN x.status = 'void' THEN 0
@@ -2966,7 +3020,7 @@ COMMENT ON COLUMN togai_zoho.money_differences.zohobooks_status IS 'Zoho Books s
 COMMENT ON COLUMN togai_zoho.money_differences.currency IS 'Currency of both amounts';
 COMMENT ON COLUMN togai_zoho.money_differences.togai_total IS 'Togai total';
 COMMENT ON COLUMN togai_zoho.money_differences.zohobooks_total IS 'Zoho Books total';
-COMMENT ON COLUMN togai_zoho.money_differences.togai_owed IS 'Still owed in Togai: total less paid (0 written off or voided)';
+COMMENT ON COLUMN togai_zoho.money_differences.togai_owed IS 'Still owed in Togai: total less paid (0 written off, voided or refunded)';
 COMMENT ON COLUMN togai_zoho.money_differences.zohobooks_balance IS 'Still owed in Zoho Books: its balance (0 voided)';
 COMMENT ON COLUMN togai_zoho.money_differences.difference IS 'zohobooks_balance less togai_owed';
 COMMENT ON COLUMN togai_zoho.money_differences.togai_read_at IS 'When the Togai invoice was last changed in the mirror';

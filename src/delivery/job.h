@@ -82,6 +82,16 @@ typedef struct TzLearntItem
 	char	   *item_id;
 } TzLearntItem;
 
+/* A Zoho Books exchange rate read, to keep for later objects of that currency and day. */
+typedef struct TzLearntRate
+{
+	int64		connection_id;
+	char	   *currency;
+	char	   *day;
+	char	   *rate;			/* as text; NULL: Zoho Books has none */
+	char	   *effective;		/* its date, or NULL */
+} TzLearntRate;
+
 /* A Zoho Books invoice made as a draft, to mark sent with the next bulk call. */
 typedef struct TzUnsentInvoice
 {
@@ -183,6 +193,7 @@ typedef struct TzJob
 	char	   *currency_id;
 	int64		currency_connection_id;
 	List	   *items_learnt;	/* of TzLearntItem */
+	List	   *rates_learnt;	/* of TzLearntRate */
 	List	   *unsent;			/* of TzUnsentInvoice */
 	StringInfoData result;		/* JSON array of what each action did */
 } TzJob;

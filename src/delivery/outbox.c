@@ -106,6 +106,13 @@ static const char *const currency_sql =
 " VALUES ($1, $2, $3) ON CONFLICT (connection_id, currency_code) DO UPDATE"
 " SET currency_id = EXCLUDED.currency_id WHERE z.currency_id <> EXCLUDED.currency_id";
 
+static const char *const rate_sql =
+"INSERT INTO togai_zoho.zohobooks_exchange_rate AS z"
+"  (connection_id, currency_code, day, rate, effective_date)"
+" VALUES ($1, $2, $3::date, $4::numeric, $5)"
+" ON CONFLICT (connection_id, currency_code, day) DO UPDATE"
+" SET rate = EXCLUDED.rate, effective_date = EXCLUDED.effective_date, learnt_at = now()";
+
 static const char *const wake_waiters_sql =
 "UPDATE togai_zoho.outbox SET due_at = pg_catalog.clock_timestamp(), waiting_for = NULL,"
 "  updated_at = pg_catalog.clock_timestamp()"
@@ -593,6 +600,24 @@ write_outcome(TzJob *job, const char *who)
 		TzLearntItem *it = lfirst(lc);
 
 		keep_id(&item_plan, item_sql, it->connection_id, it->name, it->item_id);
+	}
+
+	foreach(lc, job->rates_learnt)
+	{
+		static SPIPlanPtr rate_plan = NULL;
+		TzLearntRate *r = lfirst(lc);
+		Oid			rtypes[5] = {INT8OID, TEXTOID, TEXTOID, TEXTOID, TEXTOID};
+		Datum		rv[5];
+		char		rn[5] = {' ', ' ', ' ', ' ', ' '};
+
+		rv[0] = Int64GetDatum(r->connection_id);
+		rv[1] = CStringGetTextDatum(r->currency);
+		rv[2] = CStringGetTextDatum(r->day);
+		rv[3] = text_or_null(r->rate, &rn[3]);
+		rv[4] = text_or_null(r->effective, &rn[4]);
+		if (SPI_execute_plan(tz_kept_plan(&rate_plan, rate_sql, 5, rtypes), rv, rn, false, 0)
+			!= SPI_OK_INSERT)
+			elog(ERROR, "togai_zoho: could not keep the exchange rate of %s", r->currency);
 	}
 
 	fv[0] = Int64GetDatum(job->id);

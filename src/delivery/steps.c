@@ -39,6 +39,7 @@
 #include "pg_jansson.h"
 
 #include "utils/json.h"
+#include "utils/timestamp.h"
 
 #include "credit_note.h"
 #include "remote_ops.h"
@@ -319,9 +320,53 @@ exchange_plan(TzJob *job)
 }
 
 /*
+ * The exchange rates this process is reading: jobs claimed together (a
+ * billing run of one date) would each read the same rate before the first
+ * answer is kept; the others wait for it instead, a moment, not as an
+ * attempt, and then find it in zohobooks_exchange_rate.
+ */
+#define RATE_READS 16
+#define RATE_READ_HOLD_MS (30 * 1000)
+#define RATE_WAIT_MS 2000
+
+static struct
+{
+	int64		connection_id;
+	char		key[64];		/* currency and day */
+	int64		job_id;
+	TimestampTz until;
+}			rate_reads[RATE_READS];
+
+/* Whether another job reads this rate now; if none does, this job is noted as its reader. */
+static bool
+rate_read_by_another(TzJob *job, const char *currency, const char *day)
+{
+	int64		connection_id = current_action(job)->connection_id;
+	TimestampTz now = GetCurrentTimestamp();
+	char		key[64];
+	int			free_slot = 0;
+
+	snprintf(key, sizeof(key), "%s %s", currency ? currency : "", day ? day : "");
+	for (int i = 0; i < RATE_READS; i++)
+	{
+		if (rate_reads[i].until > now && rate_reads[i].connection_id == connection_id &&
+			strcmp(rate_reads[i].key, key) == 0)
+			return rate_reads[i].job_id != job->id;
+		if (rate_reads[i].until < rate_reads[free_slot].until)
+			free_slot = i;
+	}
+	rate_reads[free_slot].connection_id = connection_id;
+	strlcpy(rate_reads[free_slot].key, key, sizeof(rate_reads[free_slot].key));
+	rate_reads[free_slot].job_id = job->id;
+	rate_reads[free_slot].until = TimestampTzPlusMilliseconds(now, RATE_READ_HOLD_MS);
+	return false;
+}
+
+/*
  * An object in a currency other than the organization's base without
- * Togai's rate: Zoho Books' rate for its date is read first.  True: that
- * call is planned.
+ * Togai's rate: Zoho Books' rate for its date is read first (or taken from
+ * what a job read within the day).  True: that call is planned, or the job
+ * waits for another job reading it.
  */
 static bool
 read_exchange_rate(TzJob *job)
@@ -330,13 +375,55 @@ read_exchange_rate(TzJob *job)
 	json_t	   *plan = exchange_plan(job);
 	const char *currency_id = json_string_value(json_object_get(plan, "currency_id"));
 	const char *date = json_string_value(json_object_get(plan, "date"));
+	const char *currency = json_string_value(json_object_get(plan, "currency"));
+	json_t	   *cached = json_object_get(plan, "cached");
 
 	if (plan == NULL || json_is_number(json_object_get(plan, "rate")) || a->rate_read ||
 		currency_id == NULL)
 		return false;
+	if (json_is_object(cached))
+	{
+		/* read by a job within the day: the same answer */
+		a->rate_read = true;
+		a->rate = json_is_number(json_object_get(cached, "rate")) ?
+			json_deep_copy(json_object_get(cached, "rate")) : NULL;
+		a->rate_date = json_string_value(json_object_get(cached, "date")) ?
+			pstrdup(json_string_value(json_object_get(cached, "date"))) : NULL;
+		return false;
+	}
+	if (rate_read_by_another(job, currency, date))
+	{
+		job->delay_ms = RATE_WAIT_MS;
+		finish(job, TZ_OUTCOME_DEFERRED,
+			   psprintf("waiting: another job reads Zoho Books' %s rate of %s",
+						currency ? currency : "?", date ? date : "the day"));
+		return true;
+	}
 	set_call(job, TZ_PHASE_EXCHANGE_RATE, "exchange_rates", currency_id,
 			 date ? QUERY(job, "exchange_rates", "from_date", date) : NULL, NULL);
 	return true;
+}
+
+/* Keeps the rate just read (or that there is none) for objects of the same currency and day. */
+static void
+remember_rate(TzJob *job)
+{
+	TzJobAction *a = current_action(job);
+	json_t	   *plan = exchange_plan(job);
+	const char *currency = json_string_value(json_object_get(plan, "currency"));
+	const char *day = json_string_value(json_object_get(plan, "date"));
+	TzLearntRate *learnt;
+
+	if (currency == NULL || day == NULL)
+		return;
+	learnt = palloc0(sizeof(TzLearntRate));
+	learnt->connection_id = a->connection_id;
+	learnt->currency = pstrdup(currency);
+	learnt->day = pstrdup(day);
+	/* jansson allocates in the job's memory context */
+	learnt->rate = a->rate ? json_dumps(a->rate, JSON_ENCODE_ANY | JSON_REAL_PRECISION(15)) : NULL;
+	learnt->effective = a->rate_date ? pnstrdup(a->rate_date, 64) : NULL;
+	job->rates_learnt = lappend(job->rates_learnt, learnt);
 }
 
 /* The exchange rate on a body, and where it came from in the result. */
@@ -666,7 +753,7 @@ append_ids(StringInfo out, const char *label, const json_t *ids)
 		appendStringInfo(out, "%s%s", i ? ", " : "", json_string_value(v) ? json_string_value(v) : "?");
 }
 
-/* Notes what a payment_apply leaves out: records of invoices not synced, credits, wallet. */
+/* Notes what a payment_apply leaves out (records of invoices not synced) and its advance. */
 static void
 note_payment_rest(TzJob *job)
 {
@@ -676,6 +763,10 @@ note_payment_rest(TzJob *job)
 	append_ids(&note, "not applied, invoice not in Zoho Books",
 			   json_object_get(planned_payment(job), "unmapped"));
 	append_ids(&note, "records left in Togai", json_object_get(job->context, "not_invoices"));
+	if (json_is_number(json_object_get(planned_payment(job), "advance")))
+		appendStringInfo(&note, "%s%.*g to prepaid credits or the wallet in Togai: kept as the "
+						 "customer's unused credit (an advance) in Zoho Books", note.len ? "; " : "", 15,
+						 json_number_value(json_object_get(planned_payment(job), "advance")));
 	job->note = note.len ? note.data : NULL;
 }
 
@@ -1023,10 +1114,20 @@ credit_note_known(TzJob *job, const json_t *note, bool created)
 	return true;
 }
 
+static bool plan_next(TzJob *job);
+
 bool
 tz_steps_plan(TzJob *job, bool search_first)
 {
 	job->search_first = search_first;
+	/* a step may end the job instead of planning its call (it waits for another) */
+	return plan_next(job) && job->outcome == TZ_OUTCOME_NONE && job->call_method != NULL;
+}
+
+/* The next call of the job, or its end; true: a call is planned. */
+static bool
+plan_next(TzJob *job)
+{
 	while (job->outcome == TZ_OUTCOME_NONE)
 	{
 		TzJobAction *a;
@@ -1494,6 +1595,7 @@ tz_steps_answered(TzJob *job, const TzApiResult *r)
 				a->rate_read = true;
 				a->rate = rate ? json_deep_copy(rate) : NULL;
 				a->rate_date = effective ? pstrdup(effective) : NULL;
+				remember_rate(job);
 				job->call_method = NULL;
 				if (a->kind == TZ_ACTION_PAYMENT_APPLY)
 					create_zoho_payment(job);

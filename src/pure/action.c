@@ -830,8 +830,11 @@ tz_zoho_payment_body(const json_t *planned, const char *contact_id, const json_t
 	const char *mode = json_string_value(json_object_get(options, "payment_mode"));
 	const char *deposit = json_string_value(json_object_get(options, "deposit_account_id"));
 
+	/* a payment applied to no invoice is a customer advance: its amount must say so */
 	if (!json_is_object(body) || contact_id == NULL ||
-		json_array_size(json_object_get(body, "invoices")) == 0)
+		(json_array_size(json_object_get(body, "invoices")) == 0 &&
+		 !(json_is_number(json_object_get(body, "amount")) &&
+		   json_number_value(json_object_get(body, "amount")) > 0)))
 		return NULL;
 	body = json_deep_copy(body);
 	json_object_set_new(body, "customer_id", json_string(contact_id));

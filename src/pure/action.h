@@ -149,7 +149,8 @@ extern const char *tz_next_token(const json_t *answer);
  * The body of Zoho Books' POST /customerpayments for a Togai payment: the
  * body the database planned for this connection (togai_payment_context()'s
  * apply entry), for the contact, with the action's options (payment_mode,
- * deposit_account_id); NULL when there is nothing to apply.
+ * deposit_account_id); NULL when there is nothing to apply (no invoice, no
+ * advance to prepaid credits or the wallet).
  */
 extern json_t *tz_zoho_payment_body(const json_t *planned, const char *contact_id,
 									const json_t *options);

@@ -9,7 +9,8 @@ import time
 import urllib.request
 from decimal import Decimal
 
-from flows_case import FlowsCase, cents, invoice, line, literal, sql, value
+from flows_case import FlowsCase, account, cents, customer, invoice, line, literal, sql, value
+from test_taxes import taxed
 
 TOGAI_PAYMENTS_FLOW = "Record Togai payments in ZohoBooks"
 WRITE_OFF_FLOW = "Write off the ZohoBooks invoice of an uncollectible Togai invoice"
@@ -63,7 +64,7 @@ class MoneyFlows(FlowsCase):
             t = togai[inv["id"]]
             z = zoho[inv["sequenceId"]]
             owed = cents(t["totalAmount"]) - cents(t["paidAmount"])
-            if t["status"] == "UN_COLLECTIBLE":
+            if t["status"] in ("UN_COLLECTIBLE", "REFUND_COMPLETED"):
                 owed = Decimal("0.00")
             self.assertEqual(cents(z["balance"]), owed, (inv["id"], t["status"], z))
 
@@ -440,3 +441,146 @@ class MoneyFlows(FlowsCase):
         self.assertTrue(self.idle())
         self.assertEqual(len([c for c in self.zoho.state()["creditnotes"]
                               if c.get("reference_number") == "Credits " + inv["sequenceId"]]), 1)
+
+    def test_wallet_and_credit_records_become_a_customer_advance(self):
+        aid, invs = self.synced(1, ["50.00"])
+        self.poll_togai()
+        pay = self.togai_api("POST", "/payments", {
+            "accountId": aid, "currency": "USD", "totalAmount": 95.0,
+            "externalPaymentReference": {"sourceName": "Stripe", "sourceType": "CARD",
+                                         "transactionNumber": "ch_%s_w" % self.prefix},
+            "lineItemRecords": [{"togaiId": invs[0]["id"], "amount": 50.0, "type": "INVOICE", "order": 1},
+                                {"togaiId": "wallet", "amount": 20.0, "type": "WALLET_CREDIT", "order": 2},
+                                {"togaiId": "credits", "amount": 25.0, "type": "CREDIT", "order": 3}]})
+        top_up = self.togai_api("POST", "/payments", {
+            "accountId": aid, "currency": "USD", "totalAmount": 10.0,
+            "externalPaymentReference": {"sourceName": "Stripe", "sourceType": "CARD",
+                                         "transactionNumber": "ch_%s_t" % self.prefix},
+            "lineItemRecords": [{"togaiId": "wallet", "amount": 10.0, "type": "WALLET_CREDIT", "order": 1}]})
+        self.poll_togai()
+        self.assertTrue(self.idle())
+        made = {p["reference_number"]: p for p in self.zoho_payments(aid)}
+        # the invoice is paid; the rest is the customer's unused credit, not lost, not an invoice
+        self.assertEqual((cents(made[pay["id"]]["amount"]), cents(made[pay["id"]]["unused_amount"])),
+                         (Decimal("95.00"), Decimal("45.00")))
+        self.assertEqual([(a["invoice_id"], cents(a["amount_applied"])) for a in made[pay["id"]]["invoices"]],
+                         [(self.zoho_invoices()[invs[0]["sequenceId"]]["invoice_id"], Decimal("50.00"))])
+        self.assertEqual((cents(made[top_up["id"]]["amount"]), made[top_up["id"]]["invoices"]),
+                         (Decimal("10.00"), []))
+        note = json.loads(value(
+            "SELECT o.result::text FROM togai_zoho.outbox o JOIN togai_zoho.flow f ON f.id = o.flow_id "
+            "WHERE f.trigger = 'payment_collected' AND o.source_id = %s" % literal(pay["id"])))[0]["note"]
+        self.assertIn("45 to prepaid credits or the wallet in Togai", note)
+        self.assert_balances_equal(invs)
+
+    def test_exchange_rate_is_read_once_per_currency_and_day(self):
+        """A billing run: many invoices of one date in another currency read Zoho Books' rate once."""
+        self.zoho.seed({"exchange_rates": [{"currency_code": "CHF", "effective_date": "2026-10-20",
+                                            "rate": 1.13}]})
+        (aid,) = self.seed_accounts(1, currency="CHF")
+        cid = aid.replace(".acc.", ".cus.")
+        invs = [invoice("%s.inv.chf%d" % (self.prefix, k), aid, cid, "%s-CHF%d" % (self.prefix, k),
+                        [line("Seats", quantity=k + 1, rate=10, currency="CHF")], currency="CHF")
+                for k in range(4)]
+        self.togai.seed({"invoices": invs})
+        self.poll_togai()
+        self.assertTrue(self.idle())
+        zoho = self.zoho_invoices()
+        self.assertEqual([zoho[i["sequenceId"]]["exchange_rate"] for i in invs], [1.13] * 4)
+        self.assertEqual(len([r for r in self.zoho.requests("/books/v3/settings/currencies/")
+                              if r["path"].endswith("/exchangerates")]), 1)
+        self.assertEqual(sql("SELECT currency_code, day::text, rate::text, effective_date "
+                             "FROM togai_zoho.zohobooks_exchange_rate WHERE currency_code = 'CHF'"),
+                         [("CHF", "2026-10-31", "1.13", "2026-10-20")])
+
+    def test_corpus_both_sides_equal_to_the_cent_after_each_step(self):
+        """Taxes, credits, partial payments, refunds, write-offs and four currencies: after each
+        step every invoice's total (before credits), tax total and balance are the same on both
+        sides to the minor unit, credit notes reverse what they credit, and money_differences
+        shows nothing."""
+        p = self.prefix
+        self.zoho.seed({
+            "taxes": [{"tax_id": "920000000000001", "tax_name": "Sales tax", "tax_percentage": 8.25},
+                      {"tax_id": "920000000000002", "tax_name": "UK VAT", "tax_percentage": 20}],
+            "exchange_rates": [{"currency_code": c, "effective_date": "2026-10-01", "rate": r}
+                               for c, r in (("EUR", 1.07), ("GBP", 1.27), ("JPY", 0.0066))]})
+        sql("SELECT togai_zoho.map_tax('zoho', 'Sales tax', '920000000000001', 8.25)")
+        sql("SELECT togai_zoho.map_tax('zoho', 'UK VAT', '920000000000002', 20)")
+        accounts = {}
+        for cur in ("USD", "EUR", "GBP", "JPY"):
+            aid = "%s.acc.%s" % (p, cur)
+            self.togai.seed({"customers": [customer(aid + ".c", "Customer %s %s" % (p, cur))],
+                             "accounts": [account(aid, aid + ".c", "Account %s %s" % (p, cur), cur)]})
+            accounts[cur] = aid
+
+        def credits(iid, amount, cur):
+            return {"id": iid + ".credits", "description": "Credits", "type": "TOTAL_CREDITS", "units": cur,
+                    "value": -float(amount), "lineItems": [
+                        {"id": iid + ".grant", "description": "Grant", "type": "SUB_CREDITS", "units": cur,
+                         "value": -float(amount), "lineItems": []}]}
+
+        cases = {
+            # taxed, paid in two parts
+            "tax": (taxed(p + ".inv.tax", accounts["USD"], accounts["USD"] + ".c", p + "-TAX",
+                          [line("Seats", quantity=2, rate=50), line("Support", quantity=1, rate=40)],
+                          [("Sales tax", "11.55")]), Decimal("11.55"), Decimal(0)),
+            # prepaid credits, paid in part, the rest written off
+            "credits": (invoice(p + ".inv.cr", accounts["EUR"], accounts["EUR"] + ".c", p + "-CR",
+                                [line("Usage", value=Decimal("200.00"), currency="EUR"),
+                                 credits(p + ".inv.cr", "50.00", "EUR")], currency="EUR"),
+                        None, Decimal("50.00")),
+            # taxed, paid in full, refunded
+            "refund": (taxed(p + ".inv.ref", accounts["GBP"], accounts["GBP"] + ".c", p + "-REF",
+                             [line("Seats", quantity=2, rate=25, currency="GBP")], [("UK VAT", "10.00")],
+                             currency="GBP"), Decimal("10.00"), Decimal(0)),
+            # no minor unit, paid in part, refunded
+            "yen": (invoice(p + ".inv.jpy", accounts["JPY"], accounts["JPY"] + ".c", p + "-JPY",
+                            [line("Usage", value=Decimal("12345"), currency="JPY")], currency="JPY"),
+                    None, Decimal(0)),
+        }
+        invs = [c[0] for c in cases.values()]
+        self.togai.seed({"invoices": invs})
+        self.poll_togai()
+        self.assertTrue(self.idle(90))
+        self.poll_togai()
+
+        def check(step):
+            togai = {i["id"]: i for i in self.togai.state()["invoices"]}
+            zoho = self.zoho_invoices()
+            for name, (inv, tax, credit) in cases.items():
+                t, z = togai[inv["id"]], zoho[inv["sequenceId"]]
+                what = (step, name, z)
+                self.assertEqual(cents(z["total"]), cents(t["totalAmount"]) + credit, what)
+                if tax is not None:
+                    self.assertEqual(cents(z["tax_total"]), tax, what)
+                owed = Decimal(0) if t["status"] in ("UN_COLLECTIBLE", "REFUND_COMPLETED") \
+                    else cents(t["totalAmount"]) - cents(t["paidAmount"])
+                self.assertEqual(cents(z["balance"]), owed, what)
+            for note in self.zoho.state()["creditnotes"]:
+                if note["reference_number"].startswith("Refund " + p):
+                    z = zoho[note["reference_number"][len("Refund "):]]
+                    self.assertEqual((cents(note["total"]), cents(note.get("tax_total", 0))),
+                                     (cents(z["total"]), cents(z.get("tax_total", 0))), (step, note))
+            self.poll_zoho()
+            self.assertEqual(self.differences(invs), [], step)
+
+        check("generated")
+        self.collect(accounts["USD"], {cases["tax"][0]["id"]: "60.00"})
+        self.collect(accounts["EUR"], {cases["credits"][0]["id"]: "90.00"}, currency="EUR")
+        self.collect(accounts["GBP"], {cases["refund"][0]["id"]: "60.00"}, currency="GBP")
+        self.collect(accounts["JPY"], {cases["yen"][0]["id"]: "5000"}, currency="JPY")
+        self.poll_togai()
+        self.assertTrue(self.idle(90))
+        check("first payments")
+        self.collect(accounts["USD"], {cases["tax"][0]["id"]: "91.55"})
+        self.togai.call("POST", "invoice_status", {"id": cases["credits"][0]["id"], "status": "UN_COLLECTIBLE"})
+        self.togai.call("POST", "invoice_status", {"id": cases["refund"][0]["id"], "status": "REFUND_COMPLETED"})
+        self.togai.call("POST", "invoice_status", {"id": cases["yen"][0]["id"], "status": "REFUND_COMPLETED"})
+        self.poll_togai()
+        self.assertTrue(self.idle(90))
+        check("paid, written off, refunded")
+        yen = [n for n in self.zoho.state()["creditnotes"] if n["reference_number"] == "Refund " + p + "-JPY"][0]
+        self.assertEqual(([cents(a["amount_applied"]) for a in yen["invoices"]],
+                          [cents(r["amount"]) for r in yen["_refunds"]]), ([Decimal("7345.00")], [Decimal("5000.00")]))
+        self.assertEqual(sql("SELECT count(*) FROM togai_zoho.dead_jobs WHERE source_id LIKE %s" % literal(p + "%")),
+                         [("0",)])

@@ -11,17 +11,17 @@ from flows_case import INVOICES_FLOW, FlowsCase, cents, invoice, line, literal, 
 VAT, GST, LOW, HST = "910000000000001", "910000000000002", "910000000000003", "910000000000004"
 
 
-def taxed(iid, owner, cid, number, nodes, taxes):
+def taxed(iid, owner, cid, number, nodes, taxes, currency="USD"):
     """A Togai invoice: total > [net > lines, total tax > tax lines], as Togai nests them."""
     net = sum((Decimal(str(n["value"])) for n in nodes), Decimal(0))
     tax = sum((Decimal(str(v)) for _, v in taxes), Decimal(0))
-    inv = invoice(iid, owner, cid, number, nodes, total=net + tax)
+    inv = invoice(iid, owner, cid, number, nodes, total=net + tax, currency=currency)
     inv["revenueInfo"]["lineItems"] = [
-        {"id": iid + ".net", "description": "Net", "type": "NET_AMOUNT", "units": "USD",
+        {"id": iid + ".net", "description": "Net", "type": "NET_AMOUNT", "units": currency,
          "value": float(net), "lineItems": nodes},
-        {"id": iid + ".tax", "description": "Taxes", "type": "TOTAL_TAX_AMOUNT", "units": "USD",
+        {"id": iid + ".tax", "description": "Taxes", "type": "TOTAL_TAX_AMOUNT", "units": currency,
          "value": float(tax), "lineItems": [
-             {"id": "%s.tax.%d" % (iid, k), "description": name, "type": "TAX_AMOUNT", "units": "USD",
+             {"id": "%s.tax.%d" % (iid, k), "description": name, "type": "TAX_AMOUNT", "units": currency,
               "value": float(v), "lineItems": []} for k, (name, v) in enumerate(taxes)]}]
     return inv
 

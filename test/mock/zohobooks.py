@@ -832,6 +832,7 @@ class ZohoBooks(App):
             payment = self.new_object(**dict(
                 body, payment_id=pid, payment_number=str(len(self.payments) + 1),
                 organization_id=req.org, invoices=applied,
+                unused_amount=float(money(body.get("amount", 0)) - wanted),
                 invoice_number=",".join(a["invoice_number"] for a in applied)))
             # the description's payment object has no modification time
             del payment["last_modified_time"]
