@@ -126,7 +126,8 @@ FUZZ_TARGETS = parse url action
 test/fuzz/bin/fuzz_parse: src/pure/parse.c src/pure/parse.h
 test/fuzz/bin/fuzz_url: src/pure/url.c src/pure/url.h
 test/fuzz/bin/fuzz_action: src/pure/action.c src/pure/action.h src/pure/parse.c src/pure/parse.h \
-                           src/pure/catalogue.c src/pure/catalogue.h
+                           src/pure/catalogue.c src/pure/catalogue.h \
+                           src/pure/credit_note.c src/pure/credit_note.h
 test/fuzz/bin/fuzz_%: test/fuzz/fuzz_%.c
 	@mkdir -p test/fuzz/bin
 	clang $(FUZZ_FLAGS) -Isrc/pure -o $@ $(filter %.c,$^) $(shell pkg-config --libs libcurl jansson)

@@ -99,6 +99,21 @@ tz_refunded(const json_t *answer, int digits)
 	return sum;
 }
 
+/* A credit note's reference and date, and the invoice's exchange rate: it credits at that rate. */
+static json_t *
+with_reference(json_t *body, const json_t *zoho_invoice, const char *reference, const char *date)
+{
+	json_t	   *rate = json_object_get(zoho_invoice, "exchange_rate");
+
+	if (reference)
+		json_object_set_new(body, "reference_number", json_string(reference));
+	if (date)
+		json_object_set_new(body, "date", json_string(date));
+	if (json_is_number(rate) && json_number_value(rate) > 0)
+		json_object_set(body, "exchange_rate", rate);
+	return body;
+}
+
 /* A line of the invoice as a credit note line: what was sold, at its price and tax. */
 static json_t *
 credit_line(const json_t *line)
@@ -124,7 +139,6 @@ tz_credit_note_body(const json_t *zoho_invoice, const char *reference, const cha
 	json_t	   *total = json_object_get(zoho_invoice, "total");
 	json_t	   *lines = json_object_get(zoho_invoice, "line_items");
 	json_t	   *adjustment = json_object_get(zoho_invoice, "adjustment");
-	json_t	   *rate = json_object_get(zoho_invoice, "exchange_rate");
 	const char *customer = json_string_value(json_object_get(zoho_invoice, "customer_id"));
 	json_t	   *body;
 	json_t	   *out = json_array();
@@ -147,13 +161,7 @@ tz_credit_note_body(const json_t *zoho_invoice, const char *reference, const cha
 		json_array_foreach(lines, i, line)
 			json_array_append_new(out, credit_line(line));
 	body = json_pack("{s:s, s:o}", "customer_id", customer, "line_items", out);
-	if (reference)
-		json_object_set_new(body, "reference_number", json_string(reference));
-	if (date)
-		json_object_set_new(body, "date", json_string(date));
-	if (json_is_number(rate) && json_number_value(rate) > 0)
-		json_object_set(body, "exchange_rate", rate);
-	return body;
+	return with_reference(body, zoho_invoice, reference, date);
 }
 
 void
@@ -167,7 +175,6 @@ tz_credits_note_body(const json_t *zoho_invoice, long long minor, int digits, co
 					 const char *date)
 {
 	const char *customer = json_string_value(json_object_get(zoho_invoice, "customer_id"));
-	json_t	   *rate = json_object_get(zoho_invoice, "exchange_rate");
 	json_t	   *body;
 
 	if (customer == NULL || minor <= 0)
@@ -175,13 +182,7 @@ tz_credits_note_body(const json_t *zoho_invoice, long long minor, int digits, co
 	body = json_pack("{s:s, s:[{s:s, s:s, s:i, s:o}]}", "customer_id", customer, "line_items",
 					 "name", "Prepaid credits", "description", reference ? reference : "",
 					 "quantity", 1, "rate", tz_money_json(minor, digits));
-	if (reference)
-		json_object_set_new(body, "reference_number", json_string(reference));
-	if (date)
-		json_object_set_new(body, "date", json_string(date));
-	if (json_is_number(rate) && json_number_value(rate) > 0)
-		json_object_set(body, "exchange_rate", rate);
-	return body;
+	return with_reference(body, zoho_invoice, reference, date);
 }
 
 json_t *

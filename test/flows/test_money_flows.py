@@ -503,11 +503,11 @@ class MoneyFlows(FlowsCase):
             "taxes": [{"tax_id": "920000000000001", "tax_name": "Sales tax", "tax_percentage": 8.25},
                       {"tax_id": "920000000000002", "tax_name": "UK VAT", "tax_percentage": 20}],
             "exchange_rates": [{"currency_code": c, "effective_date": "2026-10-01", "rate": r}
-                               for c, r in (("EUR", 1.07), ("GBP", 1.27), ("JPY", 0.0066))]})
+                               for c, r in (("INR", 0.012), ("GBP", 1.27), ("JPY", 0.0066))]})
         sql("SELECT togai_zoho.map_tax('zoho', 'Sales tax', '920000000000001', 8.25)")
         sql("SELECT togai_zoho.map_tax('zoho', 'UK VAT', '920000000000002', 20)")
         accounts = {}
-        for cur in ("USD", "EUR", "GBP", "JPY"):
+        for cur in ("USD", "INR", "GBP", "JPY"):
             aid = "%s.acc.%s" % (p, cur)
             self.togai.seed({"customers": [customer(aid + ".c", "Customer %s %s" % (p, cur))],
                              "accounts": [account(aid, aid + ".c", "Account %s %s" % (p, cur), cur)]})
@@ -525,9 +525,9 @@ class MoneyFlows(FlowsCase):
                           [line("Seats", quantity=2, rate=50), line("Support", quantity=1, rate=40)],
                           [("Sales tax", "11.55")]), Decimal("11.55"), Decimal(0)),
             # prepaid credits, paid in part, the rest written off
-            "credits": (invoice(p + ".inv.cr", accounts["EUR"], accounts["EUR"] + ".c", p + "-CR",
-                                [line("Usage", value=Decimal("200.00"), currency="EUR"),
-                                 credits(p + ".inv.cr", "50.00", "EUR")], currency="EUR"),
+            "credits": (invoice(p + ".inv.cr", accounts["INR"], accounts["INR"] + ".c", p + "-CR",
+                                [line("Usage", value=Decimal("200.00"), currency="INR"),
+                                 credits(p + ".inv.cr", "50.00", "INR")], currency="INR"),
                         None, Decimal("50.00")),
             # taxed, paid in full, refunded
             "refund": (taxed(p + ".inv.ref", accounts["GBP"], accounts["GBP"] + ".c", p + "-REF",
@@ -566,7 +566,7 @@ class MoneyFlows(FlowsCase):
 
         check("generated")
         self.collect(accounts["USD"], {cases["tax"][0]["id"]: "60.00"})
-        self.collect(accounts["EUR"], {cases["credits"][0]["id"]: "90.00"}, currency="EUR")
+        self.collect(accounts["INR"], {cases["credits"][0]["id"]: "90.00"}, currency="INR")
         self.collect(accounts["GBP"], {cases["refund"][0]["id"]: "60.00"}, currency="GBP")
         self.collect(accounts["JPY"], {cases["yen"][0]["id"]: "5000"}, currency="JPY")
         self.poll_togai()

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "action.h"
+#include "credit_note.h"
 #include "parse.h"
 
 int			LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -68,6 +69,21 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if ((found = tz_created_id(answer, "contact", "contact_id")) != NULL)
 		(void) strlen(found);
 	(void) tz_togai_source_type(json_string_value(json_object_get(root, "payment_mode")));
+	/* a refund's or credits' answers and bodies (credit_note.c) */
+	{
+		bool		one_line;
+		long long	minor = 0;
+		long long	apply;
+		long long	refund;
+		json_t	   *note = tz_find_credit_note(answer, "Refund INV-1", "c1");
+
+		if (note != NULL)
+			(void) tz_minor_units(json_object_get(note, "balance"), 2, &minor);
+		tz_refund_split(minor, tz_refunded(answer, 2), minor / 3, tz_refunded(answer, 0), &apply, &refund);
+		consume(tz_credit_note_body(root, "Refund INV-1", "2026-12-04", &one_line));
+		consume(tz_credits_note_body(root, minor, 2, "Credits INV-1", NULL));
+		consume(tz_credit_refund_body(refund, 3, NULL, "r", options));
+	}
 	json_decref(root);
 	return 0;
 }

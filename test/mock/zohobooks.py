@@ -625,6 +625,18 @@ class ZohoBooks(App):
                       in (i.get("name", "") + " " + i.get("description", "")).lower())]
         return 200, self.page(req, items, "items")
 
+    def customer_of(self, req, body):
+        customer = self.contacts.get(str(body.get("customer_id")))
+        if customer is None or customer["organization_id"] != req.org:
+            raise self.fail(400, 2, "Invalid value passed for customer_id")
+        return customer
+
+    def check_items(self, req, lines):
+        for li in lines:
+            item = self.items.get(str(li.get("item_id")))
+            if li.get("item_id") and (item is None or item["organization_id"] != req.org):
+                raise self.fail(400, 2, "Invalid value passed for item_id")
+
     def priced_lines(self, lines):
         """Line items with their totals, the sum, and the tax of each tax_id: line by line,
         half up to the cent, as Zoho Books does with line-level tax rounding."""
@@ -652,14 +664,9 @@ class ZohoBooks(App):
         body = req.json()
         with self.lock:
             self.check_body(req, body)
-            customer = self.contacts.get(str(body.get("customer_id")))
-            if customer is None or customer["organization_id"] != req.org:
-                raise self.fail(400, 2, "Invalid value passed for customer_id")
+            customer = self.customer_of(req, body)
             lines = body.get("line_items") or []
-            for li in lines:
-                item = self.items.get(str(li.get("item_id")))
-                if li.get("item_id") and (item is None or item["organization_id"] != req.org):
-                    raise self.fail(400, 2, "Invalid value passed for item_id")
+            self.check_items(req, lines)
             if req.query.get("ignore_auto_number_generation") == "true" and body.get("invoice_number"):
                 number = body["invoice_number"]
             else:
@@ -692,10 +699,7 @@ class ZohoBooks(App):
             inv = self.find(self.invoices, req, "Invoice")
             if str(body.get("customer_id")) != inv["customer_id"]:
                 raise self.fail(400, 2, "Invalid value passed for customer_id")
-            for li in body["line_items"]:
-                item = self.items.get(str(li.get("item_id")))
-                if li.get("item_id") and (item is None or item["organization_id"] != req.org):
-                    raise self.fail(400, 2, "Invalid value passed for item_id")
+            self.check_items(req, body["line_items"])
             items, sub_total, taxes = self.priced_lines(body["line_items"])
             tax_total = sum(taxes.values(), Decimal("0"))
             total = money(sub_total + tax_total + Decimal(str(body.get("adjustment", 0) or 0)))
@@ -856,9 +860,7 @@ class ZohoBooks(App):
         body = req.json()
         with self.lock:
             self.check_body(req, body)
-            customer = self.contacts.get(str(body.get("customer_id")))
-            if customer is None or customer["organization_id"] != req.org:
-                raise self.fail(400, 2, "Invalid value passed for customer_id")
+            customer = self.customer_of(req, body)
             invoice_id = req.query.get("invoice_id")
             if invoice_id is not None:
                 inv = self.invoices.get(invoice_id)
@@ -870,10 +872,7 @@ class ZohoBooks(App):
                     raise self.fail(400, 2, "Invalid value passed for creditnote_number: it is required")
             else:
                 number = "CN-%05d" % next(self.numbers)
-            for li in body.get("line_items") or []:
-                item = self.items.get(str(li.get("item_id")))
-                if li.get("item_id") and (item is None or item["organization_id"] != req.org):
-                    raise self.fail(400, 2, "Invalid value passed for item_id")
+            self.check_items(req, body.get("line_items") or [])
             items, sub_total, taxes = self.priced_lines(body.get("line_items") or [])
             total = money(sub_total + sum(taxes.values(), Decimal("0")))
             if total <= 0:
