@@ -1,4 +1,4 @@
--- make demo: both ready flows and the payment flow end to end, from psql.
+-- make demo: both ready flows and the payment flows (both ways) end to end, from psql.
 --
 -- The bundled mock servers stand in for Togai and Zoho Books (test/mock), seeded with three
 -- Togai customers and five invoices (one still ongoing). pg_cron polls both apps once a minute,
@@ -147,6 +147,32 @@ SELECT p ->> 'payment_id' AS zoho_payment_2
 SELECT togai_zoho.wait_for_idle('60 s') AS delivered;
 SELECT i ->> 'id' AS togai_invoice, i ->> 'status' AS status, i ->> 'paidAmount' AS paid
   FROM togai_zoho.togai_call('togai', 'invoice_get', '{"invoice_id": "inv.demo.2"}') i;
+
+\echo
+\echo '== 9c. The customer of INV-0003 pays half by card in Togai (its gateway): the Togai payments flow'
+\echo '   applies it to the Zoho Books invoice, once, and both sides owe the same'
+SELECT round(total_amount / 2, 2) AS half_3, currency AS currency_3
+  FROM togai_zoho.invoices WHERE invoice_id = 'inv.demo.3' \gset
+SELECT p ->> 'id' AS togai_payment, p ->> 'totalAmount' AS amount
+  FROM togai_zoho.togai_call('togai', 'payment_record', jsonb_build_object('payment', jsonb_build_object(
+		'accountId', 'acc.demo.3', 'currency', :'currency_3', 'totalAmount', :half_3,
+		'externalPaymentReference', jsonb_build_object('sourceName', 'Stripe', 'sourceType', 'CARD',
+													   'transactionNumber', 'ch_demo_3'),
+		'lineItemRecords', jsonb_build_array(jsonb_build_object(
+			'togaiId', 'inv.demo.3', 'amount', :half_3, 'type', 'INVOICE', 'order', 1))))) p;
+-- the poll reads Togai's new payments (this one, the two recorded from Zoho Books above, less
+-- any a pg_cron poll read first); the two that came from Zoho Books are not sent back
+SELECT (togai_zoho.poll_togai('togai') #>> '{lists,payments:new,changed}') AS togai_payments_read;
+SELECT togai_zoho.wait_for_idle('60 s') AS delivered;
+SELECT o.source_id AS togai_payment, r ->> 'did' AS did, r ->> 'zohobooks_id' AS zoho_payment
+  FROM togai_zoho.outbox o JOIN togai_zoho.flow f ON f.id = o.flow_id,
+	   jsonb_array_elements(o.result) r
+ WHERE f.trigger = 'payment_collected' ORDER BY o.source_id;
+SELECT z ->> 'invoice_number' AS zoho_invoice, z ->> 'status' AS zoho_status, z ->> 'total' AS total,
+	   z ->> 'payment_made' AS paid, z ->> 'balance' AS balance,
+	   (SELECT total_amount - paid_amount FROM togai_zoho.invoices WHERE invoice_id = 'inv.demo.3') AS togai_owes
+  FROM togai_zoho.zohobooks_call('zoho', 'invoice_get',
+		jsonb_build_object('invoice_id', togai_zoho.zohobooks_id('invoice', 'inv.demo.3'))) z;
 
 \echo
 \echo '== 10. sync_status, what every job did, and the calls each app counted today'
