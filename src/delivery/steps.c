@@ -312,6 +312,15 @@ add_note(TzJob *job, const char *text)
 	job->note = job->note ? psprintf("%s; %s", job->note, text) : pstrdup(text);
 }
 
+/* Digits of the minor unit of the object's currency (job_context's "digits"; 2 if not said). */
+static int
+context_digits(const json_t *ctx)
+{
+	json_t	   *digits = json_object_get(ctx, "digits");
+
+	return json_is_integer(digits) ? (int) json_integer_value(digits) : 2;
+}
+
 /* What this action's organization needs for an exchange rate (togai_zoho.exchange_plans), or NULL. */
 static json_t *
 exchange_plan(TzJob *job)
@@ -502,8 +511,7 @@ static json_t *
 without_credits(TzJob *job, json_t *ctx)
 {
 	TzJobAction *a = current_action(job);
-	json_t	   *digits = json_object_get(ctx, "digits");
-	int			d = json_is_integer(digits) ? (int) json_integer_value(digits) : 2;
+	int			d = context_digits(ctx);
 	long long	credits;
 	long long	adjustment = 0;
 	bool		follows = false;
@@ -926,7 +934,6 @@ static bool
 plan_refund(TzJob *job)
 {
 	TzJobAction *a = current_action(job);
-	json_t	   *digits = json_object_get(job->context, "digits");
 
 	if (held_by_invoice(job))
 		return false;
@@ -936,7 +943,7 @@ plan_refund(TzJob *job)
 		return false;
 	}
 	memset(&job->refund, 0, sizeof(job->refund));
-	job->refund.digits = json_is_integer(digits) ? (int) json_integer_value(digits) : 2;
+	job->refund.digits = context_digits(job->context);
 	/* what was paid and what is owed: as Zoho Books has them now */
 	set_call(job, TZ_PHASE_READ, "invoice_get", a->invoice_zoho_id, NULL, NULL);
 	return true;
@@ -963,8 +970,7 @@ static bool
 plan_credits(TzJob *job)
 {
 	TzJobAction *a = current_action(job);
-	json_t	   *digits = json_object_get(job->context, "digits");
-	int			d = json_is_integer(digits) ? (int) json_integer_value(digits) : 2;
+	int			d = context_digits(job->context);
 	long long	credits = 0;
 
 	if (!tz_minor_units(json_object_get(job->context, "credits"), d, &credits) || credits <= 0)
@@ -996,13 +1002,10 @@ plan_credits(TzJob *job)
 static char *
 refund_amount(TzJob *job, long long minor)
 {
-	int			digits = job->refund.digits;
-	long long	unit = digits <= 0 ? 1 : digits == 1 ? 10 : digits == 2 ? 100 : 1000;
-	long long	whole = (minor < 0 ? -minor : minor) / unit;
-	long long	part = (minor < 0 ? -minor : minor) % unit;
+	char		buf[40];
 
-	return digits <= 0 ? psprintf("%s%lld", minor < 0 ? "-" : "", whole) :
-		psprintf("%s%lld.%0*lld", minor < 0 ? "-" : "", whole, digits, part);
+	tz_money_text(minor, job->refund.digits, buf, sizeof(buf));
+	return pstrdup(buf);
 }
 
 /* The credit note's next step: apply credit, refund, or done. */

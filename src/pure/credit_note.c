@@ -52,6 +52,19 @@ tz_money_json(long long minor, int digits)
 }
 
 void
+tz_money_text(long long minor, int digits, char *buf, size_t size)
+{
+	long long	unit = (long long) scale(digits);
+	long long	magnitude = minor < 0 ? -minor : minor;
+
+	if (digits <= 0)
+		snprintf(buf, size, "%lld", minor);
+	else
+		snprintf(buf, size, "%s%lld.%0*lld", minor < 0 ? "-" : "", magnitude / unit,
+				 digits > 3 ? 3 : digits, magnitude % unit);
+}
+
+void
 tz_refund_reference(const char *invoice_reference, char *buf, size_t size)
 {
 	snprintf(buf, size, "Refund %s", invoice_reference ? invoice_reference : "");

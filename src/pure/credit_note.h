@@ -24,6 +24,9 @@ extern bool tz_minor_units(const json_t *v, int digits, long long *out);
 /* Minor units as a JSON number of the currency. */
 extern json_t *tz_money_json(long long minor, int digits);
 
+/* Minor units as text of the currency: "12.50", "1500", "-0.05". */
+extern void tz_money_text(long long minor, int digits, char *buf, size_t size);
+
 /* The credit note's reference: the Togai invoice's reference, marked as its refund. */
 extern void tz_refund_reference(const char *invoice_reference, char *buf, size_t size);
 

@@ -48,6 +48,18 @@ test_minor_units(void)
 	CHECK(!tz_minor_units(v, 2, &m));
 	json_decref(v);
 	CHECK(!tz_minor_units(NULL, 2, &m));
+	{
+		char		text[40];
+
+		tz_money_text(8040, 2, text, sizeof(text));
+		CHECK(strcmp(text, "80.40") == 0);
+		tz_money_text(-5, 2, text, sizeof(text));
+		CHECK(strcmp(text, "-0.05") == 0);
+		tz_money_text(1500, 0, text, sizeof(text));
+		CHECK(strcmp(text, "1500") == 0);
+		tz_money_text(12345, 3, text, sizeof(text));
+		CHECK(strcmp(text, "12.345") == 0);
+	}
 	v = tz_money_json(8040, 2);
 	CHECK(json_is_real(v) && json_real_value(v) == 80.4);
 	json_decref(v);
