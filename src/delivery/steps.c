@@ -23,14 +23,10 @@
  * mapped invoices: the payment mapping guards it, and a search by reference
  * number (each candidate read whole) when it may exist; an echo of a Zoho
  * Books payment is never sent back.  invoice_write_off writes the mapped
- * invoice's balance off.  invoice_refund reads the mapped invoice, finds
- * its credit note by reference (or makes it: the invoice's lines, or one
- * line of its total), applies the credit to what is unpaid and refunds what
- * was paid less what the credit note refunded already: each step follows
- * from the balances read, so a repeat after a lost answer never doubles
- * one.  invoice_update puts the invoice as Togai has it now, while no
- * money was applied to it in Zoho Books; after that it says the difference.
- * These wait while an invoice is on its way.
+ * invoice's balance off.  invoice_update puts the invoice as Togai has it
+ * now, while no money was applied to it in Zoho Books; after that it says
+ * the difference.  These wait while an invoice is on its way; refunds and
+ * credits (credit notes) are in steps_credit_note.c.
  *
  *-------------------------------------------------------------------------
  */
@@ -43,17 +39,10 @@
 
 #include "credit_note.h"
 #include "remote_ops.h"
-#include "steps.h"
+#include "step_kit.h"
 
 #define DEFER_MS (60 * 1000)	/* a waiter is also woken when its mapping is written */
-#define ON_ITS_WAY_MS (10 * 1000)	/* an invoice still being made or marked sent */
 #define DEFAULT_METADATA_KEY "zohobooks_contact_id"
-
-static TzJobAction *
-current_action(TzJob *job)
-{
-	return &job->actions[job->current];
-}
 
 /* The next call: an operation (see remote_ops.c) at a connection of its app. */
 static void
@@ -76,20 +65,15 @@ set_call_at(TzJob *job, int64 connection_id, TzApp app, TzPhase phase, const cha
 }
 
 /* The next call: an operation at the current action's connection. */
-static void
-set_call(TzJob *job, TzPhase phase, const char *operation, const char *id, char *query,
-		 json_t *body)
+void
+tz_step_call(TzJob *job, TzPhase phase, const char *operation, const char *id, char *query,
+			 json_t *body)
 {
-	TzJobAction *a = current_action(job);
+	TzJobAction *a = tz_step_action(job);
 
 	set_call_at(job, a->connection_id, a->togai ? TZ_APP_TOGAI : TZ_APP_ZOHOBOOKS, phase,
 				operation, id, query, body);
 }
-
-/* The query of an operation of the current action's app. */
-#define QUERY(job, operation, ...) \
-	tz_remote_query(tz_remote_op(current_action(job)->togai ? TZ_APP_TOGAI : TZ_APP_ZOHOBOOKS, \
-								 operation), __VA_ARGS__, NULL)
 
 static const char *
 context_text(const TzJob *job, const char *key)
@@ -109,7 +93,7 @@ inbound_object(const TzJob *job)
 static void
 remember_mapping(TzJob *job, const char *entity, const char *togai_id, const char *zoho_id)
 {
-	TzJobAction *a = current_action(job);
+	TzJobAction *a = tz_step_action(job);
 	TzNewMapping *m = palloc0(sizeof(TzNewMapping));
 	bool		inbound = a->togai;	/* a Togai action: the job came from Zoho Books */
 
@@ -136,10 +120,10 @@ remember_mapping(TzJob *job, const char *entity, const char *togai_id, const cha
 }
 
 /* The current action is done: note what it did, move to the next. */
-static void
-action_done(TzJob *job, const char *did, const char *remote_id)
+void
+tz_step_done(TzJob *job, const char *did, const char *remote_id)
 {
-	TzJobAction *a = current_action(job);
+	TzJobAction *a = tz_step_action(job);
 	StringInfo	out = &job->result;
 
 	if (out->len > 1)
@@ -171,8 +155,8 @@ action_done(TzJob *job, const char *did, const char *remote_id)
 	job->note = NULL;
 }
 
-static void
-finish(TzJob *job, TzOutcome outcome, const char *error)
+void
+tz_step_finish(TzJob *job, TzOutcome outcome, const char *error)
 {
 	job->outcome = outcome;
 	job->error = error ? pstrdup(error) : NULL;
@@ -186,8 +170,8 @@ wait_for_account(TzJob *job)
 
 	job->waiting_for = account_id ? pstrdup(account_id) : NULL;
 	job->delay_ms = DEFER_MS;
-	finish(job, TZ_OUTCOME_DEFERRED,
-		   psprintf("waiting for account %s to have a Zoho Books contact",
+	tz_step_finish(job, TZ_OUTCOME_DEFERRED,
+				   psprintf("waiting for account %s to have a Zoho Books contact",
 					account_id ? account_id : "(none)"));
 }
 
@@ -195,7 +179,7 @@ wait_for_account(TzJob *job)
 static json_t *
 contact_body(TzJob *job)
 {
-	TzJobAction *a = current_action(job);
+	TzJobAction *a = tz_step_action(job);
 
 	return tz_contact_body(job->payload, a->options, a->currency_id, job->current_object,
 						   job->distinct);
@@ -211,28 +195,28 @@ search_contact(TzJob *job)
 	tz_contact_search_text(tz_row_text(job->payload, "account_id", id_buf, sizeof(id_buf)),
 						   text, sizeof(text));
 	job->searched = true;
-	set_call(job, TZ_PHASE_SEARCH, "contact_search", NULL,
-			 QUERY(job, "contact_search", "search_text", text), NULL);
+	tz_step_call(job, TZ_PHASE_SEARCH, "contact_search", NULL,
+				 TZ_STEP_QUERY(job, "contact_search", "search_text", text), NULL);
 }
 
 static void
 create_contact(TzJob *job)
 {
-	set_call(job, TZ_PHASE_CREATE, "contact_create", NULL, NULL, contact_body(job));
+	tz_step_call(job, TZ_PHASE_CREATE, "contact_create", NULL, NULL, contact_body(job));
 }
 
 /* The account's contact is known: update it with what it is now. */
 static void
 update_contact(TzJob *job)
 {
-	set_call(job, TZ_PHASE_UPDATE, "contact_update", current_action(job)->account_zoho_id, NULL,
-			 contact_body(job));
+	tz_step_call(job, TZ_PHASE_UPDATE, "contact_update", tz_step_action(job)->account_zoho_id, NULL,
+				 contact_body(job));
 }
 
 static bool
 plan_contact(TzJob *job)
 {
-	TzJobAction *a = current_action(job);
+	TzJobAction *a = tz_step_action(job);
 	char	   *name;
 	const char *currency = tz_json_str(job->payload, "invoice_currency");
 	bool		capped;
@@ -240,14 +224,14 @@ plan_contact(TzJob *job)
 	/* Zoho takes a currency id, not a code: look it up once per organization */
 	if (currency != NULL && a->currency_id == NULL)
 	{
-		set_call(job, TZ_PHASE_CURRENCIES, "currencies", NULL, NULL, NULL);
+		tz_step_call(job, TZ_PHASE_CURRENCIES, "currencies", NULL, NULL, NULL);
 		return true;
 	}
 	name = tz_contact_name(job->payload, a->options, false);
 	if (name == NULL)
 	{
-		finish(job, TZ_OUTCOME_DEAD,
-			   "the account row has no account_id or no name to make a contact from");
+		tz_step_finish(job, TZ_OUTCOME_DEAD,
+					   "the account row has no account_id or no name to make a contact from");
 		return false;
 	}
 	free(name);
@@ -256,7 +240,7 @@ plan_contact(TzJob *job)
 							 TZ_ZOHO_MAX_TERMS, TZ_ZOHO_MAX_TERMS);
 	/* an update names the persons it changes: read the contact first */
 	if (a->account_zoho_id)
-		set_call(job, TZ_PHASE_READ, "contact_get", a->account_zoho_id, NULL, NULL);
+		tz_step_call(job, TZ_PHASE_READ, "contact_get", a->account_zoho_id, NULL, NULL);
 	else if (job->search_first)
 		search_contact(job);
 	else
@@ -268,7 +252,7 @@ plan_contact(TzJob *job)
 static bool
 plan_items(TzJob *job)
 {
-	TzJobAction *a = current_action(job);
+	TzJobAction *a = tz_step_action(job);
 	json_t	   *names = tz_invoice_item_names(job->payload, a->options, job->context);
 	size_t		i;
 	json_t	   *n;
@@ -282,8 +266,8 @@ plan_items(TzJob *job)
 		if (json_object_get(a->items, name) == NULL)
 		{
 			job->call_item = pstrdup(name);
-			set_call(job, TZ_PHASE_ITEM_SEARCH, "item_search", NULL,
-					 QUERY(job, "item_search", "name", name), NULL);
+			tz_step_call(job, TZ_PHASE_ITEM_SEARCH, "item_search", NULL,
+						 TZ_STEP_QUERY(job, "item_search", "name", name), NULL);
 			json_decref(names);
 			return true;
 		}
@@ -296,36 +280,27 @@ plan_items(TzJob *job)
  * What the database worked out for this action's Zoho Books connection
  * (job_context() keys such entries by connection id), or NULL.
  */
-static json_t *
-for_this_organization(TzJob *job, const char *what)
+json_t *
+tz_step_for_organization(TzJob *job, const char *what)
 {
 	char		key[32];
 
-	snprintf(key, sizeof(key), INT64_FORMAT, current_action(job)->connection_id);
+	snprintf(key, sizeof(key), INT64_FORMAT, tz_step_action(job)->connection_id);
 	return json_object_get(json_object_get(job->context, what), key);
 }
 
 /* Adds to what the current action's result says. */
-static void
-add_note(TzJob *job, const char *text)
+void
+tz_step_note(TzJob *job, const char *text)
 {
 	job->note = job->note ? psprintf("%s; %s", job->note, text) : pstrdup(text);
-}
-
-/* Digits of the minor unit of the object's currency (job_context's "digits"; 2 if not said). */
-static int
-context_digits(const json_t *ctx)
-{
-	json_t	   *digits = json_object_get(ctx, "digits");
-
-	return json_is_integer(digits) ? (int) json_integer_value(digits) : 2;
 }
 
 /* What this action's organization needs for an exchange rate (togai_zoho.exchange_plans), or NULL. */
 static json_t *
 exchange_plan(TzJob *job)
 {
-	return for_this_organization(job, "exchange");
+	return tz_step_for_organization(job, "exchange");
 }
 
 /*
@@ -350,7 +325,7 @@ static struct
 static bool
 rate_read_by_another(TzJob *job, const char *currency, const char *day)
 {
-	int64		connection_id = current_action(job)->connection_id;
+	int64		connection_id = tz_step_action(job)->connection_id;
 	TimestampTz now = GetCurrentTimestamp();
 	char		key[64];
 	int			free_slot = 0;
@@ -380,7 +355,7 @@ rate_read_by_another(TzJob *job, const char *currency, const char *day)
 static bool
 read_exchange_rate(TzJob *job)
 {
-	TzJobAction *a = current_action(job);
+	TzJobAction *a = tz_step_action(job);
 	json_t	   *plan = exchange_plan(job);
 	const char *currency_id = json_string_value(json_object_get(plan, "currency_id"));
 	const char *date = json_string_value(json_object_get(plan, "date"));
@@ -403,13 +378,13 @@ read_exchange_rate(TzJob *job)
 	if (rate_read_by_another(job, currency, date))
 	{
 		job->delay_ms = RATE_WAIT_MS;
-		finish(job, TZ_OUTCOME_DEFERRED,
-			   psprintf("waiting: another job reads Zoho Books' %s rate of %s",
+		tz_step_finish(job, TZ_OUTCOME_DEFERRED,
+					   psprintf("waiting: another job reads Zoho Books' %s rate of %s",
 						currency ? currency : "?", date ? date : "the day"));
 		return true;
 	}
-	set_call(job, TZ_PHASE_EXCHANGE_RATE, "exchange_rates", currency_id,
-			 date ? QUERY(job, "exchange_rates", "from_date", date) : NULL, NULL);
+	tz_step_call(job, TZ_PHASE_EXCHANGE_RATE, "exchange_rates", currency_id,
+				 date ? TZ_STEP_QUERY(job, "exchange_rates", "from_date", date) : NULL, NULL);
 	return true;
 }
 
@@ -417,7 +392,7 @@ read_exchange_rate(TzJob *job)
 static void
 remember_rate(TzJob *job)
 {
-	TzJobAction *a = current_action(job);
+	TzJobAction *a = tz_step_action(job);
 	json_t	   *plan = exchange_plan(job);
 	const char *currency = json_string_value(json_object_get(plan, "currency"));
 	const char *day = json_string_value(json_object_get(plan, "date"));
@@ -439,7 +414,7 @@ remember_rate(TzJob *job)
 static void
 add_exchange_rate(TzJob *job, json_t *body)
 {
-	TzJobAction *a = current_action(job);
+	TzJobAction *a = tz_step_action(job);
 	json_t	   *plan = exchange_plan(job);
 	json_t	   *togai = json_object_get(plan, "rate");
 	const char *currency = json_string_value(json_object_get(plan, "currency"));
@@ -451,14 +426,14 @@ add_exchange_rate(TzJob *job, json_t *body)
 	if (json_is_number(togai) || a->rate)
 	{
 		json_object_set(body, "exchange_rate", json_is_number(togai) ? togai : a->rate);
-		add_note(job, psprintf("exchange rate %s/%s %.*g, %s", currency ? currency : "?",
+		tz_step_note(job, psprintf("exchange rate %s/%s %.*g, %s", currency ? currency : "?",
 							   base ? base : "?", 15,
 							   json_number_value(json_is_number(togai) ? togai : a->rate),
 							   json_is_number(togai) ? "Togai's" :
 							   psprintf("Zoho Books' of %s", a->rate_date ? a->rate_date : "?")));
 	}
 	else
-		add_note(job, psprintf("no exchange rate %s/%s in Zoho Books for %s or before%s: Zoho Books "
+		tz_step_note(job, psprintf("no exchange rate %s/%s in Zoho Books for %s or before%s: Zoho Books "
 							   "applies its own", currency ? currency : "?", base ? base : "?",
 							   date ? date : "the date",
 							   json_object_get(plan, "currency_id") ? "" :
@@ -469,7 +444,7 @@ add_exchange_rate(TzJob *job, json_t *body)
 static json_t *
 tax_plan(TzJob *job)
 {
-	return for_this_organization(job, "tax_plans");
+	return tz_step_for_organization(job, "tax_plans");
 }
 
 /*
@@ -481,7 +456,7 @@ tax_plan(TzJob *job)
 static json_t *
 taxed_context(TzJob *job)
 {
-	TzJobAction *a = current_action(job);
+	TzJobAction *a = tz_step_action(job);
 	json_t	   *plan = tax_plan(job);
 	json_t	   *ctx;
 	json_t	   *difference = json_object_get(plan, "difference");
@@ -496,7 +471,7 @@ taxed_context(TzJob *job)
 	else
 		json_object_del(ctx, "adjustment");
 	if (json_is_number(difference))
-		add_note(job, psprintf("Zoho Books' line taxes differ from Togai's by %.*g (rounding line "
+		tz_step_note(job, psprintf("Zoho Books' line taxes differ from Togai's by %.*g (rounding line "
 							   "by line); the adjustment keeps the total exact", 15,
 							   json_number_value(difference)));
 	return ctx;
@@ -510,8 +485,8 @@ taxed_context(TzJob *job)
 static json_t *
 without_credits(TzJob *job, json_t *ctx)
 {
-	TzJobAction *a = current_action(job);
-	int			d = context_digits(ctx);
+	TzJobAction *a = tz_step_action(job);
+	int			d = tz_step_digits(ctx);
 	long long	credits;
 	long long	adjustment = 0;
 	bool		follows = false;
@@ -540,7 +515,7 @@ without_credits(TzJob *job, json_t *ctx)
 static void
 create_invoice(TzJob *job)
 {
-	TzJobAction *a = current_action(job);
+	TzJobAction *a = tz_step_action(job);
 	bool		own_number = json_is_true(json_object_get(a->options, "use_togai_number"));
 	bool		capped;
 	json_t	   *ctx;
@@ -557,11 +532,11 @@ create_invoice(TzJob *job)
 	body = tz_invoice_body(job->payload, a->account_zoho_id, a->options, ctx, a->items);
 	add_exchange_rate(job, body);
 	if (a->kind == TZ_ACTION_INVOICE_UPDATE)
-		set_call(job, TZ_PHASE_UPDATE, "invoice_update", a->invoice_zoho_id, NULL, body);
+		tz_step_call(job, TZ_PHASE_UPDATE, "invoice_update", a->invoice_zoho_id, NULL, body);
 	else
-		set_call(job, TZ_PHASE_CREATE, "invoice_create", NULL,
-				 own_number ? QUERY(job, "invoice_create", "ignore_auto_number_generation", "true") : NULL,
-				 body);
+		tz_step_call(job, TZ_PHASE_CREATE, "invoice_create", NULL,
+					 own_number ? TZ_STEP_QUERY(job, "invoice_create", "ignore_auto_number_generation", "true") : NULL,
+					 body);
 	json_decref(ctx);
 }
 
@@ -572,21 +547,21 @@ create_invoice(TzJob *job)
 static bool
 stopped_by_tax(TzJob *job)
 {
-	TzJobAction *a = current_action(job);
+	TzJobAction *a = tz_step_action(job);
 	const char *unmapped = json_string_value(json_object_get(tax_plan(job), "unmapped"));
 	const char *how = json_string_value(json_object_get(a->options, "unmapped_tax"));
 
 	if (how != NULL && strcmp(how, "adjustment") != 0 && strcmp(how, "stop") != 0)
 	{
-		finish(job, TZ_OUTCOME_DEAD,
-			   psprintf("option unmapped_tax is \"%s\": it takes \"stop\" or \"adjustment\"", how));
+		tz_step_finish(job, TZ_OUTCOME_DEAD,
+					   psprintf("option unmapped_tax is \"%s\": it takes \"stop\" or \"adjustment\"", how));
 		return true;
 	}
 	if (unmapped == NULL || json_is_string(json_object_get(a->options, "tax_id")) ||
 		(how != NULL && strcmp(how, "adjustment") == 0))
 		return false;
-	finish(job, TZ_OUTCOME_DEAD,
-		   psprintf("Togai tax %s has no Zoho Books tax: map it with togai_zoho.map_tax("
+	tz_step_finish(job, TZ_OUTCOME_DEAD,
+				   psprintf("Togai tax %s has no Zoho Books tax: map it with togai_zoho.map_tax("
 					"'<zohobooks connection>', '<tax name>', '<zoho tax_id>', <rate>), then "
 					"togai_zoho.retry() this job", unmapped));
 	return true;
@@ -598,21 +573,21 @@ search_invoice(TzJob *job)
 	char		buf[64];
 
 	job->searched = true;
-	set_call(job, TZ_PHASE_SEARCH, "invoice_search", NULL,
-			 QUERY(job, "invoice_search",
+	tz_step_call(job, TZ_PHASE_SEARCH, "invoice_search", NULL,
+				 TZ_STEP_QUERY(job, "invoice_search",
 				   "reference_number", tz_invoice_reference(job->payload, buf, sizeof(buf)),
-				   "customer_id", current_action(job)->account_zoho_id), NULL);
+				   "customer_id", tz_step_action(job)->account_zoho_id), NULL);
 }
 
 static bool
 plan_invoice(TzJob *job)
 {
-	TzJobAction *a = current_action(job);
+	TzJobAction *a = tz_step_action(job);
 	char		buf[64];
 
 	if (a->invoice_zoho_id)
 	{
-		action_done(job, "already in Zoho Books", a->invoice_zoho_id);
+		tz_step_done(job, "already in Zoho Books", a->invoice_zoho_id);
 		return false;
 	}
 	if (a->account_zoho_id == NULL)
@@ -622,7 +597,7 @@ plan_invoice(TzJob *job)
 	}
 	if (tz_invoice_reference(job->payload, buf, sizeof(buf)) == NULL)
 	{
-		finish(job, TZ_OUTCOME_DEAD, "the invoice row has no invoice_id");
+		tz_step_finish(job, TZ_OUTCOME_DEAD, "the invoice row has no invoice_id");
 		return false;
 	}
 	if (stopped_by_tax(job))
@@ -637,7 +612,7 @@ plan_invoice(TzJob *job)
 static bool
 plan_write_back(TzJob *job)
 {
-	TzJobAction *a = current_action(job);
+	TzJobAction *a = tz_step_action(job);
 	const char *account_id = tz_json_str(job->payload, "account_id");
 
 	if (a->account_zoho_id == NULL)
@@ -647,52 +622,52 @@ plan_write_back(TzJob *job)
 	}
 	if (account_id == NULL)
 	{
-		finish(job, TZ_OUTCOME_DEAD, "the account row has no account_id");
+		tz_step_finish(job, TZ_OUTCOME_DEAD, "the account row has no account_id");
 		return false;
 	}
-	set_call(job, TZ_PHASE_READ, "account_get", account_id, NULL, NULL);
+	tz_step_call(job, TZ_PHASE_READ, "account_get", account_id, NULL, NULL);
 	return true;
 }
 
 static char *
 payments_query(TzJob *job, const char *next_token)
 {
-	return QUERY(job, "payments_list", "pageSize", "50", "nextToken", next_token);
+	return TZ_STEP_QUERY(job, "payments_list", "pageSize", "50", "nextToken", next_token);
 }
 
 static bool
 plan_payment(TzJob *job)
 {
-	TzJobAction *a = current_action(job);
+	TzJobAction *a = tz_step_action(job);
 	const char *recorded = context_text(job, "recorded");
 	json_t	   *body;
 
 	if (recorded)
 	{
-		action_done(job, "already recorded in Togai", recorded);
+		tz_step_done(job, "already recorded in Togai", recorded);
 		return false;
 	}
 	if (json_array_size(json_object_get(job->context, "records")) == 0)
 	{
-		action_done(job, context_text(job, "skip") ?
-					context_text(job, "skip") : "no synced invoice in it: nothing to record", NULL);
+		tz_step_done(job, context_text(job, "skip") ?
+					 context_text(job, "skip") : "no synced invoice in it: nothing to record", NULL);
 		return false;
 	}
 	body = tz_payment_body(job->context, inbound_object(job), a->options);
 	if (body == NULL)
 	{
-		finish(job, TZ_OUTCOME_DEAD,
-			   "the Togai account or currency of the payment is unknown: its invoices are in "
-			   "id_mapping but not in togai_zoho.invoices");
+		tz_step_finish(job, TZ_OUTCOME_DEAD,
+					   "the Togai account or currency of the payment is unknown: its invoices are in "
+					   "id_mapping but not in togai_zoho.invoices");
 		return false;
 	}
 	if (job->search_first)
 	{
 		json_decref(body);
-		set_call(job, TZ_PHASE_SEARCH, "payments_list", NULL, payments_query(job, NULL), NULL);
+		tz_step_call(job, TZ_PHASE_SEARCH, "payments_list", NULL, payments_query(job, NULL), NULL);
 	}
 	else
-		set_call(job, TZ_PHASE_CREATE, "payment_record", NULL, NULL, body);
+		tz_step_call(job, TZ_PHASE_CREATE, "payment_record", NULL, NULL, body);
 	return true;
 }
 
@@ -704,12 +679,12 @@ plan_account_update(TzJob *job)
 
 	if (account_id == NULL)
 	{
-		action_done(job, "the contact is not mapped to a Togai account: nothing to update", NULL);
+		tz_step_done(job, "the contact is not mapped to a Togai account: nothing to update", NULL);
 		return false;
 	}
 	if (contact_id == NULL)
 	{
-		action_done(job, "the inbox row names no contact", NULL);
+		tz_step_done(job, "the inbox row names no contact", NULL);
 		return false;
 	}
 	/* list entries carry no address: read the whole contact at Zoho Books first */
@@ -723,18 +698,18 @@ plan_account_update(TzJob *job)
  * attempt, while the context says the invoice is on its way, and stops,
  * naming it, when the invoice's own job died.  True: it did either.
  */
-static bool
-held_by_invoice(TzJob *job)
+bool
+tz_step_held_by_invoice(TzJob *job)
 {
 	if (context_text(job, "waiting"))
 	{
 		job->delay_ms = ON_ITS_WAY_MS;
-		finish(job, TZ_OUTCOME_DEFERRED, psprintf("waiting: %s", context_text(job, "waiting")));
+		tz_step_finish(job, TZ_OUTCOME_DEFERRED, psprintf("waiting: %s", context_text(job, "waiting")));
 		return true;
 	}
 	if (context_text(job, "blocked"))
 	{
-		finish(job, TZ_OUTCOME_DEAD, context_text(job, "blocked"));
+		tz_step_finish(job, TZ_OUTCOME_DEAD, context_text(job, "blocked"));
 		return true;
 	}
 	return false;
@@ -744,7 +719,7 @@ held_by_invoice(TzJob *job)
 static json_t *
 planned_payment(TzJob *job)
 {
-	return for_this_organization(job, "apply");
+	return tz_step_for_organization(job, "apply");
 }
 
 /* Appends "label: a, b" (after a "; " when there is text already); nothing for no ids. */
@@ -781,7 +756,7 @@ note_payment_rest(TzJob *job)
 static void
 create_zoho_payment(TzJob *job)
 {
-	TzJobAction *a = current_action(job);
+	TzJobAction *a = tz_step_action(job);
 	json_t	   *body;
 
 	if (read_exchange_rate(job))
@@ -789,32 +764,32 @@ create_zoho_payment(TzJob *job)
 	note_payment_rest(job);
 	body = tz_zoho_payment_body(planned_payment(job), a->account_zoho_id, a->options);
 	add_exchange_rate(job, body);
-	set_call(job, TZ_PHASE_CREATE, "payment_create", NULL, NULL, body);
+	tz_step_call(job, TZ_PHASE_CREATE, "payment_create", NULL, NULL, body);
 }
 
 static bool
 plan_payment_apply(TzJob *job)
 {
-	TzJobAction *a = current_action(job);
+	TzJobAction *a = tz_step_action(job);
 	json_t	   *planned = planned_payment(job);
 	const char *recorded = json_string_value(json_object_get(planned, "recorded"));
 
 	if (context_text(job, "echo"))
 	{
-		action_done(job, context_text(job, "echo"), NULL);
+		tz_step_done(job, context_text(job, "echo"), NULL);
 		return false;
 	}
 	if (recorded)
 	{
-		action_done(job, "already in Zoho Books", recorded);
+		tz_step_done(job, "already in Zoho Books", recorded);
 		return false;
 	}
-	if (held_by_invoice(job))
+	if (tz_step_held_by_invoice(job))
 		return false;
 	if (planned == NULL)
 	{
 		note_payment_rest(job);
-		action_done(job, "no invoice of the payment is in Zoho Books: nothing to apply", NULL);
+		tz_step_done(job, "no invoice of the payment is in Zoho Books: nothing to apply", NULL);
 		return false;
 	}
 	if (a->account_zoho_id == NULL)
@@ -825,8 +800,8 @@ plan_payment_apply(TzJob *job)
 	if (job->search_first)
 	{
 		job->searched = true;
-		set_call(job, TZ_PHASE_SEARCH, "payment_search", NULL,
-				 QUERY(job, "payment_search", "reference_number", job->source_id), NULL);
+		tz_step_call(job, TZ_PHASE_SEARCH, "payment_search", NULL,
+					 TZ_STEP_QUERY(job, "payment_search", "reference_number", job->source_id), NULL);
 	}
 	else
 		create_zoho_payment(job);
@@ -836,29 +811,29 @@ plan_payment_apply(TzJob *job)
 static bool
 plan_write_off(TzJob *job)
 {
-	TzJobAction *a = current_action(job);
+	TzJobAction *a = tz_step_action(job);
 
-	if (held_by_invoice(job))
+	if (tz_step_held_by_invoice(job))
 		return false;
 	if (a->invoice_zoho_id == NULL)
 	{
-		action_done(job, "no Zoho Books invoice to write off", NULL);
+		tz_step_done(job, "no Zoho Books invoice to write off", NULL);
 		return false;
 	}
-	set_call(job, TZ_PHASE_WRITE_OFF, "invoice_write_off", a->invoice_zoho_id, NULL, NULL);
+	tz_step_call(job, TZ_PHASE_WRITE_OFF, "invoice_write_off", a->invoice_zoho_id, NULL, NULL);
 	return true;
 }
 
 static bool
 plan_invoice_update(TzJob *job)
 {
-	TzJobAction *a = current_action(job);
+	TzJobAction *a = tz_step_action(job);
 
-	if (held_by_invoice(job))
+	if (tz_step_held_by_invoice(job))
 		return false;
 	if (a->invoice_zoho_id == NULL)
 	{
-		action_done(job, "no Zoho Books invoice to update", NULL);
+		tz_step_done(job, "no Zoho Books invoice to update", NULL);
 		return false;
 	}
 	if (a->account_zoho_id == NULL)
@@ -869,7 +844,7 @@ plan_invoice_update(TzJob *job)
 	if (stopped_by_tax(job))
 		return false;
 	/* whether money was applied to it: Zoho Books keeps what was paid against the lines */
-	set_call(job, TZ_PHASE_READ, "invoice_get", a->invoice_zoho_id, NULL, NULL);
+	tz_step_call(job, TZ_PHASE_READ, "invoice_get", a->invoice_zoho_id, NULL, NULL);
 	return true;
 }
 
@@ -877,7 +852,7 @@ plan_invoice_update(TzJob *job)
 static void
 invoice_update_read(TzJob *job, const TzApiResult *r)
 {
-	TzJobAction *a = current_action(job);
+	TzJobAction *a = tz_step_action(job);
 	json_t	   *invoice = json_object_get(r->root, "invoice");
 	const char *status = json_string_value(json_object_get(invoice, "status"));
 	static const char *const applied[] = {"payment_made", "credits_applied", "write_off_amount"};
@@ -888,7 +863,7 @@ invoice_update_read(TzJob *job, const TzApiResult *r)
 
 	if (status && strcmp(status, "void") == 0)
 	{
-		action_done(job, "the Zoho Books invoice is void: not updated", a->invoice_zoho_id);
+		tz_step_done(job, "the Zoho Books invoice is void: not updated", a->invoice_zoho_id);
 		return;
 	}
 	for (int k = 0; k < lengthof(applied); k++)
@@ -901,220 +876,11 @@ invoice_update_read(TzJob *job, const TzApiResult *r)
 								 "stays (see togai_zoho.money_differences)",
 								 togai_total ? togai_total : "?", zoho_total ? zoho_total : "?",
 								 applied[k], 15, json_number_value(v));
-			action_done(job, "not updated: money was applied to it", a->invoice_zoho_id);
+			tz_step_done(job, "not updated: money was applied to it", a->invoice_zoho_id);
 			return;
 		}
 	}
 	create_invoice(job);
-}
-
-/* The credit note's reference: the Togai invoice's, marked as its refund or its credits. */
-static char *
-refund_reference(TzJob *job)
-{
-	char		ref[64];
-	char		buf[128];
-	const char *invoice = tz_invoice_reference(job->payload, ref, sizeof(ref));
-
-	if (job->refund.credits)
-		tz_credits_reference(invoice, buf, sizeof(buf));
-	else
-		tz_refund_reference(invoice, buf, sizeof(buf));
-	return pstrdup(buf);
-}
-
-/* Today in this action's organization (job_context), for the credit note and refund. */
-static const char *
-refund_date(TzJob *job)
-{
-	return json_string_value(for_this_organization(job, "credit_note_dates"));
-}
-
-static bool
-plan_refund(TzJob *job)
-{
-	TzJobAction *a = current_action(job);
-
-	if (held_by_invoice(job))
-		return false;
-	if (a->invoice_zoho_id == NULL)
-	{
-		action_done(job, "no Zoho Books invoice to refund", NULL);
-		return false;
-	}
-	memset(&job->refund, 0, sizeof(job->refund));
-	job->refund.digits = context_digits(job->context);
-	/* what was paid and what is owed: as Zoho Books has them now */
-	set_call(job, TZ_PHASE_READ, "invoice_get", a->invoice_zoho_id, NULL, NULL);
-	return true;
-}
-
-/* Whether the Zoho Books invoice still waits to be marked sent (credits need a sent invoice). */
-static bool
-invoice_unsent(TzJob *job, const char *invoice_id)
-{
-	ListCell   *lc;
-	size_t		i;
-	json_t	   *v;
-
-	foreach(lc, job->unsent)
-		if (strcmp(((TzUnsentInvoice *) lfirst(lc))->invoice_id, invoice_id) == 0)
-			return true;
-	json_array_foreach(json_object_get(job->context, "unsent"), i, v)
-		if (json_is_string(v) && strcmp(json_string_value(v), invoice_id) == 0)
-			return true;
-	return false;
-}
-
-static bool
-plan_credits(TzJob *job)
-{
-	TzJobAction *a = current_action(job);
-	int			d = context_digits(job->context);
-	long long	credits = 0;
-
-	if (!tz_minor_units(json_object_get(job->context, "credits"), d, &credits) || credits <= 0)
-	{
-		action_done(job, "no prepaid credits on the Togai invoice", NULL);
-		return false;
-	}
-	if (a->invoice_zoho_id == NULL)
-	{
-		action_done(job, "no Zoho Books invoice to credit", NULL);
-		return false;
-	}
-	if (invoice_unsent(job, a->invoice_zoho_id))
-	{
-		job->delay_ms = ON_ITS_WAY_MS;
-		finish(job, TZ_OUTCOME_DEFERRED,
-			   psprintf("waiting: Zoho Books invoice %s is not marked sent yet", a->invoice_zoho_id));
-		return false;
-	}
-	memset(&job->refund, 0, sizeof(job->refund));
-	job->refund.credits = true;
-	job->refund.amount = credits;
-	job->refund.digits = d;
-	set_call(job, TZ_PHASE_READ, "invoice_get", a->invoice_zoho_id, NULL, NULL);
-	return true;
-}
-
-/* "12.50" for minor units of the refund's currency. */
-static char *
-refund_amount(TzJob *job, long long minor)
-{
-	char		buf[40];
-
-	tz_money_text(minor, job->refund.digits, buf, sizeof(buf));
-	return pstrdup(buf);
-}
-
-/* The credit note's next step: apply credit, refund, or done. */
-static void
-settle_refund(TzJob *job)
-{
-	TzJobAction *a = current_action(job);
-	TzRefund   *f = &job->refund;
-	long long	apply;
-	long long	refund;
-
-	tz_refund_split(f->credit, f->owed, f->paid, f->refunded, &apply, &refund);
-	if (apply > 0)
-	{
-		f->step = apply;
-		set_call(job, TZ_PHASE_CREDIT, "credit_note_apply", f->credit_note_id, NULL,
-				 tz_credit_apply_body(a->invoice_zoho_id, apply, f->digits));
-		return;
-	}
-	if (refund > 0)
-	{
-		f->step = refund;
-		set_call(job, TZ_PHASE_REFUND, "credit_note_refund", f->credit_note_id, NULL,
-				 tz_credit_refund_body(refund, f->digits, refund_date(job), refund_reference(job),
-									   a->options));
-		return;
-	}
-	if (f->one_line)
-		add_note(job, "one line of the invoice's total: it has an adjustment (discounts or credits), "
-				 "so its lines and taxes are not reversed one by one");
-	if (f->credits)
-		add_note(job, psprintf("prepaid credits %s: %s applied to the invoice%s",
-							   refund_amount(job, f->amount), refund_amount(job, f->applied_now),
-							   f->created ? "" : " by this attempt"));
-	else
-		add_note(job, psprintf("%s applied to the invoice, %s refunded%s",
-							   refund_amount(job, f->applied_now), refund_amount(job, f->refunded_now),
-							   f->created ? "" : " by this attempt"));
-	if (f->credit > 0)
-		add_note(job, psprintf("%s left on the credit note as the customer's credit",
-							   refund_amount(job, f->credit)));
-	action_done(job, f->created ? (f->credits ? "credited" : "credited and refunded") :
-				"found its credit note; settled", f->credit_note_id);
-}
-
-/* The invoice as Zoho Books has it: look for its credit note. */
-static void
-refund_invoice_read(TzJob *job, const TzApiResult *r)
-{
-	TzJobAction *a = current_action(job);
-	TzRefund   *f = &job->refund;
-	json_t	   *invoice = json_object_get(r->root, "invoice");
-	const char *status = json_string_value(json_object_get(invoice, "status"));
-	const char *customer = json_string_value(json_object_get(invoice, "customer_id"));
-
-	if (status && strcmp(status, "void") == 0)
-	{
-		action_done(job, "the Zoho Books invoice is void: nothing to credit", a->invoice_zoho_id);
-		return;
-	}
-	if (customer == NULL || !tz_minor_units(json_object_get(invoice, "balance"), f->digits, &f->owed))
-	{
-		job->http_status = r->http_status;
-		finish(job, TZ_OUTCOME_RETRY, "the Zoho Books invoice came without its customer or balance");
-		return;
-	}
-	/* credits refund nothing: what was paid stays paid */
-	if (f->credits || !tz_minor_units(json_object_get(invoice, "payment_made"), f->digits, &f->paid))
-		f->paid = 0;
-	f->invoice = json_deep_copy(invoice);
-	set_call(job, TZ_PHASE_SEARCH, "credit_note_search", NULL,
-			 QUERY(job, "credit_note_search", "reference_number", refund_reference(job),
-				   "customer_id", customer), NULL);
-}
-
-static void
-create_credit_note(TzJob *job)
-{
-	TzJobAction *a = current_action(job);
-	TzRefund   *f = &job->refund;
-	json_t	   *body = f->credits ?
-		tz_credits_note_body(f->invoice, f->amount, f->digits, refund_reference(job), refund_date(job)) :
-		tz_credit_note_body(f->invoice, refund_reference(job), refund_date(job), &f->one_line);
-
-	if (body == NULL)
-	{
-		finish(job, TZ_OUTCOME_DEAD, "the Zoho Books invoice has no total to credit");
-		return;
-	}
-	set_call(job, TZ_PHASE_CREATE, "credit_note_create", NULL,
-			 QUERY(job, "credit_note_create", "invoice_id", a->invoice_zoho_id), body);
-}
-
-/* A credit note found or made: its balance; what it refunded is read when found. */
-static bool
-credit_note_known(TzJob *job, const json_t *note, bool created)
-{
-	TzRefund   *f = &job->refund;
-	const char *id = json_string_value(json_object_get(note, "creditnote_id"));
-
-	if (id == NULL || !tz_minor_units(json_object_get(note, "balance"), f->digits, &f->credit))
-		return false;
-	f->credit_note_id = pstrdup(id);
-	f->created = created;
-	if (created || f->credits)	/* a note of credits is never refunded from */
-		settle_refund(job);
-	else
-		set_call(job, TZ_PHASE_REFUNDS_READ, "credit_note_refunds", id, NULL, NULL);
-	return true;
 }
 
 static bool plan_next(TzJob *job);
@@ -1137,10 +903,10 @@ plan_next(TzJob *job)
 
 		if (job->current >= job->nactions)
 		{
-			finish(job, TZ_OUTCOME_DELIVERED, NULL);
+			tz_step_finish(job, TZ_OUTCOME_DELIVERED, NULL);
 			return false;
 		}
-		a = current_action(job);
+		a = tz_step_action(job);
 		switch (a->kind)
 		{
 			case TZ_ACTION_CONTACT_UPSERT:
@@ -1152,10 +918,10 @@ plan_next(TzJob *job)
 			case TZ_ACTION_INVOICE_VOID:
 				if (a->invoice_zoho_id == NULL)
 				{
-					action_done(job, "no Zoho Books invoice to void", NULL);
+					tz_step_done(job, "no Zoho Books invoice to void", NULL);
 					break;
 				}
-				set_call(job, TZ_PHASE_VOID, "invoice_void", a->invoice_zoho_id, NULL, NULL);
+				tz_step_call(job, TZ_PHASE_VOID, "invoice_void", a->invoice_zoho_id, NULL, NULL);
 				return true;
 			case TZ_ACTION_ACCOUNT_WRITE_BACK:
 				return plan_write_back(job);
@@ -1176,7 +942,7 @@ plan_next(TzJob *job)
 					return true;
 				break;
 			case TZ_ACTION_INVOICE_REFUND:
-				if (plan_refund(job))
+				if (tz_plan_refund(job))
 					return true;
 				break;
 			case TZ_ACTION_INVOICE_UPDATE:
@@ -1184,12 +950,12 @@ plan_next(TzJob *job)
 					return true;
 				break;
 			case TZ_ACTION_INVOICE_CREDITS:
-				if (plan_credits(job))
+				if (tz_plan_credits(job))
 					return true;
 				break;
 			case TZ_ACTION_UNSUPPORTED:
-				finish(job, TZ_OUTCOME_DEAD,
-					   psprintf("action %s is not in this version's catalogue", a->name));
+				tz_step_finish(job, TZ_OUTCOME_DEAD,
+							   psprintf("action %s is not in this version's catalogue", a->name));
 				return false;
 		}
 	}
@@ -1203,7 +969,7 @@ plan_next(TzJob *job)
 static bool
 mark_sent_later(TzJob *job, const char *invoice_id, const char *status)
 {
-	TzJobAction *a = current_action(job);
+	TzJobAction *a = tz_step_action(job);
 	TzUnsentInvoice *u;
 
 	if (!json_is_true(json_object_get(a->options, "mark_sent")) ||
@@ -1239,7 +1005,7 @@ static void
 next_candidate(TzJob *job)
 {
 	const char *id = json_string_value(json_array_get(job->candidates, job->next_candidate));
-	bool		payment = current_action(job)->kind == TZ_ACTION_PAYMENT_APPLY;
+	bool		payment = tz_step_action(job)->kind == TZ_ACTION_PAYMENT_APPLY;
 
 	if (id == NULL)
 	{
@@ -1250,13 +1016,13 @@ next_candidate(TzJob *job)
 		return;
 	}
 	job->next_candidate++;
-	set_call(job, TZ_PHASE_CONFIRM, payment ? "payment_get" : "contact_get", id, NULL, NULL);
+	tz_step_call(job, TZ_PHASE_CONFIRM, payment ? "payment_get" : "contact_get", id, NULL, NULL);
 }
 
 static void
 answered_search(TzJob *job, const TzApiResult *r)
 {
-	TzJobAction *a = current_action(job);
+	TzJobAction *a = tz_step_action(job);
 	const char *id;
 	char		buf[64];
 
@@ -1276,17 +1042,8 @@ answered_search(TzJob *job, const TzApiResult *r)
 			}
 		case TZ_ACTION_INVOICE_REFUND:
 		case TZ_ACTION_INVOICE_CREDITS:
-			{
-				json_t	   *note = tz_find_credit_note(r->root, refund_reference(job),
-													   json_string_value(json_object_get(job->refund.invoice,
-																						 "customer_id")));
-
-				if (note == NULL)
-					create_credit_note(job);
-				else if (!credit_note_known(job, note, false))
-					finish(job, TZ_OUTCOME_RETRY, "the credit note found came without its id or balance");
-				return;
-			}
+			tz_credit_note_searched(job, r);
+			return;
 		case TZ_ACTION_PAYMENT_APPLY:
 			/* list entries carry no reference number: each candidate is read whole */
 			job->candidates = tz_zoho_payment_candidates(r->root);
@@ -1302,14 +1059,14 @@ answered_search(TzJob *job, const TzApiResult *r)
 				if (id)
 				{
 					remember_mapping(job, "payment", id, txn);
-					action_done(job, "found in Togai", id);
+					tz_step_done(job, "found in Togai", id);
 				}
 				else if (next)
-					set_call(job, TZ_PHASE_SEARCH, "payments_list", NULL, payments_query(job, next),
-							 NULL);
+					tz_step_call(job, TZ_PHASE_SEARCH, "payments_list", NULL, payments_query(job, next),
+								 NULL);
 				else
-					set_call(job, TZ_PHASE_CREATE, "payment_record", NULL, NULL,
-							 tz_payment_body(job->context, inbound_object(job), a->options));
+					tz_step_call(job, TZ_PHASE_CREATE, "payment_record", NULL, NULL,
+								 tz_payment_body(job->context, inbound_object(job), a->options));
 				return;
 			}
 		default:
@@ -1320,9 +1077,9 @@ answered_search(TzJob *job, const TzApiResult *r)
 				remember_mapping(job, "invoice", job->source_id, id);
 				/* made by an attempt cut short before it was marked sent */
 				if (mark_sent_later(job, id, found_status(r->root, id)))
-					action_done(job, "found; marked sent with the next bulk call", id);
+					tz_step_done(job, "found; marked sent with the next bulk call", id);
 				else
-					action_done(job, "found", id);
+					tz_step_done(job, "found", id);
 			}
 			else
 				create_invoice(job);
@@ -1334,7 +1091,7 @@ answered_search(TzJob *job, const TzApiResult *r)
 static void
 answered_confirm(TzJob *job, const TzApiResult *r)
 {
-	TzJobAction *a = current_action(job);
+	TzJobAction *a = tz_step_action(job);
 	json_t	   *contact = json_object_get(r->root, "contact");
 	const char *id = json_string_value(json_object_get(contact, "contact_id"));
 	char		buf[64];
@@ -1351,7 +1108,7 @@ answered_confirm(TzJob *job, const TzApiResult *r)
 			return;
 		}
 		remember_mapping(job, "payment", job->source_id, id);
-		action_done(job, "found in Zoho Books", id);
+		tz_step_done(job, "found in Zoho Books", id);
 		return;
 	}
 	if (id == NULL || !tz_contact_is_ours(contact, account_id, a->options))
@@ -1368,7 +1125,7 @@ answered_confirm(TzJob *job, const TzApiResult *r)
 static bool
 answered_create(TzJob *job, const TzApiResult *r)
 {
-	TzJobAction *a = current_action(job);
+	TzJobAction *a = tz_step_action(job);
 	const char *id;
 	char		buf[64];
 
@@ -1380,24 +1137,24 @@ answered_create(TzJob *job, const TzApiResult *r)
 				return false;
 			remember_mapping(job, "account",
 							 tz_row_text(job->payload, "account_id", buf, sizeof(buf)), id);
-			action_done(job, job->distinct ? "created with its distinct name" : "created", id);
+			tz_step_done(job, job->distinct ? "created with its distinct name" : "created", id);
 			return true;
 		case TZ_ACTION_INVOICE_REFUND:
 		case TZ_ACTION_INVOICE_CREDITS:
-			return credit_note_known(job, json_object_get(r->root, "creditnote"), true);
+			return tz_credit_note_created(job, r);
 		case TZ_ACTION_PAYMENT_APPLY:
 			id = tz_created_id(r->root, "payment", "payment_id");
 			if (id == NULL)
 				return false;
 			remember_mapping(job, "payment", job->source_id, id);
-			action_done(job, "recorded", id);
+			tz_step_done(job, "recorded", id);
 			return true;
 		case TZ_ACTION_PAYMENT_RECORD:
 			id = json_is_object(r->root) ? json_string_value(json_object_get(r->root, "id")) : NULL;
 			if (id == NULL || id[0] == '\0')
 				return false;
 			remember_mapping(job, "payment", id, context_text(job, "transaction"));
-			action_done(job, "recorded", id);
+			tz_step_done(job, "recorded", id);
 			return true;
 		default:
 			id = tz_created_id(r->root, "invoice", "invoice_id");
@@ -1405,9 +1162,9 @@ answered_create(TzJob *job, const TzApiResult *r)
 				return false;
 			remember_mapping(job, "invoice", job->source_id, id);
 			if (mark_sent_later(job, id, "draft"))
-				action_done(job, "created; marked sent with the next bulk call", id);
+				tz_step_done(job, "created; marked sent with the next bulk call", id);
 			else
-				action_done(job, "created", id);
+				tz_step_done(job, "created", id);
 			return true;
 	}
 }
@@ -1416,7 +1173,7 @@ answered_create(TzJob *job, const TzApiResult *r)
 static void
 item_known(TzJob *job, const char *item_id)
 {
-	TzJobAction *a = current_action(job);
+	TzJobAction *a = tz_step_action(job);
 	TzLearntItem *learnt = palloc(sizeof(TzLearntItem));
 
 	json_object_set_new(a->items, job->call_item, json_string(item_id));
@@ -1438,7 +1195,7 @@ tz_steps_item_known(TzJob *job, const char *item_id)
 void
 tz_steps_answered(TzJob *job, const TzApiResult *r)
 {
-	TzJobAction *a = current_action(job);
+	TzJobAction *a = tz_step_action(job);
 
 	switch (job->phase)
 	{
@@ -1462,8 +1219,8 @@ tz_steps_answered(TzJob *job, const TzApiResult *r)
 				if (id)
 					item_known(job, id);
 				else
-					set_call(job, TZ_PHASE_ITEM_CREATE, "item_create", NULL, NULL,
-							 tz_item_body(job->call_item, a->options));
+					tz_step_call(job, TZ_PHASE_ITEM_CREATE, "item_create", NULL, NULL,
+								 tz_item_body(job->call_item, a->options));
 				return;
 			}
 
@@ -1484,8 +1241,8 @@ tz_steps_answered(TzJob *job, const TzApiResult *r)
 
 				if (id == NULL)
 				{
-					finish(job, TZ_OUTCOME_DEAD,
-						   psprintf("currency %s is not enabled in the Zoho Books organization: "
+					tz_step_finish(job, TZ_OUTCOME_DEAD,
+								   psprintf("currency %s is not enabled in the Zoho Books organization: "
 									"add it under Settings, Currencies, then retry the job", code));
 					return;
 				}
@@ -1500,7 +1257,7 @@ tz_steps_answered(TzJob *job, const TzApiResult *r)
 
 		case TZ_PHASE_READ:
 			if (a->kind == TZ_ACTION_INVOICE_REFUND || a->kind == TZ_ACTION_INVOICE_CREDITS)
-				refund_invoice_read(job, r);
+				tz_credit_note_invoice_read(job, r);
 			else if (a->kind == TZ_ACTION_INVOICE_UPDATE)
 				invoice_update_read(job, r);
 			else if (a->kind == TZ_ACTION_INVOICE_WRITE_OFF)
@@ -1510,10 +1267,10 @@ tz_steps_answered(TzJob *job, const TzApiResult *r)
 				if (json_is_number(balance) && json_number_value(balance) == 0)
 				{
 					job->note = NULL;
-					action_done(job, "nothing left to write off (balance 0)", a->invoice_zoho_id);
+					tz_step_done(job, "nothing left to write off (balance 0)", a->invoice_zoho_id);
 				}
 				else
-					finish(job, TZ_OUTCOME_DEAD, job->note);
+					tz_step_finish(job, TZ_OUTCOME_DEAD, job->note);
 			}
 			else if (a->kind == TZ_ACTION_CONTACT_UPSERT)
 			{
@@ -1525,10 +1282,10 @@ tz_steps_answered(TzJob *job, const TzApiResult *r)
 				json_t	   *body = tz_account_update_body(json_object_get(r->root, "contact"));
 
 				if (body == NULL)
-					action_done(job, "the contact has nothing to copy", NULL);
+					tz_step_done(job, "the contact has nothing to copy", NULL);
 				else
-					set_call(job, TZ_PHASE_UPDATE, "account_update",
-							 context_text(job, "account_id"), NULL, body);
+					tz_step_call(job, TZ_PHASE_UPDATE, "account_update",
+								 context_text(job, "account_id"), NULL, body);
 			}
 			else
 			{
@@ -1537,54 +1294,41 @@ tz_steps_answered(TzJob *job, const TzApiResult *r)
 													  a->account_zoho_id);
 
 				if (body == NULL)
-					action_done(job, "already written back", a->account_zoho_id);
+					tz_step_done(job, "already written back", a->account_zoho_id);
 				else
-					set_call(job, TZ_PHASE_UPDATE, "account_update",
-							 tz_json_str(job->payload, "account_id"), NULL, body);
+					tz_step_call(job, TZ_PHASE_UPDATE, "account_update",
+								 tz_json_str(job->payload, "account_id"), NULL, body);
 			}
 			return;
 
 		case TZ_PHASE_UPDATE:
 			if (a->kind == TZ_ACTION_ACCOUNT_WRITE_BACK)
-				action_done(job, "written back", a->account_zoho_id);
+				tz_step_done(job, "written back", a->account_zoho_id);
 			else if (a->kind == TZ_ACTION_ACCOUNT_UPDATE)
-				action_done(job, "updated", context_text(job, "account_id"));
+				tz_step_done(job, "updated", context_text(job, "account_id"));
 			else if (a->kind == TZ_ACTION_INVOICE_UPDATE)
-				action_done(job, "updated", a->invoice_zoho_id);
+				tz_step_done(job, "updated", a->invoice_zoho_id);
 			else
-				action_done(job, job->distinct ? "updated, with its distinct name" : "updated",
-							a->account_zoho_id);
+				tz_step_done(job, job->distinct ? "updated, with its distinct name" : "updated",
+							 a->account_zoho_id);
 			return;
 
 		case TZ_PHASE_MARK_SENT:
-			action_done(job, "created and marked sent", a->invoice_zoho_id);
+			tz_step_done(job, "created and marked sent", a->invoice_zoho_id);
 			return;
 
 		case TZ_PHASE_VOID:
-			action_done(job, "voided", a->invoice_zoho_id);
+			tz_step_done(job, "voided", a->invoice_zoho_id);
 			return;
 
 		case TZ_PHASE_WRITE_OFF:
-			action_done(job, "written off", a->invoice_zoho_id);
+			tz_step_done(job, "written off", a->invoice_zoho_id);
 			return;
 
 		case TZ_PHASE_REFUNDS_READ:
-			job->refund.refunded = tz_refunded(r->root, job->refund.digits);
-			settle_refund(job);
-			return;
-
 		case TZ_PHASE_CREDIT:
-			job->refund.credit -= job->refund.step;
-			job->refund.owed -= job->refund.step;
-			job->refund.applied_now += job->refund.step;
-			settle_refund(job);
-			return;
-
 		case TZ_PHASE_REFUND:
-			job->refund.credit -= job->refund.step;
-			job->refund.refunded += job->refund.step;
-			job->refund.refunded_now += job->refund.step;
-			settle_refund(job);
+			tz_credit_note_moved(job, r);
 			return;
 
 		case TZ_PHASE_EXCHANGE_RATE:
@@ -1612,13 +1356,13 @@ tz_steps_answered(TzJob *job, const TzApiResult *r)
 	}
 	/* a success that does not say what it made: the remote broke its contract */
 	job->http_status = r->http_status;
-	finish(job, TZ_OUTCOME_RETRY, "the answer did not carry the id of the created object");
+	tz_step_finish(job, TZ_OUTCOME_RETRY, "the answer did not carry the id of the created object");
 }
 
 bool
 tz_steps_refused(TzJob *job, const TzApiResult *r)
 {
-	TzJobAction *a = current_action(job);
+	TzJobAction *a = tz_step_action(job);
 	bool		duplicate = tz_zoho_duplicate(r->http_status, r->root);
 
 	if (a->togai)
@@ -1631,7 +1375,7 @@ tz_steps_refused(TzJob *job, const TzApiResult *r)
 	{
 		job->note = psprintf("Zoho Books refused the write-off: %s",
 							 r->message ? r->message : "(no message)");
-		set_call(job, TZ_PHASE_READ, "invoice_get", a->invoice_zoho_id, NULL, NULL);
+		tz_step_call(job, TZ_PHASE_READ, "invoice_get", a->invoice_zoho_id, NULL, NULL);
 		return true;
 	}
 	/* the mapped contact was deleted in Zoho Books: look for it, or make a new one */
@@ -1671,8 +1415,8 @@ tz_steps_refused(TzJob *job, const TzApiResult *r)
 	if (job->phase == TZ_PHASE_ITEM_CREATE)
 	{
 		/* made meanwhile by another job: look it up again */
-		set_call(job, TZ_PHASE_ITEM_SEARCH, "item_search", NULL,
-				 QUERY(job, "item_search", "name", job->call_item), NULL);
+		tz_step_call(job, TZ_PHASE_ITEM_SEARCH, "item_search", NULL,
+					 TZ_STEP_QUERY(job, "item_search", "name", job->call_item), NULL);
 		return true;
 	}
 	return false;

@@ -1,0 +1,281 @@
+/*-------------------------------------------------------------------------
+ *
+ * steps_credit_note.c
+ *	  invoice_refund and invoice_credits: a credit note on a Zoho Books
+ *	  invoice, phase by phase.
+ *
+ * Both read the mapped invoice (what was paid, what is owed), find its
+ * credit note by reference or make it, and settle it: invoice_refund's
+ * credit note is the invoice's lines (or one line of its total), applied
+ * to what is unpaid, the rest refunded as Togai refunded what was paid;
+ * invoice_credits' is the Togai invoice's prepaid credits, applied to it
+ * once it is sent.  Each step follows from the balances read (a found
+ * credit note's refunds are read), so a repeat after a lost answer never
+ * credits or refunds twice.  The amounts' arithmetic is pure
+ * (credit_note.c).
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "pg_jansson.h"
+
+#include "credit_note.h"
+#include "step_kit.h"
+
+/* The credit note's reference: the Togai invoice's, marked as its refund or its credits. */
+static char *
+refund_reference(TzJob *job)
+{
+	char		ref[64];
+	char		buf[128];
+	const char *invoice = tz_invoice_reference(job->payload, ref, sizeof(ref));
+
+	if (job->refund.credits)
+		tz_credits_reference(invoice, buf, sizeof(buf));
+	else
+		tz_refund_reference(invoice, buf, sizeof(buf));
+	return pstrdup(buf);
+}
+
+/* Today in this action's organization (job_context), for the credit note and refund. */
+static const char *
+refund_date(TzJob *job)
+{
+	return json_string_value(tz_step_for_organization(job, "credit_note_dates"));
+}
+
+bool
+tz_plan_refund(TzJob *job)
+{
+	TzJobAction *a = tz_step_action(job);
+
+	if (tz_step_held_by_invoice(job))
+		return false;
+	if (a->invoice_zoho_id == NULL)
+	{
+		tz_step_done(job, "no Zoho Books invoice to refund", NULL);
+		return false;
+	}
+	memset(&job->refund, 0, sizeof(job->refund));
+	job->refund.digits = tz_step_digits(job->context);
+	/* what was paid and what is owed: as Zoho Books has them now */
+	tz_step_call(job, TZ_PHASE_READ, "invoice_get", a->invoice_zoho_id, NULL, NULL);
+	return true;
+}
+
+/* Whether the Zoho Books invoice still waits to be marked sent (credits need a sent invoice). */
+static bool
+invoice_unsent(TzJob *job, const char *invoice_id)
+{
+	ListCell   *lc;
+	size_t		i;
+	json_t	   *v;
+
+	foreach(lc, job->unsent)
+		if (strcmp(((TzUnsentInvoice *) lfirst(lc))->invoice_id, invoice_id) == 0)
+			return true;
+	json_array_foreach(json_object_get(job->context, "unsent"), i, v)
+		if (json_is_string(v) && strcmp(json_string_value(v), invoice_id) == 0)
+			return true;
+	return false;
+}
+
+bool
+tz_plan_credits(TzJob *job)
+{
+	TzJobAction *a = tz_step_action(job);
+	int			d = tz_step_digits(job->context);
+	long long	credits = 0;
+
+	if (!tz_minor_units(json_object_get(job->context, "credits"), d, &credits) || credits <= 0)
+	{
+		tz_step_done(job, "no prepaid credits on the Togai invoice", NULL);
+		return false;
+	}
+	if (a->invoice_zoho_id == NULL)
+	{
+		tz_step_done(job, "no Zoho Books invoice to credit", NULL);
+		return false;
+	}
+	if (invoice_unsent(job, a->invoice_zoho_id))
+	{
+		job->delay_ms = ON_ITS_WAY_MS;
+		tz_step_finish(job, TZ_OUTCOME_DEFERRED,
+					   psprintf("waiting: Zoho Books invoice %s is not marked sent yet", a->invoice_zoho_id));
+		return false;
+	}
+	memset(&job->refund, 0, sizeof(job->refund));
+	job->refund.credits = true;
+	job->refund.amount = credits;
+	job->refund.digits = d;
+	tz_step_call(job, TZ_PHASE_READ, "invoice_get", a->invoice_zoho_id, NULL, NULL);
+	return true;
+}
+
+/* "12.50" for minor units of the refund's currency. */
+static char *
+refund_amount(TzJob *job, long long minor)
+{
+	char		buf[40];
+
+	tz_money_text(minor, job->refund.digits, buf, sizeof(buf));
+	return pstrdup(buf);
+}
+
+/* The credit note's next step: apply credit, refund, or done. */
+static void
+settle_refund(TzJob *job)
+{
+	TzJobAction *a = tz_step_action(job);
+	TzRefund   *f = &job->refund;
+	long long	apply;
+	long long	refund;
+
+	tz_refund_split(f->credit, f->owed, f->paid, f->refunded, &apply, &refund);
+	if (apply > 0)
+	{
+		f->step = apply;
+		tz_step_call(job, TZ_PHASE_CREDIT, "credit_note_apply", f->credit_note_id, NULL,
+					 tz_credit_apply_body(a->invoice_zoho_id, apply, f->digits));
+		return;
+	}
+	if (refund > 0)
+	{
+		f->step = refund;
+		tz_step_call(job, TZ_PHASE_REFUND, "credit_note_refund", f->credit_note_id, NULL,
+					 tz_credit_refund_body(refund, f->digits, refund_date(job), refund_reference(job),
+									   a->options));
+		return;
+	}
+	if (f->one_line)
+		tz_step_note(job, "one line of the invoice's total: it has an adjustment (discounts or credits), "
+					 "so its lines and taxes are not reversed one by one");
+	if (f->credits)
+		tz_step_note(job, psprintf("prepaid credits %s: %s applied to the invoice%s",
+							   refund_amount(job, f->amount), refund_amount(job, f->applied_now),
+							   f->created ? "" : " by this attempt"));
+	else
+		tz_step_note(job, psprintf("%s applied to the invoice, %s refunded%s",
+							   refund_amount(job, f->applied_now), refund_amount(job, f->refunded_now),
+							   f->created ? "" : " by this attempt"));
+	if (f->credit > 0)
+		tz_step_note(job, psprintf("%s left on the credit note as the customer's credit",
+							   refund_amount(job, f->credit)));
+	tz_step_done(job, f->created ? (f->credits ? "credited" : "credited and refunded") :
+				 "found its credit note; settled", f->credit_note_id);
+}
+
+/* The invoice as Zoho Books has it: look for its credit note. */
+void
+tz_credit_note_invoice_read(TzJob *job, const TzApiResult *r)
+{
+	TzJobAction *a = tz_step_action(job);
+	TzRefund   *f = &job->refund;
+	json_t	   *invoice = json_object_get(r->root, "invoice");
+	const char *status = json_string_value(json_object_get(invoice, "status"));
+	const char *customer = json_string_value(json_object_get(invoice, "customer_id"));
+
+	if (status && strcmp(status, "void") == 0)
+	{
+		tz_step_done(job, "the Zoho Books invoice is void: nothing to credit", a->invoice_zoho_id);
+		return;
+	}
+	if (customer == NULL || !tz_minor_units(json_object_get(invoice, "balance"), f->digits, &f->owed))
+	{
+		job->http_status = r->http_status;
+		tz_step_finish(job, TZ_OUTCOME_RETRY, "the Zoho Books invoice came without its customer or balance");
+		return;
+	}
+	/* credits refund nothing: what was paid stays paid */
+	if (f->credits || !tz_minor_units(json_object_get(invoice, "payment_made"), f->digits, &f->paid))
+		f->paid = 0;
+	f->invoice = json_deep_copy(invoice);
+	tz_step_call(job, TZ_PHASE_SEARCH, "credit_note_search", NULL,
+				 TZ_STEP_QUERY(job, "credit_note_search", "reference_number", refund_reference(job),
+				   "customer_id", customer), NULL);
+}
+
+static void
+create_credit_note(TzJob *job)
+{
+	TzJobAction *a = tz_step_action(job);
+	TzRefund   *f = &job->refund;
+	json_t	   *body = f->credits ?
+		tz_credits_note_body(f->invoice, f->amount, f->digits, refund_reference(job), refund_date(job)) :
+		tz_credit_note_body(f->invoice, refund_reference(job), refund_date(job), &f->one_line);
+
+	if (body == NULL)
+	{
+		tz_step_finish(job, TZ_OUTCOME_DEAD, "the Zoho Books invoice has no total to credit");
+		return;
+	}
+	tz_step_call(job, TZ_PHASE_CREATE, "credit_note_create", NULL,
+				 TZ_STEP_QUERY(job, "credit_note_create", "invoice_id", a->invoice_zoho_id), body);
+}
+
+/* A credit note found or made: its balance; what it refunded is read when found. */
+static bool
+credit_note_known(TzJob *job, const json_t *note, bool created)
+{
+	TzRefund   *f = &job->refund;
+	const char *id = json_string_value(json_object_get(note, "creditnote_id"));
+
+	if (id == NULL || !tz_minor_units(json_object_get(note, "balance"), f->digits, &f->credit))
+		return false;
+	f->credit_note_id = pstrdup(id);
+	f->created = created;
+	if (created || f->credits)	/* a note of credits is never refunded from */
+		settle_refund(job);
+	else
+		tz_step_call(job, TZ_PHASE_REFUNDS_READ, "credit_note_refunds", id, NULL, NULL);
+	return true;
+}
+
+/* The search's answer: the credit note found, or made now. */
+void
+tz_credit_note_searched(TzJob *job, const TzApiResult *r)
+{
+	json_t	   *note = tz_find_credit_note(r->root, refund_reference(job),
+										   json_string_value(json_object_get(job->refund.invoice,
+																			 "customer_id")));
+
+	if (note == NULL)
+		create_credit_note(job);
+	else if (!credit_note_known(job, note, false))
+		tz_step_finish(job, TZ_OUTCOME_RETRY, "the credit note found came without its id or balance");
+}
+
+/* The credit note made; false: the answer did not say which. */
+bool
+tz_credit_note_created(TzJob *job, const TzApiResult *r)
+{
+	return credit_note_known(job, json_object_get(r->root, "creditnote"), true);
+}
+
+/* Its refunds read, credit applied or a refund made: the balances move, then the next step. */
+void
+tz_credit_note_moved(TzJob *job, const TzApiResult *r)
+{
+	TzRefund   *f = &job->refund;
+
+	switch (job->phase)
+	{
+		case TZ_PHASE_REFUNDS_READ:
+			f->refunded = tz_refunded(r->root, f->digits);
+			break;
+		case TZ_PHASE_CREDIT:
+			f->credit -= f->step;
+			f->owed -= f->step;
+			f->applied_now += f->step;
+			break;
+		case TZ_PHASE_REFUND:
+			f->credit -= f->step;
+			f->refunded += f->step;
+			f->refunded_now += f->step;
+			break;
+		default:
+			break;
+	}
+	settle_refund(job);
+}
