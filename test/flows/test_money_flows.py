@@ -68,6 +68,13 @@ class MoneyFlows(FlowsCase):
                 owed = Decimal("0.00")
             self.assertEqual(cents(z["balance"]), owed, (inv["id"], t["status"], z))
 
+    def job_result(self, trigger, source_id):
+        """What each action of the latest job of that trigger for the object did (outbox.result)."""
+        return json.loads(value(
+            "SELECT o.result::text FROM togai_zoho.outbox o JOIN togai_zoho.flow f ON f.id = o.flow_id "
+            "WHERE f.trigger = %s AND o.source_id = %s ORDER BY o.id DESC LIMIT 1"
+            % (literal(trigger), literal(source_id))))
+
     def differences(self, invs):
         return sql("SELECT togai_invoice, togai_status, zohobooks_status, togai_owed, zohobooks_balance, "
                    "difference FROM togai_zoho.money_differences WHERE togai_invoice = ANY(%s) ORDER BY 1"
@@ -142,11 +149,8 @@ class MoneyFlows(FlowsCase):
         self.assertTrue(self.idle())
         self.assertEqual([r for r in self.zoho.requests("/books/v3/customerpayments")
                           if r["method"] == "POST"], [])
-        result = value("SELECT o.result::text FROM togai_zoho.outbox o JOIN togai_zoho.flow f "
-                       "ON f.id = o.flow_id WHERE f.name = %s AND o.source_id = %s"
-                       % (literal(TOGAI_PAYMENTS_FLOW), literal(tp["id"])))
-        self.assertIn("recorded in Togai from Zoho Books payment %s: not sent back" % zp["payment_id"],
-                      result)
+        self.assertEqual(self.job_result("payment_collected", tp["id"])[0]["did"],
+                         "recorded in Togai from Zoho Books payment %s: not sent back" % zp["payment_id"])
         self.assert_balances_equal(invs)
 
     def test_payment_waits_for_its_invoice_then_applies(self):
@@ -238,10 +242,8 @@ class MoneyFlows(FlowsCase):
         self.assertTrue(self.idle())
         z = self.zoho_invoices()[inv["sequenceId"]]
         self.assertEqual((z["currency_code"], z["exchange_rate"]), ("EUR", 1.08))
-        result = value("SELECT o.result::text FROM togai_zoho.outbox o JOIN togai_zoho.flow f ON "
-                       "f.id = o.flow_id WHERE f.trigger = 'invoice_generated' AND o.source_id = %s"
-                       % literal(inv["id"]))
-        self.assertIn("exchange rate EUR/USD 1.08, Zoho Books' of 2026-10-30", result)
+        self.assertIn("exchange rate EUR/USD 1.08, Zoho Books' of 2026-10-30",
+                      self.job_result("invoice_generated", inv["id"])[0]["note"])
         pay = self.collect(aid, {inv["id"]: "90.00"}, currency="EUR")
         self.poll_togai()
         self.assertTrue(self.idle())
@@ -261,9 +263,7 @@ class MoneyFlows(FlowsCase):
                 if c.get("reference_number") == "Refund " + inv["sequenceId"]]
 
     def refund_result(self, inv):
-        return json.loads(value(
-            "SELECT o.result::text FROM togai_zoho.outbox o JOIN togai_zoho.flow f ON f.id = o.flow_id "
-            "WHERE f.trigger = 'invoice_refunded' AND o.source_id = %s" % literal(inv["id"])))[0]
+        return self.job_result("invoice_refunded", inv["id"])[0]
 
     def test_refunded_paid_invoice_gets_a_credit_note_refunded_whole_once(self):
         aid, invs = self.synced(1, ["80.40"])
@@ -361,10 +361,7 @@ class MoneyFlows(FlowsCase):
         return again
 
     def update_result(self, inv):
-        return json.loads(value(
-            "SELECT o.result::text FROM togai_zoho.outbox o JOIN togai_zoho.flow f ON f.id = o.flow_id "
-            "WHERE f.trigger = 'invoice_updated' AND o.source_id = %s ORDER BY o.id DESC LIMIT 1"
-            % literal(inv["id"])))[0]
+        return self.job_result("invoice_updated", inv["id"])[0]
 
     def test_invoice_changed_before_any_payment_is_updated_in_zoho_books(self):
         aid, invs = self.synced(1, ["70.00"])
@@ -422,9 +419,7 @@ class MoneyFlows(FlowsCase):
                    if c.get("reference_number") == "Credits " + inv["sequenceId"]]
         self.assertEqual((cents(note["total"]), cents(note["balance"])), (Decimal("30.00"), Decimal("0.00")))
         self.assertEqual((cents(z["credits_applied"]), cents(z["balance"])), (Decimal("30.00"), Decimal("70.00")))
-        result = json.loads(value(
-            "SELECT o.result::text FROM togai_zoho.outbox o JOIN togai_zoho.flow f ON f.id = o.flow_id "
-            "WHERE f.trigger = 'invoice_generated' AND o.source_id = %s" % literal(inv["id"])))
+        result = self.job_result("invoice_generated", inv["id"])
         self.assertEqual(result[-1]["did"], "credited")
         self.assertIn("prepaid credits 30.00: 30.00 applied to the invoice", result[-1]["note"])
         self.assert_balances_equal([inv])
@@ -467,9 +462,7 @@ class MoneyFlows(FlowsCase):
                          [(self.zoho_invoices()[invs[0]["sequenceId"]]["invoice_id"], Decimal("50.00"))])
         self.assertEqual((cents(made[top_up["id"]]["amount"]), made[top_up["id"]]["invoices"]),
                          (Decimal("10.00"), []))
-        note = json.loads(value(
-            "SELECT o.result::text FROM togai_zoho.outbox o JOIN togai_zoho.flow f ON f.id = o.flow_id "
-            "WHERE f.trigger = 'payment_collected' AND o.source_id = %s" % literal(pay["id"])))[0]["note"]
+        note = self.job_result("payment_collected", pay["id"])[0]["note"]
         self.assertIn("45 to prepaid credits or the wallet in Togai", note)
         self.assert_balances_equal(invs)
 
