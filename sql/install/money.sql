@@ -339,12 +339,17 @@ BEGIN
 						THEN format('the invoice did not reach Zoho Books (its job %s is dead): '
 									'retry that job, then this one', job.id) END));
 			END IF;
-			/* credits are applied once the invoice is sent */
+			/*
+			 * credits are applied once the invoice is sent, from the advances of
+			 * the account's credit purchases first
+			 */
 			IF ctx ? 'credits' AND mappings #> '{mappings}' ? 'invoice' THEN
 				ctx := ctx || jsonb_strip_nulls(jsonb_build_object('unsent',
 					(SELECT jsonb_agg(u.invoice_id) FROM togai_zoho.zohobooks_unsent u
 					  WHERE u.invoice_id IN (SELECT jsonb_each_text.value
-											   FROM jsonb_each_text(mappings #> '{mappings,invoice}')))));
+											   FROM jsonb_each_text(mappings #> '{mappings,invoice}')))))
+					|| togai_zoho.customer_advances(job_context.connection_id, payload ->> 'account_id',
+													organizations);
 			END IF;
 			IF payload ->> 'status' = 'REFUND_COMPLETED' OR ctx ? 'credits' THEN
 				/* credit notes and refunds are dated today in each organization */

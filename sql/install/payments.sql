@@ -119,6 +119,52 @@ COMMENT ON FUNCTION togai_zoho.invoice_job(text) IS
 REVOKE ALL ON FUNCTION togai_zoho.invoice_job(text) FROM PUBLIC;
 
 /*
+ * The account's credit purchases as Zoho Books advances, for the prepaid
+ * credits of its invoices: per Zoho Books connection, the customer payments
+ * the extension recorded for Togai payments with CREDIT or WALLET_CREDIT
+ * records (the ten newest, oldest first); and, while one such payment is
+ * still on its way to Zoho Books, what the credits wait for (not for a
+ * payment that pays invoices too: it may be waiting for this very invoice).
+ */
+CREATE FUNCTION togai_zoho.customer_advances(togai_connection_id bigint, account_id text,
+											 organizations bigint[])
+	RETURNS jsonb
+	LANGUAGE sql STABLE
+	SET search_path = pg_catalog, togai_zoho, pg_temp
+	AS $$
+WITH bought AS (
+	SELECT p.payment_id, p.paid_at,
+		   EXISTS (SELECT FROM jsonb_array_elements(p.records) r
+				   WHERE upper(r ->> 'type') NOT IN ('CREDIT', 'WALLET_CREDIT')) AS pays_invoices
+	  FROM togai_zoho.payments p
+	 WHERE p.connection_id = customer_advances.togai_connection_id
+	   AND p.account_id = customer_advances.account_id
+	   AND EXISTS (SELECT FROM jsonb_array_elements(p.records) r
+				   WHERE upper(r ->> 'type') IN ('CREDIT', 'WALLET_CREDIT'))
+	 ORDER BY p.paid_at DESC, p.payment_id DESC
+	 LIMIT 10)
+SELECT jsonb_strip_nulls(jsonb_build_object(
+	'advances',
+	(SELECT jsonb_object_agg(a.org, a.ids)
+	   FROM (SELECT m.zohobooks_connection_id::text AS org,
+					jsonb_agg(m.zohobooks_id ORDER BY b.paid_at, b.payment_id) AS ids
+			   FROM bought b
+			   JOIN togai_zoho.id_mapping m ON m.entity = 'payment' AND m.togai_id = b.payment_id
+			  WHERE m.zohobooks_connection_id = ANY (customer_advances.organizations)
+			  GROUP BY m.zohobooks_connection_id) a),
+	'advance_waiting',
+	(SELECT format('credits bought with Togai payment %s are on their way to Zoho Books', b.payment_id)
+	   FROM bought b
+	   JOIN togai_zoho.outbox o ON o.entity = 'payment' AND o.source_id = b.payment_id
+	   JOIN togai_zoho.flow f ON f.id = o.flow_id AND f.trigger = 'payment_collected'
+	  WHERE o.state IN ('pending', 'running') AND NOT b.pays_invoices
+	  LIMIT 1)))
+$$;
+COMMENT ON FUNCTION togai_zoho.customer_advances(bigint, text, bigint[]) IS
+'Internal: the Zoho Books advances (customer payments) of an account''s credit purchases, per organization, and whether one is still on its way';
+REVOKE ALL ON FUNCTION togai_zoho.customer_advances(bigint, text, bigint[]) FROM PUBLIC;
+
+/*
  * What a payment_apply job sends, per Zoho Books connection: the customer
  * payment's body (less the contact, which the job's mappings give), the
  * amounts rounded to the currency's minor unit; whether it is there already

@@ -49,6 +49,8 @@ static const TzRemoteOp ops[] = {
 	{{"invoice_ids", "invoice_ids"}}, NULL},
 	{"invoice_void", Z, "POST", "/invoices/%s/status/void", "invoice_id", NULL, {{0}}, NULL},
 	{"invoice_payments", Z, "GET", "/invoices/%s/payments", "invoice_id", NULL, {{0}}, "payments"},
+	{"invoice_apply_credits", Z, "POST", "/invoices/%s/credits", "invoice_id", "credits", {{0}},
+	NULL, true},
 	{"payment_create", Z, "POST", "/customerpayments", NULL, "payment", {{0}}, "payment", true},
 	{"payment_get", Z, "GET", "/customerpayments/%s", "payment_id", NULL, {{0}}, "payment"},
 	{"payment_search", Z, "GET", "/customerpayments", NULL, NULL,

@@ -46,6 +46,8 @@ typedef enum TzPhase
 	TZ_PHASE_REFUNDS_READ,		/* reading the refunds a found credit note has */
 	TZ_PHASE_CREDIT,			/* applying a credit note to its invoice */
 	TZ_PHASE_REFUND,			/* refunding from a credit note */
+	TZ_PHASE_ADVANCE_READ,		/* reading a customer advance the extension recorded */
+	TZ_PHASE_ADVANCE_APPLY,		/* applying advances to an invoice */
 	TZ_PHASE_EXCHANGE_RATE,		/* reading Zoho Books' rate of a currency for a date */
 	TZ_PHASE_CURRENCIES,		/* looking up the Zoho currency id of a code */
 	TZ_PHASE_READ,				/* reading the object before a merge-write */
@@ -119,6 +121,11 @@ typedef struct TzRefund
 	long long	step;			/* the amount of the call in flight */
 	long long	applied_now;	/* applied by this attempt */
 	long long	refunded_now;	/* refunded by this attempt */
+	json_t	   *advances;		/* the customer's advances (Zoho payment ids), oldest first */
+	int			advance_next;	/* the next one to read */
+	long long  *unused;			/* what is unused of each, as read */
+	long long	covered;		/* credits the advances paid on this invoice */
+	long long	advanced_now;	/* of which by this attempt */
 } TzRefund;
 
 /* A mapping to store, whatever the attempt's outcome. */

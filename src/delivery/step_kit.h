@@ -61,5 +61,6 @@ extern void tz_credit_note_invoice_read(TzJob *job, const TzApiResult *r);
 extern void tz_credit_note_searched(TzJob *job, const TzApiResult *r);
 extern bool tz_credit_note_created(TzJob *job, const TzApiResult *r);
 extern void tz_credit_note_moved(TzJob *job, const TzApiResult *r);
+extern void tz_credit_note_advance(TzJob *job, const TzApiResult *r);
 
 #endif							/* TZ_STEP_KIT_H */

@@ -1331,6 +1331,11 @@ tz_steps_answered(TzJob *job, const TzApiResult *r)
 			tz_credit_note_moved(job, r);
 			return;
 
+		case TZ_PHASE_ADVANCE_READ:
+		case TZ_PHASE_ADVANCE_APPLY:
+			tz_credit_note_advance(job, r);
+			return;
+
 		case TZ_PHASE_EXCHANGE_RATE:
 			{
 				const char *effective = NULL;

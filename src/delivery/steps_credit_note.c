@@ -9,9 +9,12 @@
  * credit note is the invoice's lines (or one line of its total), applied
  * to what is unpaid, the rest refunded as Togai refunded what was paid;
  * invoice_credits' is the Togai invoice's prepaid credits, applied to it
- * once it is sent.  Each step follows from the balances read (a found
- * credit note's refunds are read), so a repeat after a lost answer never
- * credits or refunds twice.  The amounts' arithmetic is pure
+ * once it is sent; credits the customer bought through a Togai payment sit
+ * in Zoho Books as that payment's unused part (an advance), so they are
+ * paid from it first and only the rest (credits granted, not bought) is a
+ * credit note.  Each step follows from the balances read (a found credit
+ * note's refunds, an advance's invoices), so a repeat after a lost answer
+ * never credits or refunds twice.  The amounts' arithmetic is pure
  * (credit_note.c).
  *
  *-------------------------------------------------------------------------
@@ -105,6 +108,15 @@ tz_plan_credits(TzJob *job)
 					   psprintf("waiting: Zoho Books invoice %s is not marked sent yet", a->invoice_zoho_id));
 		return false;
 	}
+	if (json_is_string(json_object_get(job->context, "advance_waiting")))
+	{
+		/* bought credits are paid from their advance, which must be there first */
+		job->delay_ms = ON_ITS_WAY_MS;
+		tz_step_finish(job, TZ_OUTCOME_DEFERRED,
+					   psprintf("waiting: %s", json_string_value(json_object_get(job->context,
+																			   "advance_waiting"))));
+		return false;
+	}
 	memset(&job->refund, 0, sizeof(job->refund));
 	job->refund.credits = true;
 	job->refund.amount = credits;
@@ -121,6 +133,25 @@ refund_amount(TzJob *job, long long minor)
 
 	tz_money_text(minor, job->refund.digits, buf, sizeof(buf));
 	return pstrdup(buf);
+}
+
+/* What became of the invoice's prepaid credits, for the result. */
+static void
+credits_note(TzJob *job)
+{
+	TzRefund   *f = &job->refund;
+	char	   *text = psprintf("prepaid credits %s:", refund_amount(job, f->amount));
+
+	if (f->covered > 0)
+		text = psprintf("%s %s paid from the customer's advance (credits bought with a Togai payment)%s%s",
+						text, refund_amount(job, f->covered),
+						f->advanced_now == f->covered ? "" : psprintf(", %s by this attempt",
+																	  refund_amount(job, f->advanced_now)),
+						f->credit_note_id ? "," : "");
+	if (f->credit_note_id)
+		text = psprintf("%s %s applied to the invoice by credit note%s", text,
+						refund_amount(job, f->applied_now), f->created ? "" : " by this attempt");
+	tz_step_note(job, text);
 }
 
 /* The credit note's next step: apply credit, refund, or done. */
@@ -152,9 +183,7 @@ settle_refund(TzJob *job)
 		tz_step_note(job, "one line of the invoice's total: it has an adjustment (discounts or credits), "
 					 "so its lines and taxes are not reversed one by one");
 	if (f->credits)
-		tz_step_note(job, psprintf("prepaid credits %s: %s applied to the invoice%s",
-							   refund_amount(job, f->amount), refund_amount(job, f->applied_now),
-							   f->created ? "" : " by this attempt"));
+		credits_note(job);
 	else
 		tz_step_note(job, psprintf("%s applied to the invoice, %s refunded%s",
 							   refund_amount(job, f->applied_now), refund_amount(job, f->refunded_now),
@@ -202,7 +231,8 @@ create_credit_note(TzJob *job)
 	TzJobAction *a = tz_step_action(job);
 	TzRefund   *f = &job->refund;
 	json_t	   *body = f->credits ?
-		tz_credits_note_body(f->invoice, f->amount, f->digits, refund_reference(job), refund_date(job)) :
+		tz_credits_note_body(f->invoice, f->amount - f->covered, f->digits, refund_reference(job),
+							 refund_date(job)) :
 		tz_credit_note_body(f->invoice, refund_reference(job), refund_date(job), &f->one_line);
 
 	if (body == NULL)
@@ -232,15 +262,103 @@ credit_note_known(TzJob *job, const json_t *note, bool created)
 	return true;
 }
 
-/* The search's answer: the credit note found, or made now. */
+/* Reads the next of the customer's advances; false when all are read. */
+static bool
+read_advance(TzJob *job)
+{
+	TzRefund   *f = &job->refund;
+	const char *id = json_string_value(json_array_get(f->advances, f->advance_next));
+
+	if (id == NULL)
+		return false;
+	tz_step_call(job, TZ_PHASE_ADVANCE_READ, "payment_get", id, NULL, NULL);
+	return true;
+}
+
+/* The credits the advances did not pay: a credit note of the rest, or done. */
+static void
+after_advances(TzJob *job)
+{
+	TzRefund   *f = &job->refund;
+
+	if (f->amount - f->covered > 0)
+	{
+		create_credit_note(job);
+		return;
+	}
+	credits_note(job);
+	tz_step_done(job, f->advanced_now > 0 ? "paid from the customer's advance" :
+				 "found paid from the customer's advance", tz_step_action(job)->invoice_zoho_id);
+}
+
+/*
+ * Every advance read: what is still owed of the credits is paid from them,
+ * oldest first, in one call.
+ */
+static void
+apply_advances(TzJob *job)
+{
+	TzRefund   *f = &job->refund;
+	int			n = (int) json_array_size(f->advances);
+	long long  *take = palloc0(Max(n, 1) * sizeof(long long));
+	const char **ids = palloc0(Max(n, 1) * sizeof(char *));
+	long long	need = Min(f->amount - f->covered, f->owed);
+
+	for (int i = 0; i < n; i++)
+		ids[i] = json_string_value(json_array_get(f->advances, i));
+	f->step = tz_advance_split(f->unused, n, need, take);
+	if (f->step <= 0)
+	{
+		after_advances(job);
+		return;
+	}
+	tz_step_call(job, TZ_PHASE_ADVANCE_APPLY, "invoice_apply_credits", tz_step_action(job)->invoice_zoho_id,
+				 NULL, tz_advance_apply_body(ids, take, n, f->digits));
+}
+
+/* An advance read, or advances applied to the invoice. */
+void
+tz_credit_note_advance(TzJob *job, const TzApiResult *r)
+{
+	TzRefund   *f = &job->refund;
+	long long	here;
+
+	if (job->phase == TZ_PHASE_ADVANCE_APPLY)
+	{
+		f->covered += f->step;
+		f->advanced_now += f->step;
+		f->owed -= f->step;
+		after_advances(job);
+		return;
+	}
+	if (!tz_advance_read(json_object_get(r->root, "payment"), tz_step_action(job)->invoice_zoho_id,
+						 f->digits, &f->unused[f->advance_next], &here))
+	{
+		tz_step_finish(job, TZ_OUTCOME_RETRY, "the customer payment came without its unused amount");
+		return;
+	}
+	f->covered += here;
+	f->advance_next++;
+	if (!read_advance(job))
+		apply_advances(job);
+}
+
+/* The search's answer: the credit note found, or made now (after the advances, for credits). */
 void
 tz_credit_note_searched(TzJob *job, const TzApiResult *r)
 {
+	TzRefund   *f = &job->refund;
 	json_t	   *note = tz_find_credit_note(r->root, refund_reference(job),
-										   json_string_value(json_object_get(job->refund.invoice,
-																			 "customer_id")));
+										   json_string_value(json_object_get(f->invoice, "customer_id")));
 
-	if (note == NULL)
+	if (note == NULL && f->credits)
+	{
+		f->advances = tz_step_for_organization(job, "advances");
+		f->unused = palloc0(Max(json_array_size(f->advances), 1) * sizeof(long long));
+		if (!read_advance(job))
+			after_advances(job);
+	}
+	else if (note == NULL)
 		create_credit_note(job);
 	else if (!credit_note_known(job, note, false))
 		tz_step_finish(job, TZ_OUTCOME_RETRY, "the credit note found came without its id or balance");

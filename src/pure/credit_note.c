@@ -240,3 +240,58 @@ tz_refund_split(long long credit, long long owed, long long paid, long long refu
 		*apply = 0;
 	*refund = to_refund;
 }
+
+bool
+tz_advance_read(const json_t *payment, const char *invoice_id, int digits,
+				long long *unused, long long *applied_here)
+{
+	size_t		i;
+	json_t	   *a;
+
+	if (!json_is_object(payment) ||
+		!tz_minor_units(json_object_get(payment, "unused_amount"), digits, unused))
+		return false;
+	if (*unused < 0)
+		*unused = 0;
+	*applied_here = 0;
+	json_array_foreach(json_object_get(payment, "invoices"), i, a)
+	{
+		const char *id = json_string_value(json_object_get(a, "invoice_id"));
+		long long	amount;
+
+		if (id && invoice_id && strcmp(id, invoice_id) == 0 &&
+			tz_minor_units(json_object_get(a, "amount_applied"), digits, &amount) && amount > 0)
+			*applied_here += amount;
+	}
+	return true;
+}
+
+long long
+tz_advance_split(const long long *unused, int n, long long need, long long *take)
+{
+	long long	total = 0;
+
+	for (int i = 0; i < n; i++)
+	{
+		long long	t = need - total;
+
+		if (t > unused[i])
+			t = unused[i];
+		take[i] = t > 0 ? t : 0;
+		total += take[i];
+	}
+	return total;
+}
+
+json_t *
+tz_advance_apply_body(const char *const *payment_ids, const long long *amounts, int n, int digits)
+{
+	json_t	   *payments = json_array();
+
+	for (int i = 0; i < n; i++)
+		if (amounts[i] > 0 && payment_ids[i] != NULL)
+			json_array_append_new(payments, json_pack("{s:s, s:o}", "payment_id", payment_ids[i],
+													  "amount_applied",
+													  tz_money_json(amounts[i], digits)));
+	return json_pack("{s:o, s:[]}", "invoice_payments", payments, "apply_creditnotes");
+}

@@ -67,6 +67,27 @@ extern json_t *tz_credit_refund_body(long long minor, int digits, const char *da
 									 const char *reference, const json_t *options);
 
 /*
+ * A customer payment as GET /customerpayments/{id} answers it ("payment"),
+ * seen as an advance for an invoice: what is unused of it, and what it
+ * applied to that invoice already.  False when the answer lacks either.
+ */
+extern bool tz_advance_read(const json_t *payment, const char *invoice_id, int digits,
+							long long *unused, long long *applied_here);
+
+/*
+ * How much of each of n advances (oldest first) pays `need`: take[i] of
+ * advance i, each at most what is unused of it.  Returns the sum.
+ */
+extern long long tz_advance_split(const long long *unused, int n, long long need, long long *take);
+
+/*
+ * POST /invoices/{id}/credits: amounts[i] of the advance payment_ids[i]
+ * applied to the invoice (zero ones left out), no credit note.
+ */
+extern json_t *tz_advance_apply_body(const char *const *payment_ids, const long long *amounts, int n,
+									 int digits);
+
+/*
  * How a credit note of balance `credit` settles an invoice of balance
  * `owed` on which `paid` was paid and `refunded` refunded already: the
  * credit to apply to the invoice (what the refund does not need) and the

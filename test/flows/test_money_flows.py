@@ -466,6 +466,77 @@ class MoneyFlows(FlowsCase):
         self.assertIn("45 to prepaid credits or the wallet in Togai", note)
         self.assert_balances_equal(invs)
 
+    def credits_invoice(self, aid, suffix, charges, credits):
+        tree = {"id": "%s.credits.%s" % (self.prefix, suffix), "description": "Credits", "type": "TOTAL_CREDITS",
+                "units": "USD", "value": -credits, "lineItems": []}
+        return invoice("%s.inv.%s" % (self.prefix, suffix), aid, aid.replace(".acc.", ".cus."),
+                       "%s-%s" % (self.prefix, suffix.upper()), [line("Usage", value=Decimal(charges)), tree])
+
+    def unused(self, togai_payment):
+        """What is unused of the Zoho Books payment made for a Togai payment (the customer's advance)."""
+        (p,) = [p for p in self.zoho.state()["payments"] if p.get("reference_number") == togai_payment["id"]]
+        return p["unused_amount"]
+
+    def test_bought_credits_are_paid_from_their_advance_not_credited_again(self):
+        """Credits bought with a Togai payment sit in Zoho Books as that payment's unused part:
+        an invoice that uses them is paid from it, and only credits beyond it become a credit note."""
+        (aid,) = self.seed_accounts(1)
+        self.poll_togai()
+        self.assertTrue(self.idle())
+        bought = self.togai_api("POST", "/payments", {
+            "accountId": aid, "currency": "USD", "totalAmount": 40.0,
+            "externalPaymentReference": {"sourceName": "Stripe", "sourceType": "CARD",
+                                         "transactionNumber": "ch_%s_b" % self.prefix},
+            "lineItemRecords": [{"togaiId": "credits", "amount": 40.0, "type": "CREDIT", "order": 1}]})
+        first = self.credits_invoice(aid, "b1", "100.00", 30.0)
+        self.togai.seed({"invoices": [first]})
+        # the advance applied, its answer lost: the retry reads what the advance paid
+        self.zoho.faults({"kind": "after_success_drop", "count": 1,
+                          "match": {"method": "POST", "path_suffix": "/credits"}})
+        self.poll_togai()
+        self.assertTrue(self.idle(90))
+        z = self.zoho_invoices()[first["sequenceId"]]
+        # 30 of the 40 bought pay the invoice: no credit note, 10 left for the next
+        self.assertEqual((cents(z["total"]), cents(z["payment_made"]), cents(z.get("credits_applied") or 0),
+                          cents(z["balance"])),
+                         (Decimal("100.00"), Decimal("30.00"), Decimal("0.00"), Decimal("70.00")))
+        self.assertEqual(cents(self.unused(bought)), Decimal("10.00"))
+        self.assertEqual([c for c in self.zoho.state()["creditnotes"]
+                          if c.get("reference_number", "").startswith("Credits ")], [])
+        self.assertEqual(len([r for r in self.zoho.requests("/books/v3/invoices/%s/credits" % z["invoice_id"])
+                              if r["method"] == "POST"]), 1)
+        result = self.job_result("invoice_generated", first["id"])[-1]
+        self.assertEqual(result["did"], "found paid from the customer's advance")
+        self.assertIn("prepaid credits 30.00: 30.00 paid from the customer's advance", result["note"])
+        self.assert_balances_equal([first])
+        # the next invoice uses more than is left: 10 from the advance, 15 by credit note
+        second = self.credits_invoice(aid, "b2", "60.00", 25.0)
+        self.togai.seed({"invoices": [second]})
+        self.poll_togai()
+        self.assertTrue(self.idle(90))
+        z2 = self.zoho_invoices()[second["sequenceId"]]
+        (note,) = [c for c in self.zoho.state()["creditnotes"]
+                   if c.get("reference_number") == "Credits " + second["sequenceId"]]
+        self.assertEqual((cents(note["total"]), cents(note["balance"])), (Decimal("15.00"), Decimal("0.00")))
+        self.assertEqual((cents(z2["payment_made"]), cents(z2["credits_applied"]), cents(z2["balance"])),
+                         (Decimal("10.00"), Decimal("15.00"), Decimal("35.00")))
+        self.assertIn("prepaid credits 25.00: 10.00 paid from the customer's advance",
+                      self.job_result("invoice_generated", second["id"])[-1]["note"])
+        self.assert_balances_equal([first, second])
+        # once, and never back to Togai: a sweep and both polls move nothing more
+        payments_in_togai = len(self.togai.state()["payments"])
+        sql("SELECT togai_zoho.sweep_now('togai')")
+        self.poll_togai()
+        self.poll_zoho()
+        self.assertTrue(self.idle())
+        self.assertEqual(len(self.togai.state()["payments"]), payments_in_togai)
+        self.assertEqual(cents(self.unused(bought)), Decimal("0.00"))
+        self.assertEqual(len([c for c in self.zoho.state()["creditnotes"]
+                              if c.get("reference_number", "").startswith("Credits ")]), 1)
+        self.assert_balances_equal([first, second])
+        self.poll_zoho()
+        self.assertEqual(self.differences([first, second]), [])
+
     def test_exchange_rate_is_read_once_per_currency_and_day(self):
         """A billing run: many invoices of one date in another currency read Zoho Books' rate once."""
         self.zoho.seed({"exchange_rates": [{"currency_code": "CHF", "effective_date": "2026-10-20",

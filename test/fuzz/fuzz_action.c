@@ -83,6 +83,15 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		consume(tz_credit_note_body(root, "Refund INV-1", "2026-12-04", &one_line));
 		consume(tz_credits_note_body(root, minor, 2, "Credits INV-1", NULL));
 		consume(tz_credit_refund_body(refund, 3, NULL, "r", options));
+		/* a customer payment read as an advance, and what it pays */
+		if (tz_advance_read(json_object_get(answer, "payment"), "1", 2, &minor, &apply))
+		{
+			const char *ids[1] = {"p1"};
+			long long	take[1];
+
+			(void) tz_advance_split(&minor, 1, apply, take);
+			consume(tz_advance_apply_body(ids, take, 1, 2));
+		}
 	}
 	json_decref(root);
 	return 0;

@@ -16,7 +16,7 @@ This module adds what every mock needs and what tests steer through /_mock/:
                                    Retry-After; concurrency_limit: requests in flight per rate key, the
                                    one over it answered 429 at once; refusals counted in /_mock/stats)
   POST   /_mock/new_day           a new day: the daily counts start again
-  POST   /_mock/faults            {"faults": [{"kind": K, "count": N, "match": {"method", "path_prefix"}, ...}]}
+  POST   /_mock/faults            {"faults": [{"kind": K, "count": N, "match": {"method", "path_prefix", "path_suffix"}, ...}]}
                                    (with "rate": p instead of "count", a fault stays and fires on that
                                    share of the calls it matches, from a seeded random sequence)
   DELETE /_mock/faults
@@ -139,6 +139,8 @@ class App:
                 if m.get("method") and m["method"] != req.method:
                     continue
                 if m.get("path_prefix") and not req.path.startswith(m["path_prefix"]):
+                    continue
+                if m.get("path_suffix") and not req.path.endswith(m["path_suffix"]):
                     continue
                 if "rate" in f:
                     # a standing fault: fires on that share of the calls it matches

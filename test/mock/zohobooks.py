@@ -132,6 +132,7 @@ class ZohoBooks(App):
         ("POST", r"/books/v3/invoices/(?P<id>[^/]+)/status/(?P<status>sent|void)", "invoice_status"),
         ("POST", r"/books/v3/invoices/(?P<id>[^/]+)/writeoff", "invoice_write_off"),
         ("GET", r"/books/v3/invoices/(?P<id>[^/]+)/payments", "invoice_payments"),
+        ("POST", r"/books/v3/invoices/(?P<id>[^/]+)/credits", "invoice_apply_credits"),
         ("POST", r"/books/v3/customerpayments", "payment_create"),
         ("GET", r"/books/v3/customerpayments", "payment_list"),
         ("GET", r"/books/v3/customerpayments/(?P<id>[^/]+)", "payment_get"),
@@ -767,6 +768,50 @@ class ZohoBooks(App):
             inv["status"] = "paid"
             inv["last_modified_time"] = self.now()
             return 200, self.ok("Invoice has been written off.")
+
+    def invoice_apply_credits(self, req):
+        """Applies a customer's excess payments (invoice_payments) and credit notes
+        (apply_creditnotes) to one invoice: both lists are required, one may be empty."""
+        body = req.json()
+        lists = (body.get("invoice_payments"), body.get("apply_creditnotes"))
+        if not all(isinstance(x, list) for x in lists) or not any(lists):
+            raise self.fail(400, 2, "Invalid value passed for invoice_payments and apply_creditnotes")
+        with self.lock:
+            inv = self.find(self.invoices, req, "Invoice")
+            if inv["status"] in ("draft", "void"):
+                raise self.fail(400, 24016, "Credits can only be applied to sent invoices.")
+            moves = []
+            for kind, list_key, key, store in (
+                    ("payment", "invoice_payments", "payment_id", self.payments),
+                    ("note", "apply_creditnotes", "creditnote_id", self.creditnotes)):
+                for a in body[list_key]:
+                    src = store.get(str(a.get(key)))
+                    amount = money(a.get("amount_applied") or 0)
+                    left = src and money(src["unused_amount" if kind == "payment" else "balance"])
+                    if src is None or src["organization_id"] != req.org \
+                            or src.get("customer_id") != inv["customer_id"]:
+                        raise self.fail(400, 2, "Invalid value passed for %s" % key)
+                    if amount <= 0 or amount > left:
+                        raise self.fail(400, 24021, "The amount applied exceeds the credit available.")
+                    moves.append((kind, src, amount))
+            if sum((m[2] for m in moves), Decimal("0")) > money(inv["balance"]):
+                raise self.fail(400, 24022, "The credits applied to invoice %s exceed its balance."
+                                % inv["invoice_number"])
+            for kind, src, amount in moves:
+                applied = {"invoice_id": inv["invoice_id"], "invoice_number": inv["invoice_number"],
+                           "amount_applied": float(amount)}
+                if kind == "payment":
+                    src["unused_amount"] = float(money(src["unused_amount"]) - amount)
+                    src["invoices"].append(dict(applied, invoice_payment_id=str(next(self.ids))))
+                    inv["payment_made"] = float(money(inv.get("payment_made", 0)) + amount)
+                else:
+                    src["invoices"].append(dict(applied, creditnote_invoice_id=str(next(self.ids))))
+                    self.spend_credit(src, amount)
+                    inv["credits_applied"] = float(money(inv.get("credits_applied", 0)) + amount)
+                inv["balance"] = float(money(inv["balance"]) - amount)
+            inv["status"] = "paid" if money(inv["balance"]) <= 0 else "partially_paid"
+            inv["last_modified_time"] = self.now()
+            return 200, self.ok("Credits have been applied to the invoice(s).")
 
     def invoices_mark_sent(self, req):
         """The bulk call: invoice_ids, comma-separated numeric ids (required)."""

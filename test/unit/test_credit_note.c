@@ -194,6 +194,48 @@ test_split(void)
 	CHECK(apply == 0 && refund == 1000);
 }
 
+static void
+test_advances(void)
+{
+	json_t	   *payment = parse("{\"payment_id\": \"9\", \"unused_amount\": 30.5, \"invoices\": ["
+									 "{\"invoice_id\": \"1\", \"amount_applied\": 10},"
+									 "{\"invoice_id\": \"2\", \"amount_applied\": 20.25},"
+									 "{\"invoice_id\": \"2\", \"amount_applied\": \"4.75\"}]}");
+	json_t	   *bare = parse("{\"payment_id\": \"9\"}");
+	long long	unused = -1;
+	long long	here = -1;
+	long long	take[3];
+	long long	unused3[3] = {500, 0, 2000};
+	const char *ids[3] = {"7", "8", "9"};
+	json_t	   *body;
+	char	   *text;
+
+	/* what is unused, and what it applied to this invoice (two applications) */
+	CHECK(tz_advance_read(payment, "2", 2, &unused, &here));
+	CHECK(unused == 3050 && here == 2500);
+	CHECK(tz_advance_read(payment, "3", 2, &unused, &here) && here == 0);
+	/* an answer without its unused amount is no answer */
+	CHECK(!tz_advance_read(bare, "2", 2, &unused, &here));
+	CHECK(!tz_advance_read(NULL, "2", 2, &unused, &here));
+
+	/* oldest first, each at most its unused part */
+	CHECK(tz_advance_split(unused3, 3, 1800, take) == 1800);
+	CHECK(take[0] == 500 && take[1] == 0 && take[2] == 1300);
+	CHECK(tz_advance_split(unused3, 3, 9000, take) == 2500 && take[2] == 2000);
+	CHECK(tz_advance_split(unused3, 3, 0, take) == 0 && take[0] == 0 && take[2] == 0);
+
+	/* the body names the advances used, and no credit note */
+	tz_advance_split(unused3, 3, 1800, take);
+	body = tz_advance_apply_body(ids, take, 3, 2);
+	text = json_dumps(body, JSON_COMPACT | JSON_SORT_KEYS);
+	CHECK(strcmp(text, "{\"apply_creditnotes\":[],\"invoice_payments\":[{\"amount_applied\":5.0,"
+				 "\"payment_id\":\"7\"},{\"amount_applied\":13.0,\"payment_id\":\"9\"}]}") == 0);
+	free(text);
+	json_decref(body);
+	json_decref(payment);
+	json_decref(bare);
+}
+
 int
 main(void)
 {
@@ -201,6 +243,7 @@ main(void)
 	test_find();
 	test_body();
 	test_split();
+	test_advances();
 	printf("credit_note: %d passed, %d failed\n", passed, failed);
 	return failed == 0 ? 0 : 1;
 }
