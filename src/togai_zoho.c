@@ -45,6 +45,7 @@ int			tz_poll_idle_max_s = 600;
 int			tz_poll_sweep_s = 3600;
 int			tz_togai_sweep_s = 86400;
 char	   *tz_togai_open_statuses = NULL;
+char	   *tz_debug_fail_answer = NULL;
 
 static const struct config_enum_entry purpose_options[] = {
 	{"session", TZ_PURPOSE_SESSION, false},
@@ -316,6 +317,17 @@ _PG_init(void)
 							   PGC_SUSET,
 							   GUC_LIST_INPUT,
 							   check_open_statuses, NULL, NULL);
+
+	/* a test aid, like PostgreSQL's own debug_ settings: hidden from SHOW ALL and the sample */
+	DefineCustomStringVariable("togai_zoho.debug_fail_answer",
+							   "Raises an error in the step taking the answer of a call whose path "
+							   "contains this text (tests only).",
+							   "Shows how a job whose step fails is stopped alone.",
+							   &tz_debug_fail_answer,
+							   "",
+							   PGC_SUSET,
+							   GUC_NO_SHOW_ALL | GUC_NOT_IN_SAMPLE,
+							   NULL, NULL, NULL);
 
 	MarkGUCPrefixReserved("togai_zoho");
 	tz_enqueue_init();

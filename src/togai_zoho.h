@@ -42,5 +42,6 @@ extern int	tz_poll_idle_max_s;
 extern int	tz_poll_sweep_s;
 extern int	tz_togai_sweep_s;
 extern char *tz_togai_open_statuses;
+extern char *tz_debug_fail_answer;
 
 #endif							/* TOGAI_ZOHO_H */

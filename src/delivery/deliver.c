@@ -23,6 +23,7 @@
 #include "miscadmin.h"
 #include "pgstat.h"
 #include "postmaster/interrupt.h"
+#include "storage/ipc.h"
 #include "storage/latch.h"
 #include "utils/guc.h"
 #include "utils/memutils.h"
@@ -445,6 +446,68 @@ item_answered(ConnEntry *ce, TzJob *job, const TzApiResult *r)
 }
 
 /*
+ * Runs one job's step, planning its next call (r NULL) or taking an answer,
+ * so that an ERROR in it (a bug met by one object's data) ends that job's
+ * attempt, not the turn of every job held with it, which would otherwise
+ * all be taken back and fail again together.  Steps touch memory only (no
+ * SPI, no locks, no buffers; what they allocate is the job's context's), so
+ * the error is taken without a subtransaction.  Cancel and shutdown go on
+ * up.  The job dies with the error's words; retry_dead() runs it again
+ * once the cause is fixed, and it looks for what it made before.  Returns
+ * the step's own answer (planned, or refusal understood).
+ */
+static bool
+guarded_step(TzJob *job, const TzApiResult *r, bool search_first)
+{
+	MemoryContext cxt = CurrentMemoryContext;
+	volatile bool result = false;
+
+	PG_TRY();
+	{
+		if (r == NULL)
+			result = tz_steps_plan(job, search_first);
+		else
+		{
+			if (tz_debug_fail_answer && tz_debug_fail_answer[0] && job->call_path &&
+				strstr(job->call_path, tz_debug_fail_answer))
+				elog(ERROR, "togai_zoho.debug_fail_answer: failing the answer to %s", job->call_path);
+			if (r->ok)
+			{
+				job->call_method = NULL;
+				tz_steps_answered(job, r);
+				result = true;
+			}
+			else
+				result = tz_steps_refused(job, r);
+		}
+	}
+	PG_CATCH();
+	{
+		ErrorData  *edata;
+
+		MemoryContextSwitchTo(cxt);
+		edata = CopyErrorData();
+		if (edata->sqlerrcode == ERRCODE_QUERY_CANCELED || edata->sqlerrcode == ERRCODE_ADMIN_SHUTDOWN ||
+			proc_exit_inprogress)
+			PG_RE_THROW();
+		FlushErrorState();
+		ereport(WARNING,
+				(errmsg("togai_zoho: job %lld stopped by an error in its step: %s",
+						(long long) job->id, edata->message),
+				 errdetail("The other jobs go on; this one goes to dead_jobs."),
+				 errhint("This is a bug: report it with the job's row; retry_dead() runs the job again.")));
+		job->call_method = NULL;
+		finish_job(job, edata->sqlerrcode == ERRCODE_OUT_OF_MEMORY ? TZ_OUTCOME_RETRY : TZ_OUTCOME_DEAD,
+				   edata->sqlerrcode == ERRCODE_OUT_OF_MEMORY ? backoff(job) : 0,
+				   psprintf("internal error in the job's step: %s", edata->message));
+		FreeErrorData(edata);
+		result = r != NULL;		/* an answer taken: nothing more to do with it */
+	}
+	PG_END_TRY();
+	return result;
+}
+
+/*
  * Jobs that start together need the organization's currencies, and each
  * item, once: the first asks, the others wait for its answer and take it.
  * Returns true when the job must not call.
@@ -472,8 +535,7 @@ known_already(TzEngine *e, TzJob *job)
 	r.ok = true;
 	r.root = ce->currencies;
 	old = MemoryContextSwitchTo(job->cxt);
-	job->call_method = NULL;
-	tz_steps_answered(job, &r);
+	(void) guarded_step(job, &r, false);
 	MemoryContextSwitchTo(old);
 	return true;
 }
@@ -501,7 +563,7 @@ advance_all(TzEngine *e)
 		if (job->call_method == NULL)
 		{
 			old = MemoryContextSwitchTo(job->cxt);
-			planned = tz_steps_plan(job, job->may_exist || search_first_all);
+			planned = guarded_step(job, NULL, job->may_exist || search_first_all);
 			MemoryContextSwitchTo(old);
 			if (!planned || e->in_flight >= tz_max_concurrency)
 				continue;
@@ -621,12 +683,7 @@ answered(TzEngine *e, TzJob *job, TzHttpResponse *resp)
 	if (job->call_creates && tz_may_have_reached(reached, r.ok ? 200 : r.http_status))
 		job->created_sent = true;
 
-	if (r.ok)
-	{
-		job->call_method = NULL;
-		tz_steps_answered(job, &r);
-	}
-	else if (tz_steps_refused(job, &r))
+	if (guarded_step(job, &r, false))
 		;
 	else
 	{

@@ -451,3 +451,27 @@ class FlowFeatures(FlowsCase):
         self.assertEqual(p["externalPaymentReferences"]["sourceName"], "Front desk")
         togai_inv = [i for i in self.togai.state()["invoices"] if i["id"] == inv["id"]][0]
         self.assertEqual(togai_inv["status"], "PAID")
+
+    def test_an_error_in_one_jobs_step_stops_that_job_alone(self):
+        """A step that raises an ERROR (a bug met by one object's data) kills its own job with the
+        error's words; the jobs claimed with it finish, and a retry once it is fixed makes nothing
+        twice."""
+        aids = self.seed_accounts(3)
+        set_worker_settings({"togai_zoho.debug_fail_answer": "/accounts/" + aids[1]})
+        self.addCleanup(set_worker_settings, {"togai_zoho.debug_fail_answer": None})
+        self.poll_togai()
+        self.assertTrue(self.idle())
+        (dead,) = sql("SELECT source_id, last_error FROM togai_zoho.dead_jobs WHERE source_id = ANY(%s)"
+                      % literal("{%s}" % ",".join(aids)))
+        self.assertEqual(dead[0], aids[1])
+        self.assertIn("internal error in the job's step: togai_zoho.debug_fail_answer: failing the answer "
+                      "to /accounts/" + aids[1], dead[1])
+        written = {a["id"]: a["metadata"].get("zohobooks_contact_id") for a in self.togai.state()["accounts"]}
+        self.assertEqual([bool(written[a]) for a in aids], [True, False, True])
+        # fixed: the retry finds its contact and writes it back, one contact each
+        set_worker_settings({"togai_zoho.debug_fail_answer": None})
+        self.assertEqual(value("SELECT togai_zoho.retry_dead(%s)" % literal(ACCOUNTS_FLOW)), "1")
+        self.assertTrue(self.idle())
+        written = {a["id"]: a["metadata"].get("zohobooks_contact_id") for a in self.togai.state()["accounts"]}
+        self.assertEqual([len(self.contact_of(a)) for a in aids], [1, 1, 1])
+        self.assertEqual(written[aids[1]], self.contact_of(aids[1])[0]["contact_id"])
