@@ -1,8 +1,8 @@
 /*-------------------------------------------------------------------------
  *
  * step_kit.h
- *	  What the step files share (steps.c and the files of an action family,
- *	  steps_credit_note.c): the current action, the next call, the action's
+ *	  What the step files share (steps.c, steps_credit_note.c and
+ *	  steps_exchange.c): the current action, the next call, the action's
  *	  result, and what job_context() worked out for an organization.
  *
  *-------------------------------------------------------------------------
@@ -62,5 +62,11 @@ extern void tz_credit_note_searched(TzJob *job, const TzApiResult *r);
 extern bool tz_credit_note_created(TzJob *job, const TzApiResult *r);
 extern void tz_credit_note_moved(TzJob *job, const TzApiResult *r);
 extern void tz_credit_note_advance(TzJob *job, const TzApiResult *r);
+
+/* steps_exchange.c: the rate to read first (true: a call is planned, or the job waits) */
+extern bool tz_step_read_exchange_rate(TzJob *job);
+extern void tz_step_exchange_rate_read(TzJob *job, const TzApiResult *r);
+/* the rate on a body, and where it came from in the result */
+extern void tz_step_add_exchange_rate(TzJob *job, json_t *body);
 
 #endif							/* TZ_STEP_KIT_H */
