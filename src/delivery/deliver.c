@@ -50,6 +50,7 @@
 #define USAGE_STORE_MS	5000
 #define MARK_SENT_EVERY_MS 1000	/* a bulk call waits this long for more invoices */
 #define BUSY_RETRY_MS	20		/* a job under a full concurrency cap looks again */
+#define SESSION_BUSY_MS	1000	/* ... and in a session, gives up after this long */
 #define HOLD_PACED_MS	2000	/* a job paced longer than this goes back to the queue */
 #define RECHECK_DUE_MS	500		/* while busy, look for newly due retries this often */
 #define UNSTAGE_ROUNDS_PER_CLAIM 100	/* about 100,000 staged jobs */
@@ -349,9 +350,26 @@ start_call(TzEngine *e, TzJob *job)
 	verdict = tz_budget_call(conn->id, TZ_PURPOSE_DELIVERY, &until_s);
 	if (verdict == TZ_BUDGET_BUSY)
 	{
+		/*
+		 * Every call slot of the connection is taken.  The worker waits for
+		 * one; a session gives the job back after a moment instead: its
+		 * transaction keeps the outbox rows it claimed and wrote locked until
+		 * its statement ends, and the slots may be the worker's, whose
+		 * outcomes wait for those rows (a wait no lock manager can see).
+		 */
+		if (job->busy_since == 0)
+			job->busy_since = now;
+		else if (!e->in_worker && TimestampDifferenceExceeds(job->busy_since, now, SESSION_BUSY_MS))
+		{
+			finish_job(job, TZ_OUTCOME_THROTTLED, SESSION_BUSY_MS,
+					   psprintf("every call slot of connection \"%s\" was taken for %d ms: "
+								"given back to the queue", conn->name, SESSION_BUSY_MS));
+			return;
+		}
 		job->not_before = TimestampTzPlusMilliseconds(now, BUSY_RETRY_MS);
 		return;
 	}
+	job->busy_since = 0;
 	if (verdict != TZ_BUDGET_GO)
 	{
 		if (job->phase == TZ_PHASE_ITEM_CREATE && ce->items_asked)

@@ -2,6 +2,7 @@
 and every session; a spent budget and the remote's own daily cap pause jobs, never kill them.
 The mock enforces a daily cap and a concurrency cap and counts what it refuses."""
 
+import threading
 import time
 
 from harness import literal, set_worker_settings, sql, value, wait_until
@@ -21,6 +22,10 @@ class ApiBudget(WorkerCase):
         (row,) = self.rows("SELECT per_day, concurrent, calls_today, delivery_calls, poll_calls, "
                            "session_calls, token_calls, refused_today, paused_until, day_resets_at, "
                            "time_zone FROM togai_zoho.api_usage WHERE connection = 'zoho'")
+        return row
+
+    def usage_now(self):
+        (row,) = self.rows("SELECT in_flight FROM togai_zoho.api_usage WHERE connection = 'zoho'")
         return row
 
     def rows(self, query):
@@ -201,3 +206,30 @@ class ApiBudget(WorkerCase):
         # for delivery (the polls keep a tenth)
         self.assertEqual((calls, days), ("1800", "2.0"))
         self.assertTrue(self.idle(120))
+
+    def test_a_session_gives_its_job_back_when_every_call_slot_is_taken(self):
+        """process_outbox() keeps the rows it wrote locked until it returns; the worker's outcomes
+        may wait for them while its calls hold the slots. So a session does not wait for a slot:
+        after a moment its job goes back to the queue, and the worker delivers it later, once."""
+        self.budget(concurrent=1)
+        set_worker_settings({"togai_zoho.worker": "off"})
+        self.addCleanup(set_worker_settings, {"togai_zoho.worker": None})
+        # a call of another session holds the one slot for 5 s
+        self.zoho.faults({"kind": "delay", "seconds": 5, "count": 1,
+                          "match": {"method": "GET", "path_prefix": "/books/v3/organizations"}})
+        slow = threading.Thread(target=value, args=("SELECT togai_zoho.zohobooks_call('zoho', 'organizations')",))
+        slow.start()
+        self.addCleanup(slow.join)
+        self.assertTrue(wait_until(lambda: self.usage_now()["in_flight"] == "1", timeout=5))
+        (aid,) = self.accounts(1)
+        self.assertEqual(value("SELECT togai_zoho.process_outbox(1)"), "0")
+        ((state, error),) = sql("SELECT state, last_error FROM togai_zoho.outbox WHERE source_id = %s"
+                                % literal(aid))
+        self.assertEqual(state, "pending")
+        self.assertIn('every call slot of connection "zoho" was taken', error)
+        self.assertIn("given back to the queue", error)
+        self.assertEqual(self.usage_now()["in_flight"], "1")    # the slow call still holds it
+        slow.join()
+        set_worker_settings({"togai_zoho.worker": None})
+        self.assertTrue(self.idle(60))
+        self.assertEqual(self.contacts_by_account().get(aid), 1)
