@@ -1236,6 +1236,12 @@ tz_steps_refused(TzJob *job, const TzApiResult *r)
 		search_contact(job);
 		return true;
 	}
+	/* an advance deleted in Zoho Books pays nothing: the next one, or a credit note */
+	if (job->phase == TZ_PHASE_ADVANCE_READ && r->http_status == 404)
+	{
+		tz_credit_note_advance(job, NULL);
+		return true;
+	}
 	if (!duplicate)
 		return false;
 	if (a->kind == TZ_ACTION_CONTACT_UPSERT && !job->distinct &&

@@ -316,12 +316,12 @@ apply_advances(TzJob *job)
 				 NULL, tz_advance_apply_body(ids, take, n, f->digits));
 }
 
-/* An advance read, or advances applied to the invoice. */
+/* An advance read (r NULL: it is gone), or advances applied to the invoice. */
 void
 tz_credit_note_advance(TzJob *job, const TzApiResult *r)
 {
 	TzRefund   *f = &job->refund;
-	long long	here;
+	long long	here = 0;
 
 	if (job->phase == TZ_PHASE_ADVANCE_APPLY)
 	{
@@ -331,8 +331,14 @@ tz_credit_note_advance(TzJob *job, const TzApiResult *r)
 		after_advances(job);
 		return;
 	}
-	if (!tz_advance_read(json_object_get(r->root, "payment"), tz_step_action(job)->invoice_zoho_id,
-						 f->digits, &f->unused[f->advance_next], &here))
+	if (r == NULL)
+	{
+		tz_step_note(job, psprintf("customer payment %s (an advance) is gone from Zoho Books",
+								   json_string_value(json_array_get(f->advances, f->advance_next))));
+		f->unused[f->advance_next] = 0;
+	}
+	else if (!tz_advance_read(json_object_get(r->root, "payment"), tz_step_action(job)->invoice_zoho_id,
+							  f->digits, &f->unused[f->advance_next], &here))
 	{
 		tz_step_finish(job, TZ_OUTCOME_RETRY, "the customer payment came without its unused amount");
 		return;

@@ -472,6 +472,14 @@ class MoneyFlows(FlowsCase):
         return invoice("%s.inv.%s" % (self.prefix, suffix), aid, aid.replace(".acc.", ".cus."),
                        "%s-%s" % (self.prefix, suffix.upper()), [line("Usage", value=Decimal(charges)), tree])
 
+    def buy_credits(self, aid, tag, amount):
+        """A Togai payment that buys prepaid credits (one CREDIT record)."""
+        return self.togai_api("POST", "/payments", {
+            "accountId": aid, "currency": "USD", "totalAmount": amount,
+            "externalPaymentReference": {"sourceName": "Stripe", "sourceType": "CARD",
+                                         "transactionNumber": "ch_%s_%s" % (self.prefix, tag)},
+            "lineItemRecords": [{"togaiId": "credits", "amount": amount, "type": "CREDIT", "order": 1}]})
+
     def unused(self, togai_payment):
         """What is unused of the Zoho Books payment made for a Togai payment (the customer's advance)."""
         (p,) = [p for p in self.zoho.state()["payments"] if p.get("reference_number") == togai_payment["id"]]
@@ -483,11 +491,7 @@ class MoneyFlows(FlowsCase):
         (aid,) = self.seed_accounts(1)
         self.poll_togai()
         self.assertTrue(self.idle())
-        bought = self.togai_api("POST", "/payments", {
-            "accountId": aid, "currency": "USD", "totalAmount": 40.0,
-            "externalPaymentReference": {"sourceName": "Stripe", "sourceType": "CARD",
-                                         "transactionNumber": "ch_%s_b" % self.prefix},
-            "lineItemRecords": [{"togaiId": "credits", "amount": 40.0, "type": "CREDIT", "order": 1}]})
+        bought = self.buy_credits(aid, "b", 40.0)
         first = self.credits_invoice(aid, "b1", "100.00", 30.0)
         self.togai.seed({"invoices": [first]})
         # the advance applied, its answer lost: the retry reads what the advance paid
@@ -502,7 +506,7 @@ class MoneyFlows(FlowsCase):
                          (Decimal("100.00"), Decimal("30.00"), Decimal("0.00"), Decimal("70.00")))
         self.assertEqual(cents(self.unused(bought)), Decimal("10.00"))
         self.assertEqual([c for c in self.zoho.state()["creditnotes"]
-                          if c.get("reference_number", "").startswith("Credits ")], [])
+                          if c.get("reference_number", "").startswith("Credits " + self.prefix)], [])
         self.assertEqual(len([r for r in self.zoho.requests("/books/v3/invoices/%s/credits" % z["invoice_id"])
                               if r["method"] == "POST"]), 1)
         result = self.job_result("invoice_generated", first["id"])[-1]
@@ -532,10 +536,35 @@ class MoneyFlows(FlowsCase):
         self.assertEqual(len(self.togai.state()["payments"]), payments_in_togai)
         self.assertEqual(cents(self.unused(bought)), Decimal("0.00"))
         self.assertEqual(len([c for c in self.zoho.state()["creditnotes"]
-                              if c.get("reference_number", "").startswith("Credits ")]), 1)
+                              if c.get("reference_number", "").startswith("Credits " + self.prefix)]), 1)
         self.assert_balances_equal([first, second])
         self.poll_zoho()
         self.assertEqual(self.differences([first, second]), [])
+
+    def test_an_advance_deleted_in_zoho_books_is_passed_over(self):
+        (aid,) = self.seed_accounts(1)
+        self.poll_togai()
+        self.assertTrue(self.idle())
+        gone, kept = self.buy_credits(aid, "d1", 20.0), self.buy_credits(aid, "d2", 20.0)
+        self.poll_togai()
+        self.assertTrue(self.idle())
+        (deleted,) = [p for p in self.zoho_payments(aid) if p["reference_number"] == gone["id"]]
+        self.zoho_api("DELETE", "/customerpayments/" + deleted["payment_id"])
+        inv = self.credits_invoice(aid, "d", "50.00", 25.0)
+        self.togai.seed({"invoices": [inv]})
+        self.poll_togai()
+        self.assertTrue(self.idle(90))
+        z = self.zoho_invoices()[inv["sequenceId"]]
+        # the advance left pays 20, a credit note the other 5; the deleted one is named
+        self.assertEqual((cents(z["payment_made"]), cents(z["credits_applied"]), cents(z["balance"])),
+                         (Decimal("20.00"), Decimal("5.00"), Decimal("25.00")))
+        self.assertEqual(cents(self.unused(kept)), Decimal("0.00"))
+        result = self.job_result("invoice_generated", inv["id"])[-1]
+        self.assertEqual(result["did"], "credited")
+        self.assertIn("customer payment %s (an advance) is gone from Zoho Books" % deleted["payment_id"],
+                      result["note"])
+        self.assertIn("prepaid credits 25.00: 20.00 paid from the customer's advance", result["note"])
+        self.assert_balances_equal([inv])
 
     def test_exchange_rate_is_read_once_per_currency_and_day(self):
         """A billing run: many invoices of one date in another currency read Zoho Books' rate once."""

@@ -136,6 +136,7 @@ class ZohoBooks(App):
         ("POST", r"/books/v3/customerpayments", "payment_create"),
         ("GET", r"/books/v3/customerpayments", "payment_list"),
         ("GET", r"/books/v3/customerpayments/(?P<id>[^/]+)", "payment_get"),
+        ("DELETE", r"/books/v3/customerpayments/(?P<id>[^/]+)", "payment_delete"),
         ("POST", r"/books/v3/creditnotes", "creditnote_create"),
         ("GET", r"/books/v3/creditnotes", "creditnote_list"),
         ("GET", r"/books/v3/creditnotes/(?P<id>[^/]+)", "creditnote_get"),
@@ -899,6 +900,23 @@ class ZohoBooks(App):
 
     def payment_get(self, req):
         return 200, self.ok("success", payment=self.public(self.find(self.payments, req, "Payment")))
+
+    def payment_delete(self, req):
+        """A payment deleted (by a user): what it paid on invoices is owed again."""
+        with self.lock:
+            payment = self.find(self.payments, req, "Payment")
+            for a in payment["invoices"]:
+                inv = self.invoices.get(a["invoice_id"])
+                if inv is None:
+                    continue
+                amount = money(a["amount_applied"])
+                inv["balance"] = float(money(inv["balance"]) + amount)
+                inv["payment_made"] = float(money(inv.get("payment_made", 0)) - amount)
+                inv["status"] = "partially_paid" if money(inv["payment_made"]) > 0 or \
+                    money(inv.get("credits_applied", 0)) > 0 else "sent"
+                inv["last_modified_time"] = self.now()
+            del self.payments[payment["payment_id"]]
+            return 200, self.ok("The payment has been deleted.")
 
     # credit notes ---------------------------------------------------------------
     def creditnote_create(self, req):
