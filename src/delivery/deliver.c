@@ -513,7 +513,8 @@ guarded_step(TzJob *job, const TzApiResult *r, bool search_first)
 				(errmsg("togai_zoho: job %lld stopped by an error in its step: %s",
 						(long long) job->id, edata->message),
 				 errdetail("The other jobs go on; this one goes to dead_jobs."),
-				 errhint("This is a bug: report it with the job's row; retry_dead() runs the job again.")));
+				 errhint("This is a bug: report it with the job's row; "
+						 "retry_dead() runs the job again.")));
 		job->call_method = NULL;
 		finish_job(job, edata->sqlerrcode == ERRCODE_OUT_OF_MEMORY ? TZ_OUTCOME_RETRY : TZ_OUTCOME_DEAD,
 				   edata->sqlerrcode == ERRCODE_OUT_OF_MEMORY ? backoff(job) : 0,

@@ -141,13 +141,13 @@ credits_note(TzJob *job)
 {
 	TzRefund   *f = &job->refund;
 	char	   *text = psprintf("prepaid credits %s:", refund_amount(job, f->amount));
+	const char *by_attempt = f->advanced_now == f->covered ? "" :
+		psprintf(", %s by this attempt", refund_amount(job, f->advanced_now));
 
 	if (f->covered > 0)
-		text = psprintf("%s %s paid from the customer's advance (credits bought with a Togai payment)%s%s",
-						text, refund_amount(job, f->covered),
-						f->advanced_now == f->covered ? "" : psprintf(", %s by this attempt",
-																	  refund_amount(job, f->advanced_now)),
-						f->credit_note_id ? "," : "");
+		text = psprintf("%s %s paid from the customer's advance "
+						"(credits bought with a Togai payment)%s%s",
+						text, refund_amount(job, f->covered), by_attempt, f->credit_note_id ? "," : "");
 	if (f->credit_note_id)
 		text = psprintf("%s %s applied to the invoice by credit note%s", text,
 						refund_amount(job, f->applied_now), f->created ? "" : " by this attempt");
@@ -312,8 +312,9 @@ apply_advances(TzJob *job)
 		after_advances(job);
 		return;
 	}
-	tz_step_call(job, TZ_PHASE_ADVANCE_APPLY, "invoice_apply_credits", tz_step_action(job)->invoice_zoho_id,
-				 NULL, tz_advance_apply_body(ids, take, n, f->digits));
+	tz_step_call(job, TZ_PHASE_ADVANCE_APPLY, "invoice_apply_credits",
+				 tz_step_action(job)->invoice_zoho_id, NULL,
+				 tz_advance_apply_body(ids, take, n, f->digits));
 }
 
 /* An advance read (r NULL: it is gone), or advances applied to the invoice. */
@@ -354,8 +355,8 @@ void
 tz_credit_note_searched(TzJob *job, const TzApiResult *r)
 {
 	TzRefund   *f = &job->refund;
-	json_t	   *note = tz_find_credit_note(r->root, refund_reference(job),
-										   json_string_value(json_object_get(f->invoice, "customer_id")));
+	const char *customer = json_string_value(json_object_get(f->invoice, "customer_id"));
+	json_t	   *note = tz_find_credit_note(r->root, refund_reference(job), customer);
 
 	if (note == NULL && f->credits)
 	{

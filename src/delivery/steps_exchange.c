@@ -171,10 +171,9 @@ void
 tz_step_exchange_rate_read(TzJob *job, const TzApiResult *r)
 {
 	TzJobAction *a = tz_step_action(job);
+	const char *date = json_string_value(json_object_get(exchange_plan(job), "date"));
 	const char *effective = NULL;
-	json_t	   *rate = tz_find_exchange_rate(r->root,
-											 json_string_value(json_object_get(exchange_plan(job), "date")),
-											 &effective);
+	json_t	   *rate = tz_find_exchange_rate(r->root, date, &effective);
 
 	a->rate_read = true;
 	a->rate = rate ? json_deep_copy(rate) : NULL;
