@@ -301,11 +301,8 @@ apply_advances(TzJob *job)
 	TzRefund   *f = &job->refund;
 	int			n = (int) json_array_size(f->advances);
 	long long  *take = palloc0(Max(n, 1) * sizeof(long long));
-	const char **ids = palloc0(Max(n, 1) * sizeof(char *));
 	long long	need = Min(f->amount - f->covered, f->owed);
 
-	for (int i = 0; i < n; i++)
-		ids[i] = json_string_value(json_array_get(f->advances, i));
 	f->step = tz_advance_split(f->unused, n, need, take);
 	if (f->step <= 0)
 	{
@@ -314,7 +311,7 @@ apply_advances(TzJob *job)
 	}
 	tz_step_call(job, TZ_PHASE_ADVANCE_APPLY, "invoice_apply_credits",
 				 tz_step_action(job)->invoice_zoho_id, NULL,
-				 tz_advance_apply_body(ids, take, n, f->digits));
+				 tz_advance_apply_body(f->advances, take, f->digits));
 }
 
 /* An advance read (r NULL: it is gone), or advances applied to the invoice. */

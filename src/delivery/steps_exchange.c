@@ -179,5 +179,4 @@ tz_step_exchange_rate_read(TzJob *job, const TzApiResult *r)
 	a->rate = rate ? json_deep_copy(rate) : NULL;
 	a->rate_date = effective ? pstrdup(effective) : NULL;
 	remember_rate(job);
-	job->call_method = NULL;
 }

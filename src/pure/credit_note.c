@@ -284,13 +284,15 @@ tz_advance_split(const long long *unused, int n, long long need, long long *take
 }
 
 json_t *
-tz_advance_apply_body(const char *const *payment_ids, const long long *amounts, int n, int digits)
+tz_advance_apply_body(const json_t *payment_ids, const long long *amounts, int digits)
 {
 	json_t	   *payments = json_array();
+	size_t		i;
+	json_t	   *id;
 
-	for (int i = 0; i < n; i++)
-		if (amounts[i] > 0 && payment_ids[i] != NULL)
-			json_array_append_new(payments, json_pack("{s:s, s:o}", "payment_id", payment_ids[i],
+	json_array_foreach(payment_ids, i, id)
+		if (amounts[i] > 0 && json_is_string(id))
+			json_array_append_new(payments, json_pack("{s:O, s:o}", "payment_id", id,
 													  "amount_applied",
 													  tz_money_json(amounts[i], digits)));
 	return json_pack("{s:o, s:[]}", "invoice_payments", payments, "apply_creditnotes");

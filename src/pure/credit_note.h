@@ -81,10 +81,11 @@ extern bool tz_advance_read(const json_t *payment, const char *invoice_id, int d
 extern long long tz_advance_split(const long long *unused, int n, long long need, long long *take);
 
 /*
- * POST /invoices/{id}/credits: amounts[i] of the advance payment_ids[i]
- * applied to the invoice (zero ones left out), no credit note.
+ * POST /invoices/{id}/credits: amounts[i] of the advance payment_ids[i] (a
+ * JSON array of ids) applied to the invoice, zero ones left out; no credit
+ * note.
  */
-extern json_t *tz_advance_apply_body(const char *const *payment_ids, const long long *amounts, int n,
+extern json_t *tz_advance_apply_body(const json_t *payment_ids, const long long *amounts,
 									 int digits);
 
 /*

@@ -20,12 +20,8 @@ class ApiBudget(WorkerCase):
 
     def usage(self):
         (row,) = self.rows("SELECT per_day, concurrent, calls_today, delivery_calls, poll_calls, "
-                           "session_calls, token_calls, refused_today, paused_until, day_resets_at, "
-                           "time_zone FROM togai_zoho.api_usage WHERE connection = 'zoho'")
-        return row
-
-    def usage_now(self):
-        (row,) = self.rows("SELECT in_flight FROM togai_zoho.api_usage WHERE connection = 'zoho'")
+                           "session_calls, token_calls, refused_today, in_flight, paused_until, "
+                           "day_resets_at, time_zone FROM togai_zoho.api_usage WHERE connection = 'zoho'")
         return row
 
     def rows(self, query):
@@ -217,10 +213,11 @@ class ApiBudget(WorkerCase):
         # a call of another session holds the one slot for 5 s
         self.zoho.faults({"kind": "delay", "seconds": 5, "count": 1,
                           "match": {"method": "GET", "path_prefix": "/books/v3/organizations"}})
-        slow = threading.Thread(target=value, args=("SELECT togai_zoho.zohobooks_call('zoho', 'organizations')",))
+        slow = threading.Thread(target=value,
+                                args=("SELECT togai_zoho.zohobooks_call('zoho', 'organizations')",))
         slow.start()
         self.addCleanup(slow.join)
-        self.assertTrue(wait_until(lambda: self.usage_now()["in_flight"] == "1", timeout=5))
+        self.assertTrue(wait_until(lambda: self.usage()["in_flight"] == "1", timeout=5))
         (aid,) = self.accounts(1)
         self.assertEqual(value("SELECT togai_zoho.process_outbox(1)"), "0")
         ((state, error),) = sql("SELECT state, last_error FROM togai_zoho.outbox WHERE source_id = %s"
@@ -228,7 +225,7 @@ class ApiBudget(WorkerCase):
         self.assertEqual(state, "pending")
         self.assertIn('every call slot of connection "zoho" was taken', error)
         self.assertIn("given back to the queue", error)
-        self.assertEqual(self.usage_now()["in_flight"], "1")    # the slow call still holds it
+        self.assertEqual(self.usage()["in_flight"], "1")    # the slow call still holds it
         slow.join()
         set_worker_settings({"togai_zoho.worker": None})
         self.assertTrue(self.idle(60))

@@ -86,11 +86,12 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		/* a customer payment read as an advance, and what it pays */
 		if (tz_advance_read(json_object_get(answer, "payment"), "1", 2, &minor, &apply))
 		{
-			const char *ids[1] = {"p1"};
+			json_t	   *ids = json_pack("[s]", "p1");
 			long long	take[1];
 
 			(void) tz_advance_split(&minor, 1, apply, take);
-			consume(tz_advance_apply_body(ids, take, 1, 2));
+			consume(tz_advance_apply_body(ids, take, 2));
+			json_decref(ids);
 		}
 	}
 	json_decref(root);

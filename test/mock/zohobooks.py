@@ -799,19 +799,15 @@ class ZohoBooks(App):
                 raise self.fail(400, 24022, "The credits applied to invoice %s exceed its balance."
                                 % inv["invoice_number"])
             for kind, src, amount in moves:
-                applied = {"invoice_id": inv["invoice_id"], "invoice_number": inv["invoice_number"],
-                           "amount_applied": float(amount)}
                 if kind == "payment":
                     src["unused_amount"] = float(money(src["unused_amount"]) - amount)
-                    src["invoices"].append(dict(applied, invoice_payment_id=str(next(self.ids))))
-                    inv["payment_made"] = float(money(inv.get("payment_made", 0)) + amount)
+                    src["invoices"].append({"invoice_id": inv["invoice_id"],
+                                            "invoice_number": inv["invoice_number"],
+                                            "amount_applied": float(amount),
+                                            "invoice_payment_id": str(next(self.ids))})
+                    self.settle(inv, amount, "payment_made")
                 else:
-                    src["invoices"].append(dict(applied, creditnote_invoice_id=str(next(self.ids))))
-                    self.spend_credit(src, amount)
-                    inv["credits_applied"] = float(money(inv.get("credits_applied", 0)) + amount)
-                inv["balance"] = float(money(inv["balance"]) - amount)
-            inv["status"] = "paid" if money(inv["balance"]) <= 0 else "partially_paid"
-            inv["last_modified_time"] = self.now()
+                    self.credit_invoice(src, inv, amount)
             return 200, self.ok("Credits have been applied to the invoice(s).")
 
     def invoices_mark_sent(self, req):
@@ -869,12 +865,8 @@ class ZohoBooks(App):
             for a in body.get("invoices", []):
                 inv = self.invoices.get(str(a.get("invoice_id")))
                 amount = money(a.get("amount_applied", 0))
-                balance = money(inv["balance"]) - amount
-                inv["balance"] = float(balance)
-                inv["payment_made"] = float(money(inv.get("payment_made", 0)) + amount)
-                inv["status"] = "paid" if balance <= 0 else "partially_paid"
+                self.settle(inv, amount, "payment_made")
                 inv["last_payment_date"] = body.get("date", "")
-                inv["last_modified_time"] = self.now()
                 applied.append({"invoice_id": inv["invoice_id"], "invoice_number": inv["invoice_number"],
                                 "amount_applied": float(amount),
                                 "invoice_payment_id": str(next(self.ids))})
@@ -966,6 +958,21 @@ class ZohoBooks(App):
         return 200, self.ok("success", creditnote=self.public(self.find(self.creditnotes, req,
                                                                         "Credit note")))
 
+    def settle(self, inv, amount, how):
+        """That much of the invoice's balance paid (how: payment_made) or credited (credits_applied)."""
+        inv["balance"] = float(money(inv["balance"]) - amount)
+        inv[how] = float(money(inv.get(how, 0)) + amount)
+        inv["status"] = "paid" if money(inv["balance"]) <= 0 else "partially_paid"
+        inv["last_modified_time"] = self.now()
+
+    def credit_invoice(self, note, inv, amount):
+        """That much of a credit note applied to an invoice."""
+        self.settle(inv, amount, "credits_applied")
+        note["invoices"].append({"invoice_id": inv["invoice_id"], "invoice_number": inv["invoice_number"],
+                                 "amount_applied": float(amount),
+                                 "creditnote_invoice_id": str(next(self.ids))})
+        self.spend_credit(note, amount)
+
     def spend_credit(self, note, amount):
         note["balance"] = float(money(note["balance"]) - amount)
         if money(note["balance"]) <= 0:
@@ -993,17 +1000,7 @@ class ZohoBooks(App):
                     raise self.fail(400, 24022, "The credits applied to invoice %s exceed its balance."
                                     % inv["invoice_number"])
             for a in wanted:
-                inv = self.invoices[str(a["invoice_id"])]
-                amount = money(a["amount_applied"])
-                inv["balance"] = float(money(inv["balance"]) - amount)
-                inv["credits_applied"] = float(money(inv.get("credits_applied", 0)) + amount)
-                inv["status"] = "paid" if money(inv["balance"]) <= 0 else "partially_paid"
-                inv["last_modified_time"] = self.now()
-                note["invoices"].append({"invoice_id": inv["invoice_id"],
-                                         "invoice_number": inv["invoice_number"],
-                                         "amount_applied": float(amount),
-                                         "creditnote_invoice_id": str(next(self.ids))})
-                self.spend_credit(note, amount)
+                self.credit_invoice(note, self.invoices[str(a["invoice_id"])], money(a["amount_applied"]))
             return 200, self.ok("Credits have been applied to the invoice(s).")
 
     def creditnote_refunds(self, req):

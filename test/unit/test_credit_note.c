@@ -206,7 +206,7 @@ test_advances(void)
 	long long	here = -1;
 	long long	take[3];
 	long long	unused3[3] = {500, 0, 2000};
-	const char *ids[3] = {"7", "8", "9"};
+	json_t	   *ids = parse("[\"7\", \"8\", \"9\"]");
 	json_t	   *body;
 	char	   *text;
 
@@ -226,7 +226,7 @@ test_advances(void)
 
 	/* the body names the advances used, and no credit note */
 	tz_advance_split(unused3, 3, 1800, take);
-	body = tz_advance_apply_body(ids, take, 3, 2);
+	body = tz_advance_apply_body(ids, take, 2);
 	text = json_dumps(body, JSON_COMPACT | JSON_SORT_KEYS);
 	CHECK(strcmp(text, "{\"apply_creditnotes\":[],\"invoice_payments\":[{\"amount_applied\":5.0,"
 				 "\"payment_id\":\"7\"},{\"amount_applied\":13.0,\"payment_id\":\"9\"}]}") == 0);
@@ -234,6 +234,7 @@ test_advances(void)
 	json_decref(body);
 	json_decref(payment);
 	json_decref(bare);
+	json_decref(ids);
 }
 
 int
