@@ -11,7 +11,7 @@ OBJS         = $(patsubst %.c,%.o,$(foreach d,$(SRC_LAYERS),$(wildcard $(d)/*.c)
 # concern, in this order (a file may use only what an earlier one created). Released
 # install scripts are frozen in sql/released/; upgrade scripts live in sql/updates/.
 INSTALL_SQL  = $(addprefix sql/install/,begin.sql catalogue.sql connections.sql flows.sql \
-               mirrors.sql outbox.sql mappings.sql money.sql taxes.sql exchange_rates.sql \
+               mirrors.sql outbox.sql identity.sql mappings.sql money.sql taxes.sql exchange_rates.sql \
                budget.sql payments.sql polling.sql polling_togai.sql webhooks.sql ready_flows.sql \
                views.sql privileges.sql)
 DATA_built   = $(EXTENSION)--$(EXTVERSION).sql

@@ -194,7 +194,7 @@ CREATE FUNCTION togai_zoho.process_outbox(max_jobs integer DEFAULT 100)
 	SET search_path = pg_catalog, togai_zoho, pg_temp
 	AS 'MODULE_PATHNAME', 'process_outbox';
 COMMENT ON FUNCTION togai_zoho.process_outbox(integer) IS
-'Writes the staged jobs of bulk inserts to the outbox, then delivers up to max_jobs due jobs in this session (for pg_cron, or installs without the worker); returns how many ended an attempt. Runs in the caller''s transaction and looks for each object before creating it';
+'Delivers up to max_jobs due jobs (staged jobs of bulk inserts written first) and waits; returns how many ended an attempt. A helper process does it, each claim committed before its calls, so no rollback or cancel of this transaction forgets a request sent; max_jobs 0 only writes the staged jobs, in this transaction';
 
 CREATE FUNCTION togai_zoho.notify_worker()
 	RETURNS void

@@ -7,9 +7,14 @@
  * start every ready call whose connection has a token to spare, drive the
  * transfers for at most 100 ms, move the jobs whose answers arrived on, and
  * write the outcomes of finished jobs (short transaction, one subtransaction
- * per job).  No transaction is open while transfers run, in the worker.
- * Interrupts are checked every turn, so cancel, SIGTERM and SIGHUP are seen
- * within about 100 ms even when a remote hangs.
+ * per job).  No transaction is open while transfers run: a claim commits,
+ * with may_exist set, before any of its calls leaves, so no rollback can
+ * forget a request that was sent.  The worker and the helpers of
+ * process_outbox() (session_helper.c) run it alike.  Interrupts are checked
+ * every turn, so cancel, SIGTERM and SIGHUP are seen within about 100 ms
+ * even when a remote hangs; a helper asked to stop (tz_delivery_stop)
+ * starts no more calls, waits a moment for those in flight, and gives the
+ * rest back.
  *
  *-------------------------------------------------------------------------
  */
@@ -50,7 +55,7 @@
 #define USAGE_STORE_MS	5000
 #define MARK_SENT_EVERY_MS 1000	/* a bulk call waits this long for more invoices */
 #define BUSY_RETRY_MS	20		/* a job under a full concurrency cap looks again */
-#define SESSION_BUSY_MS	1000	/* ... and in a session, gives up after this long */
+#define STOP_WAIT_MS	5000	/* a stopping engine waits this long for calls in flight */
 #define HOLD_PACED_MS	2000	/* a job paced longer than this goes back to the queue */
 #define RECHECK_DUE_MS	500		/* while busy, look for newly due retries this often */
 #define UNSTAGE_ROUNDS_PER_CLAIM 100	/* about 100,000 staged jobs */
@@ -73,7 +78,10 @@ struct TzEngine
 {
 	MemoryContext cxt;
 	MemoryContext turn_cxt;
-	bool		in_worker;
+	bool		in_worker;		/* the cluster's worker (else a helper of process_outbox) */
+	TimestampTz stopping_since; /* asked to stop (0: not) */
+	char	   *held_reason;	/* this database is a copy: it claims nothing */
+	bool		look_first;		/* after a new timeline: every claim looks first */
 	char	   *who;
 	List	   *held;			/* TzJob *, claimed and not yet written */
 	List	   *conns;			/* ConnEntry * */
@@ -99,17 +107,17 @@ lease_seconds(void)
 	return Max(60, 3 * tz_request_timeout_ms / 1000);
 }
 
+volatile sig_atomic_t tz_delivery_stop = false;
+
+/* Every database step of the engine is a transaction of its own. */
 static void
 db_begin(TzEngine *e)
 {
 	MemoryContextSwitchTo(e->turn_cxt);
-	if (e->in_worker)
-	{
-		SetCurrentStatementStartTimestamp();
-		StartTransactionCommand();
-		PushActiveSnapshot(GetTransactionSnapshot());
-		MemoryContextSwitchTo(e->turn_cxt);
-	}
+	SetCurrentStatementStartTimestamp();
+	StartTransactionCommand();
+	PushActiveSnapshot(GetTransactionSnapshot());
+	MemoryContextSwitchTo(e->turn_cxt);
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "togai_zoho: SPI_connect failed");
 }
@@ -118,12 +126,9 @@ static void
 db_end(TzEngine *e)
 {
 	SPI_finish();
-	if (e->in_worker)
-	{
-		PopActiveSnapshot();
-		CommitTransactionCommand();
-		pgstat_report_stat(false);
-	}
+	PopActiveSnapshot();
+	CommitTransactionCommand();
+	pgstat_report_stat(false);
 	MemoryContextSwitchTo(e->turn_cxt);
 }
 
@@ -239,6 +244,24 @@ claim(TzEngine *e, int max_jobs)
 		return;
 
 	db_begin(e);
+	if (!e->started)
+	{
+		static bool warned = false;
+
+		e->held_reason = tz_outbox_identity(&e->look_first, e->cxt);
+		if (e->held_reason)
+		{
+			db_end(e);
+			if (!warned)
+				ereport(WARNING,
+						(errmsg("togai_zoho: delivery is held: %s", e->held_reason),
+						 errhint("Once the original delivers no more, run "
+								 "SELECT togai_zoho.take_over_delivery();")));
+			warned = true;
+			return;
+		}
+		warned = false;
+	}
 	if (!e->started || TimestampDifferenceExceeds(e->last_reclaim, GetCurrentTimestamp(),
 												  RECLAIM_EVERY_S * 1000))
 	{
@@ -272,6 +295,8 @@ claim(TzEngine *e, int max_jobs)
 	foreach(lc, jobs)
 	{
 		TzJob	   *job = lfirst(lc);
+
+		job->may_exist |= e->look_first;
 
 		for (int k = 0; k < job->nactions; k++)
 			conn_entry(e, job->actions[k].connection_id, true);
@@ -350,26 +375,10 @@ start_call(TzEngine *e, TzJob *job)
 	verdict = tz_budget_call(conn->id, TZ_PURPOSE_DELIVERY, &until_s);
 	if (verdict == TZ_BUDGET_BUSY)
 	{
-		/*
-		 * Every call slot of the connection is taken.  The worker waits for
-		 * one; a session gives the job back after a moment instead: its
-		 * transaction keeps the outbox rows it claimed and wrote locked until
-		 * its statement ends, and the slots may be the worker's, whose
-		 * outcomes wait for those rows (a wait no lock manager can see).
-		 */
-		if (job->busy_since == 0)
-			job->busy_since = now;
-		else if (!e->in_worker && TimestampDifferenceExceeds(job->busy_since, now, SESSION_BUSY_MS))
-		{
-			finish_job(job, TZ_OUTCOME_THROTTLED, SESSION_BUSY_MS,
-					   psprintf("every call slot of connection \"%s\" was taken for %d ms: "
-								"given back to the queue", conn->name, SESSION_BUSY_MS));
-			return;
-		}
+		/* every call slot of the connection is taken: look again in a moment */
 		job->not_before = TimestampTzPlusMilliseconds(now, BUSY_RETRY_MS);
 		return;
 	}
-	job->busy_since = 0;
 	if (verdict != TZ_BUDGET_GO)
 	{
 		if (job->phase == TZ_PHASE_ITEM_CREATE && ce->items_asked)
@@ -564,7 +573,6 @@ static void
 advance_all(TzEngine *e)
 {
 	ListCell   *lc;
-	bool		search_first_all = !e->in_worker;
 	int			in_flight = e->in_flight;
 
 	foreach(lc, e->conns)
@@ -575,18 +583,31 @@ advance_all(TzEngine *e)
 		MemoryContext old;
 		bool		planned;
 
-		if (job->outcome != TZ_OUTCOME_NONE || job->in_flight || job->needs_token)
+		if (job->outcome != TZ_OUTCOME_NONE || job->in_flight ||
+			(job->needs_token && e->stopping_since == 0))
 			continue;
-		if (e->in_flight >= tz_max_concurrency && job->call_method != NULL)
+		if (e->in_flight >= tz_max_concurrency && job->call_method != NULL &&
+			e->stopping_since == 0)
 			continue;
-		if (job->call_method == NULL)
+		if (job->call_method == NULL && !job->needs_token)
 		{
+			/* memory only: a stopping engine still learns that a job is done */
 			old = MemoryContextSwitchTo(job->cxt);
-			planned = guarded_step(job, NULL, job->may_exist || search_first_all);
+			planned = guarded_step(job, NULL, job->may_exist);
 			MemoryContextSwitchTo(old);
-			if (!planned || e->in_flight >= tz_max_concurrency)
+			if (!planned)
 				continue;
 		}
+		if (e->stopping_since != 0)
+		{
+			/* not an attempt: its step and what it may have made are kept */
+			job->needs_token = false;
+			finish_job(job, TZ_OUTCOME_THROTTLED, 0,
+					   "delivery stopped (process_outbox cancelled): given back to the queue");
+			continue;
+		}
+		if (e->in_flight >= tz_max_concurrency)
+			continue;
 		if (known_already(e, job))
 			continue;
 		start_call(e, job);
@@ -932,7 +953,8 @@ tz_engine_create(bool in_worker, const char *who)
 static bool
 wants_more(TzEngine *e, int max_jobs)
 {
-	return !e->paused && (!e->drained || e->unstage) &&
+	return !e->paused && e->stopping_since == 0 && e->held_reason == NULL &&
+		(!e->drained || e->unstage) &&
 		(max_jobs < 0 || e->claimed_total < max_jobs);
 }
 
@@ -949,6 +971,20 @@ run_loop(TzEngine *e, int max_jobs)
 		MemoryContextReset(e->turn_cxt);
 		MemoryContextSwitchTo(e->turn_cxt);
 		CHECK_FOR_INTERRUPTS();
+		if (tz_delivery_stop && e->stopping_since == 0)
+			e->stopping_since = GetCurrentTimestamp();
+		if (e->stopping_since != 0 &&
+			TimestampDifferenceExceeds(e->stopping_since, GetCurrentTimestamp(), STOP_WAIT_MS))
+		{
+			/*
+			 * Calls still in flight leave their jobs running, their claims
+			 * saying they may exist: they are taken back once this process
+			 * is gone, and look first.
+			 */
+			done += write_finished(e, true);
+			tz_budget_release_all();
+			break;
+		}
 		if (e->in_worker)
 		{
 			if (ConfigReloadPending)
@@ -983,7 +1019,8 @@ run_loop(TzEngine *e, int max_jobs)
 		{
 			if (!wants_more(e, max_jobs))
 			{
-				mark_sent(e, true);
+				if (e->stopping_since == 0)
+					mark_sent(e, true);
 				break;
 			}
 			continue;
@@ -1004,7 +1041,7 @@ run_loop(TzEngine *e, int max_jobs)
 				(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
 								 wait_ms(e), PG_WAIT_EXTENSION);
 				if (!e->in_worker)
-					ResetLatch(MyLatch);
+					ResetLatch(MyLatch);	/* a helper's latch says only: stop */
 			}
 		}
 		/* refill the freed slots before the database work of the next turn */
@@ -1038,6 +1075,12 @@ tz_engine_run(TzEngine *e, int max_jobs)
 	e->multi = NULL;
 	MemoryContextSwitchTo(caller);
 	return done;
+}
+
+bool
+tz_engine_held(TzEngine *e)
+{
+	return e->held_reason != NULL;
 }
 
 void

@@ -187,7 +187,6 @@ typedef struct TzJob
 	bool		needs_token;	/* a token must be minted (in a transaction) first */
 	bool		force_token;	/* ... even though the one we have looks fresh */
 	TimestampTz not_before;		/* rate limit: start no earlier */
-	TimestampTz busy_since;		/* waiting for a free call slot since (0: not waiting) */
 	int			requests;
 
 	/* the outcome */

@@ -454,6 +454,23 @@ tz_outbox_unstage(void)
 		TZ_UNSTAGE_JOBS;
 }
 
+char *
+tz_outbox_identity(bool *look_first, MemoryContext cxt)
+{
+	static SPIPlanPtr plan = NULL;
+	char	   *held;
+	bool		isnull;
+
+	if (SPI_execute_plan(tz_kept_plan(&plan, "SELECT held, look_first FROM "
+									  "togai_zoho.delivery_identity_check()", 0, NULL),
+						 NULL, NULL, false, 0) != SPI_OK_SELECT || SPI_processed != 1)
+		elog(ERROR, "togai_zoho: could not check which copy of the data delivers");
+	held = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
+	*look_first = DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2,
+											 &isnull)) && !isnull;
+	return held ? MemoryContextStrdup(cxt, held) : NULL;
+}
+
 int
 tz_outbox_reclaim(bool at_start, const char *who)
 {
@@ -461,9 +478,9 @@ tz_outbox_reclaim(bool at_start, const char *who)
 	"WITH r AS ("
 	"  SELECT id FROM togai_zoho.outbox"
 	"   WHERE state = 'running' AND (locked_until < pg_catalog.clock_timestamp()"
-	"     OR ($1 AND (locked_by = pg_catalog.pg_backend_pid() OR locked_by IS NULL"
-	"       OR NOT EXISTS (SELECT 1 FROM pg_catalog.pg_stat_get_activity(locked_by) a"
-	"                       WHERE a.pid = locked_by))))"
+	"     OR ($1 AND locked_by = pg_catalog.pg_backend_pid()) OR locked_by IS NULL"
+	"     OR NOT EXISTS (SELECT 1 FROM pg_catalog.pg_stat_get_activity(locked_by) a"
+	"                     WHERE a.pid = locked_by))"
 	"   FOR UPDATE SKIP LOCKED),"
 	" u AS (UPDATE togai_zoho.outbox o SET state = 'pending', locked_until = NULL,"
 	"   locked_by = NULL, rerun = false, may_exist = true,"

@@ -28,16 +28,24 @@ extern List *tz_outbox_claim(int n, int lease_s, MemoryContext parent);
 extern bool tz_outbox_unstage(void);
 
 /*
- * Puts jobs whose lease expired back to pending, flagged to search before
- * creating; at_start also takes back jobs of backends that are gone (a
- * crash, a restart) or of this backend.  Returns how many.
- */
-/*
  * Attaches to a job built by hand (preview_flow) its flow's actions, the
  * mappings they need and the known currency ids; job->cxt must be current.
  */
 extern void tz_outbox_prepare_job(TzJob *job, bool inbound);
 
+/*
+ * The look before a delivery's first claim (delivery_identity_check(),
+ * sql/install/identity.sql): returns why this database must not deliver
+ * (a copy), in cxt, or NULL; after a new timeline it has marked every
+ * unfinished job as possibly made.  *look_first: claims look first too.
+ */
+extern char *tz_outbox_identity(bool *look_first, MemoryContext cxt);
+
+/*
+ * Puts jobs back to pending, flagged to search before creating: those whose
+ * lease expired or whose holder is gone (a crash, a stopped helper), and at
+ * start those of this backend.  Returns how many.
+ */
 extern int	tz_outbox_reclaim(bool at_start, const char *who);
 
 /* Extends the leases of the jobs held. */

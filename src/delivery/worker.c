@@ -94,7 +94,13 @@ in_transaction(void (*fn) (void))
 static void
 flush_unsent(void)
 {
-	(void) tz_mark_sent_flush();
+	bool		isnull;
+
+	/* a copy of the data (sql/install/identity.sql) calls no remote */
+	if (SPI_execute("SELECT togai_zoho.delivery_held() IS NULL", true, 1) != SPI_OK_SELECT)
+		elog(ERROR, "togai_zoho: could not check which copy of the data delivers");
+	if (DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull)))
+		(void) tz_mark_sent_flush();
 }
 
 /* Deletes a batch of old finished jobs; returns the ms until the next wake. */
@@ -187,6 +193,7 @@ tz_worker_main(Datum arg)
 	for (bool first = true;; first = false)
 	{
 		static TimestampTz last_chores = 0;
+		bool		held;
 		bool		is_installed;
 		long		next_ms;
 		int			events = WL_LATCH_SET | WL_EXIT_ON_PM_DEATH;
@@ -222,18 +229,28 @@ tz_worker_main(Datum arg)
 			pgstat_report_activity(STATE_RUNNING, "delivering");
 			engine = tz_engine_create(true, "worker");
 			done = tz_engine_run(engine, -1);
+			held = tz_engine_held(engine);
 			tz_engine_destroy(engine);
 			engine = NULL;
-			if (done > 0)
+			if (held)
+			{
+				/* a copy: take_over_delivery() wakes the worker */
+				pgstat_report_activity(STATE_IDLE, "held: this database is a copy");
+				next_ms = USAGE_STORE_MS;
+			}
+			else if (done > 0)
 			{
 				/* look again: something may have come due meanwhile */
 				if (TimestampDifferenceExceeds(last_chores, GetCurrentTimestamp(), USAGE_STORE_MS / 2))
 					chores(&last_chores);
 				continue;
 			}
-			/* due jobs all locked by process_outbox() sessions: do not spin */
-			pgstat_report_activity(STATE_IDLE, "waiting for locked jobs");
-			next_ms = 1000;
+			else
+			{
+				/* due jobs all held by process_outbox() helpers: do not spin */
+				pgstat_report_activity(STATE_IDLE, "waiting for locked jobs");
+				next_ms = 1000;
+			}
 		}
 		else
 			pgstat_report_activity(STATE_IDLE, "waiting for work");

@@ -1,7 +1,7 @@
 /*-------------------------------------------------------------------------
  *
  * outbox_sql.c
- *	  process_outbox(): the worker's delivery, run in the calling session;
+ *	  process_outbox(): the worker's delivery, run for the calling session;
  *	  notify_worker(): wake the worker when this transaction commits;
  *	  outbox_row_valid(): the outbox's check constraint;
  *	  write_jobs(): backfill()'s way into the job writer.
@@ -10,13 +10,15 @@
  */
 #include "postgres.h"
 
+#include "access/xact.h"
+#include "access/xlog.h"
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
 #include "fmgr.h"
 #include "miscadmin.h"
 #include "utils/array.h"
 
-#include "deliver.h"
+#include "session_helper.h"
 #include "job_writer.h"
 #include "outbox.h"
 #include "shmem.h"
@@ -24,21 +26,40 @@
 PG_FUNCTION_INFO_V1(process_outbox);
 PG_FUNCTION_INFO_V1(write_jobs);
 
+/* A copy of the data delivers nothing until told (sql/install/identity.sql). */
+static void
+check_not_held(void)
+{
+	char	   *held;
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "togai_zoho: SPI_connect failed");
+	if (SPI_execute("SELECT togai_zoho.delivery_held()", true, 1) != SPI_OK_SELECT)
+		elog(ERROR, "togai_zoho: could not check which copy of the data delivers");
+	held = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
+	if (held)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("togai_zoho: delivery is held here: %s", held),
+				 errdetail("The original may still be delivering the same jobs; nothing was sent."),
+				 errhint("Once the original delivers no more, run SELECT togai_zoho.take_over_delivery();")));
+	SPI_finish();
+}
+
 /*
  * process_outbox(max_jobs int) returns int
  *
- * Writes the staged jobs to the outbox (all of them, even
- * for max_jobs 0), then delivers up to max_jobs due jobs in this session;
- * returns how many ended an attempt.  Runs inside the caller's transaction:
- * its claims hold row locks the worker skips, and its outcomes commit with
- * the caller.
+ * max_jobs 0: writes the staged jobs to the outbox, in the caller's
+ * transaction.  Otherwise delivers up to max_jobs due jobs (staged ones
+ * written first) through a helper process, whose claims commit before their
+ * calls are sent (session_helper.h); returns how many ended an attempt.  So
+ * nothing this transaction can roll back records a request, and it must
+ * hold no writes the helper could wait for, nor jobs the helper cannot see.
  */
 Datum
 process_outbox(PG_FUNCTION_ARGS)
 {
 	int			max_jobs;
-	TzEngine   *engine;
-	int			done;
 
 	if (PG_ARGISNULL(0))
 		ereport(ERROR,
@@ -49,19 +70,32 @@ process_outbox(PG_FUNCTION_ARGS)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("max_jobs must not be negative")));
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "togai_zoho: SPI_connect failed");
-	while (tz_outbox_unstage())
-		CHECK_FOR_INTERRUPTS();
-	SPI_finish();
-	/* jobs made due (staged ones written, reruns, woken waiters) are also the worker's */
-	tz_wake_worker_at_commit();
 	if (max_jobs == 0)
+	{
+		if (SPI_connect() != SPI_OK_CONNECT)
+			elog(ERROR, "togai_zoho: SPI_connect failed");
+		while (tz_outbox_unstage())
+			CHECK_FOR_INTERRUPTS();
+		SPI_finish();
+		/* jobs made due (staged ones written) are also the worker's */
+		tz_wake_worker_at_commit();
 		PG_RETURN_INT32(0);
-	engine = tz_engine_create(false, psprintf("process_outbox (pid %d)", MyProcPid));
-	done = tz_engine_run(engine, max_jobs);
-	tz_engine_destroy(engine);
-	PG_RETURN_INT32(done);
+	}
+	if (RecoveryInProgress())
+		ereport(ERROR,
+				(errcode(ERRCODE_READ_ONLY_SQL_TRANSACTION),
+				 errmsg("process_outbox() cannot deliver on a standby"),
+				 errhint("Delivery runs on the primary; after a promotion the worker starts by itself.")));
+	if (GetTopTransactionIdIfAny() != InvalidTransactionId)
+		ereport(ERROR,
+				(errcode(ERRCODE_ACTIVE_SQL_TRANSACTION),
+				 errmsg("process_outbox() must not follow writes in the same transaction"),
+				 errdetail("Its deliveries commit on their own, each claim before its calls: they "
+						   "cannot see what this transaction wrote, and could wait for rows it holds."),
+				 errhint("Commit first, then call process_outbox(); process_outbox(0) only writes "
+						 "staged jobs and may run anywhere.")));
+	check_not_held();
+	PG_RETURN_INT32(tz_deliver_in_helper(max_jobs));
 }
 
 PG_FUNCTION_INFO_V1(notify_worker);

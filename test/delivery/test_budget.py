@@ -203,10 +203,11 @@ class ApiBudget(WorkerCase):
         self.assertEqual((calls, days), ("1800", "2.0"))
         self.assertTrue(self.idle(120))
 
-    def test_a_session_gives_its_job_back_when_every_call_slot_is_taken(self):
-        """process_outbox() keeps the rows it wrote locked until it returns; the worker's outcomes
-        may wait for them while its calls hold the slots. So a session does not wait for a slot:
-        after a moment its job goes back to the queue, and the worker delivers it later, once."""
+    def test_process_outbox_waits_for_a_call_slot_another_session_holds(self):
+        """process_outbox() delivers through a helper whose transactions are short, like the
+        worker's: it holds no rows while it waits for a call slot, so it may wait for one. With
+        the one slot held by a 5 s call of another session, it delivers its job once the call
+        ends, once."""
         self.budget(concurrent=1)
         set_worker_settings({"togai_zoho.worker": "off"})
         self.addCleanup(set_worker_settings, {"togai_zoho.worker": None})
@@ -219,14 +220,7 @@ class ApiBudget(WorkerCase):
         self.addCleanup(slow.join)
         self.assertTrue(wait_until(lambda: self.usage()["in_flight"] == "1", timeout=5))
         (aid,) = self.accounts(1)
-        self.assertEqual(value("SELECT togai_zoho.process_outbox(1)"), "0")
-        ((state, error),) = sql("SELECT state, last_error FROM togai_zoho.outbox WHERE source_id = %s"
-                                % literal(aid))
-        self.assertEqual(state, "pending")
-        self.assertIn('every call slot of connection "zoho" was taken', error)
-        self.assertIn("given back to the queue", error)
-        self.assertEqual(self.usage()["in_flight"], "1")    # the slow call still holds it
-        slow.join()
-        set_worker_settings({"togai_zoho.worker": None})
-        self.assertTrue(self.idle(60))
+        self.assertEqual(value("SELECT togai_zoho.process_outbox(1)"), "1")
+        self.assertEqual(value("SELECT state FROM togai_zoho.outbox WHERE source_id = %s" % literal(aid)),
+                         "done")
         self.assertEqual(self.contacts_by_account().get(aid), 1)

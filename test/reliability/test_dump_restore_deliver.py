@@ -1,11 +1,14 @@
 """Dump and restore: pg_dump of a database with connections, flows, mappings, delivered and pending
-jobs (one of them claimed by a worker at the moment of the dump), restored into a new cluster whose
-worker then delivers the pending jobs, with no duplicates at the mocks."""
+jobs (one of them claimed by a worker at the moment of the dump), restored into a new cluster that
+delivers nothing until take_over_delivery() is called; its worker then delivers the pending jobs,
+with no duplicates at the mocks."""
 
+import json
 import os
 import shutil
 import subprocess
 import tempfile
+import time
 
 from flows_case import ACCOUNTS_FLOW, INVOICES_FLOW, TOKEN, account, customer
 from harness import (DatabaseCase, add_zoho, literal, remember_issued_tokens, remember_secret, sql,
@@ -99,6 +102,17 @@ class DumpRestoreDeliver(DatabaseCase):
         sql("CREATE DATABASE %s" % self.db)
 
         self.assertEqual(restored_sql(port, every_job), jobs)
+        # a restored copy delivers nothing until told: the original may still be delivering
+        self.assertIn("this database is a copy", restored_sql(port, "SELECT togai_zoho.delivery_held()"))
+        sent = len(self.zoho.requests())
+        time.sleep(2)
+        self.assertEqual(len(self.zoho.requests()), sent)
+        with self.assertRaises(AssertionError) as held:
+            restored_sql(port, "SELECT togai_zoho.process_outbox(10)")
+        self.assertIn("delivery is held here", str(held.exception))
+        taken = json.loads(restored_sql(port, "SELECT togai_zoho.take_over_delivery()"))
+        self.assertEqual(len(taken["was"]), 2)     # the original's identity, and the restore's own
+        self.assertEqual(restored_sql(port, "SELECT togai_zoho.delivery_held() IS NULL"), "t")
         self.assertTrue(wait_until(lambda: restored_sql(
             port, "SELECT count(*) FROM togai_zoho.outbox WHERE state <> 'done'") == "0" and restored_sql(
             port, "SELECT count(*) FROM togai_zoho.outbox_stage") == "0", timeout=120),
