@@ -38,6 +38,7 @@ int			tz_max_attempts = 10;
 int			tz_retry_base_ms = 1000;
 int			tz_retry_max_ms = 3600 * 1000;
 int			tz_ttl_s = 7 * 24 * 3600;
+int			tz_look_first_after_failover_s = 3600;
 int			tz_stage_min_rows = 1;
 int			tz_call_purpose = TZ_PURPOSE_SESSION;
 double		tz_poll_share = 0.1;
@@ -243,6 +244,17 @@ _PG_init(void)
 							&tz_ttl_s,
 							7 * 24 * 3600, 0, INT_MAX,
 							PGC_SUSET,
+							GUC_UNIT_S,
+							NULL, NULL, NULL);
+
+	DefineCustomIntVariable("togai_zoho.look_first_after_failover",
+							"After a new timeline (a promotion, a point-in-time recovery), how long "
+							"every new job looks for its object before creating it.",
+							"What the old primary polled and created may come back through a poll or "
+							"a webhook; jobs not done at the change look first in any case.",
+							&tz_look_first_after_failover_s,
+							3600, 0, INT_MAX,
+							PGC_SIGHUP,
 							GUC_UNIT_S,
 							NULL, NULL, NULL);
 

@@ -35,6 +35,7 @@ extern int	tz_max_attempts;
 extern int	tz_retry_base_ms;
 extern int	tz_retry_max_ms;
 extern int	tz_ttl_s;
+extern int	tz_look_first_after_failover_s;
 extern int	tz_stage_min_rows;
 extern int	tz_call_purpose;	/* a TzPurpose */
 extern double tz_poll_share;

@@ -106,7 +106,8 @@ BEGIN
 			UPDATE togai_zoho.outbox SET may_exist = true WHERE NOT may_exist AND state <> 'done';
 			GET DIAGNOSTICS marked = ROW_COUNT;
 			UPDATE togai_zoho.delivery_identity
-			   SET timeline = cur.timeline, since = now(), look_first_until = now() + interval '1 hour'
+			   SET timeline = cur.timeline, since = now(),
+				   look_first_until = now() + pg_catalog.current_setting('togai_zoho.look_first_after_failover')::interval
 			RETURNING * INTO mine;
 			RAISE LOG 'togai_zoho: delivering on timeline % (was %): % unfinished jobs look for their objects first',
 				cur.timeline, old_timeline, marked;

@@ -23,6 +23,8 @@
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
 #include "miscadmin.h"
+#include "nodes/value.h"
+#include "parser/parse_func.h"
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
@@ -454,6 +456,14 @@ tz_outbox_unstage(void)
 		TZ_UNSTAGE_JOBS;
 }
 
+bool
+tz_outbox_identity_installed(void)
+{
+	List	   *name = list_make2(makeString(TZ_SCHEMA), makeString("delivery_held"));
+
+	return OidIsValid(LookupFuncName(name, 0, NULL, true));
+}
+
 char *
 tz_outbox_identity(bool *look_first, MemoryContext cxt)
 {
@@ -461,6 +471,10 @@ tz_outbox_identity(bool *look_first, MemoryContext cxt)
 	char	   *held;
 	bool		isnull;
 
+	*look_first = false;
+	/* a library newer than the schema (before ALTER EXTENSION UPDATE) */
+	if (!tz_outbox_identity_installed())
+		return NULL;
 	if (SPI_execute_plan(tz_kept_plan(&plan, "SELECT held, look_first FROM "
 									  "togai_zoho.delivery_identity_check()", 0, NULL),
 						 NULL, NULL, false, 0) != SPI_OK_SELECT || SPI_processed != 1)

@@ -41,6 +41,9 @@ extern void tz_outbox_prepare_job(TzJob *job, bool inbound);
  */
 extern char *tz_outbox_identity(bool *look_first, MemoryContext cxt);
 
+/* Whether the schema has delivery_held() (it may be older than the library). */
+extern bool tz_outbox_identity_installed(void);
+
 /*
  * Puts jobs back to pending, flagged to search before creating: those whose
  * lease expired or whose holder is gone (a crash, a stopped helper), and at

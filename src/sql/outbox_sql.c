@@ -32,6 +32,8 @@ check_not_held(void)
 {
 	char	   *held;
 
+	if (!tz_outbox_identity_installed())
+		return;
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "togai_zoho: SPI_connect failed");
 	if (SPI_execute("SELECT togai_zoho.delivery_held()", true, 1) != SPI_OK_SELECT)

@@ -31,6 +31,7 @@ without item_id is refused, as the description marks it required; false: accepte
 time_sorts_descending (true: time and date columns sort newest first; false: oldest first),
 utc_offset ("+0000": the organization's time zone in every timestamp the mock writes),
 clock_offset_s (0: seconds added to the mock's clock, for changes made "a while ago").
+POST /_mock/expire_tokens: every access token minted so far expires at once.
 
 Choices where the reference is unsure, and why:
   - duplicate contact name: 400, code 3062 "The customer "X" already exists." (Zoho's usual code)
@@ -371,6 +372,13 @@ class ZohoBooks(App):
                 if len(str(person.get(name) or "")) > limit:
                     raise self.fail(400, 2, "Invalid value passed for contact_persons: %s is at "
                                     "most %d characters" % (name, limit))
+
+    def control_expire_tokens(self, req):
+        """Every access token minted so far expires now (as an hour passing would)."""
+        with self.lock:
+            for t in self.access_tokens:
+                self.access_tokens[t] = 0.0
+            return 200, {"expired": len(self.access_tokens)}
 
     def control_undocumented(self, req):
         with self.lock:

@@ -1,8 +1,9 @@
-"""A primary and a streaming standby on loopback (clusters of the postgres user), accounts and
-invoices draining, the primary stopped with an immediate shutdown at a random point and the
+"""A primary and a streaming standby on loopback (clusters of the postgres user), accounts,
+invoices and Togai payments draining, the primary stopped with an immediate shutdown at a random point and the
 standby promoted: asynchronous (its replication cut for a few seconds first, so the new primary
 lacks the last claims, outcomes and mappings), then synchronous. The new primary's worker starts
-by itself and finishes the drain; the mock's contacts and invoices are counted: 0 lost, 0 twice."""
+by itself and finishes the drain; the mock's contacts, invoices and customer payments are
+counted: 0 lost, 0 twice."""
 
 import os
 import random
@@ -16,7 +17,7 @@ import unittest
 from harness import Mock, literal, remember_issued_tokens, remember_secret, wait_until, zoho_seed
 
 BIN = "/usr/lib/postgresql/15/bin"
-ACCOUNTS = int(os.environ.get("TZ_PROMOTION_ACCOUNTS", "1000"))
+ACCOUNTS = int(os.environ.get("TZ_PROMOTION_ACCOUNTS", "700"))   # and as many invoices and payments
 TOKEN = "togai.token.promotion"
 
 
@@ -105,10 +106,12 @@ class Promotion(unittest.TestCase):
         p.psql("SELECT togai_zoho.add_zohobooks_connection('zoho', 'cid.test', 'csecret.test', code => "
                "'code.test.1', accounts_url => %s, api_url => %s)" % (literal(self.zoho.url), literal(self.zoho.url)))
         p.psql("SELECT togai_zoho.set_rate_limit('zoho', 100000)")
-        for flow, trigger, action in (("accounts", "account_changed", "contact_upsert"),
-                                      ("invoices", "invoice_generated", "invoice_create")):
+        for flow, trigger, action, options in (
+                ("accounts", "account_changed", "contact_upsert", "{}"),
+                ("invoices", "invoice_generated", "invoice_create", '{"mark_sent": true}'),
+                ("payments", "payment_collected", "payment_apply", "{}")):
             p.psql("SELECT togai_zoho.create_flow('%s', 'outbound', 'togai', '%s')" % (flow, trigger))
-            p.psql("SELECT togai_zoho.add_flow_action('%s', 'zoho', '%s')" % (flow, action))
+            p.psql("SELECT togai_zoho.add_flow_action('%s', 'zoho', '%s', %s)" % (flow, action, literal(options)))
             p.psql("SELECT togai_zoho.set_flow_enabled('%s')" % flow)
         r = as_postgres(BIN + "/pg_basebackup", "-h", "127.0.0.1", "-p", str(p.port), "-U", "postgres",
                         "-D", s.dir, "-R", "-X", "stream", "--no-sync")
@@ -136,6 +139,12 @@ class Promotion(unittest.TestCase):
                + ", ".join("(%s, %s, 'DUE', %s, 40.00, 'USD', now())" % (literal(a + ".inv"), literal(a),
                                                                           literal("INV-" + a))
                            for a in self.ids))
+        p.psql("INSERT INTO togai_zoho.payments (payment_id, account_id, currency, total_amount, records, "
+               "source_type, paid_at) VALUES "
+               + ", ".join("(%s, %s, 'USD', 40.00, %s, 'CARD', now())"
+                           % (literal(a + ".pay"), literal(a),
+                              literal('[{"type": "INVOICE", "togaiId": "%s.inv", "amount": 40.00, "order": 1}]' % a))
+                           for a in self.ids))
 
     def made(self):
         """Togai id -> number of objects the mock holds for it (contacts by note, invoices by reference)."""
@@ -150,19 +159,26 @@ class Promotion(unittest.TestCase):
             ref = i.get("reference_number") or ""     # the Togai invoice number: INV-<account>
             if ref.startswith("INV-" + self.prefix):
                 counts[ref[4:] + ".inv"] = counts.get(ref[4:] + ".inv", 0) + 1
+        for pay in st["payments"]:
+            ref = pay.get("reference_number") or ""   # the Togai payment id
+            if ref.startswith(self.prefix):
+                counts[ref] = counts.get(ref, 0) + 1
         return counts
 
     def drain_through_promotion(self, synchronous):
         self.start_pair(synchronous)
         self.zoho.config(latency_ms=50)
         self.queue()
-        total = 2 * ACCOUNTS
+        total = 3 * ACCOUNTS
         share = self.rng.uniform(0.2, 0.8)
         self.assertTrue(wait_until(lambda: sum(self.made().values()) >= share * total, timeout=120))
         if not synchronous:
-            # the standby stops hearing from the primary, which goes on delivering a while
+            # the standby stops hearing from the primary, which goes on delivering a while and
+            # mints an access token the standby never learns of
             self.standby.psql("ALTER SYSTEM SET primary_conninfo = 'host=127.0.0.1 port=1'", "postgres")
             self.standby.psql("SELECT pg_reload_conf()", "postgres")
+            time.sleep(0.3)
+            self.zoho.call("POST", "expire_tokens")
             time.sleep(self.rng.uniform(1.0, 3.0))
         at_cut = sum(self.made().values())
         self.primary.ctl("stop", "-m", "immediate")
@@ -174,8 +190,13 @@ class Promotion(unittest.TestCase):
                 "AND NOT EXISTS (SELECT 1 FROM togai_zoho.outbox_stage)" % total)
         self.assertTrue(wait_until(lambda: new.psql(done) == "t", timeout=180, interval=0.5),
                         new.psql("SELECT state, count(*), max(last_error) FROM togai_zoho.outbox GROUP BY 1"))
+        # the token the old primary minted was lost with it: the new one mints its own, no job
+        # failing, within Zoho's 10 a refresh token in 10 minutes
+        mints = len([r for r in self.zoho.requests("/oauth/v2/token") if r["method"] == "POST"])
+        self.assertLessEqual(mints, 10)
+        self.assertEqual(new.psql("SELECT count(*) FROM togai_zoho.outbox_attempt WHERE outcome = 'dead'"), "0")
         counts = self.made()
-        expected = set(self.ids) | {a + ".inv" for a in self.ids}
+        expected = set(self.ids) | {a + ".inv" for a in self.ids} | {a + ".pay" for a in self.ids}
         self.assertEqual(sorted(expected - set(counts)), [], "lost at the remote")
         self.assertEqual({k: n for k, n in counts.items() if n != 1}, {}, "made twice at the remote")
         self.assertEqual(new.psql("SELECT count(*) FROM togai_zoho.id_mapping"), str(total))
@@ -186,9 +207,10 @@ class Promotion(unittest.TestCase):
         if not synchronous and at_cut < total:
             self.assertGreater(int(found), 0)
         print("\n    %s: %d jobs, primary stopped at %d objects made (share %.2f), standby promoted; "
-              "%s found again by the new primary; %d contacts and invoices at the mock, 0 lost, 0 twice"
-              % ("synchronous" if synchronous else "asynchronous, replication cut first", total, at_cut,
-                 share, found, len(counts)))
+              "%s found again by the new primary; %d contacts, invoices and payments at the mock, 0 lost, 0 twice; "
+              "%d access tokens minted in all" % ("synchronous" if synchronous else
+                                                  "asynchronous, replication cut first (tokens expired)",
+                                                  total, at_cut, share, found, len(counts), mints))
 
     def test_asynchronous_standby_promoted_mid_drain(self):
         self.drain_through_promotion(False)

@@ -110,6 +110,8 @@ CASES = [
     # delivery
     ("process_outbox(NULL)", "22004", "max_jobs must not be null"),
     ("process_outbox(-5)", "22023", "max_jobs must not be negative"),
+    ("take_over_delivery(NULL)", "22004", "look_first must not be null"),
+    ("take_over_delivery('-1 s')", "22023", "look_first must be a non-negative interval"),
     ("wait_for_idle(NULL)", "22004", "timeout must not be null"),
     ("wait_for_idle('-1 s')", "22023", "timeout"),
     ("retry(NULL)", "22004", "job must not be null"),
