@@ -7,10 +7,11 @@
  * timeline: what the old history sent may be missing here, so every
  * unfinished job is marked as possibly made and, for a while, new jobs look
  * for their objects before creating them too.  Delivery goes on by itself.
- * A copy in another cluster or database (a dump restored, a physical backup
- * started elsewhere, a database made from this one as a template, a
- * pg_upgrade) may run beside the original: it delivers nothing until
- * take_over_delivery() says it is now the one.
+ * A copy in another cluster or database (a dump restored, a database made
+ * from this one as a template, a pg_upgrade) may run beside the original: it
+ * delivers nothing until take_over_delivery() says it is now the one.  A
+ * physical copy keeps the system identifier: recovered to a point in time it
+ * is a new timeline, started with no recovery it looks like the original.
  */
 
 CREATE FUNCTION togai_zoho.cluster_identity(OUT system_identifier text, OUT timeline integer,

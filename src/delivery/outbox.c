@@ -3,14 +3,14 @@
  * outbox.c
  *	  Claiming, finishing, reclaiming and cleaning up outbox jobs.
  *
- * Every statement uses clock_timestamp(): process_outbox() runs inside its
- * caller's transaction, where now() stands still.  Where the time bounds an
- * index scan (the due jobs, the jobs to delete), it is passed as a value
- * instead: a volatile function's result is only a filter, and the claim
- * walked every job not yet due.  Claims lock the rows
- * FOR UPDATE SKIP LOCKED, so two claimers never take the same job, and a
- * claim made inside an open transaction stays invisible to the worker until
- * that transaction ends, its row locks keeping the worker away meanwhile.
+ * Every statement uses clock_timestamp(), so that times are those of the
+ * statement, not of its transaction's start.  Where the time bounds an index
+ * scan (the due jobs, the jobs to delete), it is passed as a value instead:
+ * a volatile function's result is only a filter, and the claim walked every
+ * job not yet due.  Claims lock the rows FOR UPDATE SKIP LOCKED, so two
+ * claimers (the worker, process_outbox()'s helpers) never take the same job;
+ * each claim commits, marking its jobs as possibly made, before any of their
+ * calls is sent.
  *
  *-------------------------------------------------------------------------
  */
