@@ -114,6 +114,30 @@ class SessionDelivery(WorkerCase):
     def test_terminated_process_outbox_makes_nothing_twice(self):
         self.interrupted("terminate", self.queue_invoices(6, 8))
 
+    def test_sessions_cut_beside_the_worker_make_nothing_twice(self):
+        """The same cuts, alternately cancel and terminate, while the worker delivers too."""
+        invoices = self.queue_invoices(8, 10)
+        self.zoho.config(latency_ms=300)
+        set_worker_settings({"togai_zoho.worker": None})
+        made = []
+        for r in range(4):
+            t = threading.Thread(target=self.session, args=("beside.%d" % r, len(invoices)))
+            t.start()
+            time.sleep(self.rng.uniform(0.3, 1.5))
+            fn = "pg_cancel_backend" if r % 2 == 0 else "pg_terminate_backend"
+            value("SELECT %s(pid) FROM pg_stat_activity WHERE application_name = %s"
+                  % (fn, literal("beside.%d" % r)))
+            t.join(60)
+            made.append(sum(self.invoices_by_reference().values()))
+        self.assertLess(made[0], len(invoices), "the first round was not cut mid-batch")
+        self.finish_with_worker(invoices)
+        who = dict(sql("SELECT worker LIKE 'process_outbox%', count(*) FROM togai_zoho.outbox_attempt "
+                       "WHERE outcome = 'delivered' AND job_id IN (SELECT id FROM togai_zoho.outbox "
+                       "WHERE entity = 'invoice') GROUP BY 1"))
+        self.assertEqual(self.invoice_creates(), len(invoices))
+        print("\n    beside the worker: invoices made after each of 4 cut rounds %s of %d; %s by the worker, "
+              "%s by process_outbox(); each once" % (made, len(invoices), who.get("f", 0), who.get("t", 0)))
+
     def test_a_rolled_back_caller_keeps_what_was_delivered(self):
         invoices = self.queue_invoices(3, 4)
         sql("BEGIN; SELECT togai_zoho.process_outbox(100); ROLLBACK")
