@@ -252,11 +252,26 @@ def coalescing(env):
                    calls == n)]
 
 
+def session_overhead(env):
+    """What a process_outbox() call costs with nothing due: its helper process is started,
+    checks which copy delivers, claims nothing and stops (pg_cron may call it every minute)."""
+    n = pick(10, 50)
+
+    def loop(k):
+        started = time.time()
+        sql("DO $$ BEGIN FOR i IN 1..%d LOOP PERFORM togai_zoho.process_outbox(10); END LOOP; END $$" % k)
+        return time.time() - started
+    per_call = (loop(n) - loop(0)) / n * 1000
+    return [Figure("sessions", "process_outbox() with nothing due: ms a call (%d calls, a helper each)" % n,
+                   per_call, "ms")]
+
+
 def run():
     env = WorkerEnv()
     try:
         figures = []
-        for bench in (throughput, commit_latency, rate_limit, claim_cost, memory, coalescing):
+        for bench in (throughput, commit_latency, rate_limit, claim_cost, memory, coalescing,
+                      session_overhead):
             figures += bench(env)
         return figures
     finally:
