@@ -3,6 +3,7 @@ or run in a loop beside the worker, it never makes an invoice twice and loses no
 counted at the mock by their reference (the Togai invoice number): Zoho Books refuses no second
 invoice of a reference, so nothing but the extension's own records can keep them single."""
 
+import os
 import random
 import threading
 import time
@@ -19,7 +20,9 @@ class SessionDelivery(WorkerCase):
         super().setUp()
         self.addCleanup(set_worker_settings, {"togai_zoho.worker": None, **{k: None for k in SLOW}})
         set_worker_settings(SLOW)
-        self.rng = random.Random(self._testMethodName)
+        # new cut points each run; the seed is printed, and TZ_SESSION_SEED replays it
+        self.seed = int(os.environ.get("TZ_SESSION_SEED", time.time_ns() % 1000000))
+        self.rng = random.Random(self.seed)
 
     def queue_invoices(self, accounts, per_account):
         """Accounts delivered by the worker, then the worker off and their invoices queued."""
@@ -102,8 +105,8 @@ class SessionDelivery(WorkerCase):
         self.assertGreater(made[-1], 0, "no round sent anything before it was cut")
         self.assertLess(made[0], len(invoices), "the first round was not cut mid-batch")
         self.finish_with_worker(invoices)
-        print("\n    %s: invoices made after each of 4 cut rounds %s of %d; each once after the worker"
-              % (how, made, len(invoices)))
+        print("\n    %s, seed %d: invoices made after each of 4 cut rounds %s of %d; each once after the worker"
+              % (how, self.seed, made, len(invoices)))
 
     def test_cancelled_process_outbox_makes_nothing_twice(self):
         self.interrupted("cancel", self.queue_invoices(6, 8))
@@ -135,8 +138,9 @@ class SessionDelivery(WorkerCase):
                        "WHERE outcome = 'delivered' AND job_id IN (SELECT id FROM togai_zoho.outbox "
                        "WHERE entity = 'invoice') GROUP BY 1"))
         self.assertEqual(self.invoice_creates(), len(invoices))
-        print("\n    beside the worker: invoices made after each of 4 cut rounds %s of %d; %s by the worker, "
-              "%s by process_outbox(); each once" % (made, len(invoices), who.get("f", 0), who.get("t", 0)))
+        print("\n    beside the worker, seed %d: invoices made after each of 4 cut rounds %s of %d; %s by the "
+              "worker, %s by process_outbox(); each once" % (self.seed, made, len(invoices), who.get("f", 0),
+                                                             who.get("t", 0)))
 
     def test_a_rolled_back_caller_keeps_what_was_delivered(self):
         invoices = self.queue_invoices(3, 4)

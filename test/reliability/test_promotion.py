@@ -14,7 +14,7 @@ import tempfile
 import time
 import unittest
 
-from harness import Mock, literal, remember_issued_tokens, remember_secret, wait_until, zoho_seed
+from harness import SECRETS, Mock, literal, remember_issued_tokens, remember_secret, wait_until, zoho_seed
 
 BIN = "/usr/lib/postgresql/15/bin"
 ACCOUNTS = int(os.environ.get("TZ_PROMOTION_ACCOUNTS", "700"))   # and as many invoices and payments
@@ -67,7 +67,9 @@ class Node:
 class Promotion(unittest.TestCase):
 
     def setUp(self):
-        self.rng = random.Random(self._testMethodName)
+        # a new point each run; the seed is printed, and TZ_PROMOTION_SEED replays it
+        self.seed = int(os.environ.get("TZ_PROMOTION_SEED", time.time_ns() % 1000000))
+        self.rng = random.Random(self.seed)
         self.root = tempfile.mkdtemp(prefix="tz-promotion-")
         shutil.chown(self.root, "postgres")
         os.chmod(self.root, 0o755)
@@ -87,6 +89,12 @@ class Promotion(unittest.TestCase):
         for n in (self.primary, self.standby):
             if os.path.exists(os.path.join(n.dir, "postmaster.pid")):
                 as_postgres(BIN + "/pg_ctl", "-D", n.dir, "stop", "-m", "immediate")
+        # the two servers' logs hold none of the secrets either
+        for n in (self.primary, self.standby):
+            if os.path.exists(n.log):
+                with open(n.log, errors="replace") as f:
+                    text = f.read()
+                self.assertEqual([s for s in SECRETS if s in text], [], "secrets in %s" % n.log)
 
     def start_pair(self, synchronous):
         p, s = self.primary, self.standby
@@ -206,11 +214,11 @@ class Promotion(unittest.TestCase):
         found = new.psql("SELECT count(*) FROM togai_zoho.outbox WHERE result::text LIKE '%\"found%'")
         if not synchronous and at_cut < total:
             self.assertGreater(int(found), 0)
-        print("\n    %s: %d jobs, primary stopped at %d objects made (share %.2f), standby promoted; "
+        print("\n    %s, seed %d: %d jobs, primary stopped at %d objects made (share %.2f), standby promoted; "
               "%s found again by the new primary; %d contacts, invoices and payments at the mock, 0 lost, 0 twice; "
               "%d access tokens minted in all" % ("synchronous" if synchronous else
                                                   "asynchronous, replication cut first (tokens expired)",
-                                                  total, at_cut, share, found, len(counts), mints))
+                                                  self.seed, total, at_cut, share, found, len(counts), mints))
 
     def test_asynchronous_standby_promoted_mid_drain(self):
         self.drain_through_promotion(False)
