@@ -456,12 +456,26 @@ tz_outbox_unstage(void)
 		TZ_UNSTAGE_JOBS;
 }
 
-bool
-tz_outbox_identity_installed(void)
+/* Whether the schema knows which copy delivers (it may be older than the library). */
+static bool
+identity_installed(void)
 {
 	List	   *name = list_make2(makeString(TZ_SCHEMA), makeString("delivery_held"));
 
 	return OidIsValid(LookupFuncName(name, 0, NULL, true));
+}
+
+char *
+tz_outbox_held(void)
+{
+	static SPIPlanPtr plan = NULL;
+
+	if (!identity_installed())
+		return NULL;
+	if (SPI_execute_plan(tz_kept_plan(&plan, "SELECT togai_zoho.delivery_held()", 0, NULL),
+						 NULL, NULL, true, 1) != SPI_OK_SELECT || SPI_processed != 1)
+		elog(ERROR, "togai_zoho: could not check which copy of the data delivers");
+	return SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
 }
 
 char *
@@ -473,7 +487,7 @@ tz_outbox_identity(bool *look_first, MemoryContext cxt)
 
 	*look_first = false;
 	/* a library newer than the schema (before ALTER EXTENSION UPDATE) */
-	if (!tz_outbox_identity_installed())
+	if (!identity_installed())
 		return NULL;
 	if (SPI_execute_plan(tz_kept_plan(&plan, "SELECT held, look_first FROM "
 									  "togai_zoho.delivery_identity_check()", 0, NULL),

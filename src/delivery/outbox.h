@@ -41,8 +41,11 @@ extern void tz_outbox_prepare_job(TzJob *job, bool inbound);
  */
 extern char *tz_outbox_identity(bool *look_first, MemoryContext cxt);
 
-/* Whether the schema has delivery_held() (it may be older than the library). */
-extern bool tz_outbox_identity_installed(void);
+/*
+ * Why this database must not deliver (delivery_held()), or NULL; reads
+ * only.  The text lives in the SPI call's memory.
+ */
+extern char *tz_outbox_held(void);
 
 /*
  * Puts jobs back to pending, flagged to search before creating: those whose

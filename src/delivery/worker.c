@@ -94,17 +94,8 @@ in_transaction(void (*fn) (void))
 static void
 flush_unsent(void)
 {
-	bool		isnull;
-
 	/* a copy of the data (sql/install/identity.sql) calls no remote */
-	if (!tz_outbox_identity_installed())
-	{
-		(void) tz_mark_sent_flush();
-		return;
-	}
-	if (SPI_execute("SELECT togai_zoho.delivery_held() IS NULL", true, 1) != SPI_OK_SELECT)
-		elog(ERROR, "togai_zoho: could not check which copy of the data delivers");
-	if (DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull)))
+	if (tz_outbox_held() == NULL)
 		(void) tz_mark_sent_flush();
 }
 

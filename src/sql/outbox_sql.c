@@ -32,13 +32,9 @@ check_not_held(void)
 {
 	char	   *held;
 
-	if (!tz_outbox_identity_installed())
-		return;
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "togai_zoho: SPI_connect failed");
-	if (SPI_execute("SELECT togai_zoho.delivery_held()", true, 1) != SPI_OK_SELECT)
-		elog(ERROR, "togai_zoho: could not check which copy of the data delivers");
-	held = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
+	held = tz_outbox_held();
 	if (held)
 		ereport(ERROR,
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
