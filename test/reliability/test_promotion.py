@@ -180,6 +180,12 @@ class Promotion(unittest.TestCase):
         total = 3 * ACCOUNTS
         share = self.rng.uniform(0.2, 0.8)
         self.assertTrue(wait_until(lambda: sum(self.made().values()) >= share * total, timeout=120))
+        # a standby delivers nothing: no worker, and process_outbox() refuses
+        self.assertEqual(self.standby.psql("SELECT count(*) FROM pg_stat_activity "
+                                           "WHERE backend_type = 'togai_zoho worker'"), "0")
+        with self.assertRaises(AssertionError) as refused:
+            self.standby.psql("SELECT togai_zoho.process_outbox(10)")
+        self.assertIn("process_outbox() cannot deliver on a standby", str(refused.exception))
         if not synchronous:
             # the standby stops hearing from the primary, which goes on delivering a while and
             # mints an access token the standby never learns of
