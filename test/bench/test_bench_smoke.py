@@ -30,7 +30,7 @@ class BenchSmoke(unittest.TestCase):
 
     def test_delivery(self):
         self.check(bench_delivery.run(), ["throughput", "latency", "rate limit", "claim cost", "memory",
-                                          "coalescing"])
+                                          "coalescing", "sessions"])
 
     def test_budget(self):
         self.check(bench_budget.run(), ["calls per object", "quiet day"])
