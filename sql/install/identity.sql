@@ -71,9 +71,10 @@ COMMENT ON FUNCTION togai_zoho.delivery_held() IS
 
 /*
  * The delivery's look before it claims (the worker and process_outbox()'s
- * helper, in a transaction of their own): held when this is a copy; after a
- * new timeline, every unfinished job marked as possibly made, committed
- * before any claim.  look_first: new jobs look first too, for now.
+ * helper, in the transaction of their first claim): held when this is a
+ * copy; after a new timeline, every unfinished job marked as possibly made,
+ * committed with that claim, before any call.  look_first: new jobs look
+ * first too, for now.
  */
 CREATE FUNCTION togai_zoho.delivery_identity_check(OUT held text, OUT look_first boolean)
 	RETURNS record
