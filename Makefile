@@ -11,9 +11,9 @@ OBJS         = $(patsubst %.c,%.o,$(foreach d,$(SRC_LAYERS),$(wildcard $(d)/*.c)
 # concern, in this order (a file may use only what an earlier one created). Released
 # install scripts are frozen in sql/released/; upgrade scripts live in sql/updates/.
 INSTALL_SQL  = $(addprefix sql/install/,begin.sql catalogue.sql connections.sql flows.sql \
-               mirrors.sql outbox.sql identity.sql mappings.sql money.sql taxes.sql exchange_rates.sql \
-               budget.sql payments.sql polling.sql polling_togai.sql webhooks.sql ready_flows.sql \
-               views.sql privileges.sql)
+               mirrors.sql outbox.sql identity.sql mappings.sql money.sql taxes.sql \
+               unique_fields.sql exchange_rates.sql budget.sql payments.sql polling.sql \
+               polling_togai.sql webhooks.sql ready_flows.sql views.sql privileges.sql)
 DATA_built   = $(EXTENSION)--$(EXTVERSION).sql
 DATA         = $(wildcard sql/released/$(EXTENSION)--*.sql) $(wildcard sql/updates/$(EXTENSION)--*--*.sql)
 
@@ -96,7 +96,7 @@ demo: deps
 UNIT_CFLAGS = -std=c11 -g -O0 -Wall -Wextra -Werror -Isrc/pure -Isrc/receiver \
               $(shell pkg-config --cflags libcurl jansson)
 UNIT_LIBS   = $(shell pkg-config --libs libcurl jansson) -lcrypto -lm
-UNIT_TESTS  = $(addprefix test/unit/bin/test_,url parse policy action budget catalogue credit_note signature)
+UNIT_TESTS  = $(addprefix test/unit/bin/test_,url parse policy action budget catalogue credit_note upsert signature)
 
 test/unit/bin/test_url: src/pure/url.c src/pure/url.h
 test/unit/bin/test_parse: src/pure/parse.c src/pure/parse.h
@@ -105,6 +105,7 @@ test/unit/bin/test_budget: src/pure/budget.c src/pure/budget.h
 test/unit/bin/test_action: src/pure/action.c src/pure/action.h src/pure/catalogue.c src/pure/catalogue.h
 test/unit/bin/test_catalogue: src/pure/catalogue.c src/pure/catalogue.h
 test/unit/bin/test_credit_note: src/pure/credit_note.c src/pure/credit_note.h
+test/unit/bin/test_upsert: src/pure/upsert.c src/pure/upsert.h
 test/unit/bin/test_signature: src/receiver/signature.c src/receiver/signature.h
 test/unit/bin/test_%: test/unit/test_%.c
 	@mkdir -p test/unit/bin

@@ -302,7 +302,9 @@ BEGIN
 						   AND i.togai_id = payload ->> 'invoice_id'
 						   AND i.togai_connection_id = job_context.connection_id) m
 				 GROUP BY m.entity) x;
-		mappings := jsonb_build_object('mappings', coalesce(mappings, '{}'));
+		/* and the unique custom fields the creates upsert by */
+		mappings := jsonb_build_object('mappings', coalesce(mappings, '{}'))
+			|| togai_zoho.zohobooks_unique_fields();
 		/* the organizations the account is in: each bills the invoice its own way */
 		organizations := ARRAY(SELECT k::bigint FROM jsonb_object_keys(coalesce(
 							 mappings #> '{mappings,account}', '{}')) k);

@@ -214,6 +214,8 @@ configure(Transfer *t, const TzHttpRequest *req)
 	add_header(t, "Expect", "");
 	if (req->authorization)
 		add_header(t, "Authorization", req->authorization);
+	for (int i = 0; i < TZ_HTTP_MAX_HEADERS && req->headers[i].name; i++)
+		add_header(t, req->headers[i].name, req->headers[i].value);
 
 	if (req->body != NULL || strcmp(req->method, "GET") != 0)
 	{

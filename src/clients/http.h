@@ -11,6 +11,15 @@
 #ifndef TZ_HTTP_H
 #define TZ_HTTP_H
 
+#define TZ_HTTP_MAX_HEADERS 4
+
+/* A header a call adds (Zoho's upsert names its unique field in three). */
+typedef struct TzHttpHeader
+{
+	const char *name;
+	const char *value;
+} TzHttpHeader;
+
 typedef struct TzHttpRequest
 {
 	const char *method;			/* GET, POST, PUT, PATCH, DELETE */
@@ -19,6 +28,7 @@ typedef struct TzHttpRequest
 	const char *body;
 	size_t		body_len;
 	const char *authorization;	/* Authorization header value: a secret, never logged */
+	TzHttpHeader headers[TZ_HTTP_MAX_HEADERS];	/* more, up to the first without a name */
 } TzHttpRequest;
 
 typedef enum TzHttpOutcome

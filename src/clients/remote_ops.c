@@ -30,6 +30,12 @@ static const TzRemoteOp ops[] = {
 	{"taxes", Z, "GET", "/settings/taxes", NULL, NULL,
 	{{"page", "page"}, {"per_page", NULL, "200"}}, "taxes"},
 	{"contact_create", Z, "POST", "/contacts", NULL, "contact", {{0}}, "contact", true},
+	/* the upserts by a unique custom field: sent twice, they leave one object */
+	{"contact_upsert", Z, "PUT", "/contacts", NULL, "contact", {{0}}, "contact", false, true},
+	{"invoice_upsert", Z, "PUT", "/invoices", NULL, "invoice", {{0}}, "invoice", false, true},
+	{"payment_upsert", Z, "PUT", "/customerpayments", NULL, "payment", {{0}}, "payment", false, true},
+	{"credit_note_upsert", Z, "PUT", "/creditnotes", NULL, "creditnote", {{0}}, "creditnote",
+	false, true},
 	{"contact_update", Z, "PUT", "/contacts/%s", "contact_id", "contact", {{0}}, "contact"},
 	{"contact_get", Z, "GET", "/contacts/%s", "contact_id", NULL, {{0}}, "contact"},
 	{"contact_search", Z, "GET", "/contacts", NULL, NULL,

@@ -37,6 +37,7 @@ typedef struct TzRemoteOp
 	TzRemoteParam query[TZ_OP_MAX_QUERY];
 	const char *member;			/* the answer's member to return (NULL: all of it) */
 	bool		creates;		/* a repeat could make a duplicate */
+	bool		unique;			/* finds its object by a unique custom field (headers) */
 } TzRemoteOp;
 
 /* The operation of an app by name, or NULL. */

@@ -21,8 +21,10 @@
 #include "utils/timestamp.h"
 
 #include "shmem.h"
+#include "upsert.h"
 #include "usage.h"
 #include "zoho.h"
+
 #include "togai_zoho.h"
 
 /* Refresh this long before the token expires. */
@@ -331,8 +333,23 @@ tz_zoho_prepare(TzApiResult *r, TzHttpRequest *req, TzConnInfo *conn, const char
 }
 
 void
+tz_zoho_unique_headers(TzHttpHeader *headers, const char *key, const char *value, bool upsert)
+{
+	headers[0] = (TzHttpHeader) {TZ_UPSERT_KEY_HEADER, key};
+	headers[1] = (TzHttpHeader) {TZ_UPSERT_VALUE_HEADER, value};
+	headers[2] = (TzHttpHeader) {upsert ? TZ_UPSERT_CREATE_HEADER : NULL, "true"};
+}
+
+void
 tz_zoho_request(TzApiResult *r, TzConnInfo *conn, const char *method, const char *path,
 				const char *query, const char *body)
+{
+	tz_zoho_request_headers(r, conn, method, path, query, body, NULL);
+}
+
+void
+tz_zoho_request_headers(TzApiResult *r, TzConnInfo *conn, const char *method, const char *path,
+						const char *query, const char *body, const TzHttpHeader *headers)
 {
 	TzHttpRequest req;
 	TzHttpResponse resp;
@@ -342,6 +359,8 @@ tz_zoho_request(TzApiResult *r, TzConnInfo *conn, const char *method, const char
 		tz_zoho_prepare(r, &req, conn, method, path, query, body, attempt > 0);
 		if (!r->ok)
 			return;
+		for (int i = 0; headers && i < TZ_HTTP_MAX_HEADERS && headers[i].name; i++)
+			req.headers[i] = headers[i];
 		tz_rate_wait(conn->id, conn->rate_limit_per_minute);
 		tz_usage_perform(conn, &req, &resp);
 		tz_zoho_read_answer(r, &req, &resp);

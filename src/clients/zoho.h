@@ -38,6 +38,18 @@ extern void tz_zoho_request(TzApiResult *r, TzConnInfo *conn, const char *method
 							const char *path, const char *query, const char *body);
 
 /*
+ * The headers naming a unique custom field (its API name) and the value to
+ * find; upsert: make the object when none holds it.  Fills headers[0..2].
+ */
+extern void tz_zoho_unique_headers(TzHttpHeader *headers, const char *key, const char *value,
+								   bool upsert);
+
+/* The same with headers of the call's own (up to TZ_HTTP_MAX_HEADERS, NULL: none). */
+extern void tz_zoho_request_headers(TzApiResult *r, TzConnInfo *conn, const char *method,
+									const char *path, const char *query, const char *body,
+									const TzHttpHeader *headers);
+
+/*
  * The two halves of tz_zoho_request, for callers that perform requests
  * themselves (many at once): prepare a request with a usable token (a failure
  * to get one is left in r), and read the answer into r.

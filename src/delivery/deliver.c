@@ -392,8 +392,13 @@ start_call(TzEngine *e, TzJob *job)
 
 	old = MemoryContextSwitchTo(job->cxt);
 	if (conn->app == TZ_APP_ZOHOBOOKS)
+	{
 		tz_zoho_prepare(&r, &job->req, conn, job->call_method, job->call_path,
 						job->call_query, job->call_body, false);
+		if (job->call_unique_key)
+			tz_zoho_unique_headers(job->req.headers, job->call_unique_key,
+								   job->call_unique_value, true);
+	}
 	else
 		tz_togai_prepare(&r, &job->req, conn, job->call_method, job->call_path,
 						 job->call_query, job->call_body);

@@ -179,6 +179,8 @@ typedef struct TzJob
 	char	   *call_query;		/* escaped, or NULL */
 	char	   *call_body;		/* JSON, or NULL */
 	bool		call_creates;	/* a repeat could make a duplicate */
+	const char *call_unique_key;	/* an upsert: the unique custom field's API name */
+	const char *call_unique_value;	/* ... and the Togai id it holds */
 	char	   *contact_id;		/* Zoho contact of the account, once known */
 
 	/* the request in flight, or ready to go */

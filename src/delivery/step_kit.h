@@ -39,6 +39,19 @@ tz_step_digits(const json_t *ctx)
 extern void tz_step_call(TzJob *job, TzPhase phase, const char *operation, const char *id,
 						 char *query, json_t *body);
 
+/* The organization's unique custom field for entity (job_context's "unique_fields"), or NULL. */
+extern json_t *tz_step_unique_field(TzJob *job, const char *entity);
+
+/*
+ * Creates an object of entity (contact, invoice, payment, credit_note) with
+ * operation, or, when the organization has a unique custom field for it and
+ * the create needs no query parameter (the upserts document none), upserts
+ * it by that field holding togai_id: sent twice, it leaves one object.
+ * Takes body.
+ */
+extern void tz_step_create(TzJob *job, const char *entity, const char *operation,
+						   const char *togai_id, char *query, json_t *body);
+
 /* The current action is done: what it did (and the remote id) goes into the result. */
 extern void tz_step_done(TzJob *job, const char *did, const char *remote_id);
 

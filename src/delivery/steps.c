@@ -40,6 +40,7 @@
 #include "credit_note.h"
 #include "remote_ops.h"
 #include "step_kit.h"
+#include "upsert.h"
 
 #define DEFER_MS (60 * 1000)	/* a waiter is also woken when its mapping is written */
 #define DEFAULT_METADATA_KEY "zohobooks_contact_id"
@@ -60,6 +61,8 @@ set_call_at(TzJob *job, int64 connection_id, TzApp app, TzPhase phase, const cha
 	job->call_query = query;
 	job->call_body = body ? json_dumps(body, JSON_COMPACT | JSON_REAL_PRECISION(15)) : NULL;
 	job->call_creates = op->creates;
+	job->call_unique_key = NULL;
+	job->call_unique_value = NULL;
 	if (body)
 		json_decref(body);
 }
@@ -73,6 +76,35 @@ tz_step_call(TzJob *job, TzPhase phase, const char *operation, const char *id, c
 
 	set_call_at(job, a->connection_id, a->togai ? TZ_APP_TOGAI : TZ_APP_ZOHOBOOKS, phase,
 				operation, id, query, body);
+}
+
+json_t *
+tz_step_unique_field(TzJob *job, const char *entity)
+{
+	json_t	   *field = json_object_get(tz_step_for_organization(job, "unique_fields"), entity);
+
+	return json_is_string(json_object_get(field, "api_name")) &&
+		json_is_string(json_object_get(field, "body_field")) ? field : NULL;
+}
+
+void
+tz_step_create(TzJob *job, const char *entity, const char *operation, const char *togai_id,
+			   char *query, json_t *body)
+{
+	json_t	   *field = tz_step_unique_field(job, entity);
+
+	if (field == NULL || togai_id == NULL || query != NULL)
+	{
+		tz_step_call(job, TZ_PHASE_CREATE, operation, NULL, query, body);
+		return;
+	}
+	/* the body holds the id too: whether Zoho stores the header's value is unsure */
+	tz_upsert_set_field(body, tz_upsert_field_entry(entity,
+													json_string_value(json_object_get(field, "body_field")),
+													togai_id));
+	tz_step_call(job, TZ_PHASE_CREATE, psprintf("%s_upsert", entity), NULL, NULL, body);
+	job->call_unique_key = pstrdup(json_string_value(json_object_get(field, "api_name")));
+	job->call_unique_value = pstrdup(togai_id);
 }
 
 static const char *
@@ -202,7 +234,11 @@ search_contact(TzJob *job)
 static void
 create_contact(TzJob *job)
 {
-	tz_step_call(job, TZ_PHASE_CREATE, "contact_create", NULL, NULL, contact_body(job));
+	char		id_buf[64];
+
+	tz_step_create(job, "contact", "contact_create",
+				   tz_row_text(job->payload, "account_id", id_buf, sizeof(id_buf)), NULL,
+				   contact_body(job));
 }
 
 /* The account's contact is known: update it with what it is now. */
@@ -390,9 +426,15 @@ create_invoice(TzJob *job)
 	if (a->kind == TZ_ACTION_INVOICE_UPDATE)
 		tz_step_call(job, TZ_PHASE_UPDATE, "invoice_update", a->invoice_zoho_id, NULL, body);
 	else
-		tz_step_call(job, TZ_PHASE_CREATE, "invoice_create", NULL,
-					 own_number ? TZ_STEP_QUERY(job, "invoice_create", "ignore_auto_number_generation", "true") : NULL,
-					 body);
+	{
+		char		ref[64];
+
+		/* Togai's number needs a parameter the upsert lacks: that create is a plain one */
+		tz_step_create(job, "invoice", "invoice_create",
+					   tz_invoice_reference(job->payload, ref, sizeof(ref)),
+					   own_number ? TZ_STEP_QUERY(job, "invoice_create", "ignore_auto_number_generation", "true") : NULL,
+					   body);
+	}
 	json_decref(ctx);
 }
 
@@ -620,7 +662,7 @@ create_zoho_payment(TzJob *job)
 	note_payment_rest(job);
 	body = tz_zoho_payment_body(planned_payment(job), a->account_zoho_id, a->options);
 	tz_step_add_exchange_rate(job, body);
-	tz_step_call(job, TZ_PHASE_CREATE, "payment_create", NULL, NULL, body);
+	tz_step_create(job, "payment", "payment_create", job->source_id, NULL, body);
 }
 
 static bool

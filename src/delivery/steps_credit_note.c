@@ -25,6 +25,7 @@
 
 #include "credit_note.h"
 #include "step_kit.h"
+#include "upsert.h"
 
 /* The credit note's reference: the Togai invoice's, marked as its refund or its credits. */
 static char *
@@ -240,8 +241,15 @@ create_credit_note(TzJob *job)
 		tz_step_finish(job, TZ_OUTCOME_DEAD, "the Zoho Books invoice has no total to credit");
 		return;
 	}
-	tz_step_call(job, TZ_PHASE_CREATE, "credit_note_create", NULL,
-				 TZ_STEP_QUERY(job, "credit_note_create", "invoice_id", a->invoice_zoho_id), body);
+	/* the upsert takes no invoice_id parameter: each line names the invoice */
+	if (tz_step_unique_field(job, "credit_note"))
+	{
+		tz_upsert_credit_note_lines(body, a->invoice_zoho_id);
+		tz_step_create(job, "credit_note", "credit_note_create", refund_reference(job), NULL, body);
+	}
+	else
+		tz_step_call(job, TZ_PHASE_CREATE, "credit_note_create", NULL,
+					 TZ_STEP_QUERY(job, "credit_note_create", "invoice_id", a->invoice_zoho_id), body);
 }
 
 /* A credit note found or made: its balance; what it refunded is read when found. */

@@ -109,9 +109,14 @@ run_op(TzApiResult *r, TzConnInfo *conn, const TzRemoteOp *op, const Args *a, co
 	char	   *path = tz_remote_path(op, op->id_arg ? (id ? id : arg_id(a, op->id_arg)) : NULL);
 	char	   *query = args_query(op, a);
 	char	   *body = op->body_arg ? arg_body(a, op->body_arg) : NULL;
+	TzHttpHeader headers[TZ_HTTP_MAX_HEADERS] = {{0}};
 
+	/* an upsert names its field and value; "upsert": true makes a missing object */
+	if (op->unique)
+		tz_zoho_unique_headers(headers, arg_id(a, "unique_key"), arg_id(a, "unique_value"),
+							   json_is_true(json_object_get(a->json, "upsert")));
 	if (op->app == TZ_APP_ZOHOBOOKS)
-		tz_zoho_request(r, conn, op->method, path, query, body);
+		tz_zoho_request_headers(r, conn, op->method, path, query, body, headers);
 	else
 		tz_togai_request(r, conn, op->method, path, query, body);
 	tz_api_raise(r);

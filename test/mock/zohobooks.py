@@ -19,7 +19,18 @@ Seed format (POST /_mock/seed, or --seed FILE):
    "organizations": [{"organization_id": "...", "name": "...", "currency_code": "USD"}],
    "refresh_tokens": {"<refresh token>": "<client id>"},
    "taxes": [{"tax_id": "...", "tax_name": "VAT", "tax_percentage": 20}],
-   "exchange_rates": [{"currency_code": "EUR", "effective_date": "2026-10-30", "rate": 1.08}]}
+   "exchange_rates": [{"currency_code": "EUR", "effective_date": "2026-10-30", "rate": 1.08}],
+   "custom_fields": [{"module": "invoices", "api_name": "cf_togai_id", "label": "Togai ID",
+                      "customfield_id": "46000000012845", "index": 1, "unique": true}]}
+Custom fields (modules contacts, invoices, customerpayments, creditnotes; every organization) are
+named in a body by customfield_id, index or label; an object keeps each with its api_name. A
+unique field refuses a value another object of the module holds (400, code 1001, "already
+exists"). PUT on a module's collection is Zoho's upsert: X-Unique-Identifier-Key names a unique
+field by its api_name (else 400 code 2), X-Unique-Identifier-Value the value; the object holding
+it is updated (payments and credit notes: their plain fields only; the mock refuses a change of a
+payment's amount or invoices, 400 code 2); none holds it: 404 code 1002, or with X-Upsert: true
+the body is created. Whether Zoho stores the header's value in the new object is unsure:
+upsert_stores_key (false) says whether the mock does; false, only what the body sets is kept.
 GET /settings/currencies/{id}/exchangerates?from_date= answers the rate of that date or the closest
 before it, as Zoho's description says; none when there is none.
 A line item's tax_id must be one of the taxes; its tax is worked out line by line, half up to the
@@ -30,6 +41,7 @@ without item_id is refused, as the description marks it required; false: accepte
 ("customerpayments", as Zoho's SDKs read; or "customer_payments", as the description writes),
 time_sorts_descending (true: time and date columns sort newest first; false: oldest first),
 utc_offset ("+0000": the organization's time zone in every timestamp the mock writes),
+upsert_stores_key (false: an upsert's create keeps only the custom fields its body sets),
 clock_offset_s (0: seconds added to the mock's clock, for changes made "a while ago").
 POST /_mock/expire_tokens: every access token minted so far expires at once.
 
@@ -122,6 +134,7 @@ class ZohoBooks(App):
         ("GET", r"/books/v3/settings/taxes", "taxes_list"),
         ("GET", r"/books/v3/settings/currencies/(?P<id>[^/]+)/exchangerates", "exchange_rates"),
         ("POST", r"/books/v3/contacts", "contact_create"),
+        ("PUT", r"/books/v3/(?P<module>contacts|invoices|customerpayments|creditnotes)", "upsert"),
         ("GET", r"/books/v3/contacts", "contact_list"),
         ("GET", r"/books/v3/contacts/(?P<id>[^/]+)", "contact_get"),
         ("PUT", r"/books/v3/contacts/(?P<id>[^/]+)", "contact_update"),
@@ -154,7 +167,7 @@ class ZohoBooks(App):
         return {"rate_limit_per_minute": None, "latency_ms": 0, "token_ttl_seconds": 3600,
                 "oauth_error_status": 200, "mint_limit": 10, "item_id_required": True,
                 "payments_list_key": "customerpayments", "time_sorts_descending": True,
-                "utc_offset": "+0000", "clock_offset_s": 0}
+                "utc_offset": "+0000", "clock_offset_s": 0, "upsert_stores_key": False}
 
     def reset_state(self):
         self.clients = {}
@@ -172,6 +185,7 @@ class ZohoBooks(App):
         self.taxes = {}               # tax_id -> {tax_id, tax_name, tax_percentage}
         self.rates = []               # {currency_code, effective_date, rate}
         self.webhooks = {}
+        self.field_defs = []          # custom fields: module, api_name, label, customfield_id, unique
         self.undocumented = []        # (operation, parameter) sent though not documented
         self.ids = itertools.count(460000000000001)
         self.numbers = itertools.count(1)
@@ -193,6 +207,8 @@ class ZohoBooks(App):
             self.grant_codes.update(data.get("grant_codes", {}))
             self.refresh_tokens.update(data.get("refresh_tokens", {}))
             self.rates.extend(data.get("exchange_rates", []))
+            for f in data.get("custom_fields", []):
+                self.field_defs.append(dict(f, customfield_id=str(f["customfield_id"])))
             for tax in data.get("taxes", []):
                 self.taxes[str(tax["tax_id"])] = dict(tax, tax_id=str(tax["tax_id"]))
             for org in data.get("organizations", []):
@@ -508,8 +524,137 @@ class ZohoBooks(App):
                 contact[k] = primary[0].get(k, "")
             contact["primary_contact_id"] = primary[0]["contact_person_id"]
 
-    def custom_fields(self, contact, given):
-        """Custom fields by index (1 to 10) or label; the label names the index."""
+    # custom fields -----------------------------------------------------------------
+    MODULES = {"contacts": ("contacts", "contact_id", "Contact"),
+               "invoices": ("invoices", "invoice_id", "Invoice"),
+               "customerpayments": ("payments", "payment_id", "Payment"),
+               "creditnotes": ("creditnotes", "creditnote_id", "Credit note")}
+
+    def field_def(self, module, entry=None, api_name=None):
+        """The organization's custom field a body entry (or an api_name) names, if defined."""
+        for d in self.field_defs:
+            if d["module"] != module:
+                continue
+            if api_name is not None and d["api_name"] == api_name:
+                return d
+            if entry is not None and (
+                    (entry.get("customfield_id") is not None
+                     and str(entry["customfield_id"]) == d["customfield_id"])
+                    or (entry.get("index") is not None and entry["index"] == d.get("index"))
+                    or (entry.get("label") is not None and entry["label"] == d["label"])):
+                return d
+        return None
+
+    def check_unique(self, module, obj, given, org):
+        """Refuses a body whose unique field holds a value another object holds (obj: the
+        object it changes, None for a create); before anything changes."""
+        table = getattr(self, self.MODULES[module][0])
+        for f in given or []:
+            d = self.field_def(module, entry=f)
+            value = str(f.get("value", ""))
+            if d is None or not d.get("unique") or not value:
+                continue
+            for other in table.values():
+                if other is not obj and other["organization_id"] == org \
+                        and self.field_value(other, d) == value:
+                    raise self.fail(400, 1001, 'The value "%s" already exists for the field %s.'
+                                    % (value, d["label"]))
+
+    def defined_fields(self, module, obj, given, org):
+        """The defined custom fields of a body set on an object, unique values checked first;
+        returns the entries no definition names."""
+        self.check_unique(module, obj, given, org)
+        kept, rest = [], []
+        for f in given or []:
+            d = self.field_def(module, entry=f)
+            if d is None:
+                rest.append(f)
+            else:
+                kept.append((d, str(f.get("value", ""))))
+        fields = obj.setdefault("custom_fields", [])
+        for d, value in kept:
+            fields[:] = [x for x in fields if x.get("customfield_id") != d["customfield_id"]]
+            entry = {"customfield_id": d["customfield_id"], "label": d["label"],
+                     "api_name": d["api_name"], "value": value}
+            if d.get("index") is not None:
+                entry["index"] = d["index"]
+            fields.append(entry)
+        return rest
+
+    def field_value(self, obj, d):
+        for x in obj.get("custom_fields") or []:
+            if x.get("customfield_id") == d["customfield_id"]:
+                return x.get("value")
+        return None
+
+    def set_fields(self, module, obj, body, org):
+        """A body's custom fields on an object that is not a contact: defined ones as Zoho
+        keeps them, others as given."""
+        rest = self.defined_fields(module, obj, body.get("custom_fields"), org)
+        obj.setdefault("custom_fields", []).extend(rest)
+
+    def upsert(self, req):
+        """PUT on a collection: the object whose unique field holds the value, updated or made."""
+        module = req.params["module"]
+        key_name = req.headers.get("x-unique-identifier-key")
+        value = req.headers.get("x-unique-identifier-value")
+        with self.lock:
+            d = self.field_def(module, api_name=key_name) if key_name else None
+            if d is None or not d.get("unique") or not value:
+                raise self.fail(400, 2, "Invalid value passed for X-Unique-Identifier-Key")
+            table_name, id_key, what = self.MODULES[module]
+            table = getattr(self, table_name)
+            found = [o for o in table.values() if o["organization_id"] == req.org
+                     and self.field_value(o, d) == value]
+            if found:
+                req.params["id"] = found[0][id_key]
+                return {"contacts": self.contact_update, "invoices": self.invoice_update,
+                        "customerpayments": self.payment_update_found,
+                        "creditnotes": self.creditnote_update_found}[module](req)
+            if str(req.headers.get("x-upsert", "")).lower() != "true":
+                raise self.fail(404, 1002, "%s does not exist." % what)
+            status, answer = {"contacts": self.contact_create, "invoices": self.invoice_create,
+                              "customerpayments": self.payment_create,
+                              "creditnotes": self.creditnote_create}[module](req)
+            made = table[answer[{"customerpayments": "payment", "creditnotes": "creditnote"}.get(
+                module, module[:-1])][id_key]]
+            if self.config["upsert_stores_key"] and self.field_value(made, d) is None:
+                self.defined_fields(module, made, [{"customfield_id": d["customfield_id"],
+                                                    "value": value}], req.org)
+            return status, self.ok(answer["message"], **{k: self.public(made) if isinstance(v, dict) else v
+                                                         for k, v in answer.items()
+                                                         if k not in ("code", "message")})
+
+    def payment_update_found(self, req):
+        """An upsert's payment found: its plain fields change, never its money."""
+        body = req.json()
+        payment = self.find(self.payments, req, "Payment")
+        wanted = sorted((str(a.get("invoice_id")), money(a.get("amount_applied", 0)))
+                        for a in body.get("invoices", []))
+        has = sorted((a["invoice_id"], money(a["amount_applied"])) for a in payment["invoices"])
+        if money(body.get("amount", 0)) != money(payment.get("amount", 0)) or wanted != has:
+            raise self.fail(400, 2, "The mock does not change a payment's amount or invoices.")
+        self.set_fields("customerpayments", payment, body, req.org)
+        for k in ("date", "reference_number", "description", "payment_mode"):
+            if k in body:
+                payment[k] = body[k]
+        return 200, self.ok("The payment has been updated.", payment=self.public(payment))
+
+    def creditnote_update_found(self, req):
+        """An upsert's credit note found: its plain fields change, not its lines."""
+        body = req.json()
+        note = self.find(self.creditnotes, req, "Credit note")
+        self.set_fields("creditnotes", note, body, req.org)
+        for k in ("date", "reference_number", "notes"):
+            if k in body:
+                note[k] = body[k]
+        note["last_modified_time"] = self.now()
+        return 200, self.ok("Credit note information has been updated.", creditnote=self.public(note))
+
+    def custom_fields(self, contact, given, org):
+        """Custom fields: defined ones by customfield_id, index or label; others by index (1
+        to 10) or label, the label naming the index."""
+        given = self.defined_fields("contacts", contact, given, org)
         fields = contact.setdefault("custom_fields", [])
         for f in given or []:
             index = f.get("index")
@@ -526,6 +671,7 @@ class ZohoBooks(App):
         body = req.json()
         with self.lock:
             self.check_contact(req, body)
+            self.check_unique("contacts", None, body.get("custom_fields"), req.org)
             cid = str(next(self.ids))
             org_currency = [o for o in self.orgs if o["organization_id"] == req.org][0]["currency_code"]
             fields = {k: v for k, v in body.items() if k not in ("contact_persons", "custom_fields")}
@@ -536,7 +682,7 @@ class ZohoBooks(App):
                 contact_type=body.get("contact_type", "customer"), status="active",
                 outstanding_receivable_amount=0.0))
             self.persons(contact, body.get("contact_persons"))
-            self.custom_fields(contact, body.get("custom_fields"))
+            self.custom_fields(contact, body.get("custom_fields"), req.org)
             self.contacts[cid] = contact
             self.contact_by_name[(req.org, contact["contact_name"])] = contact
             return 201, self.ok("The contact has been added.", contact=self.public(contact))
@@ -549,13 +695,14 @@ class ZohoBooks(App):
         with self.lock:
             contact = self.find(self.contacts, req, "Contact")
             self.check_contact(req, body, contact)
+            self.check_unique("contacts", contact, body.get("custom_fields"), req.org)
             if body.get("currency_id"):
                 contact["currency_code"] = self.currency_code(body["currency_id"])
             self.contact_by_name.pop((req.org, contact["contact_name"]), None)
             contact.update({k: v for k, v in body.items()
                             if k not in ("contact_persons", "custom_fields")})
             self.persons(contact, body.get("contact_persons"))
-            self.custom_fields(contact, body.get("custom_fields"))
+            self.custom_fields(contact, body.get("custom_fields"), req.org)
             self.contact_by_name[(req.org, contact["contact_name"])] = contact
             contact["last_modified_time"] = self.now()
             return 200, self.ok("Contact information has been saved.", contact=self.public(contact))
@@ -677,6 +824,7 @@ class ZohoBooks(App):
             customer = self.customer_of(req, body)
             lines = body.get("line_items") or []
             self.check_items(req, lines)
+            self.check_unique("invoices", None, body.get("custom_fields"), req.org)
             if req.query.get("ignore_auto_number_generation") == "true" and body.get("invoice_number"):
                 number = body["invoice_number"]
             else:
@@ -696,7 +844,8 @@ class ZohoBooks(App):
                 status="draft", line_items=items, sub_total=float(sub_total), total=float(total),
                 tax_total=float(tax_total), taxes=self.tax_list(taxes),
                 balance=float(total), payment_made=0.0, credits_applied=0.0, currency_code=customer.get("currency_code", "USD"),
-                customer_name=customer["contact_name"]))
+                customer_name=customer["contact_name"], custom_fields=[]))
+            self.set_fields("invoices", inv, body, req.org)
             self.invoices[iid] = inv
             customer["outstanding_receivable_amount"] = float(
                 money(customer.get("outstanding_receivable_amount", 0)) + total)
@@ -709,6 +858,7 @@ class ZohoBooks(App):
             inv = self.find(self.invoices, req, "Invoice")
             if str(body.get("customer_id")) != inv["customer_id"]:
                 raise self.fail(400, 2, "Invalid value passed for customer_id")
+            self.check_unique("invoices", inv, body.get("custom_fields"), req.org)
             self.check_items(req, body["line_items"])
             items, sub_total, taxes = self.priced_lines(body["line_items"])
             tax_total = sum(taxes.values(), Decimal("0"))
@@ -718,9 +868,10 @@ class ZohoBooks(App):
             if total < settled:
                 raise self.fail(400, 24024, "The invoice total cannot be less than what was paid "
                                 "or credited on it.")
-            fields = {k: v for k, v in body.items() if k != "invoice_number"}
+            fields = {k: v for k, v in body.items() if k not in ("invoice_number", "custom_fields")}
             fields.setdefault("adjustment", 0.0)
             inv.update(fields)
+            self.set_fields("invoices", inv, body, req.org)
             inv.update(line_items=items, sub_total=float(sub_total), total=float(total),
                        tax_total=float(tax_total), taxes=self.tax_list(taxes),
                        balance=float(total - settled), last_modified_time=self.now())
@@ -861,6 +1012,7 @@ class ZohoBooks(App):
                          Decimal("0"))
             if wanted > money(body.get("amount", 0)):
                 raise self.fail(400, 24018, "The amount applied to invoices exceeds the payment amount.")
+            self.check_unique("customerpayments", None, body.get("custom_fields"), req.org)
             for a in body.get("invoices", []):
                 inv = self.invoices.get(str(a.get("invoice_id")))
                 if inv is None or inv["organization_id"] != req.org:
@@ -886,6 +1038,8 @@ class ZohoBooks(App):
                 invoice_number=",".join(a["invoice_number"] for a in applied)))
             # the description's payment object has no modification time
             del payment["last_modified_time"]
+            payment["custom_fields"] = []
+            self.set_fields("customerpayments", payment, body, req.org)
             self.payments[pid] = payment
             return 201, self.ok("The payment has been recorded.", payment=self.public(payment))
 
@@ -924,9 +1078,13 @@ class ZohoBooks(App):
         with self.lock:
             self.check_body(req, body)
             customer = self.customer_of(req, body)
+            # the invoice credited: the parameter, or the lines' invoice_id (the upsert has no parameter)
+            named = {str(li["invoice_id"]) for li in body.get("line_items") or [] if li.get("invoice_id")}
             invoice_id = req.query.get("invoice_id")
-            if invoice_id is not None:
-                inv = self.invoices.get(invoice_id)
+            if invoice_id is None and len(named) == 1:
+                invoice_id = next(iter(named))
+            for iid in named | ({invoice_id} if invoice_id is not None else set()):
+                inv = self.invoices.get(iid)
                 if inv is None or inv["organization_id"] != req.org:
                     raise self.fail(400, 2, "Invalid value passed for invoice_id")
             if req.query.get("ignore_auto_number_generation") == "true":
@@ -936,19 +1094,22 @@ class ZohoBooks(App):
             else:
                 number = "CN-%05d" % next(self.numbers)
             self.check_items(req, body.get("line_items") or [])
+            self.check_unique("creditnotes", None, body.get("custom_fields"), req.org)
             items, sub_total, taxes = self.priced_lines(body.get("line_items") or [])
             total = money(sub_total + sum(taxes.values(), Decimal("0")))
             if total <= 0:
                 raise self.fail(400, 2, "Invalid value passed for line_items: the total must be positive")
             cid = str(next(self.ids))
-            fields = {k: v for k, v in body.items() if k not in ("adjustment", "adjustment_description")}
+            fields = {k: v for k, v in body.items()
+                      if k not in ("adjustment", "adjustment_description", "custom_fields")}
             note = self.new_object(**dict(
                 fields, creditnote_id=cid, creditnote_number=number, organization_id=req.org,
                 status="open", line_items=items, sub_total=float(sub_total), total=float(total),
                 tax_total=float(sum(taxes.values(), Decimal("0"))), taxes=self.tax_list(taxes),
                 balance=float(total), currency_code=customer.get("currency_code", "USD"),
                 customer_name=customer["contact_name"], invoice_id=invoice_id, invoices=[],
-                _refunds=[]))
+                _refunds=[], custom_fields=[]))
+            self.set_fields("creditnotes", note, body, req.org)
             self.creditnotes[cid] = note
             return 201, self.ok("Credit Note has been created.", creditnote=self.public(note))
 
