@@ -375,7 +375,7 @@ CREATE FUNCTION togai_zoho.zohobooks_call(connection text, operation text, args 
 	LANGUAGE c
 	AS 'MODULE_PATHNAME', 'zohobooks_call';
 COMMENT ON FUNCTION togai_zoho.zohobooks_call(text, text, jsonb) IS
-'Owner only: runs one Zoho Books client operation (organizations, currencies, contact_create, contact_update, contact_get, contact_find, invoice_create, invoice_get, invoice_find, invoice_mark_sent, invoice_void, payments_since) and returns the remote object';
+'Owner only: runs one Zoho Books client operation by name (an unknown name lists them all; contact_find and invoice_find look an object up as delivery does) with its arguments in args, and returns the remote object; the upserts (contact_upsert, invoice_upsert, payment_upsert, credit_note_upsert) take unique_key (the field''s API name), unique_value and upsert (true: make the object when none holds the value)';
 
 CREATE FUNCTION togai_zoho.togai_call(connection text, operation text, args jsonb DEFAULT '{}')
 	RETURNS jsonb

@@ -3398,3 +3398,6 @@ COMMENT ON FUNCTION togai_zoho.zohobooks_unique_fields() IS
 REVOKE ALL ON FUNCTION togai_zoho.zohobooks_unique_field_probe(text, text, text),
 	togai_zoho.set_zohobooks_unique_field(text, text, text, text), togai_zoho.zohobooks_unique_fields()
 	FROM PUBLIC;
+
+COMMENT ON FUNCTION togai_zoho.zohobooks_call(text, text, jsonb) IS
+'Owner only: runs one Zoho Books client operation by name (an unknown name lists them all; contact_find and invoice_find look an object up as delivery does) with its arguments in args, and returns the remote object; the upserts (contact_upsert, invoice_upsert, payment_upsert, credit_note_upsert) take unique_key (the field''s API name), unique_value and upsert (true: make the object when none holds the value)';

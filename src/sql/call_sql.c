@@ -113,8 +113,12 @@ run_op(TzApiResult *r, TzConnInfo *conn, const TzRemoteOp *op, const Args *a, co
 
 	/* an upsert names its field and value; "upsert": true makes a missing object */
 	if (op->unique)
-		tz_zoho_unique_headers(headers, arg_id(a, "unique_key"), arg_id(a, "unique_value"),
+	{
+		char	   *key = arg_id(a, "unique_key");
+
+		tz_zoho_unique_headers(headers, key, arg_id(a, "unique_value"),
 							   json_is_true(json_object_get(a->json, "upsert")));
+	}
 	if (op->app == TZ_APP_ZOHOBOOKS)
 		tz_zoho_request_headers(r, conn, op->method, path, query, body, headers);
 	else

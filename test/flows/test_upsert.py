@@ -157,6 +157,25 @@ class Upserts(MoneyFlows):
         self.assert_balances_equal(invs)
         self.assertEqual(sql("SELECT state, count(*) FROM togai_zoho.outbox GROUP BY 1"), [("done", "3")])
 
+    def test_zohobooks_call_upserts_by_the_field(self):
+        aid, invs = self.synced(1, ["9.00"])
+        z = self.zoho_invoices()[invs[0]["sequenceId"]]
+        found = self.json("SELECT togai_zoho.zohobooks_call('zoho', 'invoice_upsert', %s)" % literal(
+            '{"unique_key": "cf_togai_invoice", "unique_value": "%s", "invoice": {"customer_id": "%s", '
+            '"line_items": %s, "reference_number": "%s"}}'
+            % (invs[0]["sequenceId"], z["customer_id"],
+               '[{"item_id": "%s", "rate": 9, "quantity": 1}]' % z["line_items"][0]["item_id"],
+               invs[0]["sequenceId"])))
+        self.assertEqual(found["invoice_id"], z["invoice_id"])
+        err = self.error("SELECT togai_zoho.zohobooks_call('zoho', 'invoice_upsert', "
+                         "'{\"unique_key\": \"cf_togai_invoice\", \"unique_value\": \"nobody\", "
+                         "\"invoice\": {}}')")
+        self.assertSQLState(err, "TZ404", "Invoice does not exist.")
+        err = self.error("SELECT togai_zoho.zohobooks_call('zoho', 'invoice_upsert', '{\"invoice\": {}}')")
+        self.assertSQLState(err, "22023", "needs the string argument \"unique_key\"")
+        self.assertEqual(len([i for i in self.zoho.state()["invoices"]
+                              if i.get("reference_number") == invs[0]["sequenceId"]]), 1)
+
     def test_a_field_taken_off_gives_plain_creates_again(self):
         self.set_field("invoice", None, None)
         self.addCleanup(self.set_field, *SETUP[1])
