@@ -3,7 +3,7 @@ EXTENSION    = togai_zoho
 EXTVERSION   = $(shell sed -n "s/^default_version = '\(.*\)'/\1/p" togai_zoho.control)
 MODULE_big   = togai_zoho
 
-# The extension's C code by layer (README "Architecture"); the receiver is a program apart.
+# The extension's C code by layer (CONTRIBUTING.md, "Architecture"); the receiver is a program apart.
 SRC_LAYERS   = src src/pure src/clients src/enqueue src/delivery src/sql
 OBJS         = $(patsubst %.c,%.o,$(foreach d,$(SRC_LAYERS),$(wildcard $(d)/*.c)))
 
@@ -16,6 +16,8 @@ INSTALL_SQL  = $(addprefix sql/install/,begin.sql catalogue.sql connections.sql 
                polling_togai.sql webhooks.sql ready_flows.sql views.sql privileges.sql)
 DATA_built   = $(EXTENSION)--$(EXTVERSION).sql
 DATA         = $(wildcard sql/released/$(EXTENSION)--*.sql) $(wildcard sql/updates/$(EXTENSION)--*--*.sql)
+# the manual: the operations guide, the money life cycle, the SQL reference, upgrades
+DOCS         = $(wildcard doc/$(EXTENSION)*.md)
 
 # pg_regress and isolation suites (test/sql, test/expected, test/specs) each on a
 # temporary instance configured by test/regress.conf: any PostgreSQL 15 build, no
@@ -49,7 +51,7 @@ all install installcheck:
 	@echo "PostgreSQL 15 server headers not found: run 'make deps' as root first" >&2; exit 1
 endif
 
-.PHONY: deps test demo bench receiver install-receiver drop-bitcode
+.PHONY: deps test demo bench reference receiver install-receiver drop-bitcode
 # the bitcode an earlier build installed would be inlined by the JIT in place of this library
 install: drop-bitcode
 drop-bitcode:
@@ -80,7 +82,7 @@ test: deps
 	$(MAKE) install
 	sh tools/run-tests.sh
 
-# Benchmarks: figures printed as a table, nothing asserted (see README).
+# Benchmarks: figures printed as a table, nothing asserted (see bench/README.md).
 bench: deps
 	$(MAKE) all
 	$(MAKE) install
@@ -90,6 +92,12 @@ demo: deps
 	$(MAKE) all
 	$(MAKE) install
 	sh tools/demo.sh
+
+# doc/togai_zoho_reference.md from a fresh install's catalogue (test_reference.py checks it).
+reference: all
+	$(MAKE) install
+	pg_virtualenv -o "shared_preload_libraries=togai_zoho" sh -c \
+		'psql -X -q -c "CREATE EXTENSION togai_zoho" && python3 tools/sql_reference.py'
 
 # Unit tests of the pure C parts: no server, run under valgrind. A test links the
 # sources listed as its prerequisites.

@@ -2,7 +2,7 @@
  * catalogue.sql
  *	  What a flow can do: the predefined triggers and actions. Extension data, not
  *	  user configuration: recreated by the install script. The C side's tables of
- *	  the same names (src/catalogue/) are held against these rows by a regress test.
+ *	  the same names (src/pure/catalogue.c) are held against these rows by a regress test.
  */
 
 CREATE TABLE togai_zoho.trigger_def (

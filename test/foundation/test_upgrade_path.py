@@ -131,13 +131,13 @@ class UpgradePath(unittest.TestCase):
             got = sql(CATALOGUE, db)
             self.assertEqual([x for x in got if x not in want], [], "only in the updated database")
             self.assertEqual([x for x in want if x not in got], [], "only in a fresh install")
-            # the README's steps after an update: the new ready flows, and the credits action in
+            # the upgrade guide's steps after an update: the new ready flows, and the credits action in
             # the invoice flow an older version installed; then the flows are a fresh install's
             sql("SELECT togai_zoho.install_default_flows('togai', 'zoho')", db)
             if ("invoice_credits",) not in sql("SELECT a.action FROM togai_zoho.flow_action a JOIN "
                                                "togai_zoho.flow f ON f.id = a.flow_id WHERE f.name = %s"
                                                % literal(INVOICES_FLOW), db):
                 sql("SELECT togai_zoho.add_flow_action(%s, 'zoho', 'invoice_credits')" % literal(INVOICES_FLOW), db)
-            self.assertEqual(sql(FLOWS, db), sql(FLOWS, "it_upgrade_fresh"), "the flows after the README's steps")
+            self.assertEqual(sql(FLOWS, db), sql(FLOWS, "it_upgrade_fresh"), "the flows after the upgrade guide's steps")
             print("\n    upgrade %s -> %s (%s): catalogue equal to a fresh install (%d objects), %s kept"
                   % (v, current, paths[v], len(want), state[0][0]))

@@ -1,4 +1,4 @@
-"""Secrets: a plain role, the README's reader and the README's operator cannot read an API token,
+"""Secrets: a plain role, the operations guide's reader and operator cannot read an API token,
 client secret, grant code, refresh or access token by any path: tables, views, the functions
 they may run (preview_flow and check_connection included), error messages, pg_stat_activity."""
 
@@ -18,8 +18,8 @@ ROLES = ("billing_plain", "billing_reader", "billing_operator")
 
 
 def readme_grants():
-    """The grants the README documents, run as they are written there."""
-    with open(os.path.join(ROOT, "README.md")) as f:
+    """The grants the operations guide documents, run as they are written there."""
+    with open(os.path.join(ROOT, "doc", "togai_zoho.md")) as f:
         text = f.read()
     m = re.search(r"```sql\n(-- An operator:.*?)```", text, re.S)
     return m.group(1)
@@ -116,7 +116,7 @@ class SecretPaths(DatabaseCase):
                        "code => %s, accounts_url => %s, api_url => %s)"
                        % (literal(LATE), literal(LATE), literal(self.zoho.url), literal(self.zoho.url))),
             # refused before the function runs: PostgreSQL itself logs such a statement, secret
-            # and all, unless log_min_error_statement says not to (the README's advice)
+            # and all, unless log_min_error_statement says not to (the operations guide's advice)
             self.error("SET ROLE billing_reader; SELECT togai_zoho.add_togai_connection('r', %s)" % literal(LATE),
                        settings={"log_min_error_statement": "panic"}),
         ]

@@ -15,7 +15,7 @@ SELECT p.proname, p.prosecdef, p.proconfig
  WHERE p.pronamespace = 'togai_zoho'::regnamespace AND p.prolang <> 13
  ORDER BY p.proname;
 
--- The roles of the README
+-- The roles of the operations guide
 CREATE ROLE regress_plain;
 CREATE ROLE regress_operator;
 CREATE ROLE regress_reader;
