@@ -18,6 +18,7 @@
 #include "utils/jsonb.h"
 
 #include "api.h"
+#include "settings.h"
 #include "togai_zoho.h"
 
 /* The URL without its query string, for messages. */

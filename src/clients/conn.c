@@ -19,7 +19,6 @@
 
 #include "conn.h"
 #include "shmem.h"
-#include "togai_zoho.h"
 
 static char *
 value_or_null(HeapTuple tuple, TupleDesc desc, int col)

@@ -21,6 +21,7 @@
 
 #include "http.h"
 #include "togai_zoho.h"
+#include "settings.h"
 #include "url.h"
 
 typedef struct Transfer

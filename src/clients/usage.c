@@ -20,6 +20,7 @@
 #include "utils/builtins.h"
 #include "utils/timestamp.h"
 
+#include "settings.h"
 #include "shmem.h"
 #include "kept_plan.h"
 #include "togai_zoho.h"

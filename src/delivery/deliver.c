@@ -39,6 +39,7 @@
 #include "mark_sent.h"
 #include "outbox.h"
 #include "policy.h"
+#include "settings.h"
 #include "shmem.h"
 #include "steps.h"
 #include "togai.h"

@@ -24,7 +24,6 @@
 #include "remote_ops.h"
 #include "shmem.h"
 #include "kept_plan.h"
-#include "togai_zoho.h"
 #include "zoho.h"
 
 static const char *const queued_sql =

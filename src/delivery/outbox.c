@@ -34,6 +34,7 @@
 #include "job_writer.h"
 #include "outbox.h"
 #include "kept_plan.h"
+#include "settings.h"
 #include "togai_zoho.h"
 
 static const char *const claim_sql =
@@ -573,23 +574,12 @@ text_or_null(const char *s, char *null_flag)
 	return CStringGetTextDatum(s);
 }
 
-/* The job's writes; runs inside the subtransaction. */
+/* The mappings the job made; true: a job waiting for one of them is due now. */
 static bool
-write_outcome(TzJob *job, const char *who)
+store_mappings(TzJob *job)
 {
-	static SPIPlanPtr finish_plan = NULL;
-	static SPIPlanPtr attempt_plan = NULL;
 	static SPIPlanPtr mapping_plan = NULL;
 	static SPIPlanPtr wake_plan = NULL;
-	Oid			ftypes[9] = {INT8OID, TEXTOID, INT4OID, INT8OID, INT4OID, TEXTOID, JSONBOID,
-	BOOLOID, TEXTOID};
-	Datum		fv[9];
-	char		fn[9] = {' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' '};
-	Oid			atypes[9] = {INT8OID, INT4OID, INT4OID, TIMESTAMPTZOID, TEXTOID, INT4OID, INT4OID,
-	TEXTOID, TEXTOID};
-	Datum		av[9];
-	char		an[9] = {' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' '};
-	const char *outcome = tz_outcome_name(job->outcome);
 	bool		due_now = false;
 	ListCell   *lc;
 
@@ -620,6 +610,14 @@ write_outcome(TzJob *job, const char *who)
 			due_now |= SPI_processed > 0;
 		}
 	}
+	return due_now;
+}
+
+/* What the job learnt on its way: a currency id, invoices to mark sent, item ids, rates. */
+static void
+keep_learnt(TzJob *job)
+{
+	ListCell   *lc;
 
 	if (job->currency_id)
 	{
@@ -646,7 +644,6 @@ write_outcome(TzJob *job, const char *who)
 
 		keep_id(&item_plan, item_sql, it->connection_id, it->name, it->item_id);
 	}
-
 	foreach(lc, job->rates_learnt)
 	{
 		static SPIPlanPtr rate_plan = NULL;
@@ -664,7 +661,48 @@ write_outcome(TzJob *job, const char *who)
 			!= SPI_OK_INSERT)
 			elog(ERROR, "togai_zoho: could not keep the exchange rate of %s", r->currency);
 	}
+}
 
+/* The attempt in outbox_attempt: who made it, how it ended, its calls. */
+static void
+log_attempt(TzJob *job, const char *who, const char *outcome)
+{
+	static SPIPlanPtr attempt_plan = NULL;
+	Oid			atypes[9] = {INT8OID, INT4OID, INT4OID, TIMESTAMPTZOID, TEXTOID, INT4OID, INT4OID,
+	TEXTOID, TEXTOID};
+	Datum		av[9];
+	char		an[9] = {' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' '};
+
+	av[0] = Int64GetDatum(job->id);
+	av[1] = Int32GetDatum(job->attempts);
+	av[2] = Int32GetDatum(job->current < job->nactions ?
+						  job->actions[job->current].position : tz_job_step(job));
+	av[3] = TimestampTzGetDatum(job->started_at);
+	av[4] = CStringGetTextDatum(outcome);
+	av[5] = Int32GetDatum((int32) job->http_status);
+	if (job->http_status == 0)
+		an[5] = 'n';
+	av[6] = Int32GetDatum(job->requests);
+	av[7] = text_or_null(job->error, &an[7]);
+	av[8] = CStringGetTextDatum(who);
+	if (SPI_execute_plan(tz_kept_plan(&attempt_plan, attempt_sql, 9, atypes), av, an, false, 0)
+		!= SPI_OK_INSERT)
+		elog(ERROR, "togai_zoho: could not log the attempt of job %lld", (long long) job->id);
+}
+
+/* The job's writes; runs inside the subtransaction. */
+static bool
+write_outcome(TzJob *job, const char *who)
+{
+	static SPIPlanPtr finish_plan = NULL;
+	Oid			ftypes[9] = {INT8OID, TEXTOID, INT4OID, INT8OID, INT4OID, TEXTOID, JSONBOID,
+	BOOLOID, TEXTOID};
+	Datum		fv[9];
+	char		fn[9] = {' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' '};
+	const char *outcome = tz_outcome_name(job->outcome);
+	bool		due_now = store_mappings(job);
+
+	keep_learnt(job);
 	fv[0] = Int64GetDatum(job->id);
 	fv[1] = CStringGetTextDatum(outcome);
 	fv[2] = Int32GetDatum(tz_job_step(job));
@@ -703,22 +741,7 @@ write_outcome(TzJob *job, const char *who)
 	if (job->requests == 0 &&
 		(job->outcome == TZ_OUTCOME_THROTTLED || job->outcome == TZ_OUTCOME_DEFERRED))
 		return due_now;
-
-	av[0] = Int64GetDatum(job->id);
-	av[1] = Int32GetDatum(job->attempts);
-	av[2] = Int32GetDatum(job->current < job->nactions ?
-						  job->actions[job->current].position : tz_job_step(job));
-	av[3] = TimestampTzGetDatum(job->started_at);
-	av[4] = CStringGetTextDatum(outcome);
-	av[5] = fv[4];
-	an[5] = fn[4];
-	av[6] = Int32GetDatum(job->requests);
-	av[7] = fv[5];
-	an[7] = fn[5];
-	av[8] = CStringGetTextDatum(who);
-	if (SPI_execute_plan(tz_kept_plan(&attempt_plan, attempt_sql, 9, atypes), av, an, false, 0)
-		!= SPI_OK_INSERT)
-		elog(ERROR, "togai_zoho: could not log the attempt of job %lld", (long long) job->id);
+	log_attempt(job, who, outcome);
 	return due_now;
 }
 

@@ -33,6 +33,7 @@
 #include "deliver.h"
 #include "mark_sent.h"
 #include "outbox.h"
+#include "settings.h"
 #include "shmem.h"
 #include "togai_zoho.h"
 #include "worker.h"
@@ -144,12 +145,73 @@ chores(TimestampTz *last)
 	*last = GetCurrentTimestamp();
 }
 
+/* The engine delivering now, for the error recovery to destroy. */
+static TzEngine *volatile running = NULL;
+
+/*
+ * One delivery: the engine runs until nothing is due.  Returns how long to
+ * wait before looking again (0: at once, it delivered something).
+ */
+static long
+deliver(TimestampTz *last_chores)
+{
+	int			done;
+	bool		held;
+
+	pgstat_report_activity(STATE_RUNNING, "delivering");
+	running = tz_engine_create(true, "worker");
+	done = tz_engine_run(running, -1);
+	held = tz_engine_held(running);
+	tz_engine_destroy(running);
+	running = NULL;
+	if (held)
+	{
+		/* a copy: take_over_delivery() wakes the worker */
+		pgstat_report_activity(STATE_IDLE, "held: this database is a copy");
+		return USAGE_STORE_MS;
+	}
+	if (done > 0)
+	{
+		if (TimestampDifferenceExceeds(*last_chores, GetCurrentTimestamp(), USAGE_STORE_MS / 2))
+			chores(last_chores);
+		return 0;
+	}
+	/* due jobs all held by process_outbox() helpers: do not spin */
+	pgstat_report_activity(STATE_IDLE, "waiting for locked jobs");
+	return 1000;
+}
+
+/* Sleeps until a commit wakes the worker, or next_ms (-1: no timeout). */
+static void
+wait_for_work(long next_ms)
+{
+	int			events = WL_LATCH_SET | WL_EXIT_ON_PM_DEATH;
+
+	if (next_ms > 0)
+		events |= WL_TIMEOUT;
+	if (WaitLatch(MyLatch, events, next_ms, PG_WAIT_EXTENSION) & WL_LATCH_SET)
+	{
+		/*
+		 * Woken by a commit: the latch stays set a moment, so the commits
+		 * close behind it find it set and do not each signal this process
+		 * (a signal is a real part of a single-row insert's cost: see
+		 * bench/); their jobs are claimed together.
+		 */
+		(void) WaitLatch(MyLatch, WL_TIMEOUT | WL_EXIT_ON_PM_DEATH, WAKE_LINGER_MS,
+						 PG_WAIT_EXTENSION);
+	}
+}
+
+/*
+ * The worker's main loop: deliver what is due, do the chores, sleep until
+ * woken or the next due time.
+ */
 void
 tz_worker_main(Datum arg)
 {
 	sigjmp_buf	local_sigjmp_buf;
-	TzEngine   *volatile engine = NULL;
 	MemoryContext loop_cxt;
+	static TimestampTz last_chores = 0;	/* kept across the error recovery */
 
 	pqsignal(SIGHUP, SignalHandlerForConfigReload);
 	pqsignal(SIGTERM, die);
@@ -170,10 +232,10 @@ tz_worker_main(Datum arg)
 		HOLD_INTERRUPTS();
 		EmitErrorReport();
 		AbortCurrentTransaction();
-		if (engine)
+		if (running)
 		{
-			tz_engine_destroy(engine);
-			engine = NULL;
+			tz_engine_destroy(running);
+			running = NULL;
 		}
 		MemoryContextSwitchTo(loop_cxt);
 		FlushErrorState();
@@ -188,11 +250,8 @@ tz_worker_main(Datum arg)
 
 	for (bool first = true;; first = false)
 	{
-		static TimestampTz last_chores = 0;
-		bool		held;
 		bool		is_installed;
 		long		next_ms;
-		int			events = WL_LATCH_SET | WL_EXIT_ON_PM_DEATH;
 
 		MemoryContextReset(loop_cxt);
 		MemoryContextSwitchTo(loop_cxt);
@@ -220,51 +279,15 @@ tz_worker_main(Datum arg)
 		}
 		else if (next_ms == 0)
 		{
-			int			done;
-
-			pgstat_report_activity(STATE_RUNNING, "delivering");
-			engine = tz_engine_create(true, "worker");
-			done = tz_engine_run(engine, -1);
-			held = tz_engine_held(engine);
-			tz_engine_destroy(engine);
-			engine = NULL;
-			if (held)
-			{
-				/* a copy: take_over_delivery() wakes the worker */
-				pgstat_report_activity(STATE_IDLE, "held: this database is a copy");
-				next_ms = USAGE_STORE_MS;
-			}
-			else if (done > 0)
-			{
-				/* look again: something may have come due meanwhile */
-				if (TimestampDifferenceExceeds(last_chores, GetCurrentTimestamp(), USAGE_STORE_MS / 2))
-					chores(&last_chores);
-				continue;
-			}
-			else
-			{
-				/* due jobs all held by process_outbox() helpers: do not spin */
-				pgstat_report_activity(STATE_IDLE, "waiting for locked jobs");
-				next_ms = 1000;
-			}
+			next_ms = deliver(&last_chores);
+			if (next_ms == 0)
+				continue;		/* look again: something may have come due meanwhile */
 		}
 		else
 			pgstat_report_activity(STATE_IDLE, "waiting for work");
 
 		if (is_installed)
 			chores(&last_chores);
-		if (next_ms > 0)
-			events |= WL_TIMEOUT;
-		if (WaitLatch(MyLatch, events, next_ms, PG_WAIT_EXTENSION) & WL_LATCH_SET)
-		{
-			/*
-			 * Woken by a commit: the latch stays set a moment, so the commits
-			 * close behind it find it set and do not each signal this process
-			 * (a signal is a real part of a single-row insert's cost: see
-			 * bench/); their jobs are claimed together.
-			 */
-			(void) WaitLatch(MyLatch, WL_TIMEOUT | WL_EXIT_ON_PM_DEATH, WAKE_LINGER_MS,
-							 PG_WAIT_EXTENSION);
-		}
+		wait_for_work(next_ms);
 	}
 }

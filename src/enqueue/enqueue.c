@@ -43,6 +43,7 @@
 #include "flow_cache.h"
 #include "job_writer.h"
 #include "row_json.h"
+#include "settings.h"
 #include "shmem.h"
 #include "kept_plan.h"
 #include "enqueue.h"

@@ -13,7 +13,6 @@
 #include "fmgr.h"
 
 #include "sql_util.h"
-#include "togai_zoho.h"
 #include "zoho.h"
 
 /* From url_sql.c: the URL check as a SQL function. */

@@ -19,7 +19,6 @@
 #include "remote_ops.h"
 #include "sql_util.h"
 #include "togai.h"
-#include "togai_zoho.h"
 #include "zoho.h"
 
 /* args as parsed jansson (for ids and flags) and as jsonb (for exact bodies). */

@@ -26,7 +26,6 @@
 
 #include "outbox.h"
 #include "steps.h"
-#include "togai_zoho.h"
 #include "zoho.h"
 
 #define MAX_CALLS 32

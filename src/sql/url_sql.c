@@ -11,6 +11,7 @@
 #include "utils/builtins.h"
 
 #include "togai_zoho.h"
+#include "settings.h"
 #include "url.h"
 
 PG_FUNCTION_INFO_V1(normalize_url);
