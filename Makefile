@@ -4,7 +4,7 @@ EXTVERSION   = $(shell sed -n "s/^default_version = '\(.*\)'/\1/p" togai_zoho.co
 MODULE_big   = togai_zoho
 
 # The extension's C code by layer (CONTRIBUTING.md, "Architecture"); the receiver is a program apart.
-SRC_LAYERS   = src src/pure src/clients src/enqueue src/delivery src/sql
+SRC_LAYERS   = src src/pure src/clients src/store src/enqueue src/delivery src/sql
 OBJS         = $(patsubst %.c,%.o,$(foreach d,$(SRC_LAYERS),$(wildcard $(d)/*.c)))
 
 # The current version's install script is generated from sql/install/, one file per
@@ -34,7 +34,7 @@ EXTRA_CLEAN  = test/unit/bin test/fuzz/bin test/output test/output_iso test/tmp_
 PG_CONFIG   ?= $(firstword $(wildcard /usr/lib/postgresql/15/bin/pg_config) pg_config)
 PG_CPPFLAGS += -DEXTVERSION=\"$(EXTVERSION)\" -Wall -Wextra -Werror -Wno-unused-parameter \
                -Wno-missing-field-initializers -Wno-sign-compare \
-               $(shell pkg-config --cflags libcurl jansson) $(addprefix -I,$(SRC_LAYERS)) -MMD -MP
+               $(shell pkg-config --cflags libcurl jansson) -Isrc -MMD -MP
 SHLIB_LINK  += $(shell pkg-config --libs libcurl jansson)
 
 # On a fresh machine the server headers are not there yet: only deps, test and demo work,

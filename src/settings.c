@@ -15,7 +15,7 @@
 #include "miscadmin.h"
 #include "utils/guc.h"
 
-#include "budget.h"
+#include "pure/budget.h"
 #include "settings.h"
 
 bool		tz_allow_http = false;

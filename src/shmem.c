@@ -18,8 +18,8 @@
 #include "storage/shmem.h"
 #include "utils/timestamp.h"
 
-#include "budget.h"
-#include "policy.h"
+#include "pure/budget.h"
+#include "pure/policy.h"
 #include "shmem.h"
 
 #define TZ_BUCKETS 1024			/* connections paced at once per cluster */
@@ -258,6 +258,13 @@ tz_unix_now(void)
 {
 	return (double) GetCurrentTimestamp() / USECS_PER_SEC +
 		(POSTGRES_EPOCH_JDATE - UNIX_EPOCH_JDATE) * (double) SECS_PER_DAY;
+}
+
+TimestampTz
+tz_timestamp_of_unix(double s)
+{
+	return (TimestampTz) ((s - (POSTGRES_EPOCH_JDATE - UNIX_EPOCH_JDATE) * (double) SECS_PER_DAY)
+						  * USECS_PER_SEC);
 }
 
 static void

@@ -13,9 +13,10 @@
 #ifndef TZ_SHMEM_H
 #define TZ_SHMEM_H
 
+#include "datatype/timestamp.h"
 #include "storage/latch.h"
 
-#include "budget.h"
+#include "pure/budget.h"
 
 /* Asks for the shared segment; called from _PG_init while preloading. */
 extern void tz_shmem_init(void);
@@ -47,6 +48,9 @@ extern void tz_rate_pause(int64 connection_id, int per_minute, int64 pause_ms);
 
 /* Now, in seconds since 1970 (the budget's clock). */
 extern double tz_unix_now(void);
+
+/* The budget's clock as a timestamp. */
+extern TimestampTz tz_timestamp_of_unix(double s);
 
 /*
  * Gives the connection's slot its settings from the table (stored), and,

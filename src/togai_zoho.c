@@ -13,11 +13,11 @@
 #include "fmgr.h"
 #include "miscadmin.h"
 
-#include "api.h"
-#include "enqueue.h"
+#include "clients/api.h"
+#include "enqueue/enqueue.h"
 #include "settings.h"
 #include "shmem.h"
-#include "worker.h"
+#include "delivery/worker.h"
 
 PG_MODULE_MAGIC;
 

@@ -208,3 +208,16 @@ tz_json_use_palloc(void)
 {
 	json_set_alloc_funcs(json_palloc, json_pfree);
 }
+
+const TzHttpSettings *
+tz_api_http_settings(void)
+{
+	static TzHttpSettings s;
+
+	s.ca_bundle = tz_ca_bundle;
+	s.connect_timeout_ms = tz_connect_timeout_ms;
+	s.request_timeout_ms = tz_request_timeout_ms;
+	s.max_response_bytes = tz_max_response_bytes;
+	s.allow_http = tz_allow_http;
+	return &s;
+}

@@ -12,7 +12,7 @@
 #include "utils/jsonb.h"
 
 #include "http.h"
-#include "parse.h"
+#include "pure/parse.h"
 
 /* The outcome of one API call. */
 typedef struct TzApiResult
@@ -28,6 +28,9 @@ typedef struct TzApiResult
 	size_t		body_len;
 	json_t	   *root;			/* parsed answer (palloc'd jansson), or NULL */
 } TzApiResult;
+
+/* The HTTP layer's settings as the togai_zoho.* settings say now. */
+extern const TzHttpSettings *tz_api_http_settings(void);
 
 /* Raises the result's error; does nothing for a success. */
 extern void tz_api_raise(const TzApiResult *result);

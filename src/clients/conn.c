@@ -18,28 +18,13 @@
 #include "utils/timestamp.h"
 
 #include "conn.h"
+#include "owner.h"
 #include "shmem.h"
 
 static char *
 value_or_null(HeapTuple tuple, TupleDesc desc, int col)
 {
 	return SPI_getvalue(tuple, desc, col);	/* NULL for SQL NULL */
-}
-
-/* Runs a statement as the extension's owner: secrets are the owner's alone. */
-static int
-execute_as_owner(const char *sql, int nargs, Oid *types, Datum *values, bool read_only)
-{
-	const TzFlowCache *cache = tz_flow_cache_get();
-	Oid			save_userid;
-	int			save_sec;
-	int			rc;
-
-	GetUserIdAndSecContext(&save_userid, &save_sec);
-	SetUserIdAndSecContext(cache->owner, save_sec | SECURITY_LOCAL_USERID_CHANGE);
-	rc = SPI_execute_with_args(sql, nargs, types, values, NULL, read_only, 0);
-	SetUserIdAndSecContext(save_userid, save_sec);
-	return rc;
 }
 
 /* Loads the connection the query's $1 picks (c.name or c.id). */
@@ -54,7 +39,7 @@ load(const char *where, Oid type, Datum value, int app)
 	TupleDesc	d;
 	char	   *expires;
 
-	if (execute_as_owner(psprintf("SELECT c.id, c.name, c.app, c.base_url, c.accounts_url, "
+	if (tz_execute_as_owner(psprintf("SELECT c.id, c.name, c.app, c.base_url, c.accounts_url, "
 						 "c.organization_id, c.client_id, s.api_token, s.client_secret, "
 						 "s.refresh_token, s.access_token, s.access_token_expires_at, "
 						 "coalesce(c.rate_limit_per_minute, "
@@ -149,7 +134,7 @@ tz_conn_names(void)
 {
 	List	   *names = NIL;
 
-	if (execute_as_owner("SELECT name FROM togai_zoho.connection ORDER BY id", 0, NULL, NULL,
+	if (tz_execute_as_owner("SELECT name FROM togai_zoho.connection ORDER BY id", 0, NULL, NULL,
 						 true) != SPI_OK_SELECT)
 		elog(ERROR, "togai_zoho: could not list the connections");
 	for (uint64 i = 0; i < SPI_processed; i++)
@@ -171,7 +156,7 @@ tz_conn_lock_token(TzConnInfo *conn)
 	char	   *token;
 	char	   *expires;
 
-	if (execute_as_owner("SELECT access_token, access_token_expires_at "
+	if (tz_execute_as_owner("SELECT access_token, access_token_expires_at "
 						 "FROM togai_zoho.connection_secret WHERE connection_id = $1 FOR UPDATE",
 						 1, types, values, false) != SPI_OK_SELECT || SPI_processed != 1)
 		elog(ERROR, "togai_zoho: could not lock the secrets of connection \"%s\"", conn->name);
@@ -194,7 +179,7 @@ tz_conn_store_access_token(TzConnInfo *conn, const char *token, long expires_in)
 	Datum		values[3] = {Int64GetDatum(conn->id), CStringGetTextDatum(token),
 	Int32GetDatum((int32) expires_in)};
 
-	if (execute_as_owner("UPDATE togai_zoho.connection_secret "
+	if (tz_execute_as_owner("UPDATE togai_zoho.connection_secret "
 						 "SET access_token = $2, "
 						 "access_token_expires_at = pg_catalog.now() + pg_catalog.make_interval(secs => $3), "
 						 "updated_at = pg_catalog.now() "

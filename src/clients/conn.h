@@ -11,10 +11,10 @@
 #include "datatype/timestamp.h"
 #include "nodes/pg_list.h"
 
-#include "budget.h"
-#include "flow_cache.h"
+#include "app.h"
+#include "pure/budget.h"
 
-/* A connection with what a call needs: settings, secrets, budget (see TzConnection, flow_cache.h). */
+/* A connection with what a call needs: settings, secrets, budget (the enqueue trigger's lighter TzConnection is in flow_cache.h). */
 typedef struct TzConnInfo
 {
 	int64		id;

@@ -21,8 +21,7 @@
 
 #include "http.h"
 #include "togai_zoho.h"
-#include "settings.h"
-#include "url.h"
+#include "pure/url.h"
 
 typedef struct Transfer
 {
@@ -45,6 +44,7 @@ typedef struct Transfer
 struct TzHttpMulti
 {
 	CURLM	   *multi;
+	TzHttpSettings settings;	/* ca_bundle malloc'd */
 	Transfer   *transfers;		/* every transfer not yet taken */
 	int			running;
 };
@@ -180,7 +180,7 @@ add_header(Transfer *t, const char *name, const char *value)
 }
 
 static void
-configure(Transfer *t, const TzHttpRequest *req)
+configure(Transfer *t, const TzHttpSettings *settings, const TzHttpRequest *req)
 {
 	CURL	   *e = t->easy;
 
@@ -198,10 +198,10 @@ configure(Transfer *t, const TzHttpRequest *req)
 	curl_easy_setopt(e, CURLOPT_MAXAGE_CONN, 50L);
 	curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 1L);
 	curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 2L);
-	if (tz_ca_bundle && tz_ca_bundle[0] != '\0')
-		curl_easy_setopt(e, CURLOPT_CAINFO, tz_ca_bundle);
-	curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, (long) tz_connect_timeout_ms);
-	curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, (long) tz_request_timeout_ms);
+	if (settings->ca_bundle && settings->ca_bundle[0] != '\0')
+		curl_easy_setopt(e, CURLOPT_CAINFO, settings->ca_bundle);
+	curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, (long) settings->connect_timeout_ms);
+	curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, (long) settings->request_timeout_ms);
 	curl_easy_setopt(e, CURLOPT_USERAGENT, TZ_USER_AGENT);
 	curl_easy_setopt(e, CURLOPT_ACCEPT_ENCODING, "");
 	curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, write_cb);
@@ -246,8 +246,22 @@ configure(Transfer *t, const TzHttpRequest *req)
 	curl_easy_setopt(e, CURLOPT_HTTPHEADER, t->headers);
 }
 
+/* The multi handle's copy of the caller's settings (the CA file's name kept in malloc'd memory). */
+static void
+set_settings(TzHttpMulti *m, const TzHttpSettings *settings)
+{
+	char	   *ca = NULL;
+
+	if (settings->ca_bundle && settings->ca_bundle[0] != '\0' &&
+		(ca = strdup(settings->ca_bundle)) == NULL)
+		elog(ERROR, "togai_zoho: out of memory for the HTTP settings");
+	free((char *) m->settings.ca_bundle);
+	m->settings = *settings;
+	m->settings.ca_bundle = ca;
+}
+
 TzHttpMulti *
-tz_http_multi_create(void)
+tz_http_multi_create(const TzHttpSettings *settings)
 {
 	TzHttpMulti *m;
 
@@ -255,6 +269,7 @@ tz_http_multi_create(void)
 	m = calloc(1, sizeof(TzHttpMulti));
 	if (m == NULL || (m->multi = curl_multi_init()) == NULL)
 		elog(ERROR, "togai_zoho: could not create a libcurl multi handle");
+	set_settings(m, settings);
 	return m;
 }
 
@@ -267,18 +282,18 @@ tz_http_multi_add(TzHttpMulti *m, const TzHttpRequest *req, void *tag)
 		elog(ERROR, "togai_zoho: out of memory for an HTTP request");
 	t->tag = tag;
 	t->retry_after_s = -1;
-	t->limit = (size_t) tz_max_response_bytes;
+	t->limit = (size_t) m->settings.max_response_bytes;
 	t->next = m->transfers;
 	m->transfers = t;
 
 	/* A refused URL never reaches libcurl; it is reported like an answer. */
-	if (tz_url_check_request(req->url, tz_allow_http) != TZ_URL_OK)
+	if (tz_url_check_request(req->url, m->settings.allow_http) != TZ_URL_OK)
 		return;
 
 	t->easy = curl_easy_init();
 	if (t->easy == NULL)
 		elog(ERROR, "togai_zoho: could not create a libcurl handle");
-	configure(t, req);
+	configure(t, &m->settings, req);
 	if (curl_multi_add_handle(m->multi, t->easy) != CURLM_OK)
 		elog(ERROR, "togai_zoho: could not start an HTTP request");
 	m->running++;
@@ -426,6 +441,7 @@ tz_http_multi_destroy(TzHttpMulti *m)
 {
 	tz_http_multi_abort_all(m);
 	curl_multi_cleanup(m->multi);
+	free((char *) m->settings.ca_bundle);
 	free(m);
 }
 
@@ -436,12 +452,14 @@ tz_http_multi_destroy(TzHttpMulti *m)
 static TzHttpMulti *sync_multi = NULL;
 
 void
-tz_http_perform(const TzHttpRequest *req, TzHttpResponse *resp)
+tz_http_perform(const TzHttpSettings *settings, const TzHttpRequest *req, TzHttpResponse *resp)
 {
 	void	   *tag;
 
 	if (sync_multi == NULL)
-		sync_multi = tz_http_multi_create();
+		sync_multi = tz_http_multi_create(settings);
+	else
+		set_settings(sync_multi, settings);
 	tz_http_multi_add(sync_multi, req, NULL);
 
 	PG_TRY();

@@ -31,6 +31,16 @@ typedef struct TzHttpRequest
 	TzHttpHeader headers[TZ_HTTP_MAX_HEADERS];	/* more, up to the first without a name */
 } TzHttpRequest;
 
+/* What the caller allows a request (the togai_zoho.* settings, read by api.c). */
+typedef struct TzHttpSettings
+{
+	const char *ca_bundle;		/* PEM file of trusted CAs; NULL or empty: the system's */
+	int			connect_timeout_ms;
+	int			request_timeout_ms;
+	int			max_response_bytes;
+	bool		allow_http;		/* plain http:// to hosts other than loopback */
+} TzHttpSettings;
+
 typedef enum TzHttpOutcome
 {
 	TZ_HTTP_ANSWERED,			/* an HTTP answer arrived, whatever its status */
@@ -55,12 +65,14 @@ typedef struct TzHttpResponse
 } TzHttpResponse;
 
 /* Performs one request in this backend, honouring query cancel and termination. */
-extern void tz_http_perform(const TzHttpRequest *req, TzHttpResponse *resp);
+extern void tz_http_perform(const TzHttpSettings *settings, const TzHttpRequest *req,
+							TzHttpResponse *resp);
 
 /* Many requests at once, for the worker. */
 typedef struct TzHttpMulti TzHttpMulti;
 
-extern TzHttpMulti *tz_http_multi_create(void);
+/* A multi handle whose requests all follow settings (copied). */
+extern TzHttpMulti *tz_http_multi_create(const TzHttpSettings *settings);
 extern void tz_http_multi_add(TzHttpMulti *multi, const TzHttpRequest *req, void *tag);
 
 /* Drives transfers, waiting at most wait_ms for activity. */

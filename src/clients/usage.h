@@ -10,7 +10,7 @@
 #ifndef TZ_USAGE_H
 #define TZ_USAGE_H
 
-#include "budget.h"
+#include "pure/budget.h"
 #include "conn.h"
 #include "http.h"
 

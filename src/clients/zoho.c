@@ -21,7 +21,7 @@
 #include "utils/timestamp.h"
 
 #include "shmem.h"
-#include "upsert.h"
+#include "pure/upsert.h"
 #include "usage.h"
 #include "zoho.h"
 
@@ -144,7 +144,7 @@ perform(TzApiResult *r, const TzHttpRequest *req)
 {
 	TzHttpResponse resp;
 
-	tz_http_perform(req, &resp);
+	tz_http_perform(tz_api_http_settings(), req, &resp);
 	tz_zoho_read_answer(r, req, &resp);
 }
 
@@ -161,7 +161,7 @@ tz_zoho_token_request(TzApiResult *r, const char *accounts_url, const char *form
 	req.content_type = "application/x-www-form-urlencoded";
 	req.body = form;
 	req.body_len = strlen(form);
-	tz_http_perform(&req, &resp);
+	tz_http_perform(tz_api_http_settings(), &req, &resp);
 	if (resp.outcome != TZ_HTTP_ANSWERED)
 	{
 		tz_api_transport_failure(r, "the Zoho accounts server", &req, &resp);

@@ -38,14 +38,14 @@
 #include "deliver.h"
 #include "mark_sent.h"
 #include "outbox.h"
-#include "policy.h"
+#include "pure/policy.h"
 #include "settings.h"
 #include "shmem.h"
 #include "steps.h"
-#include "togai.h"
+#include "clients/togai.h"
 #include "togai_zoho.h"
-#include "usage.h"
-#include "zoho.h"
+#include "clients/usage.h"
+#include "clients/zoho.h"
 
 #define TURN_MS			100		/* longest wait for transfers in one turn */
 #define WRITE_EVERY_MS	50		/* finished jobs wait at most this long to be written */
@@ -1062,7 +1062,7 @@ tz_engine_run(TzEngine *e, int max_jobs)
 	MemoryContext caller = CurrentMemoryContext;
 	int			done;
 
-	e->multi = tz_http_multi_create();
+	e->multi = tz_http_multi_create(tz_api_http_settings());
 	PG_TRY();
 	{
 		done = run_loop(e, max_jobs);

@@ -18,9 +18,9 @@
 #include "lib/stringinfo.h"
 #include "nodes/pg_list.h"
 
-#include "action.h"
-#include "api.h"
-#include "conn.h"
+#include "pure/action.h"
+#include "clients/api.h"
+#include "clients/conn.h"
 
 /* How an attempt ended; the names are outbox_attempt.outcome. */
 typedef enum TzOutcome

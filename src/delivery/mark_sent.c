@@ -21,10 +21,10 @@
 #include "utils/guc.h"
 
 #include "mark_sent.h"
-#include "remote_ops.h"
+#include "clients/remote_ops.h"
 #include "shmem.h"
 #include "kept_plan.h"
-#include "zoho.h"
+#include "clients/zoho.h"
 
 static const char *const queued_sql =
 "SELECT connection_id, invoice_id FROM togai_zoho.zohobooks_unsent"

@@ -31,7 +31,7 @@
 #include "utils/resowner.h"
 #include "utils/timestamp.h"
 
-#include "job_writer.h"
+#include "store/job_writer.h"
 #include "outbox.h"
 #include "kept_plan.h"
 #include "settings.h"

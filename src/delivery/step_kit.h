@@ -10,7 +10,7 @@
 #ifndef TZ_STEP_KIT_H
 #define TZ_STEP_KIT_H
 
-#include "remote_ops.h"
+#include "clients/remote_ops.h"
 #include "steps.h"
 
 #define ON_ITS_WAY_MS (10 * 1000)	/* an invoice still being made or marked sent */

@@ -37,10 +37,10 @@
 
 #include "utils/json.h"
 
-#include "credit_note.h"
-#include "remote_ops.h"
+#include "pure/credit_note.h"
+#include "clients/remote_ops.h"
 #include "step_kit.h"
-#include "upsert.h"
+#include "pure/upsert.h"
 
 #define DEFER_MS (60 * 1000)	/* a waiter is also woken when its mapping is written */
 #define DEFAULT_METADATA_KEY "zohobooks_contact_id"

@@ -23,9 +23,9 @@
 
 #include "pg_jansson.h"
 
-#include "credit_note.h"
+#include "pure/credit_note.h"
 #include "step_kit.h"
-#include "upsert.h"
+#include "pure/upsert.h"
 
 /* The credit note's reference: the Togai invoice's, marked as its refund or its credits. */
 static char *

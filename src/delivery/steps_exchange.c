@@ -19,7 +19,7 @@
 
 #include "utils/timestamp.h"
 
-#include "action.h"
+#include "pure/action.h"
 #include "step_kit.h"
 
 /* What this action's organization needs for an exchange rate (togai_zoho.exchange_plans), or NULL. */

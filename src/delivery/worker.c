@@ -37,7 +37,7 @@
 #include "shmem.h"
 #include "togai_zoho.h"
 #include "worker.h"
-#include "usage.h"
+#include "clients/usage.h"
 
 #define NOT_INSTALLED_WAIT_MS	(5 * 60 * 1000)	/* CREATE EXTENSION wakes it sooner */
 #define AFTER_ERROR_WAIT_MS		5000

@@ -41,11 +41,12 @@
 #include "access/xact.h"
 
 #include "flow_cache.h"
-#include "job_writer.h"
+#include "store/job_writer.h"
 #include "row_json.h"
 #include "settings.h"
 #include "shmem.h"
 #include "kept_plan.h"
+#include "owner.h"
 #include "enqueue.h"
 #include "togai_zoho.h"
 
@@ -385,14 +386,12 @@ flows_fired(const TzFlowCache *cache, SourceKind kind, const Change *c, int64 *f
 static void
 run_as_owner(const TzFlowCache *cache, SPIPlanPtr plan, Datum *values)
 {
-	Oid			save_userid;
-	int			save_sec;
+	TzAsOwner	saved;
 	int			rc;
 
-	GetUserIdAndSecContext(&save_userid, &save_sec);
-	SetUserIdAndSecContext(cache->owner, save_sec | SECURITY_LOCAL_USERID_CHANGE);
+	tz_as_owner_begin(cache->owner, &saved);
 	rc = SPI_execute_plan(plan, values, NULL, false, 0);
-	SetUserIdAndSecContext(save_userid, save_sec);
+	tz_as_owner_end(&saved);
 
 	if (rc != SPI_OK_INSERT)
 		elog(ERROR, "togai_zoho: outbox insert failed: %s", SPI_result_code_string(rc));
@@ -778,10 +777,8 @@ enqueue_row(const TzFlowCache *cache, SourceKind kind, TriggerData *td)
 	return add_row(&frame->batch, cache, kind, &c);
 }
 
-PG_FUNCTION_INFO_V1(enqueue_sync);
-
 Datum
-enqueue_sync(PG_FUNCTION_ARGS)
+tz_enqueue_sync(FunctionCallInfo fcinfo)
 {
 	TriggerData *td;
 	SourceKind	kind;

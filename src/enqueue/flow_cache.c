@@ -26,7 +26,8 @@
 #include "miscadmin.h"
 
 #include "flow_cache.h"
-#include "job_writer.h"
+#include "store/job_writer.h"
+#include "owner.h"
 #include "togai_zoho.h"
 
 static MemoryContext cache_cxt = NULL;
@@ -58,19 +59,6 @@ lookup_relid(const char *relname)
 	return relid;
 }
 
-static Oid
-relation_owner(Oid relid)
-{
-	HeapTuple	tup = SearchSysCache1(RELOID, ObjectIdGetDatum(relid));
-	Oid			owner;
-
-	if (!HeapTupleIsValid(tup))
-		elog(ERROR, "togai_zoho: cache lookup failed for relation %u", relid);
-	owner = ((Form_pg_class) GETSTRUCT(tup))->relowner;
-	ReleaseSysCache(tup);
-	return owner;
-}
-
 /* Runs a read-only query that must succeed, returning its rows in SPI_tuptable. */
 static void
 run_query(const char *sql)
@@ -93,8 +81,7 @@ load_cache(void)
 {
 	TzFlowCache *c;
 	uint64		seen = inval_count;
-	Oid			save_userid;
-	int			save_sec;
+	TzAsOwner	saved;
 
 	if (cache_cxt == NULL)
 		cache_cxt = AllocSetContextCreate(CacheMemoryContext, "togai_zoho flow cache",
@@ -111,13 +98,12 @@ load_cache(void)
 	}
 
 	c = MemoryContextAllocZero(cache_cxt, sizeof(TzFlowCache));
-	c->owner = relation_owner(flow_relid);
+	c->owner = tz_extension_owner();
 	/* the 0.2.0 update script changes the flow table, so this is reloaded */
 	c->staging = tz_jobs_schema_current();
 
 	/* The writer of a source row need not read the configuration: the owner does. */
-	GetUserIdAndSecContext(&save_userid, &save_sec);
-	SetUserIdAndSecContext(c->owner, save_sec | SECURITY_LOCAL_USERID_CHANGE);
+	tz_as_owner_begin(c->owner, &saved);
 
 	run_query("SELECT id, name, app FROM togai_zoho.connection ORDER BY id");
 	c->connections = MemoryContextAllocZero(cache_cxt,
@@ -152,7 +138,7 @@ load_cache(void)
 		c->nflows++;
 	}
 	SPI_freetuptable(SPI_tuptable);
-	SetUserIdAndSecContext(save_userid, save_sec);
+	tz_as_owner_end(&saved);
 
 	/* An invalidation that arrives while loading makes the next call reload. */
 	cache = c;
@@ -185,20 +171,8 @@ tz_connection_by_name(const TzFlowCache *c, const char *name)
 	return NULL;
 }
 
-PG_FUNCTION_INFO_V1(flow_cache_invalidate);
-
-/*
- * Statement trigger on flow, flow_action and connection: every session drops
- * its cache at its next transaction (this one at its next command).
- */
-Datum
-flow_cache_invalidate(PG_FUNCTION_ARGS)
+void
+tz_flow_cache_invalidate(void)
 {
-	if (!CALLED_AS_TRIGGER(fcinfo))
-		ereport(ERROR,
-				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
-				 errmsg("flow_cache_invalidate() must be called as a trigger")));
-
 	CacheInvalidateRelcacheByRelid(lookup_relid("flow"));
-	PG_RETURN_POINTER(NULL);
 }

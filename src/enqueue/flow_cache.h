@@ -9,13 +9,8 @@
 #ifndef TZ_FLOW_CACHE_H
 #define TZ_FLOW_CACHE_H
 
-#include "catalogue.h"
-
-typedef enum TzApp
-{
-	TZ_APP_TOGAI,
-	TZ_APP_ZOHOBOOKS
-} TzApp;
+#include "app.h"
+#include "pure/catalogue.h"
 
 /*
  * A connection as the enqueue trigger sees it: its id, name and app, for
@@ -56,5 +51,8 @@ extern const TzFlowCache *tz_flow_cache_get(void);
 
 extern const TzConnection *tz_connection_by_id(const TzFlowCache *cache, int64 id);
 extern const TzConnection *tz_connection_by_name(const TzFlowCache *cache, const char *name);
+
+/* Every session drops its cache at its next transaction (this one at its next command). */
+extern void tz_flow_cache_invalidate(void);
 
 #endif							/* TZ_FLOW_CACHE_H */

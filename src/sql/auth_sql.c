@@ -13,7 +13,7 @@
 #include "fmgr.h"
 
 #include "sql_util.h"
-#include "zoho.h"
+#include "clients/zoho.h"
 
 /* From url_sql.c: the URL check as a SQL function. */
 extern Datum normalize_url(PG_FUNCTION_ARGS);

@@ -14,12 +14,12 @@
 #include "executor/spi.h"
 #include "fmgr.h"
 
-#include "action.h"
-#include "conn.h"
-#include "remote_ops.h"
+#include "pure/action.h"
+#include "clients/conn.h"
+#include "clients/remote_ops.h"
 #include "sql_util.h"
-#include "togai.h"
-#include "zoho.h"
+#include "clients/togai.h"
+#include "clients/zoho.h"
 
 /* args as parsed jansson (for ids and flags) and as jsonb (for exact bodies). */
 typedef struct Args

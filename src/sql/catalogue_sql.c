@@ -14,7 +14,7 @@
 #include "funcapi.h"
 #include "utils/builtins.h"
 
-#include "catalogue.h"
+#include "pure/catalogue.h"
 
 PG_FUNCTION_INFO_V1(invoice_is_generated);
 PG_FUNCTION_INFO_V1(library_catalogue);

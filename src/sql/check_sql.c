@@ -16,11 +16,11 @@
 #include "funcapi.h"
 #include "miscadmin.h"
 
-#include "conn.h"
+#include "clients/conn.h"
 #include "sql_util.h"
-#include "togai.h"
+#include "clients/togai.h"
 #include "togai_zoho.h"
-#include "zoho.h"
+#include "clients/zoho.h"
 
 /* The cheap call that checks a connection: what it asks, of which app. */
 static const char *
@@ -121,7 +121,7 @@ typedef struct Check
 static void
 run_checks(Check *checks, int n)
 {
-	TzHttpMulti *multi = tz_http_multi_create();
+	TzHttpMulti *multi = tz_http_multi_create(tz_api_http_settings());
 	int			pending = 0;
 
 	PG_TRY();

@@ -18,9 +18,9 @@
 #include "miscadmin.h"
 #include "utils/array.h"
 
-#include "session_helper.h"
-#include "job_writer.h"
-#include "outbox.h"
+#include "delivery/session_helper.h"
+#include "store/job_writer.h"
+#include "delivery/outbox.h"
 #include "shmem.h"
 
 PG_FUNCTION_INFO_V1(process_outbox);

@@ -24,9 +24,9 @@
 #include "utils/jsonb.h"
 #include "utils/memutils.h"
 
-#include "outbox.h"
-#include "steps.h"
-#include "zoho.h"
+#include "delivery/outbox.h"
+#include "delivery/steps.h"
+#include "clients/zoho.h"
 
 #define MAX_CALLS 32
 

@@ -11,7 +11,7 @@
 #include "lib/stringinfo.h"
 #include "utils/jsonb.h"
 
-#include "api.h"
+#include "clients/api.h"
 
 /*
  * The index of the first element of the answer's list[member] mentioning s

@@ -21,11 +21,11 @@
 #include "fmgr.h"
 #include "utils/builtins.h"
 
-#include "conn.h"
-#include "remote_ops.h"
+#include "clients/conn.h"
+#include "clients/remote_ops.h"
 #include "sql_util.h"
-#include "upsert.h"
-#include "zoho.h"
+#include "pure/upsert.h"
+#include "clients/zoho.h"
 
 PG_FUNCTION_INFO_V1(zohobooks_unique_field_probe);
 

@@ -12,7 +12,7 @@
 
 #include "togai_zoho.h"
 #include "settings.h"
-#include "url.h"
+#include "pure/url.h"
 
 PG_FUNCTION_INFO_V1(normalize_url);
 
