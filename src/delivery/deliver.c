@@ -100,6 +100,7 @@ struct TzEngine
 	TimestampTz last_write;
 	TimestampTz last_usage_store;
 	TimestampTz unsent_since;	/* jobs queued invoices to mark sent (0: none) */
+	bool		marking;		/* the bulk mark-sent waits for the calls in flight to end */
 };
 
 static int
@@ -592,7 +593,7 @@ advance_all(TzEngine *e)
 		if (job->outcome != TZ_OUTCOME_NONE || job->in_flight ||
 			(job->needs_token && e->stopping_since == 0))
 			continue;
-		if (e->in_flight >= tz_max_concurrency && job->call_method != NULL &&
+		if ((e->in_flight >= tz_max_concurrency || e->marking) && job->call_method != NULL &&
 			e->stopping_since == 0)
 			continue;
 		if (job->call_method == NULL && !job->needs_token)
@@ -612,7 +613,7 @@ advance_all(TzEngine *e)
 					   "delivery stopped (process_outbox cancelled): given back to the queue");
 			continue;
 		}
-		if (e->in_flight >= tz_max_concurrency)
+		if (e->in_flight >= tz_max_concurrency || e->marking)
 			continue;
 		if (known_already(e, job))
 			continue;
@@ -886,9 +887,31 @@ renew_leases(TzEngine *e)
 	e->last_renew = GetCurrentTimestamp();
 }
 
+/* Whether a Zoho Books connection the engine calls has every slot of its cap in flight. */
+static bool
+zoho_slots_full(TzEngine *e)
+{
+	ListCell   *lc;
+
+	foreach(lc, e->conns)
+	{
+		ConnEntry  *ce = lfirst(lc);
+		TzBudget	b;
+
+		if (ce->info && ce->info->app == TZ_APP_ZOHOBOOKS && tz_budget_read(ce->id, &b) &&
+			b.concurrent > 0 && b.in_flight >= b.concurrent)
+			return true;
+	}
+	return false;
+}
+
 /*
  * Invoices the finished jobs made are marked sent in bulk: when the queue
- * has waited MARK_SENT_EVERY_MS, or the jobs ran out (force).
+ * has waited MARK_SENT_EVERY_MS, or the jobs ran out (force).  The bulk call
+ * waits for a call slot as a session's call does: while the engine's own
+ * calls hold every slot of a connection's cap, it would wait for them and
+ * they for it (their answers are read by this process) until the request
+ * timeout failed the turn.  So then no call starts until one of them ends.
  */
 static void
 mark_sent(TzEngine *e, bool force)
@@ -896,6 +919,9 @@ mark_sent(TzEngine *e, bool force)
 	if (e->unsent_since == 0 ||
 		!(force || TimestampDifferenceExceeds(e->unsent_since, GetCurrentTimestamp(),
 											  MARK_SENT_EVERY_MS)))
+		return;
+	e->marking = e->in_flight > 0 && zoho_slots_full(e);
+	if (e->marking)
 		return;
 	db_begin(e);
 	(void) tz_mark_sent_flush();

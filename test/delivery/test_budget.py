@@ -148,6 +148,36 @@ class ApiBudget(WorkerCase):
         self.assertEqual(len(self.contacts_by_account()), len(ids))
         self.assertEqual(int(self.usage()["refused_today"]), refused)
 
+    def test_the_bulk_mark_sent_never_waits_for_the_workers_own_calls(self):
+        # The worker's own creates filling the cap once held up its bulk mark-sent until the
+        # request timeout failed the turn; every job it held then looked first (a search each).
+        mark = ("UPDATE togai_zoho.flow_action a SET options = %s FROM togai_zoho.flow f "
+                "WHERE f.id = a.flow_id AND f.name = 'invoices'")
+        sql(mark % literal('{"mark_sent": true}'))
+        self.addCleanup(sql, mark % literal("{}"))
+        self.budget(concurrent=4)
+        self.zoho.config(latency_ms=50)
+        ids = self.accounts(300)
+        self.assertTrue(self.idle(120))
+        sql("INSERT INTO togai_zoho.invoices (invoice_id, account_id, status, sequence_id, "
+            "total_amount, currency, invoice_date) SELECT account_id || '.inv', account_id, 'DUE', "
+            "'INV-' || account_id, 10, 'USD', now() FROM togai_zoho.customers WHERE account_id = ANY(%s)"
+            % literal("{%s}" % ",".join(ids)))
+        self.assertTrue(self.idle(180))
+        self.assertTrue(wait_until(lambda: value("SELECT count(*) FROM togai_zoho.zohobooks_unsent") == "0",
+                                   timeout=60))
+        self.assertEqual(len([r for r in self.posts("/invoices") if r["path"] == "/books/v3/invoices"]), 300)
+        self.assertEqual([r["query"] for r in self.zoho.requests("/books/v3/invoices")
+                          if r["method"] == "GET"], [])
+        self.assertEqual(value("SELECT count(*) FROM togai_zoho.outbox_attempt WHERE outcome = 'reclaimed'"),
+                         "0")
+        # and every invoice was marked sent, in bulk
+        marks = [r for r in self.zoho.requests("/books/v3/invoices") if r["method"] == "POST"
+                 and r["path"].endswith("/status/sent")]
+        self.assertGreater(len(marks), 0)
+        self.assertLess(len(marks), 300)
+        self.assertEqual(self.zoho.stats().get("concurrency_refused", 0), 0)
+
     def test_usage_counts_every_purpose_and_survives_a_restart_of_the_worker(self):
         self.budget(per_day=0)
         before = self.usage()
