@@ -175,7 +175,7 @@ END
 $$;
 
 /*
- * backfill()'s way into the job writer (src/enqueue/job_writer.c), the one
+ * backfill()'s way into the job writer (src/store/job_writer.c), the one
  * writer of outbox jobs: a disabled flow's jobs wait, a pending job folds.
  */
 CREATE FUNCTION togai_zoho.write_jobs(flow_id bigint, connection_id bigint, entities text[],

@@ -1,7 +1,7 @@
 /*
  * privileges.sql
  *	  Nothing for PUBLIC. Operators and readers are granted explicitly (see
- *	  the README); only the owner ever reads connection_secret.
+ *	  the operations guide); only the owner ever reads connection_secret.
  */
 
 REVOKE ALL ON ALL TABLES IN SCHEMA togai_zoho FROM PUBLIC;

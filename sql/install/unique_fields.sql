@@ -11,7 +11,7 @@
  * Books (Settings, Preferences, the module, Field Customization); the field
  * is set up here per connection and entity, after a probe that asks Zoho
  * whether it finds objects by it.  Without it every create is a plain one,
- * found again by the reference the finder reads (see the README).
+ * found again by the reference the finder reads (see doc/togai_zoho.md).
  */
 
 CREATE TABLE togai_zoho.zohobooks_unique_field (
