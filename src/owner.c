@@ -19,19 +19,26 @@
 #include "togai_zoho.h"
 
 Oid
-tz_extension_owner(void)
+tz_extension_relid(const char *relname)
 {
 	Oid			nsp = get_namespace_oid(TZ_SCHEMA, true);
-	Oid			relid = OidIsValid(nsp) ? get_relname_relid("flow", nsp) : InvalidOid;
-	HeapTuple	tup;
-	Oid			owner;
+	Oid			relid = OidIsValid(nsp) ? get_relname_relid(relname, nsp) : InvalidOid;
 
 	if (!OidIsValid(relid))
 		ereport(ERROR,
 				(errcode(ERRCODE_UNDEFINED_TABLE),
-				 errmsg("table togai_zoho.flow does not exist"),
+				 errmsg("table togai_zoho.%s does not exist", relname),
 				 errhint("Run CREATE EXTENSION togai_zoho in this database.")));
-	tup = SearchSysCache1(RELOID, ObjectIdGetDatum(relid));
+	return relid;
+}
+
+Oid
+tz_extension_owner(void)
+{
+	Oid			relid = tz_extension_relid("flow");
+	HeapTuple	tup = SearchSysCache1(RELOID, ObjectIdGetDatum(relid));
+	Oid			owner;
+
 	if (!HeapTupleIsValid(tup))
 		elog(ERROR, "togai_zoho: cache lookup failed for relation %u", relid);
 	owner = ((Form_pg_class) GETSTRUCT(tup))->relowner;

@@ -20,6 +20,9 @@ typedef struct TzAsOwner
 	int			sec_context;
 } TzAsOwner;
 
+/* A table of the extension by name; an error when it is not installed here. */
+extern Oid	tz_extension_relid(const char *relname);
+
 /* The role owning the extension's tables; an error when it is not installed here. */
 extern Oid	tz_extension_owner(void);
 

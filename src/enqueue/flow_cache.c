@@ -13,16 +13,12 @@
  */
 #include "postgres.h"
 
-#include "catalog/namespace.h"
 #include "commands/trigger.h"
 #include "executor/spi.h"
 #include "fmgr.h"
 #include "utils/builtins.h"
 #include "utils/inval.h"
-#include "utils/lsyscache.h"
 #include "utils/memutils.h"
-#include "utils/syscache.h"
-#include "catalog/pg_class.h"
 #include "miscadmin.h"
 
 #include "flow_cache.h"
@@ -42,21 +38,6 @@ relcache_callback(Datum arg, Oid relid)
 {
 	if (relid == InvalidOid || relid == flow_relid)
 		inval_count++;
-}
-
-/* Oid of a table of the extension, or an error if the extension is not installed. */
-static Oid
-lookup_relid(const char *relname)
-{
-	Oid			nsp = get_namespace_oid(TZ_SCHEMA, true);
-	Oid			relid = OidIsValid(nsp) ? get_relname_relid(relname, nsp) : InvalidOid;
-
-	if (!OidIsValid(relid))
-		ereport(ERROR,
-				(errcode(ERRCODE_UNDEFINED_TABLE),
-				 errmsg("table togai_zoho.%s does not exist", relname),
-				 errhint("Run CREATE EXTENSION togai_zoho in this database.")));
-	return relid;
 }
 
 /* Runs a read-only query that must succeed, returning its rows in SPI_tuptable. */
@@ -90,7 +71,7 @@ load_cache(void)
 		MemoryContextReset(cache_cxt);
 	cache = NULL;
 
-	flow_relid = lookup_relid("flow");
+	flow_relid = tz_extension_relid("flow");
 	if (!callback_registered)
 	{
 		CacheRegisterRelcacheCallback(relcache_callback, (Datum) 0);
@@ -174,5 +155,5 @@ tz_connection_by_name(const TzFlowCache *c, const char *name)
 void
 tz_flow_cache_invalidate(void)
 {
-	CacheInvalidateRelcacheByRelid(lookup_relid("flow"));
+	CacheInvalidateRelcacheByRelid(tz_extension_relid("flow"));
 }
