@@ -4,7 +4,7 @@ EXTVERSION   = $(shell sed -n "s/^default_version = '\(.*\)'/\1/p" togai_zoho.co
 MODULE_big   = togai_zoho
 
 # The extension's C code by layer (CONTRIBUTING.md, "Architecture"); the receiver is a program apart.
-SRC_LAYERS   = src src/pure src/clients src/store src/enqueue src/delivery src/sql
+SRC_LAYERS   = src src/pure src/clients src/store src/enqueue src/actions src/delivery src/sql
 OBJS         = $(patsubst %.c,%.o,$(foreach d,$(SRC_LAYERS),$(wildcard $(d)/*.c)))
 
 # The current version's install script is generated from sql/install/, one file per
@@ -104,12 +104,13 @@ reference: all
 UNIT_CFLAGS = -std=c11 -g -O0 -Wall -Wextra -Werror -Isrc/pure -Isrc/receiver \
               $(shell pkg-config --cflags libcurl jansson)
 UNIT_LIBS   = $(shell pkg-config --libs libcurl jansson) -lcrypto -lm
-UNIT_TESTS  = $(addprefix test/unit/bin/test_,url parse policy action budget catalogue credit_note upsert signature)
+UNIT_TESTS  = $(addprefix test/unit/bin/test_,url parse policy action budget admission catalogue credit_note upsert signature)
 
 test/unit/bin/test_url: src/pure/url.c src/pure/url.h
 test/unit/bin/test_parse: src/pure/parse.c src/pure/parse.h
 test/unit/bin/test_policy: src/pure/policy.c src/pure/policy.h
 test/unit/bin/test_budget: src/pure/budget.c src/pure/budget.h
+test/unit/bin/test_admission: src/pure/admission.c src/pure/admission.h src/pure/budget.c src/pure/budget.h src/pure/policy.c src/pure/policy.h
 test/unit/bin/test_action: src/pure/action.c src/pure/action.h src/pure/catalogue.c src/pure/catalogue.h
 test/unit/bin/test_catalogue: src/pure/catalogue.c src/pure/catalogue.h
 test/unit/bin/test_credit_note: src/pure/credit_note.c src/pure/credit_note.h

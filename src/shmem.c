@@ -18,8 +18,7 @@
 #include "storage/shmem.h"
 #include "utils/timestamp.h"
 
-#include "pure/budget.h"
-#include "pure/policy.h"
+#include "pure/admission.h"
 #include "shmem.h"
 
 #define TZ_BUCKETS 1024			/* connections paced at once per cluster */
@@ -186,42 +185,6 @@ unlock_slots(void)
 		LWLockRelease(shared->lock);
 }
 
-static double
-now_seconds(void)
-{
-	return (double) GetCurrentTimestamp() / USECS_PER_SEC;
-}
-
-int64
-tz_rate_take(int64 connection_id, int per_minute)
-{
-	TzBucket   *b;
-	int64		wait = 0;
-
-	if (per_minute <= 0)
-		return 0;
-	lock_slots();
-	b = bucket_of(connection_id);
-	if (b)
-		wait = tz_bucket_take(b, now_seconds(), per_minute);
-	unlock_slots();
-	return wait;
-}
-
-void
-tz_rate_wait(int64 connection_id, int per_minute)
-{
-	int64		wait;
-
-	while ((wait = tz_rate_take(connection_id, per_minute)) > 0)
-	{
-		(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
-						 (long) Min(wait, 1000), PG_WAIT_EXTENSION);
-		ResetLatch(MyLatch);
-		CHECK_FOR_INTERRUPTS();
-	}
-}
-
 void
 tz_rate_pause(int64 connection_id, int per_minute, int64 pause_ms)
 {
@@ -232,7 +195,7 @@ tz_rate_pause(int64 connection_id, int per_minute, int64 pause_ms)
 	lock_slots();
 	b = bucket_of(connection_id);
 	if (b)
-		tz_bucket_pause(b, now_seconds(), per_minute, pause_ms);
+		tz_bucket_pause(b, tz_unix_now(), per_minute, pause_ms);
 	unlock_slots();
 }
 
@@ -330,21 +293,21 @@ tz_budget_attach(int64 connection_id, const TzBudget *stored)
 	unlock_slots();
 }
 
-TzBudgetVerdict
-tz_budget_call(int64 connection_id, TzPurpose purpose, double *until_s)
+TzAdmission
+tz_shared_admit(int64 connection_id, int per_minute, TzPurpose purpose, bool take)
 {
 	SharedBucket *slot;
-	TzBudgetVerdict v = TZ_BUDGET_GO;
+	TzAdmission a = {TZ_ADMIT_GO, 0, 0};
 
-	*until_s = 0;
 	lock_slots();
 	slot = slot_of(connection_id);
 	if (slot)
-		v = tz_budget_take(&slot->budget, tz_unix_now(), purpose, until_s);
+		a = tz_admission_decide(&slot->bucket, &slot->budget, tz_unix_now(), per_minute, purpose,
+								take);
 	unlock_slots();
-	if (slot && v == TZ_BUDGET_GO && purpose != TZ_PURPOSE_TOKEN)
+	if (slot && take && a.verdict == TZ_ADMIT_GO && purpose != TZ_PURPOSE_TOKEN)
 		note_held(connection_id, 1);
-	return v;
+	return a;
 }
 
 void

@@ -16,7 +16,7 @@
 #include "datatype/timestamp.h"
 #include "storage/latch.h"
 
-#include "pure/budget.h"
+#include "pure/admission.h"
 
 /* Asks for the shared segment; called from _PG_init while preloading. */
 extern void tz_shmem_init(void);
@@ -29,19 +29,6 @@ extern void tz_wake_worker(void);
 
 /* Wakes the worker when the current transaction commits (not on abort). */
 extern void tz_wake_worker_at_commit(void);
-
-/*
- * Takes a call token of the connection, limited to per_minute calls (<= 0:
- * no limit).  Returns 0 when taken, else milliseconds to wait.
- */
-extern int64 tz_rate_take(int64 connection_id, int per_minute);
-
-/*
- * Waits (interruptibly) until the connection's bucket gives a token: the
- * pacing of calls made in a session (polls, webhooks, checks), which share
- * the limit with the worker.
- */
-extern void tz_rate_wait(int64 connection_id, int per_minute);
 
 /* Stops calls to the connection for pause_ms (the remote said wait). */
 extern void tz_rate_pause(int64 connection_id, int per_minute, int64 pause_ms);
@@ -60,11 +47,14 @@ extern TimestampTz tz_timestamp_of_unix(double s);
 extern void tz_budget_attach(int64 connection_id, const TzBudget *stored);
 
 /*
- * Takes a call of the connection for the purpose (see tz_budget_take); a
- * GO must be followed by tz_budget_call_ended.  Slots this process holds are
- * freed at exit and by tz_budget_release_all (after an error).
+ * The admission of a call of the connection for the purpose (see
+ * tz_admission_decide), under the lock every process takes: with take, a GO
+ * of a budgeted call holds a slot until tz_budget_call_ended.  Slots this
+ * process holds are freed at exit and by tz_budget_release_all (after an
+ * error).  Callers pass clients/admission.c, the gate, not this.
  */
-extern TzBudgetVerdict tz_budget_call(int64 connection_id, TzPurpose purpose, double *until_s);
+extern TzAdmission tz_shared_admit(int64 connection_id, int per_minute, TzPurpose purpose,
+								   bool take);
 extern void tz_budget_call_ended(int64 connection_id);
 extern void tz_budget_release_all(void);
 

@@ -9,9 +9,8 @@
 
 #include "pg_jansson.h"
 
-#include "shmem.h"
 #include "togai.h"
-#include "usage.h"
+#include "admission.h"
 #include "togai_zoho.h"
 
 bool
@@ -65,9 +64,7 @@ tz_togai_request(TzApiResult *r, TzConnInfo *conn, const char *method, const cha
 
 	if (!tz_togai_prepare(r, &req, conn, method, path, query, body))
 		return;
-	tz_rate_wait(conn->id, conn->rate_limit_per_minute);
-	tz_usage_perform(conn, &req, &resp);
+	tz_admit_perform(conn, &req, &resp);
 	tz_togai_read_answer(r, &req, &resp);
-	if (r->http_status == 429)
-		(void) tz_usage_refused(conn, r->message, r->retry_after_s);
+	tz_admit_answered(conn, r);
 }

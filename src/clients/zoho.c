@@ -20,9 +20,8 @@
 #include "utils/memutils.h"
 #include "utils/timestamp.h"
 
-#include "shmem.h"
 #include "pure/upsert.h"
-#include "usage.h"
+#include "admission.h"
 #include "zoho.h"
 
 #include "togai_zoho.h"
@@ -228,7 +227,7 @@ refresh_token(TzApiResult *r, TzConnInfo *conn)
 	form = psprintf("grant_type=refresh_token&refresh_token=%s&client_id=%s&client_secret=%s",
 					tz_url_escape(conn->refresh_token), tz_url_escape(conn->client_id),
 					tz_url_escape(conn->client_secret));
-	tz_usage_token(conn);
+	(void) tz_admit(conn, TZ_PURPOSE_TOKEN, TZ_ADMIT_TRY);
 	tz_zoho_token_request(r, conn->accounts_url, form,
 						  psprintf("the refresh token of connection \"%s\"", conn->name));
 	explicit_bzero(form, strlen(form));
@@ -361,11 +360,9 @@ tz_zoho_request_headers(TzApiResult *r, TzConnInfo *conn, const char *method, co
 			return;
 		for (int i = 0; headers && i < TZ_HTTP_MAX_HEADERS && headers[i].name; i++)
 			req.headers[i] = headers[i];
-		tz_rate_wait(conn->id, conn->rate_limit_per_minute);
-		tz_usage_perform(conn, &req, &resp);
+		tz_admit_perform(conn, &req, &resp);
 		tz_zoho_read_answer(r, &req, &resp);
-		if (r->http_status == 429)
-			(void) tz_usage_refused(conn, r->message, r->retry_after_s);
+		tz_admit_answered(conn, r);
 		/* a 401 may mean the token was revoked or expired early: refresh once */
 		if (r->ok || r->sqlstate != ERRCODE_TZ_REMOTE_AUTH || r->http_status != 401)
 			return;

@@ -41,9 +41,10 @@
 #include "pure/policy.h"
 #include "settings.h"
 #include "shmem.h"
-#include "steps.h"
+#include "actions/steps.h"
 #include "clients/togai.h"
 #include "togai_zoho.h"
+#include "clients/admission.h"
 #include "clients/usage.h"
 #include "clients/zoho.h"
 
@@ -341,9 +342,7 @@ start_call(TzEngine *e, TzJob *job)
 	TzConnInfo *conn = ce->info;
 	TimestampTz now = GetCurrentTimestamp();
 	TzApiResult r;
-	int64		wait;
-	double		until_s;
-	TzBudgetVerdict verdict;
+	TzAdmission a;
 	MemoryContext old;
 
 	if (job->not_before > now)
@@ -356,12 +355,13 @@ start_call(TzEngine *e, TzJob *job)
 		job->needs_token = true;
 		return;
 	}
-	wait = tz_rate_take(conn->id, conn->rate_limit_per_minute);
-	if (wait > 0)
+	/* pause, the day's budget, the cap and the pace, shared with every process */
+	a = tz_admit(conn, TZ_PURPOSE_DELIVERY, TZ_ADMIT_TRY);
+	if (a.verdict == TZ_ADMIT_PACED)
 	{
 		/* the queue ahead of this job, at the connection's pace */
-		int64		queued = wait + (int64) (ce->paced * 1000.0 /
-											 tz_bucket_rate(conn->rate_limit_per_minute));
+		int64		queued = a.wait_ms + (int64) (ce->paced * 1000.0 /
+												  tz_bucket_rate(conn->rate_limit_per_minute));
 
 		ce->paced++;
 		if (queued > HOLD_PACED_MS && !job->sent_any)
@@ -369,26 +369,23 @@ start_call(TzEngine *e, TzJob *job)
 			finish_job(job, TZ_OUTCOME_THROTTLED, queued, NULL);
 			return;
 		}
-		job->not_before = TimestampTzPlusMilliseconds(now, wait);
+		job->not_before = TimestampTzPlusMilliseconds(now, a.wait_ms);
 		return;
 	}
-
-	/* the day's budget and the concurrency cap, shared with every process */
-	verdict = tz_budget_call(conn->id, TZ_PURPOSE_DELIVERY, &until_s);
-	if (verdict == TZ_BUDGET_BUSY)
+	if (a.verdict == TZ_ADMIT_BUSY)
 	{
 		/* every call slot of the connection is taken: look again in a moment */
 		job->not_before = TimestampTzPlusMilliseconds(now, BUSY_RETRY_MS);
 		return;
 	}
-	if (verdict != TZ_BUDGET_GO)
+	if (a.verdict != TZ_ADMIT_GO)
 	{
 		if (job->phase == TZ_PHASE_ITEM_CREATE && ce->items_asked)
 			json_object_del(ce->items_asked, job->call_item);
 		/* not an attempt: the job waits in the outbox for the budget */
 		finish_job(job, TZ_OUTCOME_THROTTLED,
-				   Max((int64) ((until_s - tz_unix_now()) * 1000.0), 1000),
-				   tz_usage_wait_reason(conn, verdict, until_s));
+				   Max((int64) ((a.until_s - tz_unix_now()) * 1000.0), 1000),
+				   tz_admit_reason(conn, &a));
 		return;
 	}
 
@@ -407,7 +404,7 @@ start_call(TzEngine *e, TzJob *job)
 	MemoryContextSwitchTo(old);
 	if (!r.ok)
 	{
-		tz_budget_call_ended(conn->id);
+		tz_admit_ended(conn);
 		fail_transient(job, describe(&r), 0);
 		return;
 	}
@@ -707,7 +704,7 @@ answered(TzEngine *e, TzJob *job, TzHttpResponse *resp)
 
 	e->in_flight--;
 	job->in_flight = false;
-	tz_budget_call_ended(ce->id);
+	tz_admit_ended(ce->info);
 	if (ce->info->app == TZ_APP_ZOHOBOOKS)
 		tz_zoho_read_answer(&r, &job->req, resp);
 	else
@@ -743,21 +740,17 @@ answered(TzEngine *e, TzJob *job, TzHttpResponse *resp)
 			case TZ_VERDICT_THROTTLED:
 				{
 					int64		wait = r.retry_after_s > 0 ? r.retry_after_s * 1000 : backoff(job);
-					TzBudget	b;
+					TzAdmission paused = {TZ_ADMIT_PAUSED, 0, 0};
 
-					if (tz_usage_refused(ce->info, r.message, r.retry_after_s) &&
-						tz_budget_read(ce->id, &b) && b.paused_until_s > 0)
+					if (tz_admit_refused(ce->info, r.message, r.retry_after_s, wait, &paused.until_s))
 					{
 						/* paused (the day's cap, or Togai's wait): every job of the connection waits */
 						finish_job(job, TZ_OUTCOME_THROTTLED,
-								   Max((int64) ((b.paused_until_s - tz_unix_now()) * 1000.0), 1000),
-								   psprintf("%s: %s",
-											tz_usage_wait_reason(ce->info, TZ_BUDGET_PAUSED,
-																 b.paused_until_s),
+								   Max((int64) ((paused.until_s - tz_unix_now()) * 1000.0), 1000),
+								   psprintf("%s: %s", tz_admit_reason(ce->info, &paused),
 											describe(&r)));
 						break;
 					}
-					tz_rate_pause(ce->id, ce->info->rate_limit_per_minute, wait);
 					finish_job(job, TZ_OUTCOME_THROTTLED, wait, describe(&r));
 					break;
 				}
@@ -896,10 +889,9 @@ zoho_slots_full(TzEngine *e)
 	foreach(lc, e->conns)
 	{
 		ConnEntry  *ce = lfirst(lc);
-		TzBudget	b;
 
-		if (ce->info && ce->info->app == TZ_APP_ZOHOBOOKS && tz_budget_read(ce->id, &b) &&
-			b.concurrent > 0 && b.in_flight >= b.concurrent)
+		if (ce->info && ce->info->app == TZ_APP_ZOHOBOOKS &&
+			tz_admit(ce->info, TZ_PURPOSE_DELIVERY, TZ_ADMIT_LOOK).verdict == TZ_ADMIT_BUSY)
 			return true;
 	}
 	return false;
@@ -1014,7 +1006,7 @@ run_loop(TzEngine *e, int max_jobs)
 			 * is gone, and look first.
 			 */
 			done += write_finished(e, true);
-			tz_budget_release_all();
+			tz_admit_release_all();
 			break;
 		}
 		if (e->in_worker)
@@ -1099,7 +1091,7 @@ tz_engine_run(TzEngine *e, int max_jobs)
 		tz_http_multi_destroy(e->multi);
 		e->multi = NULL;
 		e->in_flight = 0;
-		tz_budget_release_all();
+		tz_admit_release_all();
 		PG_RE_THROW();
 	}
 	PG_END_TRY();

@@ -21,8 +21,8 @@
 #include "utils/guc.h"
 
 #include "mark_sent.h"
+#include "clients/admission.h"
 #include "clients/remote_ops.h"
-#include "shmem.h"
 #include "kept_plan.h"
 #include "clients/zoho.h"
 
@@ -37,16 +37,13 @@ static const char *const refused_sql =
 "UPDATE togai_zoho.zohobooks_unsent SET attempts = attempts + 1, last_error = $3"
 " WHERE connection_id = $1 AND invoice_id = ANY ($2)";
 
-/* Whether the connection may call now (its day's budget not spent, no pause). */
+/* Whether the connection may call today: no pause, its day's budget not spent. */
 static bool
-may_call(int64 connection_id)
+may_call(const TzConnInfo *conn)
 {
-	TzBudget	b;
+	TzAdmitVerdict v = tz_admit(conn, TZ_PURPOSE_DELIVERY, TZ_ADMIT_LOOK).verdict;
 
-	if (!tz_budget_read(connection_id, &b))
-		return true;
-	return b.paused_until_s <= tz_unix_now() &&
-		(b.per_day <= 0 || tz_budget_spent(&b) < b.per_day);
+	return v == TZ_ADMIT_GO || tz_admission_short(v);
 }
 
 static void
@@ -155,7 +152,7 @@ tz_mark_sent_flush(void)
 			   DatumGetInt64(SPI_getbinval(queued->vals[i], queued->tupdesc, 1, &isnull)) == connection_id)
 			ids = lappend(ids, SPI_getvalue(queued->vals[i++], queued->tupdesc, 2));
 		conn = tz_conn_load_id(connection_id);
-		if (may_call(connection_id))
+		if (may_call(conn))
 			(void) mark(conn, ids, &marked);
 	}
 	AtEOXact_GUC(true, nest);

@@ -10,7 +10,7 @@
 #ifndef TZ_OUTBOX_H
 #define TZ_OUTBOX_H
 
-#include "job.h"
+#include "actions/job.h"
 
 /*
  * Claims up to n due jobs, leased for lease_s seconds, each in a new memory

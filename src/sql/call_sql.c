@@ -14,6 +14,7 @@
 #include "executor/spi.h"
 #include "fmgr.h"
 
+#include "actions/finder.h"
 #include "pure/action.h"
 #include "clients/conn.h"
 #include "clients/remote_ops.h"
@@ -136,54 +137,48 @@ op_of(TzApp app, const char *name)
 }
 
 /*
- * The account's contact: each candidate of a search by its marker read in
- * full and taken only when it carries the account id (steps.c does the same).
+ * Runs a finder's calls one by one (actions/finder.c, the worker's way);
+ * true when found, *last then holding the answer that said so.
  */
+static bool
+run_finder(TzConnInfo *conn, TzFinder *f, TzApiResult *last)
+{
+	TzFound		found = TZ_FOUND_NEXT;
+
+	while (found == TZ_FOUND_NEXT)
+	{
+		const TzRemoteOp *op = op_of(TZ_APP_ZOHOBOOKS, f->operation);
+
+		tz_zoho_request(last, conn, op->method, tz_remote_path(op, f->id), f->query, NULL);
+		tz_api_raise(last);
+		found = tz_finder_answered(f, last->root);
+	}
+	return found == TZ_FOUND;
+}
+
+/* The account's contact, read whole: never by name. */
 static Jsonb *
 find_contact(TzConnInfo *conn, const Args *a)
 {
-	const char *account_id = tz_json_str(a->json, "togai_account_id");
-	json_t	   *options = json_object_get(a->json, "options");
-	json_t	   *candidates;
-	char		text[128];
 	TzApiResult r;
-	size_t		i;
-	json_t	   *id;
 
-	const TzRemoteOp *search = op_of(TZ_APP_ZOHOBOOKS, "contact_search");
-
-	arg_id(a, "togai_account_id");
-	tz_contact_search_text(account_id, text, sizeof(text));
-	tz_zoho_request(&r, conn, search->method, tz_remote_path(search, NULL),
-					tz_remote_query(search, "search_text", text, NULL), NULL);
-	tz_api_raise(&r);
-	candidates = tz_contact_candidates(r.root, NULL, NULL);
-	json_array_foreach(candidates, i, id)
-	{
-		TzApiResult c;
-
-		run_op(&c, conn, op_of(TZ_APP_ZOHOBOOKS, "contact_get"), a, json_string_value(id));
-		if (tz_contact_is_ours(json_object_get(c.root, "contact"), account_id, options))
-			return tz_api_jsonb(&c, "contact");
-	}
-	return NULL;
+	if (!run_finder(conn, tz_finder_start(TZ_FIND_CONTACT, arg_id(a, "togai_account_id"), NULL,
+										  json_object_get(a->json, "options")), &r))
+		return NULL;
+	return tz_api_jsonb(&r, "contact");
 }
 
-/* The invoice of a reference number (and customer): read from the list's own fields. */
+/* The invoice of a reference number and customer, read whole. */
 static Jsonb *
 find_invoice(TzConnInfo *conn, const Args *a)
 {
 	TzApiResult r;
-	const char *id;
+	TzFinder   *f = tz_finder_start(TZ_FIND_INVOICE, arg_id(a, "reference_number"),
+									arg_id(a, "customer_id"), NULL);
 
-	arg_id(a, "reference_number");
-	arg_id(a, "customer_id");
-	run_op(&r, conn, op_of(TZ_APP_ZOHOBOOKS, "invoice_search"), a, NULL);
-	id = tz_find_invoice(r.root, tz_json_str(a->json, "reference_number"),
-						 tz_json_str(a->json, "customer_id"));
-	if (id == NULL)
+	if (!run_finder(conn, f, &r))
 		return NULL;
-	run_op(&r, conn, op_of(TZ_APP_ZOHOBOOKS, "invoice_get"), a, id);
+	run_op(&r, conn, op_of(TZ_APP_ZOHOBOOKS, "invoice_get"), a, f->found_id);
 	return tz_api_jsonb(&r, "invoice");
 }
 

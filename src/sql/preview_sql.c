@@ -25,7 +25,7 @@
 #include "utils/memutils.h"
 
 #include "delivery/outbox.h"
-#include "delivery/steps.h"
+#include "actions/steps.h"
 #include "clients/zoho.h"
 
 #define MAX_CALLS 32
@@ -173,69 +173,6 @@ append_request(StringInfo out, TzJob *job, int64 connection_id)
 	appendStringInfoChar(out, '}');
 }
 
-/* A stand-in for the remote's answer to the planned call. */
-static json_t *
-stand_in_answer(TzJob *job)
-{
-	TzJobAction *a = &job->actions[job->current];
-	const char *code = tz_json_str(job->payload, "invoice_currency");
-
-	switch (job->phase)
-	{
-		case TZ_PHASE_CURRENCIES:
-			return json_pack("{s:[{s:s, s:s}]}", "currencies", "currency_code", code ? code : "",
-							 "currency_id", psprintf("(currency id of %s)", code ? code : ""));
-		case TZ_PHASE_CREATE:
-			if (a->kind == TZ_ACTION_CONTACT_UPSERT)
-				return json_pack("{s:{s:s}}", "contact", "contact_id", "(new contact id)");
-			if (a->kind == TZ_ACTION_PAYMENT_RECORD)
-				return json_pack("{s:s}", "id", "(new payment id)");
-			if (a->kind == TZ_ACTION_INVOICE_REFUND)
-				return json_pack("{s:{s:s, s:O}}", "creditnote", "creditnote_id", "(new credit note id)",
-								 "balance", json_object_get(job->refund.invoice, "total"));
-			return json_pack("{s:{s:s}}", "invoice", "invoice_id", "(new invoice id)");
-		case TZ_PHASE_ITEM_SEARCH:
-			return json_pack("{s:[]}", "items");
-		case TZ_PHASE_ITEM_CREATE:
-			return json_pack("{s:{s:s}}", "item", "item_id",
-							 psprintf("(new item id of %s)", job->call_item));
-		case TZ_PHASE_READ:
-			if (a->kind == TZ_ACTION_INVOICE_REFUND)
-			{
-				/* as if it were paid in full: the credit note is refunded whole */
-				json_t	   *total = json_object_get(job->payload, "total_amount");
-				json_t	   *t = json_is_number(total) ? json_incref(total) : json_integer(0);
-				json_t	   *answer = json_pack("{s:{s:s, s:s, s:O, s:i, s:O, s:[]}}", "invoice",
-											   "invoice_id", a->invoice_zoho_id, "customer_id",
-											   a->account_zoho_id ? a->account_zoho_id : "(contact id)",
-											   "total", t, "balance", 0, "payment_made", t,
-											   "line_items");
-
-				json_decref(t);
-				return answer;
-			}
-			if (a->kind == TZ_ACTION_CONTACT_UPSERT)
-				return json_pack("{s:{s:s, s:[{s:s, s:b}]}}", "contact", "contact_id",
-								 a->account_zoho_id, "contact_persons", "contact_person_id",
-								 "(its primary person's id)", "is_primary_contact", 1);
-			if (a->kind == TZ_ACTION_ACCOUNT_UPDATE)
-			{
-				json_t	   *contact = json_object_get(job->payload, "payload");
-
-				return json_pack("{s:O}", "contact", json_is_object(contact) ? contact :
-								 json_pack("{}"));
-			}
-			{
-				json_t	   *metadata = json_object_get(job->payload, "metadata");
-
-				return json_pack("{s:O}", "metadata", json_is_object(metadata) ? metadata :
-								 json_pack("{}"));
-			}
-		default:
-			return json_pack("{}");
-	}
-}
-
 /* Actions waiting for the account's contact are shown as if it were there. */
 static void
 assume_contact(TzJob *job)
@@ -322,7 +259,7 @@ preview_flow(PG_FUNCTION_ARGS)
 		memset(&answer, 0, sizeof(answer));
 		answer.ok = true;
 		answer.http_status = 200;
-		answer.root = stand_in_answer(job);
+		answer.root = tz_steps_stand_in(job);
 		job->call_method = NULL;
 		tz_steps_answered(job, &answer);
 		calls++;

@@ -1,6 +1,6 @@
 /*-------------------------------------------------------------------------
  *
- * steps_exchange.c
+ * exchange.c
  *	  The exchange rate of an invoice or payment in a currency other than
  *	  the organization's base: Togai's where the object has one, else Zoho
  *	  Books' own for the date, read once per organization, currency and day.
@@ -20,7 +20,8 @@
 #include "utils/timestamp.h"
 
 #include "pure/action.h"
-#include "step_kit.h"
+#include "exchange.h"
+#include "kit.h"
 
 /* What this action's organization needs for an exchange rate (togai_zoho.exchange_plans), or NULL. */
 static json_t *

@@ -1,6 +1,6 @@
 /*-------------------------------------------------------------------------
  *
- * steps_credit_note.c
+ * credit_note.c
  *	  invoice_refund and invoice_credits: a credit note on a Zoho Books
  *	  invoice, phase by phase.
  *
@@ -23,9 +23,41 @@
 
 #include "pg_jansson.h"
 
+#include "pure/action.h"
 #include "pure/credit_note.h"
-#include "step_kit.h"
 #include "pure/upsert.h"
+#include "kit.h"
+#include "module.h"
+
+/* Where the invoice's credit note stands, in minor units: the action's own state. */
+typedef struct TzRefund
+{
+	bool		credits;		/* a note of prepaid credits (else of a refund) */
+	long long	amount;			/* the credits to note */
+	int			digits;			/* of the invoice's currency */
+	json_t	   *invoice;		/* the Zoho Books invoice, as read */
+	char	   *credit_note_id;
+	bool		created;		/* by this attempt (else found) */
+	bool		one_line;		/* one line of the total, not the invoice's lines */
+	long long	credit;			/* the credit note's balance */
+	long long	owed;			/* the invoice's balance */
+	long long	paid;			/* paid on the invoice */
+	long long	refunded;		/* refunded from the credit note */
+	long long	step;			/* the amount of the call in flight */
+	long long	applied_now;	/* applied by this attempt */
+	long long	refunded_now;	/* refunded by this attempt */
+	json_t	   *advances;		/* the customer's advances (Zoho payment ids), oldest first */
+	int			advance_next;	/* the next one to read */
+	long long  *unused;			/* what is unused of each, as read */
+	long long	covered;		/* credits the advances paid on this invoice */
+	long long	advanced_now;	/* of which by this attempt */
+} TzRefund;
+
+static TzRefund *
+refund_of(TzJob *job)
+{
+	return tz_step_state(job, sizeof(TzRefund));
+}
 
 /* The credit note's reference: the Togai invoice's, marked as its refund or its credits. */
 static char *
@@ -35,7 +67,7 @@ refund_reference(TzJob *job)
 	char		buf[128];
 	const char *invoice = tz_invoice_reference(job->payload, ref, sizeof(ref));
 
-	if (job->refund.credits)
+	if (refund_of(job)->credits)
 		tz_credits_reference(invoice, buf, sizeof(buf));
 	else
 		tz_refund_reference(invoice, buf, sizeof(buf));
@@ -49,8 +81,8 @@ refund_date(TzJob *job)
 	return json_string_value(tz_step_for_organization(job, "credit_note_dates"));
 }
 
-bool
-tz_plan_refund(TzJob *job)
+static bool
+plan_refund(TzJob *job)
 {
 	TzJobAction *a = tz_step_action(job);
 
@@ -61,8 +93,7 @@ tz_plan_refund(TzJob *job)
 		tz_step_done(job, "no Zoho Books invoice to refund", NULL);
 		return false;
 	}
-	memset(&job->refund, 0, sizeof(job->refund));
-	job->refund.digits = tz_step_digits(job->context);
+	refund_of(job)->digits = tz_step_digits(job->context);
 	/* what was paid and what is owed: as Zoho Books has them now */
 	tz_step_call(job, TZ_PHASE_READ, "invoice_get", a->invoice_zoho_id, NULL, NULL);
 	return true;
@@ -85,8 +116,8 @@ invoice_unsent(TzJob *job, const char *invoice_id)
 	return false;
 }
 
-bool
-tz_plan_credits(TzJob *job)
+static bool
+plan_credits(TzJob *job)
 {
 	TzJobAction *a = tz_step_action(job);
 	int			d = tz_step_digits(job->context);
@@ -118,10 +149,9 @@ tz_plan_credits(TzJob *job)
 																			   "advance_waiting"))));
 		return false;
 	}
-	memset(&job->refund, 0, sizeof(job->refund));
-	job->refund.credits = true;
-	job->refund.amount = credits;
-	job->refund.digits = d;
+	refund_of(job)->credits = true;
+	refund_of(job)->amount = credits;
+	refund_of(job)->digits = d;
 	tz_step_call(job, TZ_PHASE_READ, "invoice_get", a->invoice_zoho_id, NULL, NULL);
 	return true;
 }
@@ -132,7 +162,7 @@ refund_amount(TzJob *job, long long minor)
 {
 	char		buf[40];
 
-	tz_money_text(minor, job->refund.digits, buf, sizeof(buf));
+	tz_money_text(minor, refund_of(job)->digits, buf, sizeof(buf));
 	return pstrdup(buf);
 }
 
@@ -140,7 +170,7 @@ refund_amount(TzJob *job, long long minor)
 static void
 credits_note(TzJob *job)
 {
-	TzRefund   *f = &job->refund;
+	TzRefund   *f = refund_of(job);
 	char	   *text = psprintf("prepaid credits %s:", refund_amount(job, f->amount));
 	const char *by_attempt = f->advanced_now == f->covered ? "" :
 		psprintf(", %s by this attempt", refund_amount(job, f->advanced_now));
@@ -160,7 +190,7 @@ static void
 settle_refund(TzJob *job)
 {
 	TzJobAction *a = tz_step_action(job);
-	TzRefund   *f = &job->refund;
+	TzRefund   *f = refund_of(job);
 	long long	apply;
 	long long	refund;
 
@@ -197,11 +227,11 @@ settle_refund(TzJob *job)
 }
 
 /* The invoice as Zoho Books has it: look for its credit note. */
-void
-tz_credit_note_invoice_read(TzJob *job, const TzApiResult *r)
+static void
+invoice_read(TzJob *job, const TzApiResult *r)
 {
 	TzJobAction *a = tz_step_action(job);
-	TzRefund   *f = &job->refund;
+	TzRefund   *f = refund_of(job);
 	json_t	   *invoice = json_object_get(r->root, "invoice");
 	const char *status = json_string_value(json_object_get(invoice, "status"));
 	const char *customer = json_string_value(json_object_get(invoice, "customer_id"));
@@ -230,7 +260,7 @@ static void
 create_credit_note(TzJob *job)
 {
 	TzJobAction *a = tz_step_action(job);
-	TzRefund   *f = &job->refund;
+	TzRefund   *f = refund_of(job);
 	json_t	   *body = f->credits ?
 		tz_credits_note_body(f->invoice, f->amount - f->covered, f->digits, refund_reference(job),
 							 refund_date(job)) :
@@ -256,7 +286,7 @@ create_credit_note(TzJob *job)
 static bool
 credit_note_known(TzJob *job, const json_t *note, bool created)
 {
-	TzRefund   *f = &job->refund;
+	TzRefund   *f = refund_of(job);
 	const char *id = json_string_value(json_object_get(note, "creditnote_id"));
 
 	if (id == NULL || !tz_minor_units(json_object_get(note, "balance"), f->digits, &f->credit))
@@ -274,7 +304,7 @@ credit_note_known(TzJob *job, const json_t *note, bool created)
 static bool
 read_advance(TzJob *job)
 {
-	TzRefund   *f = &job->refund;
+	TzRefund   *f = refund_of(job);
 	const char *id = json_string_value(json_array_get(f->advances, f->advance_next));
 
 	if (id == NULL)
@@ -287,7 +317,7 @@ read_advance(TzJob *job)
 static void
 after_advances(TzJob *job)
 {
-	TzRefund   *f = &job->refund;
+	TzRefund   *f = refund_of(job);
 
 	if (f->amount - f->covered > 0)
 	{
@@ -306,7 +336,7 @@ after_advances(TzJob *job)
 static void
 apply_advances(TzJob *job)
 {
-	TzRefund   *f = &job->refund;
+	TzRefund   *f = refund_of(job);
 	int			n = (int) json_array_size(f->advances);
 	long long  *take = palloc0(Max(n, 1) * sizeof(long long));
 	long long	need = Min(f->amount - f->covered, f->owed);
@@ -323,10 +353,10 @@ apply_advances(TzJob *job)
 }
 
 /* An advance read (r NULL: it is gone), or advances applied to the invoice. */
-void
-tz_credit_note_advance(TzJob *job, const TzApiResult *r)
+static void
+advance(TzJob *job, const TzApiResult *r)
 {
-	TzRefund   *f = &job->refund;
+	TzRefund   *f = refund_of(job);
 	long long	here = 0;
 
 	if (job->phase == TZ_PHASE_ADVANCE_APPLY)
@@ -356,10 +386,10 @@ tz_credit_note_advance(TzJob *job, const TzApiResult *r)
 }
 
 /* The search's answer: the credit note found, or made now (after the advances, for credits). */
-void
-tz_credit_note_searched(TzJob *job, const TzApiResult *r)
+static void
+searched(TzJob *job, const TzApiResult *r)
 {
-	TzRefund   *f = &job->refund;
+	TzRefund   *f = refund_of(job);
 	const char *customer = json_string_value(json_object_get(f->invoice, "customer_id"));
 	json_t	   *note = tz_find_credit_note(r->root, refund_reference(job), customer);
 
@@ -376,18 +406,11 @@ tz_credit_note_searched(TzJob *job, const TzApiResult *r)
 		tz_step_finish(job, TZ_OUTCOME_RETRY, "the credit note found came without its id or balance");
 }
 
-/* The credit note made; false: the answer did not say which. */
-bool
-tz_credit_note_created(TzJob *job, const TzApiResult *r)
-{
-	return credit_note_known(job, json_object_get(r->root, "creditnote"), true);
-}
-
 /* Its refunds read, credit applied or a refund made: the balances move, then the next step. */
-void
-tz_credit_note_moved(TzJob *job, const TzApiResult *r)
+static void
+moved(TzJob *job, const TzApiResult *r)
 {
-	TzRefund   *f = &job->refund;
+	TzRefund   *f = refund_of(job);
 
 	switch (job->phase)
 	{
@@ -409,3 +432,77 @@ tz_credit_note_moved(TzJob *job, const TzApiResult *r)
 	}
 	settle_refund(job);
 }
+
+static bool
+answered(TzJob *job, const TzApiResult *r)
+{
+	switch (job->phase)
+	{
+		case TZ_PHASE_READ:
+			invoice_read(job, r);
+			return true;
+		case TZ_PHASE_SEARCH:
+			searched(job, r);
+			return true;
+		case TZ_PHASE_CREATE:
+			/* false: the answer did not say which credit note it made */
+			return credit_note_known(job, json_object_get(r->root, "creditnote"), true);
+		case TZ_PHASE_REFUNDS_READ:
+		case TZ_PHASE_CREDIT:
+		case TZ_PHASE_REFUND:
+			moved(job, r);
+			return true;
+		case TZ_PHASE_ADVANCE_READ:
+		case TZ_PHASE_ADVANCE_APPLY:
+			advance(job, r);
+			return true;
+		default:
+			return false;
+	}
+}
+
+/* An advance deleted in Zoho Books pays nothing: the next one, or a credit note. */
+static bool
+refused(TzJob *job, const TzApiResult *r)
+{
+	if (job->phase != TZ_PHASE_ADVANCE_READ || r->http_status != 404)
+		return false;
+	advance(job, NULL);
+	return true;
+}
+
+/* preview_flow(): the invoice as if paid in full, so its credit note is refunded whole. */
+static json_t *
+stand_in(TzJob *job)
+{
+	TzJobAction *a = tz_step_action(job);
+	json_t	   *total = json_object_get(job->payload, "total_amount");
+	json_t	   *t;
+	json_t	   *answer;
+
+	if (job->phase == TZ_PHASE_CREATE)
+		return json_pack("{s:{s:s, s:O}}", "creditnote", "creditnote_id", "(new credit note id)",
+						 "balance", json_object_get(refund_of(job)->invoice, "total"));
+	if (job->phase != TZ_PHASE_READ)
+		return NULL;
+	t = json_is_number(total) ? json_incref(total) : json_integer(0);
+	answer = json_pack("{s:{s:s, s:s, s:O, s:i, s:O, s:[]}}", "invoice",
+					   "invoice_id", a->invoice_zoho_id, "customer_id",
+					   a->account_zoho_id ? a->account_zoho_id : "(contact id)",
+					   "total", t, "balance", 0, "payment_made", t, "line_items");
+	json_decref(t);
+	return answer;
+}
+
+const TzActionModule tz_invoice_refund_module = {
+	.plan = plan_refund,
+	.answered = answered,
+	.refused = refused,
+	.stand_in = stand_in,
+};
+
+const TzActionModule tz_invoice_credits_module = {
+	.plan = plan_credits,
+	.answered = answered,
+	.refused = refused,
+};

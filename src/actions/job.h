@@ -9,8 +9,8 @@
  *
  *-------------------------------------------------------------------------
  */
-#ifndef TZ_JOB_H
-#define TZ_JOB_H
+#ifndef TZ_ACTIONS_JOB_H
+#define TZ_ACTIONS_JOB_H
 
 #include "pg_jansson.h"
 
@@ -40,7 +40,6 @@ typedef enum TzPhase
 	TZ_PHASE_SEARCH,
 	TZ_PHASE_CREATE,
 	TZ_PHASE_UPDATE,
-	TZ_PHASE_MARK_SENT,
 	TZ_PHASE_VOID,
 	TZ_PHASE_WRITE_OFF,
 	TZ_PHASE_REFUNDS_READ,		/* reading the refunds a found credit note has */
@@ -101,33 +100,6 @@ typedef struct TzUnsentInvoice
 	char	   *invoice_id;
 } TzUnsentInvoice;
 
-/*
- * invoice_refund and invoice_credits: where the invoice's credit note stands,
- * in minor units.
- */
-typedef struct TzRefund
-{
-	bool		credits;		/* a note of prepaid credits (else of a refund) */
-	long long	amount;			/* the credits to note */
-	int			digits;			/* of the invoice's currency */
-	json_t	   *invoice;		/* the Zoho Books invoice, as read */
-	char	   *credit_note_id;
-	bool		created;		/* by this attempt (else found) */
-	bool		one_line;		/* one line of the total, not the invoice's lines */
-	long long	credit;			/* the credit note's balance */
-	long long	owed;			/* the invoice's balance */
-	long long	paid;			/* paid on the invoice */
-	long long	refunded;		/* refunded from the credit note */
-	long long	step;			/* the amount of the call in flight */
-	long long	applied_now;	/* applied by this attempt */
-	long long	refunded_now;	/* refunded by this attempt */
-	json_t	   *advances;		/* the customer's advances (Zoho payment ids), oldest first */
-	int			advance_next;	/* the next one to read */
-	long long  *unused;			/* what is unused of each, as read */
-	long long	covered;		/* credits the advances paid on this invoice */
-	long long	advanced_now;	/* of which by this attempt */
-} TzRefund;
-
 /* A mapping to store, whatever the attempt's outcome. */
 typedef struct TzNewMapping
 {
@@ -163,16 +135,11 @@ typedef struct TzJob
 	bool		sent_any;		/* a request of this claim went out */
 
 	/* what the current action found out on its way */
-	json_t	   *candidates;		/* contact ids a search returned, to read one by one */
-	size_t		next_candidate;
-	bool		searched;		/* the object was looked for in this attempt */
-	bool		distinct;		/* the contact takes its distinct name */
-	json_t	   *current_object;	/* the whole remote object an update changes */
-	char	   *call_item;		/* the item name being looked up or made */
+	void	   *state;			/* its module's own (kit.h: tz_step_state) */
+	char	   *call_item;		/* the item name being looked up or made (lookups.c) */
 	char	   *note;			/* said in the action's result ("note") */
-	TzRefund	refund;			/* invoice_refund's and invoice_credits' amounts */
 
-	/* the call the current phase makes (planned by steps.c) */
+	/* the call the current phase makes (planned by an action module) */
 	int64		call_connection_id;
 	const char *call_method;
 	char	   *call_path;
@@ -181,7 +148,6 @@ typedef struct TzJob
 	bool		call_creates;	/* a repeat could make a duplicate */
 	const char *call_unique_key;	/* an upsert: the unique custom field's API name */
 	const char *call_unique_value;	/* ... and the Togai id it holds */
-	char	   *contact_id;		/* Zoho contact of the account, once known */
 
 	/* the request in flight, or ready to go */
 	TzHttpRequest req;
@@ -212,4 +178,4 @@ extern int	tz_job_step(const TzJob *job);
 
 extern const char *tz_outcome_name(TzOutcome outcome);
 
-#endif							/* TZ_JOB_H */
+#endif							/* TZ_ACTIONS_JOB_H */

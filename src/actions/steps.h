@@ -1,16 +1,18 @@
 /*-------------------------------------------------------------------------
  *
  * steps.h
- *	  The actions as small state machines: which call each phase makes, and
- *	  where a successful (or not-found) answer leads.
+ *	  The phase driver: a job's actions, one after the other, each a small
+ *	  state machine (its module, module.h) that plans a call and moves on
+ *	  with its answer.
  *
- * Knows nothing of tables, transactions or transfers: deliver.c performs
- * the calls, outbox.c stores what happened.
+ * Knows nothing of tables, transactions or transfers: the delivery engine
+ * (delivery/deliver.c) performs the calls, the outbox (delivery/outbox.c)
+ * stores what happened, preview_flow() shows them.
  *
  *-------------------------------------------------------------------------
  */
-#ifndef TZ_STEPS_H
-#define TZ_STEPS_H
+#ifndef TZ_ACTIONS_STEPS_H
+#define TZ_ACTIONS_STEPS_H
 
 #include "job.h"
 
@@ -37,4 +39,7 @@ extern bool tz_steps_refused(TzJob *job, const TzApiResult *r);
  */
 extern void tz_steps_item_known(TzJob *job, const char *item_id);
 
-#endif							/* TZ_STEPS_H */
+/* preview_flow(): a stand-in for the remote's answer to the call the job planned. */
+extern json_t *tz_steps_stand_in(TzJob *job);
+
+#endif							/* TZ_ACTIONS_STEPS_H */
