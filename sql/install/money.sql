@@ -270,6 +270,37 @@ $$;
 COMMENT ON FUNCTION togai_zoho.payment_context(bigint, text, jsonb) IS
 'Togai account, currency, amount and invoice records of a Zoho Books payment (or paid invoice), from the mappings';
 
+/*
+ * What a job following a Togai invoice (a write-off, refund or update)
+ * waits for: the invoice on its way to Zoho Books or not marked sent yet
+ * ("waiting"), or stops at: the invoice's own job dead ("blocked").
+ * zoho_invoice_ids: its Zoho Books invoices by connection, NULL if none.
+ */
+CREATE FUNCTION togai_zoho.invoice_waits(togai_invoice_id text, zoho_invoice_ids jsonb)
+	RETURNS jsonb
+	LANGUAGE plpgsql STABLE
+	SET search_path = pg_catalog, togai_zoho, pg_temp
+	AS $$
+DECLARE
+	job record;
+BEGIN
+	SELECT * INTO job FROM togai_zoho.invoice_job(togai_invoice_id);
+	RETURN jsonb_strip_nulls(jsonb_build_object('waiting', coalesce(
+		(SELECT format('Zoho Books invoice %s is not marked sent yet', u.invoice_id)
+		   FROM togai_zoho.zohobooks_unsent u
+		  WHERE u.invoice_id IN (SELECT e.value FROM jsonb_each_text(zoho_invoice_ids) e)
+		  LIMIT 1),
+		CASE WHEN job.state IN ('pending', 'running')
+			 THEN format('invoice %s is on its way to Zoho Books', togai_invoice_id) END),
+		'blocked', CASE WHEN job.state = 'dead' AND zoho_invoice_ids IS NULL
+			THEN format('the invoice did not reach Zoho Books (its job %s is dead): '
+						'retry that job, then this one', job.id) END));
+END
+$$;
+COMMENT ON FUNCTION togai_zoho.invoice_waits(text, jsonb) IS
+'Internal: what a job following a Togai invoice waits for (its invoice on its way or unsent) or stops at (the invoice''s job dead)';
+REVOKE ALL ON FUNCTION togai_zoho.invoice_waits(text, jsonb) FROM PUBLIC;
+
 CREATE FUNCTION togai_zoho.job_context(entity text, connection_id bigint, payload jsonb)
 	RETURNS jsonb
 	LANGUAGE plpgsql STABLE
@@ -280,7 +311,6 @@ DECLARE
 	ctx jsonb;
 	mappings jsonb;
 	organizations bigint[];
-	job record;
 	digits integer := togai_zoho.currency_digits(coalesce(payload ->> 'currency',
 														   payload #>> '{revenue_info,units}'));
 BEGIN
@@ -328,18 +358,8 @@ BEGIN
 				 * a write-off, refund or update follows the invoice: waits while it
 				 * is on its way or unsent
 				 */
-				SELECT * INTO job FROM togai_zoho.invoice_job(payload ->> 'invoice_id');
-				ctx := ctx || jsonb_strip_nulls(jsonb_build_object('waiting', coalesce(
-					(SELECT format('Zoho Books invoice %s is not marked sent yet', u.invoice_id)
-					   FROM togai_zoho.zohobooks_unsent u
-					  WHERE u.invoice_id IN (SELECT jsonb_each_text.value
-											   FROM jsonb_each_text(mappings #> '{mappings,invoice}'))
-					  LIMIT 1),
-					CASE WHEN job.state IN ('pending', 'running')
-						 THEN format('invoice %s is on its way to Zoho Books', payload ->> 'invoice_id') END),
-					'blocked', CASE WHEN job.state = 'dead' AND NOT mappings #> '{mappings}' ? 'invoice'
-						THEN format('the invoice did not reach Zoho Books (its job %s is dead): '
-									'retry that job, then this one', job.id) END));
+				ctx := ctx || togai_zoho.invoice_waits(payload ->> 'invoice_id',
+													   mappings #> '{mappings,invoice}');
 			END IF;
 			/*
 			 * credits are applied once the invoice is sent, from the advances of

@@ -136,6 +136,177 @@ COMMENT ON FUNCTION togai_zoho.zohobooks_paid_unexplained(bigint, jsonb) IS
 REVOKE ALL ON FUNCTION togai_zoho.zohobooks_paid_unexplained(bigint, jsonb) FROM PUBLIC;
 
 /*
+ * Whether a poll of the connection may read now, its streams paying from
+ * the day's budget: the shortest spacing of its streams' polls (see
+ * api_poll_spacing), or, when the budget, the polls' share or a pause of
+ * the remote holds them, the poll's result saying so and when the next
+ * poll runs.  Togai publishes no limit: a budget set with
+ * set_api_budget() holds its polls too.
+ */
+CREATE FUNCTION togai_zoho.poll_budget_held(c togai_zoho.connection, streams integer,
+											OUT spacing double precision, OUT held jsonb)
+	LANGUAGE plpgsql
+	SET search_path = pg_catalog, togai_zoho, pg_temp
+	AS $$
+DECLARE
+	paused_until timestamptz;
+	why text;
+BEGIN
+	PERFORM togai_zoho.api_budget_refresh(c.id, false);
+	spacing := togai_zoho.api_poll_spacing(c.id, streams, false);
+	IF spacing IS NOT NULL AND spacing >= 0 THEN
+		RETURN;
+	END IF;
+	SELECT l.paused_until INTO paused_until FROM togai_zoho.api_budget_live(c.id) l;
+	why := CASE WHEN paused_until > now() AND c.app = 'togai'
+				THEN 'Togai refused the connection for rate (HTTP 429)'
+				WHEN paused_until > now()
+				THEN 'Zoho Books refused the connection for the rest of its day (its daily API cap)'
+				WHEN spacing IS NULL THEN 'the polls'' share of the day''s API budget is spent'
+				ELSE 'the day''s API budget is spent' END;
+	IF paused_until IS NULL OR paused_until <= now() THEN
+		paused_until := (togai_zoho.api_day(c.time_zone)).ends_at;
+	END IF;
+	RAISE NOTICE 'togai_zoho: connection "%" is not polled now: %; the next poll runs at %',
+		c.name, why, paused_until
+		USING HINT = 'togai_zoho.api_usage shows the day''s calls; togai_zoho.poll_share sets the polls'' share; set_api_budget() changes the budget and lifts a pause.';
+	held := jsonb_build_object('connection', c.name, 'pages', 0, 'next_poll_at', paused_until,
+							   'skipped', why);
+END
+$$;
+COMMENT ON FUNCTION togai_zoho.poll_budget_held(togai_zoho.connection, integer) IS
+'Internal: the spacing of a connection''s polls, or the skipped result when its budget, the polls'' share or a pause holds them';
+REVOKE ALL ON FUNCTION togai_zoho.poll_budget_held(togai_zoho.connection, integer) FROM PUBLIC;
+
+/* The Zoho Books lists an enabled flow of the connection needs: payments come through invoices. */
+CREATE FUNCTION togai_zoho.zohobooks_poll_streams(c togai_zoho.connection)
+	RETURNS text[]
+	LANGUAGE sql
+	STABLE
+	SET search_path = pg_catalog, togai_zoho, pg_temp
+	AS $$
+SELECT ARRAY(SELECT s FROM unnest(ARRAY['invoices', 'contacts']) s
+	WHERE EXISTS (SELECT 1 FROM togai_zoho.flow f
+				   WHERE f.trigger_connection_id = c.id AND f.enabled
+					 AND f.trigger = ANY (CASE s WHEN 'invoices'
+						 THEN ARRAY['payment_recorded', 'invoice_paid']
+						 ELSE ARRAY['contact_updated'] END)))
+$$;
+COMMENT ON FUNCTION togai_zoho.zohobooks_poll_streams(togai_zoho.connection) IS
+'Internal: the Zoho Books lists (invoices, contacts) an enabled flow of the connection needs polled';
+REVOKE ALL ON FUNCTION togai_zoho.zohobooks_poll_streams(togai_zoho.connection) FROM PUBLIC;
+
+/*
+ * Takes one entry of a Zoho Books list into the inbox and, for an invoice
+ * whose money moved while a flow records payments, the payments it got.
+ * An entry that fails is named in a warning and counted; the walk goes on.
+ */
+CREATE FUNCTION togai_zoho.zohobooks_take_listed(c togai_zoho.connection, stream text, item jsonb,
+												 want_payments boolean, OUT changed boolean,
+												 OUT payments integer, OUT failed boolean)
+	LANGUAGE plpgsql
+	SET search_path = pg_catalog, togai_zoho, pg_temp
+	AS $$
+DECLARE
+	prev jsonb;
+	item_err text;
+BEGIN
+	payments := 0;
+	failed := false;
+	IF stream = 'invoices' THEN
+		SELECT i.payload INTO prev FROM togai_zoho.inbox i
+		 WHERE i.connection_id = c.id AND i.entity = 'invoice' AND i.remote_id = item ->> 'invoice_id';
+	END IF;
+	changed := togai_zoho.mirror_inbox(c.id, rtrim(stream, 's'), item, 'poll');
+	/* money applied to a synced invoice: read the payments it got */
+	IF stream = 'invoices' AND want_payments
+	   AND (prev ->> 'balance' IS DISTINCT FROM item ->> 'balance'
+			OR prev ->> 'last_payment_date' IS DISTINCT FROM item ->> 'last_payment_date')
+	   AND coalesce(togai_zoho.json_numeric(item -> 'balance'), 0)
+		   < coalesce(togai_zoho.json_numeric(item -> 'total'), 0)
+	   AND togai_zoho.zohobooks_paid_unexplained(c.id, item) THEN
+		payments := togai_zoho.take_invoice_payments(c, item);
+	END IF;
+EXCEPTION WHEN OTHERS THEN
+	GET STACKED DIAGNOSTICS item_err = MESSAGE_TEXT;
+	changed := false;
+	payments := 0;
+	failed := true;
+	RAISE WARNING 'togai_zoho: Zoho Books % % of connection "%" not taken: %',
+		rtrim(stream, 's'), item ->> (rtrim(stream, 's') || '_id'), c.name, item_err;
+END
+$$;
+COMMENT ON FUNCTION togai_zoho.zohobooks_take_listed(togai_zoho.connection, text, jsonb, boolean) IS
+'Internal: one entry of a Zoho Books list into the inbox, with the payments of an invoice whose money moved';
+REVOKE ALL ON FUNCTION togai_zoho.zohobooks_take_listed(togai_zoho.connection, text, jsonb, boolean) FROM PUBLIC;
+
+/*
+ * Where a walk of a Zoho Books list leaves its cursor.  A walk that ended:
+ * the next poll of the stream at once after a change (while the polls are
+ * not ahead of their budget's pace), after a quiet one twice as long each
+ * time, up to togai_zoho.poll_idle_max, never sooner than the budget's even
+ * spread; with webhooks, a slow sweep.  It reads what changed after this
+ * walk could see (see seen_through).  Contacts sorted by change: after the
+ * newest on the page where the newest stand (the first, or the last when
+ * oldest come first), since a contact changed during the walk moves there.
+ * Invoices: after the newest of a walk of one page; after a longer walk,
+ * from before it began (less a margin for the clocks), so that an invoice
+ * changed meanwhile is read again.  A walk cut short (max_pages, an error)
+ * goes on from its page at the next poll.
+ */
+CREATE FUNCTION togai_zoho.zohobooks_walk_settle(c togai_zoho.connection, stream text, cur jsonb,
+												 walk jsonb, spacing double precision,
+												 streams integer)
+	RETURNS void
+	LANGUAGE plpgsql
+	SET search_path = pg_catalog, togai_zoho, pg_temp
+	AS $$
+DECLARE
+	margin constant interval := '1 minute';
+	since timestamptz := togai_zoho.remote_time(cur ->> 'since');
+	started timestamptz := (walk ->> 'started')::timestamptz;
+	high timestamptz := (walk ->> 'high')::timestamptz;
+	newest_first boolean := coalesce((walk ->> 'newest_first')::boolean, true);
+	idle integer;
+	next_at timestamptz;
+BEGIN
+	IF walk ? 'error' OR (walk ->> 'more')::boolean THEN
+		PERFORM togai_zoho.set_cursor(c.id, stream, jsonb_strip_nulls(jsonb_build_object(
+			'since', togai_zoho.zoho_time(since), 'high', togai_zoho.zoho_time(high),
+			'page', walk -> 'page', 'walk_started', started,
+			'last_full_walk', cur -> 'last_full_walk', 'last_poll_at', clock_timestamp(),
+			'last_error', walk -> 'error', 'last_error_sqlstate', walk -> 'sqlstate',
+			'last_error_at', CASE WHEN walk ? 'error' THEN clock_timestamp() END)));
+		RETURN;
+	END IF;
+	idle := CASE WHEN (walk ->> 'changed')::integer > 0 THEN 0
+				 ELSE coalesce((cur ->> 'idle_polls')::integer, 0) + 1 END;
+	next_at := clock_timestamp() + make_interval(secs => CASE
+		WHEN c.webhook_url IS NOT NULL
+		THEN greatest(extract(epoch FROM current_setting('togai_zoho.poll_sweep')::interval), spacing)
+		WHEN idle = 0
+		THEN coalesce(togai_zoho.api_poll_spacing(c.id, streams, true), spacing)
+		ELSE greatest(least(extract(epoch FROM current_setting('togai_zoho.poll_idle_max')::interval),
+							30 * 2 ^ least(idle, 20)), spacing) END);
+	PERFORM togai_zoho.set_cursor(c.id, stream, jsonb_strip_nulls(jsonb_build_object(
+		'since', togai_zoho.zoho_time(coalesce(CASE
+			WHEN stream = 'contacts' AND newest_first
+				THEN togai_zoho.seen_through((walk ->> 'first_high')::timestamptz, started)
+			WHEN stream = 'contacts' OR ((walk ->> 'pages')::integer = 1 AND (cur ->> 'page') IS NULL)
+				THEN togai_zoho.seen_through(high, started)
+			ELSE least(high, started - margin) END, since, started - margin)),
+		'high', togai_zoho.zoho_time(high),
+		/* oldest first: the next walk starts at the last page, where changes go */
+		'page', CASE WHEN stream = 'contacts' AND NOT newest_first THEN walk -> 'page' END,
+		'last_full_walk', clock_timestamp(), 'last_poll_at', clock_timestamp(),
+		'idle_polls', idle, 'next_poll_at', next_at)));
+END
+$$;
+COMMENT ON FUNCTION togai_zoho.zohobooks_walk_settle(togai_zoho.connection, text, jsonb, jsonb, double precision, integer) IS
+'Internal: where a walk of a Zoho Books list leaves its cursor, and when the list is polled next';
+REVOKE ALL ON FUNCTION togai_zoho.zohobooks_walk_settle(togai_zoho.connection, text, jsonb, jsonb, double precision, integer) FROM PUBLIC;
+
+/*
  * Zoho Books' lists as they are documented: invoices through their
  * last_modified_time filter (modified after the cursor); contacts sorted by
  * last_modified_time (no filter exists; the direction is not documented, so
@@ -156,32 +327,20 @@ DECLARE
 	cur jsonb;
 	page jsonb;
 	item jsonb;
-	prev jsonb;
+	took record;
+	walk jsonb;
 	pages integer := 0;
-	page_no integer;
 	since timestamptz;
-	started timestamptz;
-	high timestamptz;
 	t timestamptz;
-	first_high timestamptz;
-	stream_pages integer;
 	seen integer;
-	changed integer;
 	failed integer;
 	payments integer := 0;
-	more boolean;
-	newest_first boolean;
 	older_reached boolean;
 	want_payments boolean;
 	result jsonb := '{}';
 	err text;
-	err_state text;
-	stream_err text;
-	item_err text;
-	margin constant interval := '1 minute';
 	streams text[];
-	spacing double precision;
-	idle integer;
+	budget record;
 	next_at timestamptz;
 	polled integer := 0;
 BEGIN
@@ -194,36 +353,14 @@ BEGIN
 	want_payments := EXISTS (SELECT 1 FROM togai_zoho.flow f
 							  WHERE f.trigger_connection_id = c.id AND f.enabled
 								AND f.trigger = 'payment_recorded');
-
-	/* only the lists an enabled flow needs: payments come through invoices */
-	streams := ARRAY(SELECT s FROM unnest(ARRAY['invoices', 'contacts']) s
-		WHERE EXISTS (SELECT 1 FROM togai_zoho.flow f
-					   WHERE f.trigger_connection_id = c.id AND f.enabled
-						 AND f.trigger = ANY (CASE s WHEN 'invoices'
-							 THEN ARRAY['payment_recorded', 'invoice_paid']
-							 ELSE ARRAY['contact_updated'] END)));
+	streams := togai_zoho.zohobooks_poll_streams(c);
 	IF cardinality(streams) = 0 THEN
 		RETURN jsonb_build_object('connection', c.name, 'pages', 0,
 								  'skipped', 'no enabled flow needs a Zoho Books list');
 	END IF;
-	/* polls pay from the day's budget: their share, spread over the day */
-	PERFORM togai_zoho.api_budget_refresh(c.id, false);
-	spacing := togai_zoho.api_poll_spacing(c.id, cardinality(streams), false);
-	IF spacing < 0 THEN
-		next_at := (togai_zoho.api_day(c.time_zone)).ends_at;
-		RAISE NOTICE 'togai_zoho: the day''s API budget of connection "%" is spent; the next poll runs at %',
-			c.name, next_at
-			USING HINT = 'togai_zoho.api_usage shows the day''s calls; set_api_budget() changes the budget.';
-		RETURN jsonb_build_object('connection', c.name, 'pages', 0, 'next_poll_at', next_at,
-								  'skipped', 'the day''s API budget is spent');
-	END IF;
-	IF spacing IS NULL THEN
-		next_at := (togai_zoho.api_day(c.time_zone)).ends_at;
-		RAISE NOTICE 'togai_zoho: the polls of connection "%" spent their share of the day''s API budget; the next poll runs at %',
-			c.name, next_at
-			USING HINT = 'togai_zoho.poll_share sets the share; togai_zoho.api_usage shows the day''s calls.';
-		RETURN jsonb_build_object('connection', c.name, 'pages', 0, 'next_poll_at', next_at,
-								  'skipped', 'the polls'' share of the day''s API budget is spent');
+	SELECT * INTO budget FROM togai_zoho.poll_budget_held(c, cardinality(streams));
+	IF budget.held IS NOT NULL THEN
+		RETURN budget.held;
 	END IF;
 
 	FOR stream IN SELECT togai_zoho.poll_order(c.id, ARRAY(SELECT s FROM unnest(streams) s
@@ -235,126 +372,57 @@ BEGIN
 					  AND NOT cur ? 'walk_started';
 		polled := polled + 1;
 		since := togai_zoho.remote_time(cur ->> 'since');
-		started := coalesce((cur ->> 'walk_started')::timestamptz, clock_timestamp());
-		high := togai_zoho.remote_time(cur ->> 'high');
-		page_no := coalesce((cur ->> 'page')::integer, 1);
-		seen := 0; changed := 0; failed := 0; more := true; older_reached := false; stream_err := NULL;
-		stream_pages := 0; first_high := NULL;
+		walk := jsonb_build_object('started', coalesce((cur ->> 'walk_started')::timestamptz, clock_timestamp()),
+			'high', togai_zoho.remote_time(cur ->> 'high'), 'page', coalesce((cur ->> 'page')::integer, 1),
+			'pages', 0, 'changed', 0, 'more', true);
+		seen := 0; failed := 0; older_reached := false;
 		LOOP
 			BEGIN
-				IF stream = 'invoices' THEN
-					page := togai_zoho.zohobooks_call(c.name, 'list_changed', jsonb_strip_nulls(
-						jsonb_build_object('list', 'invoices', 'since', togai_zoho.zoho_time(since),
-										   'page', page_no)));
-				ELSE
-					page := togai_zoho.zohobooks_call(c.name, 'list_changed',
-						jsonb_build_object('list', 'contacts', 'page', page_no));
-				END IF;
+				page := togai_zoho.zohobooks_call(c.name, 'list_changed', jsonb_strip_nulls(
+					jsonb_build_object('list', stream, 'page', walk -> 'page', 'since',
+									   CASE WHEN stream = 'invoices' THEN togai_zoho.zoho_time(since) END)));
 			EXCEPTION WHEN OTHERS THEN
-				GET STACKED DIAGNOSTICS stream_err = MESSAGE_TEXT, err_state = RETURNED_SQLSTATE;
-				RAISE WARNING 'togai_zoho: polling % of connection "%" stopped: %', stream, c.name, stream_err
+				walk := walk || jsonb_build_object('error', SQLERRM, 'sqlstate', SQLSTATE);
+				RAISE WARNING 'togai_zoho: polling % of connection "%" stopped: %', stream, c.name, SQLERRM
 					USING HINT = 'The next poll resumes from the same page; togai_zoho.poll_status shows it.';
-				err := coalesce(err, stream || ': ' || stream_err);
+				err := coalesce(err, stream || ': ' || SQLERRM);
 				EXIT;
 			END;
 			pages := pages + 1;
-			stream_pages := stream_pages + 1;
-			/* Zoho does not document the direction of a sort: read it from the page */
-			newest_first := stream <> 'contacts' OR coalesce(page #>> '{page_context,sort_order}' = 'D',
-				togai_zoho.remote_time(page #>> '{contacts,0,last_modified_time}') >=
-				togai_zoho.remote_time(page -> 'contacts' -> -1 ->> 'last_modified_time'), true);
+			walk := walk || jsonb_build_object('pages', (walk ->> 'pages')::integer + 1,
+				/* Zoho does not document the direction of a sort: read it from the page */
+				'newest_first', stream <> 'contacts' OR coalesce(page #>> '{page_context,sort_order}' = 'D',
+					togai_zoho.remote_time(page #>> '{contacts,0,last_modified_time}') >=
+					togai_zoho.remote_time(page -> 'contacts' -> -1 ->> 'last_modified_time'), true));
 			FOR item IN SELECT e FROM jsonb_array_elements(coalesce(page -> stream, '[]')) e LOOP
 				t := togai_zoho.remote_time(item ->> 'last_modified_time');
 				/* contacts are not filtered: those not changed after the cursor were taken before */
 				IF stream = 'contacts' AND since IS NOT NULL AND t <= since THEN
-					older_reached := older_reached OR newest_first;
+					older_reached := older_reached OR (walk ->> 'newest_first')::boolean;
 					CONTINUE;
 				END IF;
 				seen := seen + 1;
-				high := greatest(high, t);
-				IF stream_pages = 1 THEN
-					first_high := greatest(first_high, t);
-				END IF;
-				BEGIN
-					IF stream = 'invoices' THEN
-						SELECT i.payload INTO prev FROM togai_zoho.inbox i
-						 WHERE i.connection_id = c.id AND i.entity = 'invoice'
-						   AND i.remote_id = item ->> 'invoice_id';
-					END IF;
-					IF togai_zoho.mirror_inbox(c.id, rtrim(stream, 's'), item, 'poll') THEN
-						changed := changed + 1;
-					END IF;
-					/* money applied to a synced invoice: read the payments it got */
-					IF stream = 'invoices' AND want_payments
-					   AND (prev ->> 'balance' IS DISTINCT FROM item ->> 'balance'
-							OR prev ->> 'last_payment_date' IS DISTINCT FROM item ->> 'last_payment_date')
-					   AND coalesce(togai_zoho.json_numeric(item -> 'balance'), 0)
-						   < coalesce(togai_zoho.json_numeric(item -> 'total'), 0)
-					   AND togai_zoho.zohobooks_paid_unexplained(c.id, item) THEN
-						payments := payments + togai_zoho.take_invoice_payments(c, item);
-					END IF;
-				EXCEPTION WHEN OTHERS THEN
-					GET STACKED DIAGNOSTICS item_err = MESSAGE_TEXT;
-					failed := failed + 1;
-					RAISE WARNING 'togai_zoho: Zoho Books % % of connection "%" not taken: %',
-						rtrim(stream, 's'), item ->> (rtrim(stream, 's') || '_id'), c.name, item_err;
-				END;
+				walk := walk || jsonb_strip_nulls(jsonb_build_object(
+					'high', greatest((walk ->> 'high')::timestamptz, t),
+					'first_high', CASE WHEN (walk ->> 'pages')::integer = 1
+									   THEN greatest((walk ->> 'first_high')::timestamptz, t) END));
+				SELECT * INTO took FROM togai_zoho.zohobooks_take_listed(c, stream, item, want_payments);
+				walk := jsonb_set(walk, '{changed}', to_jsonb((walk ->> 'changed')::integer + took.changed::integer));
+				failed := failed + took.failed::integer;
+				payments := payments + took.payments;
 			END LOOP;
-			more := coalesce((page #>> '{page_context,has_more_page}')::boolean, false)
-					AND NOT older_reached;
-			EXIT WHEN NOT more;
-			page_no := page_no + 1;
+			walk := jsonb_set(walk, '{more}', to_jsonb(coalesce((page #>> '{page_context,has_more_page}')::boolean, false)
+													   AND NOT older_reached));
+			EXIT WHEN NOT (walk ->> 'more')::boolean;
+			walk := jsonb_set(walk, '{page}', to_jsonb((walk ->> 'page')::integer + 1));
 			EXIT WHEN pages >= max_pages;
 		END LOOP;
-		IF stream_err IS NULL AND NOT more THEN
-			/*
-			 * The next poll of the stream: at once after a change (while the
-			 * polls are not ahead of their budget's pace); after a quiet one
-			 * twice as long each time, up to togai_zoho.poll_idle_max, and
-			 * never sooner than the budget's even spread.
-			 */
-			idle := CASE WHEN changed > 0 THEN 0 ELSE coalesce((cur ->> 'idle_polls')::integer, 0) + 1 END;
-			next_at := clock_timestamp() + make_interval(secs => CASE
-				/* webhooks bring the changes: a slow sweep catches what they missed */
-				WHEN c.webhook_url IS NOT NULL
-				THEN greatest(extract(epoch FROM current_setting('togai_zoho.poll_sweep')::interval), spacing)
-				WHEN idle = 0
-				THEN coalesce(togai_zoho.api_poll_spacing(c.id, cardinality(streams), true), spacing)
-				ELSE greatest(least(extract(epoch FROM current_setting('togai_zoho.poll_idle_max')::interval),
-									30 * 2 ^ least(idle, 20)), spacing) END);
-			/*
-			 * The next walk reads what changed after this one could see (see
-			 * seen_through).  Contacts sorted by change: after the newest on
-			 * the page where the newest stand (the first, or the last when
-			 * oldest come first), since a contact changed during the walk
-			 * moves there.  Invoices: after the newest of a walk of one page;
-			 * after a longer walk, from before it began (less a margin for the
-			 * clocks), so that an invoice changed meanwhile is read again.
-			 */
-			PERFORM togai_zoho.set_cursor(c.id, stream, jsonb_strip_nulls(jsonb_build_object(
-				'since', togai_zoho.zoho_time(coalesce(CASE
-					WHEN stream = 'contacts' AND newest_first THEN togai_zoho.seen_through(first_high, started)
-					WHEN stream = 'contacts' OR (stream_pages = 1 AND (cur ->> 'page') IS NULL)
-						THEN togai_zoho.seen_through(high, started)
-					ELSE least(high, started - margin) END, since, started - margin)),
-				'high', togai_zoho.zoho_time(high),
-				/* oldest first: the next walk starts at the last page, where changes go */
-				'page', CASE WHEN stream = 'contacts' AND NOT newest_first THEN page_no END,
-				'last_full_walk', clock_timestamp(), 'last_poll_at', clock_timestamp(),
-				'idle_polls', idle, 'next_poll_at', next_at)));
-		ELSE
-			PERFORM togai_zoho.set_cursor(c.id, stream, jsonb_strip_nulls(jsonb_build_object(
-				'since', togai_zoho.zoho_time(since), 'high', togai_zoho.zoho_time(high),
-				'page', page_no, 'walk_started', started,
-				'last_full_walk', cur -> 'last_full_walk', 'last_poll_at', clock_timestamp(),
-				'last_error', stream_err, 'last_error_sqlstate', err_state,
-				'last_error_at', CASE WHEN stream_err IS NOT NULL THEN clock_timestamp() END)));
-		END IF;
+		PERFORM togai_zoho.zohobooks_walk_settle(c, stream, cur, walk, budget.spacing, cardinality(streams));
 		result := result || jsonb_build_object(stream, jsonb_strip_nulls(jsonb_build_object(
-			'seen', seen, 'changed', changed, 'failed', failed,
-			'complete', stream_err IS NULL AND NOT more, 'error', stream_err)));
+			'seen', seen, 'changed', walk -> 'changed', 'failed', failed,
+			'complete', NOT walk ? 'error' AND NOT (walk ->> 'more')::boolean, 'error', walk -> 'error')));
 		/* a stream that fails does not stop the others; a walk cut short by max_pages does */
-		EXIT WHEN stream_err IS NULL AND more;
+		EXIT WHEN NOT walk ? 'error' AND (walk ->> 'more')::boolean;
 	END LOOP;
 	SELECT min((s.cursor::jsonb ->> 'next_poll_at')::timestamptz) INTO next_at
 	  FROM togai_zoho.sync_cursor s

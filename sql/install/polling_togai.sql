@@ -148,6 +148,180 @@ COMMENT ON FUNCTION togai_zoho.togai_lists_walked_since(bigint) IS
 REVOKE ALL ON FUNCTION togai_zoho.togai_lists_walked_since(bigint) FROM PUBLIC;
 
 /*
+ * The arguments of a Togai list call of a stream: its page size, the
+ * window of the recent invoices (from an hour before the first walk, then
+ * from the window kept), or the status a stream of invoices reads.
+ */
+CREATE FUNCTION togai_zoho.togai_list_args(stream text, cur jsonb, started timestamptz)
+	RETURNS jsonb
+	LANGUAGE sql
+	IMMUTABLE
+	SET search_path = pg_catalog, togai_zoho, pg_temp
+	AS $$
+SELECT jsonb_build_object('page_size', 50) || CASE
+	WHEN stream = 'invoices:recent' THEN jsonb_build_object('start_time',
+		coalesce(cur ->> 'since_ms',
+				 (floor(extract(epoch FROM started - interval '1 hour') * 1000))::bigint::text))
+	WHEN split_part(stream, ':', 1) = 'invoices' AND stream <> 'invoices'
+	THEN jsonb_build_object('status', split_part(stream, ':', 2))
+	ELSE '{}' END
+$$;
+COMMENT ON FUNCTION togai_zoho.togai_list_args(text, jsonb, timestamptz) IS
+'Internal: the arguments of a Togai list call of a poll stream (page size, window, status)';
+REVOKE ALL ON FUNCTION togai_zoho.togai_list_args(text, jsonb, timestamptz) FROM PUBLIC;
+
+/*
+ * The invoices that left Togai's open lists since they were last seen,
+ * each read alone, up to max_reads calls; one gone from Togai is no longer
+ * followed, one that fails is read again after the next walks.
+ */
+CREATE FUNCTION togai_zoho.togai_read_moved(c togai_zoho.connection, max_reads integer,
+											OUT reads integer, OUT seen integer, OUT changed integer,
+											OUT failed integer, OUT finished boolean,
+											OUT err text, OUT err_state text)
+	LANGUAGE plpgsql
+	SET search_path = pg_catalog, togai_zoho, pg_temp
+	AS $$
+DECLARE
+	since timestamptz := togai_zoho.togai_lists_walked_since(c.id);
+	id text;
+	invoice jsonb;
+BEGIN
+	reads := 0; seen := 0; changed := 0; failed := 0; finished := true;
+	FOR id IN SELECT o.invoice_id FROM togai_zoho.togai_open_invoice o
+			   WHERE o.connection_id = c.id AND o.seen_at < since
+			   ORDER BY o.seen_at, o.invoice_id LOOP
+		IF reads >= max_reads THEN
+			finished := false;
+			EXIT;
+		END IF;
+		BEGIN
+			reads := reads + 1;
+			invoice := togai_zoho.togai_call(c.name, 'invoice_get', jsonb_build_object('invoice_id', id));
+		EXCEPTION WHEN OTHERS THEN
+			IF SQLSTATE = 'TZ404' THEN
+				/* gone from Togai: nothing left to follow */
+				DELETE FROM togai_zoho.togai_open_invoice o WHERE o.connection_id = c.id AND o.invoice_id = id;
+				CONTINUE;
+			END IF;
+			err := SQLERRM;
+			err_state := SQLSTATE;
+			finished := false;
+			EXIT;
+		END;
+		seen := seen + 1;
+		BEGIN
+			IF togai_zoho.take_invoice(c, invoice) THEN
+				changed := changed + 1;
+			END IF;
+		EXCEPTION WHEN OTHERS THEN
+			failed := failed + 1;
+			RAISE WARNING 'togai_zoho: invoice % of connection "%" not mirrored: %', id, c.name, SQLERRM;
+			/* read again after the next walks, not at once */
+			PERFORM togai_zoho.note_togai_invoice(c.id, invoice);
+		END;
+	END LOOP;
+END
+$$;
+COMMENT ON FUNCTION togai_zoho.togai_read_moved(togai_zoho.connection, integer) IS
+'Internal: the invoices that left Togai''s open lists since last seen, each read alone (the stream invoices:moved)';
+REVOKE ALL ON FUNCTION togai_zoho.togai_read_moved(togai_zoho.connection, integer) FROM PUBLIC;
+
+/*
+ * Takes one entry of a Togai list into its mirror; for a new account
+ * (accounts:new) and while may_read, also the first page of its invoices,
+ * whatever their status (one paid at once among them): a longer history
+ * comes by the lists and the sweep.  An entry that fails is named in a
+ * warning and counted; the walk goes on.
+ */
+CREATE FUNCTION togai_zoho.togai_take_listed(c togai_zoho.connection, stream text, item jsonb,
+											 names jsonb, may_read boolean, OUT changed integer,
+											 OUT read_page boolean, OUT failed boolean)
+	LANGUAGE plpgsql
+	SET search_path = pg_catalog, togai_zoho, pg_temp
+	AS $$
+DECLARE
+	list text := split_part(stream, ':', 1);
+	owned jsonb;
+BEGIN
+	changed := 0;
+	read_page := false;
+	failed := false;
+	read_page := may_read AND stream = 'accounts:new' AND NOT EXISTS (
+		SELECT 1 FROM togai_zoho.customers a WHERE a.connection_id = c.id AND a.account_id = item ->> 'id');
+	IF (CASE list WHEN 'customers' THEN togai_zoho.take_customer(c, item)
+				  WHEN 'accounts' THEN togai_zoho.take_account(c, item, names)
+				  WHEN 'payments' THEN togai_zoho.mirror_payment(c.id, item)
+				  ELSE togai_zoho.take_invoice(c, item) END) THEN
+		changed := 1;
+	END IF;
+	IF read_page THEN
+		FOR owned IN SELECT e FROM jsonb_array_elements(coalesce(togai_zoho.togai_call(
+				c.name, 'invoices_list', jsonb_build_object('owner_id', item ->> 'id',
+														   'page_size', 50)) -> 'data', '[]')) e LOOP
+			IF togai_zoho.take_invoice(c, owned) THEN
+				changed := changed + 1;
+			END IF;
+		END LOOP;
+	END IF;
+EXCEPTION WHEN OTHERS THEN
+	failed := true;
+	RAISE WARNING 'togai_zoho: % % of connection "%" not mirrored: %',
+		rtrim(list, 's'), item ->> 'id', c.name, SQLERRM;
+END
+$$;
+COMMENT ON FUNCTION togai_zoho.togai_take_listed(togai_zoho.connection, text, jsonb, jsonb, boolean) IS
+'Internal: one entry of a Togai list into its mirror, with a new account''s first page of invoices';
+REVOKE ALL ON FUNCTION togai_zoho.togai_take_listed(togai_zoho.connection, text, jsonb, jsonb, boolean) FROM PUBLIC;
+
+/*
+ * Where a walk of a Togai stream leaves its cursor: after an error, the
+ * page to read again (a stream of new entries whose kept token Togai no
+ * longer takes waits for the next sweep to keep a new one); after a full
+ * walk, when it ran, where new entries will come (the last page), and for
+ * the recent invoices the next window, from a little before this walk
+ * began for the clocks; a walk cut short goes on from its next token.
+ */
+CREATE FUNCTION togai_zoho.togai_walk_settle(c togai_zoho.connection, stream text, cur jsonb,
+											 started timestamptz, page_token text, token text,
+											 finished boolean, err text, err_state text)
+	RETURNS void
+	LANGUAGE plpgsql
+	SET search_path = pg_catalog, togai_zoho, pg_temp
+	AS $$
+BEGIN
+	IF err IS NOT NULL AND stream LIKE '%:new' AND err_state IN ('TZ400', 'TZ404') THEN
+		PERFORM togai_zoho.set_cursor(c.id, stream, jsonb_build_object(
+			'last_error', err, 'last_error_sqlstate', err_state, 'last_error_at', clock_timestamp()));
+	ELSIF err IS NOT NULL THEN
+		PERFORM togai_zoho.set_cursor(c.id, stream, (cur - 'next_token') || jsonb_strip_nulls(
+			jsonb_build_object('next_token', page_token, 'walk_started', started,
+							   'last_error', err, 'last_error_sqlstate', err_state,
+							   'last_error_at', clock_timestamp(), 'last_poll_at', clock_timestamp())));
+	ELSIF finished THEN
+		PERFORM togai_zoho.set_cursor(c.id, stream, jsonb_strip_nulls(jsonb_build_object(
+			'last_full_walk', clock_timestamp(), 'last_walk_started', started,
+			'last_poll_at', clock_timestamp(),
+			'tail', CASE WHEN stream LIKE '%:new' THEN coalesce(page_token, '') END,
+			'since_ms', CASE WHEN stream = 'invoices:recent'
+				THEN (floor(extract(epoch FROM started - interval '10 minutes') * 1000))::bigint::text END)));
+		IF stream IN ('customers', 'accounts', 'payments') THEN
+			PERFORM togai_zoho.set_cursor(c.id, stream || ':new',
+				togai_zoho.get_cursor(c.id, stream || ':new') - 'next_token' - 'walk_started'
+				|| jsonb_build_object('tail', coalesce(page_token, '')));
+		END IF;
+	ELSE
+		PERFORM togai_zoho.set_cursor(c.id, stream, (cur - 'next_token' - 'last_error'
+			- 'last_error_sqlstate' - 'last_error_at') || jsonb_strip_nulls(jsonb_build_object(
+			'next_token', token, 'walk_started', started, 'last_poll_at', clock_timestamp())));
+	END IF;
+END
+$$;
+COMMENT ON FUNCTION togai_zoho.togai_walk_settle(togai_zoho.connection, text, jsonb, timestamptz, text, text, boolean, text, text) IS
+'Internal: where a walk of a Togai stream leaves its cursor';
+REVOKE ALL ON FUNCTION togai_zoho.togai_walk_settle(togai_zoho.connection, text, jsonb, timestamptz, text, text, boolean, text, text) FROM PUBLIC;
+
+/*
  * A poll of Togai: up to max_pages calls, the streams in done left out (those
  * a CALL of poll() read already); names carries the customers' names of a
  * sweep from call to call (poll() passes them on).
@@ -168,8 +342,9 @@ DECLARE
 	args jsonb;
 	page jsonb;
 	item jsonb;
-	owned jsonb;
-	is_new boolean;
+	took record;
+	moved record;
+	budget record;
 	pages integer := 0;
 	polled integer := 0;
 	seen integer;
@@ -178,11 +353,7 @@ DECLARE
 	token text;
 	page_token text;
 	started timestamptz;
-	since timestamptz;
 	finished boolean;
-	spacing double precision;
-	paused_until timestamptz;
-	why text;
 	plan text[];
 	frequent_cap integer;
 	cap integer;
@@ -190,7 +361,6 @@ DECLARE
 	err text;
 	err_state text;
 	stream_err text;
-	item_err text;
 BEGIN
 	c := togai_zoho.poll_begin(poll_togai_run.connection, 'togai', max_pages);
 	names := coalesce(names, '{}');
@@ -198,22 +368,9 @@ BEGIN
 		RETURN jsonb_build_object('connection', poll_togai_run.connection,
 								  'skipped', 'another poll of this connection is running');
 	END IF;
-	/* Togai publishes no limit: a budget set with set_api_budget() holds its polls too */
-	PERFORM togai_zoho.api_budget_refresh(c.id, false);
-	spacing := togai_zoho.api_poll_spacing(c.id, 1, false);
-	IF spacing IS NULL OR spacing < 0 THEN
-		SELECT l.paused_until INTO paused_until FROM togai_zoho.api_budget_live(c.id) l;
-		why := CASE WHEN paused_until > now() THEN 'Togai refused the connection for rate (HTTP 429)'
-					WHEN spacing IS NULL THEN 'the polls'' share of the day''s API budget is spent'
-					ELSE 'the day''s API budget is spent' END;
-		IF paused_until IS NULL OR paused_until <= now() THEN
-			paused_until := (togai_zoho.api_day(c.time_zone)).ends_at;
-		END IF;
-		RAISE NOTICE 'togai_zoho: connection "%" is not polled now: %; the next poll runs at %',
-			c.name, why, paused_until
-			USING HINT = 'togai_zoho.api_usage shows the day''s calls; set_api_budget() changes the budget and lifts a pause.';
-		RETURN jsonb_build_object('connection', c.name, 'pages', 0, 'next_poll_at', paused_until,
-								  'skipped', why);
+	SELECT * INTO budget FROM togai_zoho.poll_budget_held(c, 1);
+	IF budget.held IS NOT NULL THEN
+		RETURN budget.held;
 	END IF;
 
 	/* while a sweep is due, the frequent reads leave it a quarter of the pages, one at least */
@@ -233,105 +390,34 @@ BEGIN
 		token := NULL; page_token := NULL;
 
 		IF stream = 'invoices:moved' THEN
-			/* the invoices that left the open lists since they were last seen: each read alone */
-			since := togai_zoho.togai_lists_walked_since(c.id);
-			finished := true;
-			FOR item IN SELECT jsonb_build_object('id', o.invoice_id)
-						  FROM togai_zoho.togai_open_invoice o
-						 WHERE o.connection_id = c.id AND o.seen_at < since
-						 ORDER BY o.seen_at, o.invoice_id LOOP
-				IF pages >= cap THEN
-					finished := false;
-					EXIT;
-				END IF;
-				BEGIN
-					pages := pages + 1;
-					page := togai_zoho.togai_call(c.name, 'invoice_get',
-												  jsonb_build_object('invoice_id', item ->> 'id'));
-				EXCEPTION WHEN OTHERS THEN
-					GET STACKED DIAGNOSTICS stream_err = MESSAGE_TEXT, err_state = RETURNED_SQLSTATE;
-					IF err_state = 'TZ404' THEN
-						/* gone from Togai: nothing left to follow */
-						DELETE FROM togai_zoho.togai_open_invoice o
-						 WHERE o.connection_id = c.id AND o.invoice_id = item ->> 'id';
-						stream_err := NULL;
-						CONTINUE;
-					END IF;
-					finished := false;
-					EXIT;
-				END;
-				seen := seen + 1;
-				BEGIN
-					IF togai_zoho.take_invoice(c, page) THEN
-						changed := changed + 1;
-					END IF;
-				EXCEPTION WHEN OTHERS THEN
-					GET STACKED DIAGNOSTICS item_err = MESSAGE_TEXT;
-					failed := failed + 1;
-					RAISE WARNING 'togai_zoho: invoice % of connection "%" not mirrored: %',
-						item ->> 'id', c.name, item_err;
-					/* read again after the next walks, not at once */
-					PERFORM togai_zoho.note_togai_invoice(c.id, page);
-				END;
-			END LOOP;
+			SELECT * INTO moved FROM togai_zoho.togai_read_moved(c, cap - pages);
+			pages := pages + moved.reads;
+			seen := moved.seen; changed := moved.changed; failed := moved.failed;
+			finished := moved.finished; stream_err := moved.err; err_state := moved.err_state;
 		ELSE
 			token := CASE WHEN cur ? 'next_token' THEN cur ->> 'next_token'
 						  WHEN stream LIKE '%:new' THEN nullif(cur ->> 'tail', '') END;
-			args := jsonb_build_object('page_size', 50) || CASE
-				WHEN stream = 'invoices:recent' THEN jsonb_build_object('start_time',
-					coalesce(cur ->> 'since_ms',
-							 (floor(extract(epoch FROM started - interval '1 hour') * 1000))::bigint::text))
-				WHEN list = 'invoices' AND stream <> list
-				THEN jsonb_build_object('status', split_part(stream, ':', 2))
-				ELSE '{}' END;
+			args := togai_zoho.togai_list_args(stream, cur, started);
 			LOOP
 				page_token := token;
 				BEGIN
 					page := togai_zoho.togai_call(c.name, list || '_list',
 						jsonb_strip_nulls(args || jsonb_build_object('next_token', token)));
 				EXCEPTION WHEN OTHERS THEN
-					GET STACKED DIAGNOSTICS stream_err = MESSAGE_TEXT, err_state = RETURNED_SQLSTATE;
+					stream_err := SQLERRM;
+					err_state := SQLSTATE;
 					EXIT;
 				END;
 				pages := pages + 1;
 				FOR item IN SELECT e FROM jsonb_array_elements(coalesce(page -> 'data', '[]')) e LOOP
 					seen := seen + 1;
-					BEGIN
-						IF list = 'customers' AND item ->> 'id' IS NOT NULL THEN
-							names := names || jsonb_build_object(item ->> 'id', item ->> 'name');
-						END IF;
-						is_new := false;
-						IF stream = 'accounts:new' THEN
-							is_new := NOT EXISTS (SELECT 1 FROM togai_zoho.customers a
-												   WHERE a.connection_id = c.id AND a.account_id = item ->> 'id');
-						END IF;
-						IF (CASE list WHEN 'customers' THEN togai_zoho.take_customer(c, item)
-									  WHEN 'accounts' THEN togai_zoho.take_account(c, item, names)
-									  WHEN 'payments' THEN togai_zoho.mirror_payment(c.id, item)
-									  ELSE togai_zoho.take_invoice(c, item) END) THEN
-							changed := changed + 1;
-						END IF;
-						/*
-						 * A new account's invoices, whatever their status (one paid at
-						 * once among them): its first page by owner_id; a longer
-						 * history comes by the lists and the sweep.
-						 */
-						IF is_new AND pages < cap THEN
-							pages := pages + 1;
-							FOR owned IN SELECT e FROM jsonb_array_elements(coalesce(togai_zoho.togai_call(
-									c.name, 'invoices_list', jsonb_build_object('owner_id', item ->> 'id',
-																			   'page_size', 50)) -> 'data', '[]')) e LOOP
-								IF togai_zoho.take_invoice(c, owned) THEN
-									changed := changed + 1;
-								END IF;
-							END LOOP;
-						END IF;
-					EXCEPTION WHEN OTHERS THEN
-						GET STACKED DIAGNOSTICS item_err = MESSAGE_TEXT;
-						failed := failed + 1;
-						RAISE WARNING 'togai_zoho: % % of connection "%" not mirrored: %',
-							rtrim(list, 's'), item ->> 'id', c.name, item_err;
-					END;
+					IF list = 'customers' AND item ->> 'id' IS NOT NULL THEN
+						names := names || jsonb_build_object(item ->> 'id', item ->> 'name');
+					END IF;
+					SELECT * INTO took FROM togai_zoho.togai_take_listed(c, stream, item, names, pages < cap);
+					changed := changed + took.changed;
+					failed := failed + took.failed::integer;
+					pages := pages + took.read_page::integer;
 				END LOOP;
 				token := nullif(page ->> 'nextToken', '');
 				finished := token IS NULL;
@@ -343,36 +429,9 @@ BEGIN
 			RAISE WARNING 'togai_zoho: polling % of connection "%" stopped: %', stream, c.name, stream_err
 				USING HINT = 'The next poll resumes from the same page; togai_zoho.poll_status shows it.';
 			err := coalesce(err, stream || ': ' || stream_err);
-			IF stream LIKE '%:new' AND err_state IN ('TZ400', 'TZ404') THEN
-				/* Togai no longer takes the kept token: the next sweep of the accounts keeps a new one */
-				PERFORM togai_zoho.set_cursor(c.id, stream, jsonb_build_object(
-					'last_error', stream_err, 'last_error_sqlstate', err_state,
-					'last_error_at', clock_timestamp()));
-			ELSE
-				PERFORM togai_zoho.set_cursor(c.id, stream, (cur - 'next_token') || jsonb_strip_nulls(
-					jsonb_build_object('next_token', page_token, 'walk_started', started,
-									   'last_error', stream_err, 'last_error_sqlstate', err_state,
-									   'last_error_at', clock_timestamp(), 'last_poll_at', clock_timestamp())));
-			END IF;
-		ELSIF finished THEN
-			PERFORM togai_zoho.set_cursor(c.id, stream, jsonb_strip_nulls(jsonb_build_object(
-				'last_full_walk', clock_timestamp(), 'last_walk_started', started,
-				'last_poll_at', clock_timestamp(),
-				/* new customers and accounts come after the last page: the next read starts there */
-				'tail', CASE WHEN stream LIKE '%:new' THEN coalesce(page_token, '') END,
-				/* the next window from a little before this walk began, for the clocks */
-				'since_ms', CASE WHEN stream = 'invoices:recent'
-					THEN (floor(extract(epoch FROM started - interval '10 minutes') * 1000))::bigint::text END)));
-			IF stream IN ('customers', 'accounts', 'payments') THEN
-				PERFORM togai_zoho.set_cursor(c.id, stream || ':new',
-					togai_zoho.get_cursor(c.id, stream || ':new') - 'next_token' - 'walk_started'
-					|| jsonb_build_object('tail', coalesce(page_token, '')));
-			END IF;
-		ELSE
-			PERFORM togai_zoho.set_cursor(c.id, stream, (cur - 'next_token' - 'last_error'
-				- 'last_error_sqlstate' - 'last_error_at') || jsonb_strip_nulls(jsonb_build_object(
-				'next_token', token, 'walk_started', started, 'last_poll_at', clock_timestamp())));
 		END IF;
+		PERFORM togai_zoho.togai_walk_settle(c, stream, cur, started, page_token, token, finished,
+											 stream_err, err_state);
 		result := result || jsonb_build_object(stream, jsonb_strip_nulls(jsonb_build_object(
 			'seen', seen, 'changed', changed, 'failed', failed,
 			'complete', finished AND stream_err IS NULL, 'error', stream_err)));

@@ -434,6 +434,37 @@ COMMENT ON COLUMN togai_zoho.zohobooks_item.name IS 'Item name: the line''s rate
 COMMENT ON COLUMN togai_zoho.zohobooks_item.item_id IS 'Zoho Books item_id';
 COMMENT ON COLUMN togai_zoho.zohobooks_item.learnt_at IS 'When the item was found or made';
 
+/*
+ * What a job following a Togai invoice (a write-off, refund or update)
+ * waits for: the invoice on its way to Zoho Books or not marked sent yet
+ * ("waiting"), or stops at: the invoice's own job dead ("blocked").
+ * zoho_invoice_ids: its Zoho Books invoices by connection, NULL if none.
+ */
+CREATE FUNCTION togai_zoho.invoice_waits(togai_invoice_id text, zoho_invoice_ids jsonb)
+	RETURNS jsonb
+	LANGUAGE plpgsql STABLE
+	SET search_path = pg_catalog, togai_zoho, pg_temp
+	AS $$
+DECLARE
+	job record;
+BEGIN
+	SELECT * INTO job FROM togai_zoho.invoice_job(togai_invoice_id);
+	RETURN jsonb_strip_nulls(jsonb_build_object('waiting', coalesce(
+		(SELECT format('Zoho Books invoice %s is not marked sent yet', u.invoice_id)
+		   FROM togai_zoho.zohobooks_unsent u
+		  WHERE u.invoice_id IN (SELECT e.value FROM jsonb_each_text(zoho_invoice_ids) e)
+		  LIMIT 1),
+		CASE WHEN job.state IN ('pending', 'running')
+			 THEN format('invoice %s is on its way to Zoho Books', togai_invoice_id) END),
+		'blocked', CASE WHEN job.state = 'dead' AND zoho_invoice_ids IS NULL
+			THEN format('the invoice did not reach Zoho Books (its job %s is dead): '
+						'retry that job, then this one', job.id) END));
+END
+$$;
+COMMENT ON FUNCTION togai_zoho.invoice_waits(text, jsonb) IS
+'Internal: what a job following a Togai invoice waits for (its invoice on its way or unsent) or stops at (the invoice''s job dead)';
+REVOKE ALL ON FUNCTION togai_zoho.invoice_waits(text, jsonb) FROM PUBLIC;
+
 CREATE OR REPLACE FUNCTION togai_zoho.job_context(entity text, connection_id bigint, payload jsonb)
 	RETURNS jsonb
 	LANGUAGE plpgsql STABLE
@@ -444,7 +475,6 @@ DECLARE
 	ctx jsonb;
 	mappings jsonb;
 	organizations bigint[];
-	job record;
 	digits integer := togai_zoho.currency_digits(coalesce(payload ->> 'currency',
 														   payload #>> '{revenue_info,units}'));
 BEGIN
@@ -492,18 +522,8 @@ BEGIN
 				 * a write-off, refund or update follows the invoice: waits while it
 				 * is on its way or unsent
 				 */
-				SELECT * INTO job FROM togai_zoho.invoice_job(payload ->> 'invoice_id');
-				ctx := ctx || jsonb_strip_nulls(jsonb_build_object('waiting', coalesce(
-					(SELECT format('Zoho Books invoice %s is not marked sent yet', u.invoice_id)
-					   FROM togai_zoho.zohobooks_unsent u
-					  WHERE u.invoice_id IN (SELECT jsonb_each_text.value
-											   FROM jsonb_each_text(mappings #> '{mappings,invoice}'))
-					  LIMIT 1),
-					CASE WHEN job.state IN ('pending', 'running')
-						 THEN format('invoice %s is on its way to Zoho Books', payload ->> 'invoice_id') END),
-					'blocked', CASE WHEN job.state = 'dead' AND NOT mappings #> '{mappings}' ? 'invoice'
-						THEN format('the invoice did not reach Zoho Books (its job %s is dead): '
-									'retry that job, then this one', job.id) END));
+				ctx := ctx || togai_zoho.invoice_waits(payload ->> 'invoice_id',
+													   mappings #> '{mappings,invoice}');
 			END IF;
 			/*
 			 * credits are applied once the invoice is sent, from the advances of
@@ -694,6 +714,177 @@ COMMENT ON FUNCTION togai_zoho.take_invoice_payments(togai_zoho.connection, json
 REVOKE ALL ON FUNCTION togai_zoho.take_invoice_payments(togai_zoho.connection, jsonb) FROM PUBLIC;
 
 /*
+ * Whether a poll of the connection may read now, its streams paying from
+ * the day's budget: the shortest spacing of its streams' polls (see
+ * api_poll_spacing), or, when the budget, the polls' share or a pause of
+ * the remote holds them, the poll's result saying so and when the next
+ * poll runs.  Togai publishes no limit: a budget set with
+ * set_api_budget() holds its polls too.
+ */
+CREATE FUNCTION togai_zoho.poll_budget_held(c togai_zoho.connection, streams integer,
+											OUT spacing double precision, OUT held jsonb)
+	LANGUAGE plpgsql
+	SET search_path = pg_catalog, togai_zoho, pg_temp
+	AS $$
+DECLARE
+	paused_until timestamptz;
+	why text;
+BEGIN
+	PERFORM togai_zoho.api_budget_refresh(c.id, false);
+	spacing := togai_zoho.api_poll_spacing(c.id, streams, false);
+	IF spacing IS NOT NULL AND spacing >= 0 THEN
+		RETURN;
+	END IF;
+	SELECT l.paused_until INTO paused_until FROM togai_zoho.api_budget_live(c.id) l;
+	why := CASE WHEN paused_until > now() AND c.app = 'togai'
+				THEN 'Togai refused the connection for rate (HTTP 429)'
+				WHEN paused_until > now()
+				THEN 'Zoho Books refused the connection for the rest of its day (its daily API cap)'
+				WHEN spacing IS NULL THEN 'the polls'' share of the day''s API budget is spent'
+				ELSE 'the day''s API budget is spent' END;
+	IF paused_until IS NULL OR paused_until <= now() THEN
+		paused_until := (togai_zoho.api_day(c.time_zone)).ends_at;
+	END IF;
+	RAISE NOTICE 'togai_zoho: connection "%" is not polled now: %; the next poll runs at %',
+		c.name, why, paused_until
+		USING HINT = 'togai_zoho.api_usage shows the day''s calls; togai_zoho.poll_share sets the polls'' share; set_api_budget() changes the budget and lifts a pause.';
+	held := jsonb_build_object('connection', c.name, 'pages', 0, 'next_poll_at', paused_until,
+							   'skipped', why);
+END
+$$;
+COMMENT ON FUNCTION togai_zoho.poll_budget_held(togai_zoho.connection, integer) IS
+'Internal: the spacing of a connection''s polls, or the skipped result when its budget, the polls'' share or a pause holds them';
+REVOKE ALL ON FUNCTION togai_zoho.poll_budget_held(togai_zoho.connection, integer) FROM PUBLIC;
+
+/* The Zoho Books lists an enabled flow of the connection needs: payments come through invoices. */
+CREATE FUNCTION togai_zoho.zohobooks_poll_streams(c togai_zoho.connection)
+	RETURNS text[]
+	LANGUAGE sql
+	STABLE
+	SET search_path = pg_catalog, togai_zoho, pg_temp
+	AS $$
+SELECT ARRAY(SELECT s FROM unnest(ARRAY['invoices', 'contacts']) s
+	WHERE EXISTS (SELECT 1 FROM togai_zoho.flow f
+				   WHERE f.trigger_connection_id = c.id AND f.enabled
+					 AND f.trigger = ANY (CASE s WHEN 'invoices'
+						 THEN ARRAY['payment_recorded', 'invoice_paid']
+						 ELSE ARRAY['contact_updated'] END)))
+$$;
+COMMENT ON FUNCTION togai_zoho.zohobooks_poll_streams(togai_zoho.connection) IS
+'Internal: the Zoho Books lists (invoices, contacts) an enabled flow of the connection needs polled';
+REVOKE ALL ON FUNCTION togai_zoho.zohobooks_poll_streams(togai_zoho.connection) FROM PUBLIC;
+
+/*
+ * Takes one entry of a Zoho Books list into the inbox and, for an invoice
+ * whose money moved while a flow records payments, the payments it got.
+ * An entry that fails is named in a warning and counted; the walk goes on.
+ */
+CREATE FUNCTION togai_zoho.zohobooks_take_listed(c togai_zoho.connection, stream text, item jsonb,
+												 want_payments boolean, OUT changed boolean,
+												 OUT payments integer, OUT failed boolean)
+	LANGUAGE plpgsql
+	SET search_path = pg_catalog, togai_zoho, pg_temp
+	AS $$
+DECLARE
+	prev jsonb;
+	item_err text;
+BEGIN
+	payments := 0;
+	failed := false;
+	IF stream = 'invoices' THEN
+		SELECT i.payload INTO prev FROM togai_zoho.inbox i
+		 WHERE i.connection_id = c.id AND i.entity = 'invoice' AND i.remote_id = item ->> 'invoice_id';
+	END IF;
+	changed := togai_zoho.mirror_inbox(c.id, rtrim(stream, 's'), item, 'poll');
+	/* money applied to a synced invoice: read the payments it got */
+	IF stream = 'invoices' AND want_payments
+	   AND (prev ->> 'balance' IS DISTINCT FROM item ->> 'balance'
+			OR prev ->> 'last_payment_date' IS DISTINCT FROM item ->> 'last_payment_date')
+	   AND coalesce(togai_zoho.json_numeric(item -> 'balance'), 0)
+		   < coalesce(togai_zoho.json_numeric(item -> 'total'), 0)
+	   AND togai_zoho.zohobooks_paid_unexplained(c.id, item) THEN
+		payments := togai_zoho.take_invoice_payments(c, item);
+	END IF;
+EXCEPTION WHEN OTHERS THEN
+	GET STACKED DIAGNOSTICS item_err = MESSAGE_TEXT;
+	changed := false;
+	payments := 0;
+	failed := true;
+	RAISE WARNING 'togai_zoho: Zoho Books % % of connection "%" not taken: %',
+		rtrim(stream, 's'), item ->> (rtrim(stream, 's') || '_id'), c.name, item_err;
+END
+$$;
+COMMENT ON FUNCTION togai_zoho.zohobooks_take_listed(togai_zoho.connection, text, jsonb, boolean) IS
+'Internal: one entry of a Zoho Books list into the inbox, with the payments of an invoice whose money moved';
+REVOKE ALL ON FUNCTION togai_zoho.zohobooks_take_listed(togai_zoho.connection, text, jsonb, boolean) FROM PUBLIC;
+
+/*
+ * Where a walk of a Zoho Books list leaves its cursor.  A walk that ended:
+ * the next poll of the stream at once after a change (while the polls are
+ * not ahead of their budget's pace), after a quiet one twice as long each
+ * time, up to togai_zoho.poll_idle_max, never sooner than the budget's even
+ * spread; with webhooks, a slow sweep.  It reads what changed after this
+ * walk could see (see seen_through).  Contacts sorted by change: after the
+ * newest on the page where the newest stand (the first, or the last when
+ * oldest come first), since a contact changed during the walk moves there.
+ * Invoices: after the newest of a walk of one page; after a longer walk,
+ * from before it began (less a margin for the clocks), so that an invoice
+ * changed meanwhile is read again.  A walk cut short (max_pages, an error)
+ * goes on from its page at the next poll.
+ */
+CREATE FUNCTION togai_zoho.zohobooks_walk_settle(c togai_zoho.connection, stream text, cur jsonb,
+												 walk jsonb, spacing double precision,
+												 streams integer)
+	RETURNS void
+	LANGUAGE plpgsql
+	SET search_path = pg_catalog, togai_zoho, pg_temp
+	AS $$
+DECLARE
+	margin constant interval := '1 minute';
+	since timestamptz := togai_zoho.remote_time(cur ->> 'since');
+	started timestamptz := (walk ->> 'started')::timestamptz;
+	high timestamptz := (walk ->> 'high')::timestamptz;
+	newest_first boolean := coalesce((walk ->> 'newest_first')::boolean, true);
+	idle integer;
+	next_at timestamptz;
+BEGIN
+	IF walk ? 'error' OR (walk ->> 'more')::boolean THEN
+		PERFORM togai_zoho.set_cursor(c.id, stream, jsonb_strip_nulls(jsonb_build_object(
+			'since', togai_zoho.zoho_time(since), 'high', togai_zoho.zoho_time(high),
+			'page', walk -> 'page', 'walk_started', started,
+			'last_full_walk', cur -> 'last_full_walk', 'last_poll_at', clock_timestamp(),
+			'last_error', walk -> 'error', 'last_error_sqlstate', walk -> 'sqlstate',
+			'last_error_at', CASE WHEN walk ? 'error' THEN clock_timestamp() END)));
+		RETURN;
+	END IF;
+	idle := CASE WHEN (walk ->> 'changed')::integer > 0 THEN 0
+				 ELSE coalesce((cur ->> 'idle_polls')::integer, 0) + 1 END;
+	next_at := clock_timestamp() + make_interval(secs => CASE
+		WHEN c.webhook_url IS NOT NULL
+		THEN greatest(extract(epoch FROM current_setting('togai_zoho.poll_sweep')::interval), spacing)
+		WHEN idle = 0
+		THEN coalesce(togai_zoho.api_poll_spacing(c.id, streams, true), spacing)
+		ELSE greatest(least(extract(epoch FROM current_setting('togai_zoho.poll_idle_max')::interval),
+							30 * 2 ^ least(idle, 20)), spacing) END);
+	PERFORM togai_zoho.set_cursor(c.id, stream, jsonb_strip_nulls(jsonb_build_object(
+		'since', togai_zoho.zoho_time(coalesce(CASE
+			WHEN stream = 'contacts' AND newest_first
+				THEN togai_zoho.seen_through((walk ->> 'first_high')::timestamptz, started)
+			WHEN stream = 'contacts' OR ((walk ->> 'pages')::integer = 1 AND (cur ->> 'page') IS NULL)
+				THEN togai_zoho.seen_through(high, started)
+			ELSE least(high, started - margin) END, since, started - margin)),
+		'high', togai_zoho.zoho_time(high),
+		/* oldest first: the next walk starts at the last page, where changes go */
+		'page', CASE WHEN stream = 'contacts' AND NOT newest_first THEN walk -> 'page' END,
+		'last_full_walk', clock_timestamp(), 'last_poll_at', clock_timestamp(),
+		'idle_polls', idle, 'next_poll_at', next_at)));
+END
+$$;
+COMMENT ON FUNCTION togai_zoho.zohobooks_walk_settle(togai_zoho.connection, text, jsonb, jsonb, double precision, integer) IS
+'Internal: where a walk of a Zoho Books list leaves its cursor, and when the list is polled next';
+REVOKE ALL ON FUNCTION togai_zoho.zohobooks_walk_settle(togai_zoho.connection, text, jsonb, jsonb, double precision, integer) FROM PUBLIC;
+
+/*
  * Zoho Books' lists as they are documented: invoices through their
  * last_modified_time filter (modified after the cursor); contacts sorted by
  * last_modified_time (no filter exists; the direction is not documented, so
@@ -714,32 +905,20 @@ DECLARE
 	cur jsonb;
 	page jsonb;
 	item jsonb;
-	prev jsonb;
+	took record;
+	walk jsonb;
 	pages integer := 0;
-	page_no integer;
 	since timestamptz;
-	started timestamptz;
-	high timestamptz;
 	t timestamptz;
-	first_high timestamptz;
-	stream_pages integer;
 	seen integer;
-	changed integer;
 	failed integer;
 	payments integer := 0;
-	more boolean;
-	newest_first boolean;
 	older_reached boolean;
 	want_payments boolean;
 	result jsonb := '{}';
 	err text;
-	err_state text;
-	stream_err text;
-	item_err text;
-	margin constant interval := '1 minute';
 	streams text[];
-	spacing double precision;
-	idle integer;
+	budget record;
 	next_at timestamptz;
 	polled integer := 0;
 BEGIN
@@ -752,36 +931,14 @@ BEGIN
 	want_payments := EXISTS (SELECT 1 FROM togai_zoho.flow f
 							  WHERE f.trigger_connection_id = c.id AND f.enabled
 								AND f.trigger = 'payment_recorded');
-
-	/* only the lists an enabled flow needs: payments come through invoices */
-	streams := ARRAY(SELECT s FROM unnest(ARRAY['invoices', 'contacts']) s
-		WHERE EXISTS (SELECT 1 FROM togai_zoho.flow f
-					   WHERE f.trigger_connection_id = c.id AND f.enabled
-						 AND f.trigger = ANY (CASE s WHEN 'invoices'
-							 THEN ARRAY['payment_recorded', 'invoice_paid']
-							 ELSE ARRAY['contact_updated'] END)));
+	streams := togai_zoho.zohobooks_poll_streams(c);
 	IF cardinality(streams) = 0 THEN
 		RETURN jsonb_build_object('connection', c.name, 'pages', 0,
 								  'skipped', 'no enabled flow needs a Zoho Books list');
 	END IF;
-	/* polls pay from the day's budget: their share, spread over the day */
-	PERFORM togai_zoho.api_budget_refresh(c.id, false);
-	spacing := togai_zoho.api_poll_spacing(c.id, cardinality(streams), false);
-	IF spacing < 0 THEN
-		next_at := (togai_zoho.api_day(c.time_zone)).ends_at;
-		RAISE NOTICE 'togai_zoho: the day''s API budget of connection "%" is spent; the next poll runs at %',
-			c.name, next_at
-			USING HINT = 'togai_zoho.api_usage shows the day''s calls; set_api_budget() changes the budget.';
-		RETURN jsonb_build_object('connection', c.name, 'pages', 0, 'next_poll_at', next_at,
-								  'skipped', 'the day''s API budget is spent');
-	END IF;
-	IF spacing IS NULL THEN
-		next_at := (togai_zoho.api_day(c.time_zone)).ends_at;
-		RAISE NOTICE 'togai_zoho: the polls of connection "%" spent their share of the day''s API budget; the next poll runs at %',
-			c.name, next_at
-			USING HINT = 'togai_zoho.poll_share sets the share; togai_zoho.api_usage shows the day''s calls.';
-		RETURN jsonb_build_object('connection', c.name, 'pages', 0, 'next_poll_at', next_at,
-								  'skipped', 'the polls'' share of the day''s API budget is spent');
+	SELECT * INTO budget FROM togai_zoho.poll_budget_held(c, cardinality(streams));
+	IF budget.held IS NOT NULL THEN
+		RETURN budget.held;
 	END IF;
 
 	FOR stream IN SELECT togai_zoho.poll_order(c.id, ARRAY(SELECT s FROM unnest(streams) s
@@ -793,126 +950,57 @@ BEGIN
 					  AND NOT cur ? 'walk_started';
 		polled := polled + 1;
 		since := togai_zoho.remote_time(cur ->> 'since');
-		started := coalesce((cur ->> 'walk_started')::timestamptz, clock_timestamp());
-		high := togai_zoho.remote_time(cur ->> 'high');
-		page_no := coalesce((cur ->> 'page')::integer, 1);
-		seen := 0; changed := 0; failed := 0; more := true; older_reached := false; stream_err := NULL;
-		stream_pages := 0; first_high := NULL;
+		walk := jsonb_build_object('started', coalesce((cur ->> 'walk_started')::timestamptz, clock_timestamp()),
+			'high', togai_zoho.remote_time(cur ->> 'high'), 'page', coalesce((cur ->> 'page')::integer, 1),
+			'pages', 0, 'changed', 0, 'more', true);
+		seen := 0; failed := 0; older_reached := false;
 		LOOP
 			BEGIN
-				IF stream = 'invoices' THEN
-					page := togai_zoho.zohobooks_call(c.name, 'list_changed', jsonb_strip_nulls(
-						jsonb_build_object('list', 'invoices', 'since', togai_zoho.zoho_time(since),
-										   'page', page_no)));
-				ELSE
-					page := togai_zoho.zohobooks_call(c.name, 'list_changed',
-						jsonb_build_object('list', 'contacts', 'page', page_no));
-				END IF;
+				page := togai_zoho.zohobooks_call(c.name, 'list_changed', jsonb_strip_nulls(
+					jsonb_build_object('list', stream, 'page', walk -> 'page', 'since',
+									   CASE WHEN stream = 'invoices' THEN togai_zoho.zoho_time(since) END)));
 			EXCEPTION WHEN OTHERS THEN
-				GET STACKED DIAGNOSTICS stream_err = MESSAGE_TEXT, err_state = RETURNED_SQLSTATE;
-				RAISE WARNING 'togai_zoho: polling % of connection "%" stopped: %', stream, c.name, stream_err
+				walk := walk || jsonb_build_object('error', SQLERRM, 'sqlstate', SQLSTATE);
+				RAISE WARNING 'togai_zoho: polling % of connection "%" stopped: %', stream, c.name, SQLERRM
 					USING HINT = 'The next poll resumes from the same page; togai_zoho.poll_status shows it.';
-				err := coalesce(err, stream || ': ' || stream_err);
+				err := coalesce(err, stream || ': ' || SQLERRM);
 				EXIT;
 			END;
 			pages := pages + 1;
-			stream_pages := stream_pages + 1;
-			/* Zoho does not document the direction of a sort: read it from the page */
-			newest_first := stream <> 'contacts' OR coalesce(page #>> '{page_context,sort_order}' = 'D',
-				togai_zoho.remote_time(page #>> '{contacts,0,last_modified_time}') >=
-				togai_zoho.remote_time(page -> 'contacts' -> -1 ->> 'last_modified_time'), true);
+			walk := walk || jsonb_build_object('pages', (walk ->> 'pages')::integer + 1,
+				/* Zoho does not document the direction of a sort: read it from the page */
+				'newest_first', stream <> 'contacts' OR coalesce(page #>> '{page_context,sort_order}' = 'D',
+					togai_zoho.remote_time(page #>> '{contacts,0,last_modified_time}') >=
+					togai_zoho.remote_time(page -> 'contacts' -> -1 ->> 'last_modified_time'), true));
 			FOR item IN SELECT e FROM jsonb_array_elements(coalesce(page -> stream, '[]')) e LOOP
 				t := togai_zoho.remote_time(item ->> 'last_modified_time');
 				/* contacts are not filtered: those not changed after the cursor were taken before */
 				IF stream = 'contacts' AND since IS NOT NULL AND t <= since THEN
-					older_reached := older_reached OR newest_first;
+					older_reached := older_reached OR (walk ->> 'newest_first')::boolean;
 					CONTINUE;
 				END IF;
 				seen := seen + 1;
-				high := greatest(high, t);
-				IF stream_pages = 1 THEN
-					first_high := greatest(first_high, t);
-				END IF;
-				BEGIN
-					IF stream = 'invoices' THEN
-						SELECT i.payload INTO prev FROM togai_zoho.inbox i
-						 WHERE i.connection_id = c.id AND i.entity = 'invoice'
-						   AND i.remote_id = item ->> 'invoice_id';
-					END IF;
-					IF togai_zoho.mirror_inbox(c.id, rtrim(stream, 's'), item, 'poll') THEN
-						changed := changed + 1;
-					END IF;
-					/* money applied to a synced invoice: read the payments it got */
-					IF stream = 'invoices' AND want_payments
-					   AND (prev ->> 'balance' IS DISTINCT FROM item ->> 'balance'
-							OR prev ->> 'last_payment_date' IS DISTINCT FROM item ->> 'last_payment_date')
-					   AND coalesce(togai_zoho.json_numeric(item -> 'balance'), 0)
-						   < coalesce(togai_zoho.json_numeric(item -> 'total'), 0)
-					   AND togai_zoho.zohobooks_paid_unexplained(c.id, item) THEN
-						payments := payments + togai_zoho.take_invoice_payments(c, item);
-					END IF;
-				EXCEPTION WHEN OTHERS THEN
-					GET STACKED DIAGNOSTICS item_err = MESSAGE_TEXT;
-					failed := failed + 1;
-					RAISE WARNING 'togai_zoho: Zoho Books % % of connection "%" not taken: %',
-						rtrim(stream, 's'), item ->> (rtrim(stream, 's') || '_id'), c.name, item_err;
-				END;
+				walk := walk || jsonb_strip_nulls(jsonb_build_object(
+					'high', greatest((walk ->> 'high')::timestamptz, t),
+					'first_high', CASE WHEN (walk ->> 'pages')::integer = 1
+									   THEN greatest((walk ->> 'first_high')::timestamptz, t) END));
+				SELECT * INTO took FROM togai_zoho.zohobooks_take_listed(c, stream, item, want_payments);
+				walk := jsonb_set(walk, '{changed}', to_jsonb((walk ->> 'changed')::integer + took.changed::integer));
+				failed := failed + took.failed::integer;
+				payments := payments + took.payments;
 			END LOOP;
-			more := coalesce((page #>> '{page_context,has_more_page}')::boolean, false)
-					AND NOT older_reached;
-			EXIT WHEN NOT more;
-			page_no := page_no + 1;
+			walk := jsonb_set(walk, '{more}', to_jsonb(coalesce((page #>> '{page_context,has_more_page}')::boolean, false)
+													   AND NOT older_reached));
+			EXIT WHEN NOT (walk ->> 'more')::boolean;
+			walk := jsonb_set(walk, '{page}', to_jsonb((walk ->> 'page')::integer + 1));
 			EXIT WHEN pages >= max_pages;
 		END LOOP;
-		IF stream_err IS NULL AND NOT more THEN
-			/*
-			 * The next poll of the stream: at once after a change (while the
-			 * polls are not ahead of their budget's pace); after a quiet one
-			 * twice as long each time, up to togai_zoho.poll_idle_max, and
-			 * never sooner than the budget's even spread.
-			 */
-			idle := CASE WHEN changed > 0 THEN 0 ELSE coalesce((cur ->> 'idle_polls')::integer, 0) + 1 END;
-			next_at := clock_timestamp() + make_interval(secs => CASE
-				/* webhooks bring the changes: a slow sweep catches what they missed */
-				WHEN c.webhook_url IS NOT NULL
-				THEN greatest(extract(epoch FROM current_setting('togai_zoho.poll_sweep')::interval), spacing)
-				WHEN idle = 0
-				THEN coalesce(togai_zoho.api_poll_spacing(c.id, cardinality(streams), true), spacing)
-				ELSE greatest(least(extract(epoch FROM current_setting('togai_zoho.poll_idle_max')::interval),
-									30 * 2 ^ least(idle, 20)), spacing) END);
-			/*
-			 * The next walk reads what changed after this one could see (see
-			 * seen_through).  Contacts sorted by change: after the newest on
-			 * the page where the newest stand (the first, or the last when
-			 * oldest come first), since a contact changed during the walk
-			 * moves there.  Invoices: after the newest of a walk of one page;
-			 * after a longer walk, from before it began (less a margin for the
-			 * clocks), so that an invoice changed meanwhile is read again.
-			 */
-			PERFORM togai_zoho.set_cursor(c.id, stream, jsonb_strip_nulls(jsonb_build_object(
-				'since', togai_zoho.zoho_time(coalesce(CASE
-					WHEN stream = 'contacts' AND newest_first THEN togai_zoho.seen_through(first_high, started)
-					WHEN stream = 'contacts' OR (stream_pages = 1 AND (cur ->> 'page') IS NULL)
-						THEN togai_zoho.seen_through(high, started)
-					ELSE least(high, started - margin) END, since, started - margin)),
-				'high', togai_zoho.zoho_time(high),
-				/* oldest first: the next walk starts at the last page, where changes go */
-				'page', CASE WHEN stream = 'contacts' AND NOT newest_first THEN page_no END,
-				'last_full_walk', clock_timestamp(), 'last_poll_at', clock_timestamp(),
-				'idle_polls', idle, 'next_poll_at', next_at)));
-		ELSE
-			PERFORM togai_zoho.set_cursor(c.id, stream, jsonb_strip_nulls(jsonb_build_object(
-				'since', togai_zoho.zoho_time(since), 'high', togai_zoho.zoho_time(high),
-				'page', page_no, 'walk_started', started,
-				'last_full_walk', cur -> 'last_full_walk', 'last_poll_at', clock_timestamp(),
-				'last_error', stream_err, 'last_error_sqlstate', err_state,
-				'last_error_at', CASE WHEN stream_err IS NOT NULL THEN clock_timestamp() END)));
-		END IF;
+		PERFORM togai_zoho.zohobooks_walk_settle(c, stream, cur, walk, budget.spacing, cardinality(streams));
 		result := result || jsonb_build_object(stream, jsonb_strip_nulls(jsonb_build_object(
-			'seen', seen, 'changed', changed, 'failed', failed,
-			'complete', stream_err IS NULL AND NOT more, 'error', stream_err)));
+			'seen', seen, 'changed', walk -> 'changed', 'failed', failed,
+			'complete', NOT walk ? 'error' AND NOT (walk ->> 'more')::boolean, 'error', walk -> 'error')));
 		/* a stream that fails does not stop the others; a walk cut short by max_pages does */
-		EXIT WHEN stream_err IS NULL AND more;
+		EXIT WHEN NOT walk ? 'error' AND (walk ->> 'more')::boolean;
 	END LOOP;
 	SELECT min((s.cursor::jsonb ->> 'next_poll_at')::timestamptz) INTO next_at
 	  FROM togai_zoho.sync_cursor s
@@ -1615,6 +1703,180 @@ REVOKE ALL ON FUNCTION togai_zoho.poll_summary(jsonb) FROM PUBLIC;
 INSERT INTO togai_zoho.togai_open_invoice (connection_id, invoice_id, status, seen_at)
 SELECT i.connection_id, i.invoice_id, i.status, now() FROM togai_zoho.invoices i
  WHERE i.status = ANY (togai_zoho.togai_open_statuses());
+/*
+ * The arguments of a Togai list call of a stream: its page size, the
+ * window of the recent invoices (from an hour before the first walk, then
+ * from the window kept), or the status a stream of invoices reads.
+ */
+CREATE FUNCTION togai_zoho.togai_list_args(stream text, cur jsonb, started timestamptz)
+	RETURNS jsonb
+	LANGUAGE sql
+	IMMUTABLE
+	SET search_path = pg_catalog, togai_zoho, pg_temp
+	AS $$
+SELECT jsonb_build_object('page_size', 50) || CASE
+	WHEN stream = 'invoices:recent' THEN jsonb_build_object('start_time',
+		coalesce(cur ->> 'since_ms',
+				 (floor(extract(epoch FROM started - interval '1 hour') * 1000))::bigint::text))
+	WHEN split_part(stream, ':', 1) = 'invoices' AND stream <> 'invoices'
+	THEN jsonb_build_object('status', split_part(stream, ':', 2))
+	ELSE '{}' END
+$$;
+COMMENT ON FUNCTION togai_zoho.togai_list_args(text, jsonb, timestamptz) IS
+'Internal: the arguments of a Togai list call of a poll stream (page size, window, status)';
+REVOKE ALL ON FUNCTION togai_zoho.togai_list_args(text, jsonb, timestamptz) FROM PUBLIC;
+
+/*
+ * The invoices that left Togai's open lists since they were last seen,
+ * each read alone, up to max_reads calls; one gone from Togai is no longer
+ * followed, one that fails is read again after the next walks.
+ */
+CREATE FUNCTION togai_zoho.togai_read_moved(c togai_zoho.connection, max_reads integer,
+											OUT reads integer, OUT seen integer, OUT changed integer,
+											OUT failed integer, OUT finished boolean,
+											OUT err text, OUT err_state text)
+	LANGUAGE plpgsql
+	SET search_path = pg_catalog, togai_zoho, pg_temp
+	AS $$
+DECLARE
+	since timestamptz := togai_zoho.togai_lists_walked_since(c.id);
+	id text;
+	invoice jsonb;
+BEGIN
+	reads := 0; seen := 0; changed := 0; failed := 0; finished := true;
+	FOR id IN SELECT o.invoice_id FROM togai_zoho.togai_open_invoice o
+			   WHERE o.connection_id = c.id AND o.seen_at < since
+			   ORDER BY o.seen_at, o.invoice_id LOOP
+		IF reads >= max_reads THEN
+			finished := false;
+			EXIT;
+		END IF;
+		BEGIN
+			reads := reads + 1;
+			invoice := togai_zoho.togai_call(c.name, 'invoice_get', jsonb_build_object('invoice_id', id));
+		EXCEPTION WHEN OTHERS THEN
+			IF SQLSTATE = 'TZ404' THEN
+				/* gone from Togai: nothing left to follow */
+				DELETE FROM togai_zoho.togai_open_invoice o WHERE o.connection_id = c.id AND o.invoice_id = id;
+				CONTINUE;
+			END IF;
+			err := SQLERRM;
+			err_state := SQLSTATE;
+			finished := false;
+			EXIT;
+		END;
+		seen := seen + 1;
+		BEGIN
+			IF togai_zoho.take_invoice(c, invoice) THEN
+				changed := changed + 1;
+			END IF;
+		EXCEPTION WHEN OTHERS THEN
+			failed := failed + 1;
+			RAISE WARNING 'togai_zoho: invoice % of connection "%" not mirrored: %', id, c.name, SQLERRM;
+			/* read again after the next walks, not at once */
+			PERFORM togai_zoho.note_togai_invoice(c.id, invoice);
+		END;
+	END LOOP;
+END
+$$;
+COMMENT ON FUNCTION togai_zoho.togai_read_moved(togai_zoho.connection, integer) IS
+'Internal: the invoices that left Togai''s open lists since last seen, each read alone (the stream invoices:moved)';
+REVOKE ALL ON FUNCTION togai_zoho.togai_read_moved(togai_zoho.connection, integer) FROM PUBLIC;
+
+/*
+ * Takes one entry of a Togai list into its mirror; for a new account
+ * (accounts:new) and while may_read, also the first page of its invoices,
+ * whatever their status (one paid at once among them): a longer history
+ * comes by the lists and the sweep.  An entry that fails is named in a
+ * warning and counted; the walk goes on.
+ */
+CREATE FUNCTION togai_zoho.togai_take_listed(c togai_zoho.connection, stream text, item jsonb,
+											 names jsonb, may_read boolean, OUT changed integer,
+											 OUT read_page boolean, OUT failed boolean)
+	LANGUAGE plpgsql
+	SET search_path = pg_catalog, togai_zoho, pg_temp
+	AS $$
+DECLARE
+	list text := split_part(stream, ':', 1);
+	owned jsonb;
+BEGIN
+	changed := 0;
+	read_page := false;
+	failed := false;
+	read_page := may_read AND stream = 'accounts:new' AND NOT EXISTS (
+		SELECT 1 FROM togai_zoho.customers a WHERE a.connection_id = c.id AND a.account_id = item ->> 'id');
+	IF (CASE list WHEN 'customers' THEN togai_zoho.take_customer(c, item)
+				  WHEN 'accounts' THEN togai_zoho.take_account(c, item, names)
+				  WHEN 'payments' THEN togai_zoho.mirror_payment(c.id, item)
+				  ELSE togai_zoho.take_invoice(c, item) END) THEN
+		changed := 1;
+	END IF;
+	IF read_page THEN
+		FOR owned IN SELECT e FROM jsonb_array_elements(coalesce(togai_zoho.togai_call(
+				c.name, 'invoices_list', jsonb_build_object('owner_id', item ->> 'id',
+														   'page_size', 50)) -> 'data', '[]')) e LOOP
+			IF togai_zoho.take_invoice(c, owned) THEN
+				changed := changed + 1;
+			END IF;
+		END LOOP;
+	END IF;
+EXCEPTION WHEN OTHERS THEN
+	failed := true;
+	RAISE WARNING 'togai_zoho: % % of connection "%" not mirrored: %',
+		rtrim(list, 's'), item ->> 'id', c.name, SQLERRM;
+END
+$$;
+COMMENT ON FUNCTION togai_zoho.togai_take_listed(togai_zoho.connection, text, jsonb, jsonb, boolean) IS
+'Internal: one entry of a Togai list into its mirror, with a new account''s first page of invoices';
+REVOKE ALL ON FUNCTION togai_zoho.togai_take_listed(togai_zoho.connection, text, jsonb, jsonb, boolean) FROM PUBLIC;
+
+/*
+ * Where a walk of a Togai stream leaves its cursor: after an error, the
+ * page to read again (a stream of new entries whose kept token Togai no
+ * longer takes waits for the next sweep to keep a new one); after a full
+ * walk, when it ran, where new entries will come (the last page), and for
+ * the recent invoices the next window, from a little before this walk
+ * began for the clocks; a walk cut short goes on from its next token.
+ */
+CREATE FUNCTION togai_zoho.togai_walk_settle(c togai_zoho.connection, stream text, cur jsonb,
+											 started timestamptz, page_token text, token text,
+											 finished boolean, err text, err_state text)
+	RETURNS void
+	LANGUAGE plpgsql
+	SET search_path = pg_catalog, togai_zoho, pg_temp
+	AS $$
+BEGIN
+	IF err IS NOT NULL AND stream LIKE '%:new' AND err_state IN ('TZ400', 'TZ404') THEN
+		PERFORM togai_zoho.set_cursor(c.id, stream, jsonb_build_object(
+			'last_error', err, 'last_error_sqlstate', err_state, 'last_error_at', clock_timestamp()));
+	ELSIF err IS NOT NULL THEN
+		PERFORM togai_zoho.set_cursor(c.id, stream, (cur - 'next_token') || jsonb_strip_nulls(
+			jsonb_build_object('next_token', page_token, 'walk_started', started,
+							   'last_error', err, 'last_error_sqlstate', err_state,
+							   'last_error_at', clock_timestamp(), 'last_poll_at', clock_timestamp())));
+	ELSIF finished THEN
+		PERFORM togai_zoho.set_cursor(c.id, stream, jsonb_strip_nulls(jsonb_build_object(
+			'last_full_walk', clock_timestamp(), 'last_walk_started', started,
+			'last_poll_at', clock_timestamp(),
+			'tail', CASE WHEN stream LIKE '%:new' THEN coalesce(page_token, '') END,
+			'since_ms', CASE WHEN stream = 'invoices:recent'
+				THEN (floor(extract(epoch FROM started - interval '10 minutes') * 1000))::bigint::text END)));
+		IF stream IN ('customers', 'accounts', 'payments') THEN
+			PERFORM togai_zoho.set_cursor(c.id, stream || ':new',
+				togai_zoho.get_cursor(c.id, stream || ':new') - 'next_token' - 'walk_started'
+				|| jsonb_build_object('tail', coalesce(page_token, '')));
+		END IF;
+	ELSE
+		PERFORM togai_zoho.set_cursor(c.id, stream, (cur - 'next_token' - 'last_error'
+			- 'last_error_sqlstate' - 'last_error_at') || jsonb_strip_nulls(jsonb_build_object(
+			'next_token', token, 'walk_started', started, 'last_poll_at', clock_timestamp())));
+	END IF;
+END
+$$;
+COMMENT ON FUNCTION togai_zoho.togai_walk_settle(togai_zoho.connection, text, jsonb, timestamptz, text, text, boolean, text, text) IS
+'Internal: where a walk of a Togai stream leaves its cursor';
+REVOKE ALL ON FUNCTION togai_zoho.togai_walk_settle(togai_zoho.connection, text, jsonb, timestamptz, text, text, boolean, text, text) FROM PUBLIC;
+
 /* the first poll after the update walks every Togai list, keeping where new objects come */
 UPDATE togai_zoho.sync_cursor s SET cursor = (s.cursor::jsonb - 'last_full_walk')::text
  WHERE s.stream IN ('customers', 'accounts', 'invoices')
@@ -1636,8 +1898,9 @@ DECLARE
 	args jsonb;
 	page jsonb;
 	item jsonb;
-	owned jsonb;
-	is_new boolean;
+	took record;
+	moved record;
+	budget record;
 	pages integer := 0;
 	polled integer := 0;
 	seen integer;
@@ -1646,11 +1909,7 @@ DECLARE
 	token text;
 	page_token text;
 	started timestamptz;
-	since timestamptz;
 	finished boolean;
-	spacing double precision;
-	paused_until timestamptz;
-	why text;
 	plan text[];
 	frequent_cap integer;
 	cap integer;
@@ -1658,7 +1917,6 @@ DECLARE
 	err text;
 	err_state text;
 	stream_err text;
-	item_err text;
 BEGIN
 	c := togai_zoho.poll_begin(poll_togai_run.connection, 'togai', max_pages);
 	names := coalesce(names, '{}');
@@ -1666,22 +1924,9 @@ BEGIN
 		RETURN jsonb_build_object('connection', poll_togai_run.connection,
 								  'skipped', 'another poll of this connection is running');
 	END IF;
-	/* Togai publishes no limit: a budget set with set_api_budget() holds its polls too */
-	PERFORM togai_zoho.api_budget_refresh(c.id, false);
-	spacing := togai_zoho.api_poll_spacing(c.id, 1, false);
-	IF spacing IS NULL OR spacing < 0 THEN
-		SELECT l.paused_until INTO paused_until FROM togai_zoho.api_budget_live(c.id) l;
-		why := CASE WHEN paused_until > now() THEN 'Togai refused the connection for rate (HTTP 429)'
-					WHEN spacing IS NULL THEN 'the polls'' share of the day''s API budget is spent'
-					ELSE 'the day''s API budget is spent' END;
-		IF paused_until IS NULL OR paused_until <= now() THEN
-			paused_until := (togai_zoho.api_day(c.time_zone)).ends_at;
-		END IF;
-		RAISE NOTICE 'togai_zoho: connection "%" is not polled now: %; the next poll runs at %',
-			c.name, why, paused_until
-			USING HINT = 'togai_zoho.api_usage shows the day''s calls; set_api_budget() changes the budget and lifts a pause.';
-		RETURN jsonb_build_object('connection', c.name, 'pages', 0, 'next_poll_at', paused_until,
-								  'skipped', why);
+	SELECT * INTO budget FROM togai_zoho.poll_budget_held(c, 1);
+	IF budget.held IS NOT NULL THEN
+		RETURN budget.held;
 	END IF;
 
 	/* while a sweep is due, the frequent reads leave it a quarter of the pages, one at least */
@@ -1701,105 +1946,34 @@ BEGIN
 		token := NULL; page_token := NULL;
 
 		IF stream = 'invoices:moved' THEN
-			/* the invoices that left the open lists since they were last seen: each read alone */
-			since := togai_zoho.togai_lists_walked_since(c.id);
-			finished := true;
-			FOR item IN SELECT jsonb_build_object('id', o.invoice_id)
-						  FROM togai_zoho.togai_open_invoice o
-						 WHERE o.connection_id = c.id AND o.seen_at < since
-						 ORDER BY o.seen_at, o.invoice_id LOOP
-				IF pages >= cap THEN
-					finished := false;
-					EXIT;
-				END IF;
-				BEGIN
-					pages := pages + 1;
-					page := togai_zoho.togai_call(c.name, 'invoice_get',
-												  jsonb_build_object('invoice_id', item ->> 'id'));
-				EXCEPTION WHEN OTHERS THEN
-					GET STACKED DIAGNOSTICS stream_err = MESSAGE_TEXT, err_state = RETURNED_SQLSTATE;
-					IF err_state = 'TZ404' THEN
-						/* gone from Togai: nothing left to follow */
-						DELETE FROM togai_zoho.togai_open_invoice o
-						 WHERE o.connection_id = c.id AND o.invoice_id = item ->> 'id';
-						stream_err := NULL;
-						CONTINUE;
-					END IF;
-					finished := false;
-					EXIT;
-				END;
-				seen := seen + 1;
-				BEGIN
-					IF togai_zoho.take_invoice(c, page) THEN
-						changed := changed + 1;
-					END IF;
-				EXCEPTION WHEN OTHERS THEN
-					GET STACKED DIAGNOSTICS item_err = MESSAGE_TEXT;
-					failed := failed + 1;
-					RAISE WARNING 'togai_zoho: invoice % of connection "%" not mirrored: %',
-						item ->> 'id', c.name, item_err;
-					/* read again after the next walks, not at once */
-					PERFORM togai_zoho.note_togai_invoice(c.id, page);
-				END;
-			END LOOP;
+			SELECT * INTO moved FROM togai_zoho.togai_read_moved(c, cap - pages);
+			pages := pages + moved.reads;
+			seen := moved.seen; changed := moved.changed; failed := moved.failed;
+			finished := moved.finished; stream_err := moved.err; err_state := moved.err_state;
 		ELSE
 			token := CASE WHEN cur ? 'next_token' THEN cur ->> 'next_token'
 						  WHEN stream LIKE '%:new' THEN nullif(cur ->> 'tail', '') END;
-			args := jsonb_build_object('page_size', 50) || CASE
-				WHEN stream = 'invoices:recent' THEN jsonb_build_object('start_time',
-					coalesce(cur ->> 'since_ms',
-							 (floor(extract(epoch FROM started - interval '1 hour') * 1000))::bigint::text))
-				WHEN list = 'invoices' AND stream <> list
-				THEN jsonb_build_object('status', split_part(stream, ':', 2))
-				ELSE '{}' END;
+			args := togai_zoho.togai_list_args(stream, cur, started);
 			LOOP
 				page_token := token;
 				BEGIN
 					page := togai_zoho.togai_call(c.name, list || '_list',
 						jsonb_strip_nulls(args || jsonb_build_object('next_token', token)));
 				EXCEPTION WHEN OTHERS THEN
-					GET STACKED DIAGNOSTICS stream_err = MESSAGE_TEXT, err_state = RETURNED_SQLSTATE;
+					stream_err := SQLERRM;
+					err_state := SQLSTATE;
 					EXIT;
 				END;
 				pages := pages + 1;
 				FOR item IN SELECT e FROM jsonb_array_elements(coalesce(page -> 'data', '[]')) e LOOP
 					seen := seen + 1;
-					BEGIN
-						IF list = 'customers' AND item ->> 'id' IS NOT NULL THEN
-							names := names || jsonb_build_object(item ->> 'id', item ->> 'name');
-						END IF;
-						is_new := false;
-						IF stream = 'accounts:new' THEN
-							is_new := NOT EXISTS (SELECT 1 FROM togai_zoho.customers a
-												   WHERE a.connection_id = c.id AND a.account_id = item ->> 'id');
-						END IF;
-						IF (CASE list WHEN 'customers' THEN togai_zoho.take_customer(c, item)
-									  WHEN 'accounts' THEN togai_zoho.take_account(c, item, names)
-									  WHEN 'payments' THEN togai_zoho.mirror_payment(c.id, item)
-									  ELSE togai_zoho.take_invoice(c, item) END) THEN
-							changed := changed + 1;
-						END IF;
-						/*
-						 * A new account's invoices, whatever their status (one paid at
-						 * once among them): its first page by owner_id; a longer
-						 * history comes by the lists and the sweep.
-						 */
-						IF is_new AND pages < cap THEN
-							pages := pages + 1;
-							FOR owned IN SELECT e FROM jsonb_array_elements(coalesce(togai_zoho.togai_call(
-									c.name, 'invoices_list', jsonb_build_object('owner_id', item ->> 'id',
-																			   'page_size', 50)) -> 'data', '[]')) e LOOP
-								IF togai_zoho.take_invoice(c, owned) THEN
-									changed := changed + 1;
-								END IF;
-							END LOOP;
-						END IF;
-					EXCEPTION WHEN OTHERS THEN
-						GET STACKED DIAGNOSTICS item_err = MESSAGE_TEXT;
-						failed := failed + 1;
-						RAISE WARNING 'togai_zoho: % % of connection "%" not mirrored: %',
-							rtrim(list, 's'), item ->> 'id', c.name, item_err;
-					END;
+					IF list = 'customers' AND item ->> 'id' IS NOT NULL THEN
+						names := names || jsonb_build_object(item ->> 'id', item ->> 'name');
+					END IF;
+					SELECT * INTO took FROM togai_zoho.togai_take_listed(c, stream, item, names, pages < cap);
+					changed := changed + took.changed;
+					failed := failed + took.failed::integer;
+					pages := pages + took.read_page::integer;
 				END LOOP;
 				token := nullif(page ->> 'nextToken', '');
 				finished := token IS NULL;
@@ -1811,36 +1985,9 @@ BEGIN
 			RAISE WARNING 'togai_zoho: polling % of connection "%" stopped: %', stream, c.name, stream_err
 				USING HINT = 'The next poll resumes from the same page; togai_zoho.poll_status shows it.';
 			err := coalesce(err, stream || ': ' || stream_err);
-			IF stream LIKE '%:new' AND err_state IN ('TZ400', 'TZ404') THEN
-				/* Togai no longer takes the kept token: the next sweep of the accounts keeps a new one */
-				PERFORM togai_zoho.set_cursor(c.id, stream, jsonb_build_object(
-					'last_error', stream_err, 'last_error_sqlstate', err_state,
-					'last_error_at', clock_timestamp()));
-			ELSE
-				PERFORM togai_zoho.set_cursor(c.id, stream, (cur - 'next_token') || jsonb_strip_nulls(
-					jsonb_build_object('next_token', page_token, 'walk_started', started,
-									   'last_error', stream_err, 'last_error_sqlstate', err_state,
-									   'last_error_at', clock_timestamp(), 'last_poll_at', clock_timestamp())));
-			END IF;
-		ELSIF finished THEN
-			PERFORM togai_zoho.set_cursor(c.id, stream, jsonb_strip_nulls(jsonb_build_object(
-				'last_full_walk', clock_timestamp(), 'last_walk_started', started,
-				'last_poll_at', clock_timestamp(),
-				/* new customers and accounts come after the last page: the next read starts there */
-				'tail', CASE WHEN stream LIKE '%:new' THEN coalesce(page_token, '') END,
-				/* the next window from a little before this walk began, for the clocks */
-				'since_ms', CASE WHEN stream = 'invoices:recent'
-					THEN (floor(extract(epoch FROM started - interval '10 minutes') * 1000))::bigint::text END)));
-			IF stream IN ('customers', 'accounts', 'payments') THEN
-				PERFORM togai_zoho.set_cursor(c.id, stream || ':new',
-					togai_zoho.get_cursor(c.id, stream || ':new') - 'next_token' - 'walk_started'
-					|| jsonb_build_object('tail', coalesce(page_token, '')));
-			END IF;
-		ELSE
-			PERFORM togai_zoho.set_cursor(c.id, stream, (cur - 'next_token' - 'last_error'
-				- 'last_error_sqlstate' - 'last_error_at') || jsonb_strip_nulls(jsonb_build_object(
-				'next_token', token, 'walk_started', started, 'last_poll_at', clock_timestamp())));
 		END IF;
+		PERFORM togai_zoho.togai_walk_settle(c, stream, cur, started, page_token, token, finished,
+											 stream_err, err_state);
 		result := result || jsonb_build_object(stream, jsonb_strip_nulls(jsonb_build_object(
 			'seen', seen, 'changed', changed, 'failed', failed,
 			'complete', finished AND stream_err IS NULL, 'error', stream_err)));
