@@ -151,8 +151,8 @@ answered(TzJob *job, const TzApiResult *r)
 			id = tz_created_id(r->root, "contact", "contact_id");
 			if (id == NULL)
 				return false;
-			tz_step_remember(job, "account", account_id(job, buf, sizeof(buf)), id);
-			tz_step_done(job, s->distinct ? "created with its distinct name" : "created", id);
+			tz_step_mapped(job, "account", account_id(job, buf, sizeof(buf)), id,
+						   s->distinct ? "created with its distinct name" : "created");
 			return true;
 		case TZ_PHASE_READ:
 			s->current = json_object_get(r->root, "contact");

@@ -208,12 +208,12 @@ mark_sent_later(TzJob *job, const char *invoice_id, const char *status)
 static void
 invoice_known(TzJob *job, const char *id, const char *status, bool created)
 {
-	tz_step_remember(job, "invoice", job->source_id, id);
-	if (mark_sent_later(job, id, status))
-		tz_step_done(job, created ? "created; marked sent with the next bulk call" :
-					 "found; marked sent with the next bulk call", id);
-	else
-		tz_step_done(job, created ? "created" : "found", id);
+	bool		later = mark_sent_later(job, id, status);
+
+	tz_step_mapped(job, "invoice", job->source_id, id,
+				   later ? (created ? "created; marked sent with the next bulk call" :
+							"found; marked sent with the next bulk call") :
+				   (created ? "created" : "found"));
 }
 
 static bool

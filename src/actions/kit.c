@@ -194,6 +194,16 @@ tz_step_remember(TzJob *job, const char *entity, const char *togai_id, const cha
 }
 
 void
+tz_step_mapped(TzJob *job, const char *entity, const char *togai_id, const char *zoho_id,
+			   const char *did)
+{
+	bool		togai = tz_step_action(job)->togai;
+
+	tz_step_remember(job, entity, togai_id, zoho_id);
+	tz_step_done(job, did, togai ? togai_id : zoho_id);
+}
+
+void
 tz_step_wait_for_account(TzJob *job)
 {
 	const char *account_id = tz_json_str(job->payload, "account_id");

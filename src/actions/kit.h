@@ -100,6 +100,13 @@ extern TzFound tz_step_find_answered(TzJob *job, TzFinder *f, const TzApiResult 
 extern void tz_step_remember(TzJob *job, const char *entity, const char *togai_id,
 							 const char *zoho_id);
 
+/*
+ * The action made or found its object: the mapping is remembered, and the
+ * action is done with did, naming the object of the app it changes.
+ */
+extern void tz_step_mapped(TzJob *job, const char *entity, const char *togai_id,
+						   const char *zoho_id, const char *did);
+
 /* The action needs the account's contact, not there yet: the job waits for it. */
 extern void tz_step_wait_for_account(TzJob *job);
 

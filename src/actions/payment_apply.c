@@ -137,8 +137,8 @@ answered(TzJob *job, const TzApiResult *r)
 			switch (tz_step_find_answered(job, s->finder, r))
 			{
 				case TZ_FOUND:
-					tz_step_remember(job, "payment", job->source_id, s->finder->found_id);
-					tz_step_done(job, "found in Zoho Books", s->finder->found_id);
+					tz_step_mapped(job, "payment", job->source_id, s->finder->found_id,
+								   "found in Zoho Books");
 					break;
 				case TZ_FOUND_NONE:
 					create(job);
@@ -151,8 +151,7 @@ answered(TzJob *job, const TzApiResult *r)
 			id = tz_created_id(r->root, "payment", "payment_id");
 			if (id == NULL)
 				return false;
-			tz_step_remember(job, "payment", job->source_id, id);
-			tz_step_done(job, "recorded", id);
+			tz_step_mapped(job, "payment", job->source_id, id, "recorded");
 			return true;
 		default:
 			return false;

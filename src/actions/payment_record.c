@@ -79,10 +79,7 @@ answered(TzJob *job, const TzApiResult *r)
 			next = tz_next_token(r->root);
 			id = txn ? tz_find_payment(r->root, txn) : NULL;
 			if (id)
-			{
-				tz_step_remember(job, "payment", id, txn);
-				tz_step_done(job, "found in Togai", id);
-			}
+				tz_step_mapped(job, "payment", id, txn, "found in Togai");
 			else if (next)
 				tz_step_call(job, TZ_PHASE_SEARCH, "payments_list", NULL, payments_query(job, next),
 							 NULL);
@@ -93,8 +90,7 @@ answered(TzJob *job, const TzApiResult *r)
 			id = json_is_object(r->root) ? json_string_value(json_object_get(r->root, "id")) : NULL;
 			if (id == NULL || id[0] == '\0')
 				return false;
-			tz_step_remember(job, "payment", id, txn);
-			tz_step_done(job, "recorded", id);
+			tz_step_mapped(job, "payment", id, txn, "recorded");
 			return true;
 		default:
 			return false;
