@@ -296,9 +296,11 @@ static const TzSetting settings[] = {
 		.kind = TZ_SETTING_STRING, .name = "togai_open_statuses",
 		.short_desc = "Togai invoice statuses every poll reads (comma-separated).",
 		.long_desc = "Invoices in these statuses can still move; one that leaves them is read "
-			"alone. An invoice in another status is read again only by the sweep "
-			"(togai_zoho.togai_sweep), a webhook, or its own move.",
-		.value = &tz_togai_open_statuses, .boot_string = "DRAFT,DUE,PARTIALLY_PAID,REFUND_INITIATED,REFUND_COMPLETED",
+			"alone. Drafts need not be listed (every account has one): each is read "
+			"alone once its period has ended, until it leaves DRAFT. An invoice in "
+			"another status is read again only by the sweep (togai_zoho.togai_sweep), "
+			"a webhook, or its own move.",
+		.value = &tz_togai_open_statuses, .boot_string = "DUE,PARTIALLY_PAID,REFUND_INITIATED,REFUND_COMPLETED",
 		.context = PGC_SUSET, .flags = GUC_LIST_INPUT, .check_string = check_open_statuses,
 	},
 	{

@@ -22,14 +22,21 @@ CREATE TABLE togai_zoho.togai_open_invoice (
 	invoice_id    text NOT NULL,
 	status        text NOT NULL,
 	seen_at       timestamptz NOT NULL,
+	ends_at       timestamptz,
 	PRIMARY KEY (connection_id, invoice_id)
 );
+/* what a poll reads alone: those that left the lists, and drafts at their period's end */
+CREATE INDEX togai_open_invoice_left_idx ON togai_zoho.togai_open_invoice (connection_id, seen_at)
+	WHERE status <> 'DRAFT';
+CREATE INDEX togai_open_invoice_ending_idx ON togai_zoho.togai_open_invoice (connection_id, ends_at)
+	WHERE status = 'DRAFT';
 COMMENT ON TABLE togai_zoho.togai_open_invoice IS
-'Togai invoices last seen in a status that can still move (togai_zoho.togai_open_statuses), drafts not mirrored among them: one missing from the latest walks of those lists is read alone';
+'Togai invoices last seen in a status that can still move (togai_zoho.togai_open_statuses) and ongoing drafts, none of them mirrored yet or any more: one missing from the latest walks of those lists, or a draft past its period''s end, is read alone';
 COMMENT ON COLUMN togai_zoho.togai_open_invoice.connection_id IS 'The Togai connection';
 COMMENT ON COLUMN togai_zoho.togai_open_invoice.invoice_id IS 'The Togai invoice';
 COMMENT ON COLUMN togai_zoho.togai_open_invoice.status IS 'Its status when last seen';
 COMMENT ON COLUMN togai_zoho.togai_open_invoice.seen_at IS 'When a list, a read or a webhook last showed it';
+COMMENT ON COLUMN togai_zoho.togai_open_invoice.ends_at IS 'A draft''s period end (endDate): from then on it is read alone until it leaves DRAFT';
 REVOKE ALL ON togai_zoho.togai_open_invoice FROM PUBLIC;
 SELECT pg_catalog.pg_extension_config_dump('togai_zoho.togai_open_invoice', '');
 
@@ -41,7 +48,7 @@ CREATE FUNCTION togai_zoho.togai_open_statuses()
 	AS $$
 SELECT ARRAY(SELECT btrim(s) FROM unnest(string_to_array(coalesce(
 		current_setting('togai_zoho.togai_open_statuses', true),
-		'DRAFT,DUE,PARTIALLY_PAID,REFUND_INITIATED,REFUND_COMPLETED'), ',')) s
+		'DUE,PARTIALLY_PAID,REFUND_INITIATED,REFUND_COMPLETED'), ',')) s
 			  WHERE btrim(s) <> '')
 $$;
 COMMENT ON FUNCTION togai_zoho.togai_open_statuses() IS
@@ -57,14 +64,16 @@ CREATE FUNCTION togai_zoho.note_togai_invoice(connection_id bigint, invoice json
 WITH settled AS (
 	DELETE FROM togai_zoho.togai_open_invoice o
 	 WHERE o.connection_id = note_togai_invoice.connection_id AND o.invoice_id = invoice ->> 'id'
-	   AND NOT coalesce(invoice ->> 'status' = ANY (togai_zoho.togai_open_statuses()), false))
-INSERT INTO togai_zoho.togai_open_invoice AS o (connection_id, invoice_id, status, seen_at)
-SELECT note_togai_invoice.connection_id, invoice ->> 'id', invoice ->> 'status', clock_timestamp()
- WHERE invoice ->> 'status' = ANY (togai_zoho.togai_open_statuses()) AND invoice ->> 'id' <> ''
-ON CONFLICT (connection_id, invoice_id) DO UPDATE SET status = EXCLUDED.status, seen_at = EXCLUDED.seen_at
+	   AND NOT coalesce(invoice ->> 'status' = ANY (togai_zoho.togai_open_statuses() || 'DRAFT'::text), false))
+INSERT INTO togai_zoho.togai_open_invoice AS o (connection_id, invoice_id, status, seen_at, ends_at)
+SELECT note_togai_invoice.connection_id, invoice ->> 'id', invoice ->> 'status', clock_timestamp(),
+	   CASE WHEN invoice ->> 'status' = 'DRAFT' THEN togai_zoho.remote_time(invoice ->> 'endDate') END
+ WHERE invoice ->> 'status' = ANY (togai_zoho.togai_open_statuses() || 'DRAFT'::text) AND invoice ->> 'id' <> ''
+ON CONFLICT (connection_id, invoice_id) DO UPDATE
+	SET status = EXCLUDED.status, seen_at = EXCLUDED.seen_at, ends_at = EXCLUDED.ends_at
 $$;
 COMMENT ON FUNCTION togai_zoho.note_togai_invoice(bigint, jsonb) IS
-'Internal: notes where a Togai invoice was seen (in togai_open_invoice while its status can move)';
+'Internal: notes where a Togai invoice was seen (in togai_open_invoice while its status can move, a draft with its period''s end)';
 REVOKE ALL ON FUNCTION togai_zoho.note_togai_invoice(bigint, jsonb) FROM PUBLIC;
 
 /* Whether a stream's walk is under way or its last whole walk is older than every. */
@@ -171,9 +180,14 @@ COMMENT ON FUNCTION togai_zoho.togai_list_args(text, jsonb, timestamptz) IS
 REVOKE ALL ON FUNCTION togai_zoho.togai_list_args(text, jsonb, timestamptz) FROM PUBLIC;
 
 /*
- * The invoices that left Togai's open lists since they were last seen,
- * each read alone, up to max_reads calls; one gone from Togai is no longer
- * followed, one that fails is read again after the next walks.
+ * What a poll reads alone, up to max_reads calls: the invoices that left
+ * Togai's open lists since they were last seen, and the drafts whose period
+ * has ended (a draft moves then: generated, paid at once from a wallet, or
+ * voided), each poll until it leaves DRAFT (not twice in one transaction).
+ * Drafts are read so only while the DRAFT list is not among the lists every
+ * poll reads.  One
+ * gone from Togai is no longer followed; one that fails is read again
+ * after the next walks.
  */
 CREATE FUNCTION togai_zoho.togai_read_moved(c togai_zoho.connection, max_reads integer,
 											OUT reads integer, OUT seen integer, OUT changed integer,
@@ -188,9 +202,15 @@ DECLARE
 	invoice jsonb;
 BEGIN
 	reads := 0; seen := 0; changed := 0; failed := 0; finished := true;
-	FOR id IN SELECT o.invoice_id FROM togai_zoho.togai_open_invoice o
-			   WHERE o.connection_id = c.id AND o.seen_at < since
-			   ORDER BY o.seen_at, o.invoice_id LOOP
+	FOR id IN (SELECT o.invoice_id FROM togai_zoho.togai_open_invoice o
+				WHERE o.connection_id = c.id AND o.status <> 'DRAFT' AND o.seen_at < since
+				ORDER BY o.seen_at, o.invoice_id)
+			  UNION ALL
+			  (SELECT o.invoice_id FROM togai_zoho.togai_open_invoice o
+				WHERE o.connection_id = c.id AND o.status = 'DRAFT'
+				  AND o.ends_at <= clock_timestamp() AND o.seen_at < now()
+				  AND ('DRAFT' <> ALL (togai_zoho.togai_open_statuses()) OR o.seen_at < since)
+				ORDER BY o.ends_at, o.invoice_id) LOOP
 		IF reads >= max_reads THEN
 			finished := false;
 			EXIT;
@@ -224,7 +244,7 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION togai_zoho.togai_read_moved(togai_zoho.connection, integer) IS
-'Internal: the invoices that left Togai''s open lists since last seen, each read alone (the stream invoices:moved)';
+'Internal: the invoices that left Togai''s open lists since last seen, and drafts past their period''s end, each read alone (the stream invoices:moved)';
 REVOKE ALL ON FUNCTION togai_zoho.togai_read_moved(togai_zoho.connection, integer) FROM PUBLIC;
 
 /*

@@ -1,6 +1,7 @@
 """Togai polls that cost what can change: the open lists (status filter), a recent window, new
 customers and accounts, the invoices that left the open lists read alone, a sweep of the rest;
-nothing missed; a 429 from Togai pauses that connection alone; webhooks make polls sweep only."""
+ongoing drafts read alone only once their period has ended; nothing missed; a 429 from Togai
+pauses that connection alone; webhooks make polls sweep only."""
 
 import json
 import math
@@ -9,7 +10,8 @@ import time
 from flows_case import FlowsCase, invoice, line, stamp
 from harness import literal, remember_secret, sql, value, wait_until
 
-OPEN = ["DRAFT", "DUE", "PARTIALLY_PAID", "REFUND_INITIATED", "REFUND_COMPLETED"]
+# the lists every poll reads (togai_zoho.togai_open_statuses): drafts are read at their period's end
+OPEN = ["DUE", "PARTIALLY_PAID", "REFUND_INITIATED", "REFUND_COMPLETED"]
 
 
 class TogaiPolls(FlowsCase):
@@ -122,6 +124,74 @@ class TogaiPolls(FlowsCase):
         self.assertEqual(value("SELECT count(*) FROM togai_zoho.togai_open_invoice WHERE invoice_id = ANY(%s)"
                                % literal("{%s}" % ",".join(i["id"] for i in (to_paid, to_void, to_bad,
                                                                               straight, born)))), "0")
+
+    def ongoing(self, aid, tag, ends):
+        """An ongoing draft of the account whose period ends at ends (epoch seconds)."""
+        cid = aid.replace(".acc.", ".cus.")
+        d = invoice("%s.inv.%s" % (aid, tag), aid, cid, "%s-%s" % (aid, tag.upper()),
+                    [line("Seats", quantity=1, rate=10)], status="DRAFT")
+        d["endDate"] = time.strftime("%Y-%m-%dT%H:%M:%S.000Z", time.gmtime(ends))
+        return d
+
+    def alone(self):
+        return [r["path"].split("/")[-1] for r in self.togai.requests("/invoices/") if r["method"] == "GET"]
+
+    def test_ongoing_drafts_cost_a_quiet_poll_nothing_and_move_at_their_periods_end(self):
+        accounts = self.seed_accounts(120)
+        due, paid, finishing, voided = accounts[:4]
+        ends = time.time() + 20
+        drafts = {a: self.ongoing(a, "cycle", ends if a in (due, paid, finishing) else time.time() + 20 * 86400)
+                  for a in accounts}
+        self.togai.seed({"invoices": list(drafts.values())})
+        sql("SELECT togai_zoho.sweep_now('togai')")
+        self.settle()
+        self.assertEqual(value("SELECT count(*) FROM togai_zoho.togai_open_invoice "
+                               "WHERE status = 'DRAFT' AND ends_at IS NOT NULL"), "120")
+        # a quiet poll: no DRAFT list, and no draft read alone before its period ends
+        self.togai.clear_requests()
+        self.poll_togai()
+        reads = [r for r in self.togai.requests() if r["method"] == "GET"]
+        alone = self.alone()
+        self.assertNotIn("DRAFT", [r.get("query", {}).get("status") for r in reads])
+        if time.time() < ends:
+            self.assertEqual(alone, [])
+        # as many calls as without any draft: a page per 50 invoices of each open list (other tests'
+        # among them), new customers, accounts and payments, the recent window
+        state = self.togai.state()["invoices"]
+        pages = sum(max(1, math.ceil(sum(1 for i in state if i["status"] == st) / 50.0)) for st in OPEN)
+        self.assertEqual(len(reads), pages + 4 + len(alone), [(r["path"], r.get("query")) for r in reads])
+
+        # their periods end: one generated (DUE), one paid at once from a wallet, one still being
+        # finished by Togai; one voided before its end needs nothing
+        time.sleep(max(0, ends + 8 - time.time()))
+        self.move(drafts[due]["id"], "DUE")
+        self.move(drafts[paid]["id"], "PAID", paidAmount=drafts[paid]["totalAmount"])
+        self.move(drafts[voided]["id"], "VOID")
+        self.togai.clear_requests()
+        self.poll_togai()
+        self.assertTrue(self.idle())
+        zoho = self.zoho_invoices()
+        self.assertIn(drafts[due]["sequenceId"], zoho, "generated: through the DUE list")
+        self.assertIn(drafts[paid]["sequenceId"], zoho, "paid straight from DRAFT: read alone")
+        self.assertNotIn(drafts[finishing]["sequenceId"], zoho)
+        self.assertNotIn(drafts[voided]["sequenceId"], zoho)
+        alone = self.alone()
+        self.assertIn(drafts[paid]["id"], alone)
+        self.assertIn(drafts[finishing]["id"], alone)
+        self.assertNotIn(drafts[voided]["id"], alone, "its period has not ended: the sweep sees it")
+        self.assertEqual(len(alone), len(set(alone)), alone)
+        # the one still being finished is read again at the next poll, once
+        self.togai.clear_requests()
+        self.poll_togai()
+        self.assertEqual(self.alone(), [drafts[finishing]["id"]])
+        # Togai generates it: the DUE list brings it
+        self.move(drafts[finishing]["id"], "DUE")
+        self.poll_togai()
+        self.assertTrue(self.idle())
+        self.assertIn(drafts[finishing]["sequenceId"], self.zoho_invoices())
+        self.assertEqual(value("SELECT count(*) FROM togai_zoho.togai_open_invoice WHERE invoice_id = ANY(%s) "
+                               "AND status = 'DRAFT'" % literal("{%s}" % ",".join(
+                                   drafts[a]["id"] for a in (due, paid, finishing)))), "0")
 
     def test_a_new_accounts_invoices_are_read_by_owner(self):
         self.settle()
