@@ -1754,6 +1754,7 @@ CREATE FUNCTION togai_zoho.togai_read_moved(c togai_zoho.connection, max_reads i
 	AS $$
 DECLARE
 	since timestamptz := togai_zoho.togai_lists_walked_since(c.id);
+	drafts_listed boolean := 'DRAFT' = ANY (togai_zoho.togai_open_statuses());
 	id text;
 	invoice jsonb;
 BEGIN
@@ -1765,7 +1766,7 @@ BEGIN
 			  (SELECT o.invoice_id FROM togai_zoho.togai_open_invoice o
 				WHERE o.connection_id = c.id AND o.status = 'DRAFT'
 				  AND o.ends_at <= clock_timestamp() AND o.seen_at < now()
-				  AND ('DRAFT' <> ALL (togai_zoho.togai_open_statuses()) OR o.seen_at < since)
+				  AND (NOT drafts_listed OR o.seen_at < since)
 				ORDER BY o.ends_at, o.invoice_id) LOOP
 		IF reads >= max_reads THEN
 			finished := false;
@@ -1821,7 +1822,6 @@ DECLARE
 	owned jsonb;
 BEGIN
 	changed := 0;
-	read_page := false;
 	failed := false;
 	read_page := may_read AND stream = 'accounts:new' AND NOT EXISTS (
 		SELECT 1 FROM togai_zoho.customers a WHERE a.connection_id = c.id AND a.account_id = item ->> 'id');
