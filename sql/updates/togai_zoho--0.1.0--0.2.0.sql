@@ -1760,13 +1760,13 @@ DECLARE
 BEGIN
 	reads := 0; seen := 0; changed := 0; failed := 0; finished := true;
 	FOR id IN (SELECT o.invoice_id FROM togai_zoho.togai_open_invoice o
-				WHERE o.connection_id = c.id AND o.status <> 'DRAFT' AND o.seen_at < since
+				WHERE o.connection_id = c.id AND (o.status <> 'DRAFT' OR drafts_listed)
+				  AND o.seen_at < since
 				ORDER BY o.seen_at, o.invoice_id)
 			  UNION ALL
 			  (SELECT o.invoice_id FROM togai_zoho.togai_open_invoice o
-				WHERE o.connection_id = c.id AND o.status = 'DRAFT'
+				WHERE o.connection_id = c.id AND o.status = 'DRAFT' AND NOT drafts_listed
 				  AND o.ends_at <= clock_timestamp() AND o.seen_at < now()
-				  AND (NOT drafts_listed OR o.seen_at < since)
 				ORDER BY o.ends_at, o.invoice_id) LOOP
 		IF reads >= max_reads THEN
 			finished := false;
